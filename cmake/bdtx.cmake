@@ -1,0 +1,86 @@
+# Build helpers: one small target per library folder, one per .proto.
+#
+#   bdtx_cc_library(NAME foo SRCS a.cc HDRS a.h DEPS bar absl::status)
+#   bdtx_cc_binary(NAME foo SRCS main.cc DEPS bar)
+#   bdtx_cc_test(NAME foo_test SRCS foo_test.cc DEPS foo [LABELS slow] [TIMEOUT 300])
+#   bdtx_proto_library(NAME events_proto PROTO bdtx/v1/events.proto DEPS ... [GRPC])
+
+set(BDTX_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
+set(BDTX_SANITIZER_FLAGS)
+if(BDTX_SANITIZE)
+  set(BDTX_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                           -fno-omit-frame-pointer)
+endif()
+
+function(_bdtx_common_options target)
+  target_compile_options(${target} PRIVATE ${BDTX_WARNINGS} ${BDTX_SANITIZER_FLAGS})
+  target_link_options(${target} PRIVATE ${BDTX_SANITIZER_FLAGS})
+endfunction()
+
+function(bdtx_cc_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;HDRS;DEPS" ${ARGN})
+  if(ARG_SRCS)
+    add_library(${ARG_NAME} STATIC ${ARG_SRCS} ${ARG_HDRS})
+    target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
+    _bdtx_common_options(${ARG_NAME})
+    if(BDTX_SANITIZE)
+      target_link_options(${ARG_NAME} INTERFACE ${BDTX_SANITIZER_FLAGS})
+    endif()
+  else()
+    add_library(${ARG_NAME} INTERFACE ${ARG_HDRS})
+    target_include_directories(${ARG_NAME} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${ARG_NAME} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()
+
+function(bdtx_cc_binary)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  _bdtx_common_options(${ARG_NAME})
+endfunction()
+
+function(bdtx_cc_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS;DEFINES" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${ARG_NAME} PRIVATE ${ARG_DEFINES})
+  _bdtx_common_options(${ARG_NAME})
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()
+
+# Generates C++ (and, with GRPC, service stubs) for one .proto under protos/.
+function(bdtx_proto_library)
+  cmake_parse_arguments(ARG "GRPC" "NAME;PROTO" "DEPS" ${ARGN})
+  get_filename_component(_dir ${ARG_PROTO} DIRECTORY)
+  get_filename_component(_base ${ARG_PROTO} NAME_WE)
+  set(_out ${PROJECT_BINARY_DIR}/gen)
+  set(_srcs ${_out}/${_dir}/${_base}.pb.cc)
+  set(_hdrs ${_out}/${_dir}/${_base}.pb.h)
+  set(_plugin_args)
+  if(ARG_GRPC)
+    list(APPEND _srcs ${_out}/${_dir}/${_base}.grpc.pb.cc)
+    list(APPEND _hdrs ${_out}/${_dir}/${_base}.grpc.pb.h)
+    set(_plugin_args --grpc_out=${_out} --plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>)
+  endif()
+  file(MAKE_DIRECTORY ${_out})
+  add_custom_command(
+    OUTPUT ${_srcs} ${_hdrs}
+    COMMAND protobuf::protoc
+    ARGS --cpp_out=${_out} ${_plugin_args} -I${PROJECT_SOURCE_DIR}/protos
+         ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO}
+    DEPENDS ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO} protobuf::protoc
+    COMMENT "protoc ${ARG_PROTO}")
+  add_library(${ARG_NAME} STATIC ${_srcs} ${_hdrs})
+  target_include_directories(${ARG_NAME} PUBLIC ${_out})
+  target_link_libraries(${ARG_NAME} PUBLIC protobuf::libprotobuf ${ARG_DEPS})
+  if(ARG_GRPC)
+    target_link_libraries(${ARG_NAME} PUBLIC gRPC::grpc++)
+  endif()
+  target_compile_options(${ARG_NAME} PRIVATE ${BDTX_SANITIZER_FLAGS})
+endfunction()

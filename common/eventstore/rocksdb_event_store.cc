@@ -1,0 +1,443 @@
+#include "common/eventstore/rocksdb_event_store.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/eventstore/key_codec.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
+
+namespace bdtx::eventstore {
+namespace {
+
+// Only store/ code converts rocksdb::Status; callers see absl codes.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat(what, ": stored data is corrupt: ", s.ToString()));
+  }
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.ToString()));
+  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+absl::Status OpenError(const rocksdb::Status& s, const std::string& path) {
+  const std::string detail = s.ToString();
+  if (s.IsIOError() && (absl::StrContains(detail, "lock") || absl::StrContains(detail, "LOCK"))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "event store at ", path,
+        " is locked by another process; stop that process or use another data "
+        "directory (",
+        detail, ")"));
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat("event store at ", path,
+                                            " is corrupt and was not opened; restore it "
+                                            "from a checkpoint (",
+                                            detail, ")"));
+  }
+  if (s.IsInvalidArgument() || s.IsNotSupported()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("event store at ", path, " cannot be opened: ", detail));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("event store at ", path, " cannot be opened: ", detail));
+}
+
+// The event value is the stored envelope; stream, version and position are written as
+// a small protobuf prefix in front of the caller's pre-serialized fields (protobuf
+// parses the concatenation of two messages as their merge), so the committer thread
+// never serializes payloads.
+std::string EventValue(absl::string_view stream, int64_t version, int64_t position,
+                       const std::string& body) {
+  EventEnvelope header;
+  header.set_stream(std::string(stream));
+  header.set_version(version);
+  header.set_position(position);
+  std::string value = header.SerializeAsString();
+  value.append(body);
+  return value;
+}
+
+absl::StatusOr<EventEnvelope> ParseEvent(absl::string_view key, absl::string_view value) {
+  EventEnvelope event;
+  if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError(absl::StrCat("event at key ", absl::CEscape(key),
+                                            " cannot be decoded"));
+  }
+  return event;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
+    const std::string& path, EventStoreOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create event store directory ", path, ": ", ec.message()));
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  db_options.write_buffer_size = 64 << 20;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(128 << 20);
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
+  if (!s.ok()) return OpenError(s, path);
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  // Format marker: refuse stores written by a newer binary or by something else.
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), keys::kFormatKey, &format);
+  if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("directory ", path,
+                       " holds a RocksDB database that is not a bdtx event store (no "
+                       "format marker); refusing to use it"));
+    }
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    s = db->Put(sync, keys::kFormatKey, absl::StrCat(kFormatVersion));
+    if (!s.ok()) return OpenError(s, path);
+  } else if (!s.ok()) {
+    return OpenError(s, path);
+  } else {
+    int stored = 0;
+    if (!absl::SimpleAtoi(format, &stored)) {
+      return absl::DataLossError(absl::StrCat("event store at ", path,
+                                              " has an unreadable format marker"));
+    }
+    if (stored > kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event store at ", path, " was written by format version ", stored,
+          "; this binary reads up to version ", kFormatVersion, ". Run a newer binary."));
+    }
+  }
+
+  // The newest position is the last key of the position range.
+  int64_t last_position = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(keys::PositionKey(-1));  // 0xffff... sorts after every position
+    if (it->Valid() && it->key().size() == 9 && it->key()[0] == keys::kPositionPrefix) {
+      last_position = static_cast<int64_t>(
+          *keys::GetFixed64(absl::string_view(it->key().data() + 1, 8)));
+    } else if (!it->status().ok()) {
+      return OpenError(it->status(), path);
+    }
+  }
+  return std::unique_ptr<RocksDbEventStore>(
+      new RocksDbEventStore(std::move(db), path, options, last_position));
+}
+
+RocksDbEventStore::RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::string path,
+                                     EventStoreOptions options, int64_t last_position)
+    : db_(std::move(db)),
+      path_(std::move(path)),
+      options_(options),
+      next_position_(last_position + 1),
+      watch_(last_position),
+      committer_([this] { CommitLoop(); }) {}
+
+RocksDbEventStore::~RocksDbEventStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  committer_.join();
+  watch_.Close();
+  db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
+  if (absl::Status s = ValidateAppendRequest(request, options_); !s.ok()) return s;
+  PendingAppend pending;
+  // Serialize on the caller's thread; the committer only concatenates.
+  pending.event_bytes.reserve(request.events.size());
+  for (EventEnvelope& event : request.events) {
+    event.clear_stream();
+    event.clear_version();
+    event.clear_position();
+    event.set_request_id(request.request_id);
+    pending.event_bytes.push_back(event.SerializeAsString());
+  }
+  request.events.clear();
+  pending.request = std::move(request);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("event store is closing");
+    queue_.push_back(&pending);
+  }
+  pending.done.WaitForNotification();
+  return std::move(pending.result);
+}
+
+void RocksDbEventStore::CommitLoop() {
+  std::vector<PendingAppend*> group;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || stopping_;
+      };
+      mu_.Await(absl::Condition(&has_work));
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && group.size() < options_.max_group_commit) {
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+    group.clear();
+  }
+}
+
+absl::StatusOr<int64_t> RocksDbEventStore::LoadHead(absl::string_view stream) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::HeadKey(stream), &value);
+  if (s.IsNotFound()) return 0;
+  if (!s.ok()) return FromRocks(s, "reading stream head");
+  std::optional<uint64_t> head = keys::GetFixed64(value);
+  if (!head) return absl::DataLossError(absl::StrCat("head of stream ", stream, " is corrupt"));
+  return static_cast<int64_t>(*head);
+}
+
+absl::StatusOr<std::optional<AppendResult>> RocksDbEventStore::LoadRequest(
+    absl::string_view request_id) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::RequestKey(request_id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading request record");
+  std::optional<AppendResult> record = keys::DecodeRequestRecord(value);
+  if (!record) {
+    return absl::DataLossError(absl::StrCat("record of request ", request_id, " is corrupt"));
+  }
+  return record;
+}
+
+void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
+  rocksdb::WriteBatch batch;
+  // Decisions earlier in this group are not in RocksDB yet: overlay them.
+  absl::flat_hash_map<absl::string_view, int64_t> heads;
+  absl::flat_hash_map<absl::string_view, AppendResult> requests;
+  std::vector<PendingAppend*> written;  // includes replays of this group's own appends
+  int64_t position = next_position_;
+
+  for (PendingAppend* p : group) {
+    const AppendRequest& req = p->request;
+    if (!req.request_id.empty()) {
+      if (auto it = requests.find(req.request_id); it != requests.end()) {
+        p->result = ReplayResult(req, it->second);
+        written.push_back(p);  // its answer stands or falls with this write
+        continue;
+      }
+      absl::StatusOr<std::optional<AppendResult>> stored = LoadRequest(req.request_id);
+      if (!stored.ok()) {
+        p->result = stored.status();
+        continue;
+      }
+      if (stored->has_value()) {
+        p->result = ReplayResult(req, **stored);
+        continue;
+      }
+    }
+    int64_t head;
+    if (auto it = heads.find(req.stream); it != heads.end()) {
+      head = it->second;
+    } else {
+      absl::StatusOr<int64_t> loaded = LoadHead(req.stream);
+      if (!loaded.ok()) {
+        p->result = loaded.status();
+        continue;
+      }
+      head = *loaded;
+    }
+    if (absl::Status s = CheckExpectedVersion(req.stream, req.expected_version, head);
+        !s.ok()) {
+      p->result = s;
+      continue;
+    }
+    AppendResult result;
+    result.stream = req.stream;
+    result.first_version = head + 1;
+    result.first_position = position;
+    for (const std::string& body : p->event_bytes) {
+      ++head;
+      batch.Put(keys::PositionKey(position), EventValue(req.stream, head, position, body));
+      batch.Put(keys::StreamKey(req.stream, head), keys::Fixed64(position));
+      ++position;
+    }
+    result.last_version = head;
+    result.last_position = position - 1;
+    batch.Put(keys::HeadKey(req.stream), keys::Fixed64(head));
+    heads[req.stream] = head;
+    if (!req.request_id.empty()) {
+      batch.Put(keys::RequestKey(req.request_id), keys::EncodeRequestRecord(result));
+      requests[req.request_id] = result;
+    }
+    for (const ReadModelWrite& write : req.read_model_writes) {
+      if (write.value.has_value()) {
+        batch.Put(keys::ReadModelKey(write.key), *write.value);
+      } else {
+        batch.Delete(keys::ReadModelKey(write.key));
+      }
+    }
+    p->result = std::move(result);
+    written.push_back(p);
+  }
+
+  if (!written.empty()) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;  // durability: acknowledged means the WAL is on disk
+    rocksdb::Status s = db_->Write(sync, &batch);
+    if (s.ok()) {
+      next_position_ = position;
+      watch_.Publish(position - 1);
+    } else {
+      const absl::Status error =
+          FromRocks(s, "event store write failed; nothing of this append was stored");
+      for (PendingAppend* p : written) p->result = error;
+    }
+  }
+  for (PendingAppend* p : group) p->done.Notify();
+}
+
+absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(
+    absl::string_view stream, int64_t from_version, int limit) {
+  if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
+  if (from_version < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_version must be >= 1, got ", from_version));
+  }
+  if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
+
+  const std::string prefix = keys::StreamPrefix(stream);
+  std::vector<std::string> position_keys;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(keys::StreamKey(stream, from_version));
+         it->Valid() && it->key().starts_with(prefix) &&
+         static_cast<int>(position_keys.size()) < limit;
+         it->Next()) {
+      std::optional<uint64_t> pos = keys::GetFixed64(it->value().ToString());
+      if (!pos) return absl::DataLossError(absl::StrCat("index of stream ", stream, " is corrupt"));
+      position_keys.push_back(keys::PositionKey(static_cast<int64_t>(*pos)));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading stream");
+  }
+  std::vector<rocksdb::Slice> slices(position_keys.begin(), position_keys.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  std::vector<EventEnvelope> out;
+  out.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!statuses[i].ok()) {
+      return statuses[i].IsNotFound()
+                 ? absl::DataLossError(absl::StrCat("stream ", stream,
+                                                    " points at a missing event"))
+                 : FromRocks(statuses[i], "reading event");
+    }
+    absl::StatusOr<EventEnvelope> event = ParseEvent(position_keys[i], values[i]);
+    if (!event.ok()) return event.status();
+    out.push_back(*std::move(event));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadAll(int64_t from_position,
+                                                                      int limit) {
+  if (from_position < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_position must be >= 1, got ", from_position));
+  }
+  if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
+  std::vector<EventEnvelope> out;
+  rocksdb::ReadOptions read;
+  const std::string upper(1, keys::kPositionPrefix + 1);
+  rocksdb::Slice upper_slice(upper);
+  read.iterate_upper_bound = &upper_slice;
+  read.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+  int64_t expected = from_position;
+  for (it->Seek(keys::PositionKey(from_position));
+       it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
+    absl::StatusOr<EventEnvelope> event =
+        ParseEvent(it->key().ToString(), it->value().ToString());
+    if (!event.ok()) return event.status();
+    if (event->position() != expected) {
+      return absl::DataLossError(absl::StrCat("global order has a gap: expected position ",
+                                              expected, ", found ", event->position()));
+    }
+    ++expected;
+    out.push_back(*std::move(event));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading events");
+  return out;
+}
+
+absl::StatusOr<int64_t> RocksDbEventStore::StreamVersion(absl::string_view stream) {
+  if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
+  return LoadHead(stream);
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbEventStore::GetReadModel(
+    absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::ReadModelKey(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading read model");
+  return value;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+RocksDbEventStore::ScanReadModel(absl::string_view prefix, absl::string_view start_after,
+                                 int limit) {
+  if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
+  const std::string full_prefix = keys::ReadModelKey(prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  if (start_after.empty() || start_after < prefix) {
+    it->Seek(full_prefix);
+  } else {
+    const std::string after = keys::ReadModelKey(start_after);
+    it->Seek(after);
+    if (it->Valid() && it->key() == after) it->Next();
+  }
+  for (; it->Valid() && it->key().starts_with(full_prefix) &&
+         static_cast<int>(out.size()) < limit;
+       it->Next()) {
+    out.emplace_back(std::string(it->key().data() + 1, it->key().size() - 1),
+                     it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning read model");
+  return out;
+}
+
+absl::Status RocksDbEventStore::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "creating checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), "writing checkpoint");
+}
+
+}  // namespace bdtx::eventstore

@@ -1,0 +1,139 @@
+// RocksDB-only behaviour: what survives a reopen, and how bad directories are refused.
+#include "common/eventstore/rocksdb_event_store.h"
+
+#include <fstream>
+
+#include "common/eventstore/key_codec.h"
+#include "common/testing/temp_dir.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+
+namespace bdtx::eventstore {
+namespace {
+
+AppendRequest Request(const std::string& stream, int64_t expected, const std::string& text,
+                      const std::string& request_id = "") {
+  google::protobuf::StringValue payload;
+  payload.set_value(text);
+  AppendRequest req;
+  req.stream = stream;
+  req.expected_version = expected;
+  req.request_id = request_id;
+  req.events.push_back(MakeEvent(payload, "people/1", absl::UnixEpoch()));
+  return req;
+}
+
+TEST(RocksDbEventStoreTest, EverythingSurvivesReopen) {
+  testing::TempDir dir;
+  AppendResult first;
+  {
+    auto store = RocksDbEventStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    AppendRequest req = Request("s", kNoStream, "1", "req-1");
+    req.read_model_writes.push_back({"inbox/x", "v"});
+    first = *(*store)->Append(req);
+    ASSERT_TRUE((*store)->Append(Request("t", kNoStream, "2")).ok());
+  }
+  auto store = RocksDbEventStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->LastPosition(), 2);
+  EXPECT_EQ(*(*store)->StreamVersion("s"), 1);
+  EXPECT_EQ(**(*store)->GetReadModel("inbox/x"), "v");
+  auto replay = (*store)->Append(Request("s", kNoStream, "1", "req-1"));
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->first_position, first.first_position);
+  auto next = (*store)->Append(Request("s", 1, "3"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 3);  // positions continue without a gap
+}
+
+TEST(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsRefusedAsLocked) {
+  testing::TempDir dir;
+  auto first = RocksDbEventStore::Open(dir.path());
+  ASSERT_TRUE(first.ok());
+  auto second = RocksDbEventStore::Open(dir.path());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("locked"), std::string::npos) << second.status();
+}
+
+TEST(RocksDbEventStoreTest, StoreFromANewerFormatIsRefused) {
+  testing::TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), keys::kFormatKey, "99").ok());
+  }
+  auto store = RocksDbEventStore::Open(dir.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("format version 99"), std::string::npos)
+      << store.status();
+}
+
+TEST(RocksDbEventStoreTest, ForeignRocksDbIsRefused) {
+  testing::TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "someone-else", "x").ok());
+  }
+  auto store = RocksDbEventStore::Open(dir.path());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("not a bdtx event store"), std::string::npos);
+}
+
+TEST(RocksDbEventStoreTest, CorruptManifestIsAClearErrorNotACrash) {
+  testing::TempDir dir;
+  {
+    auto store = RocksDbEventStore::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append(Request("s", kNoStream, "1")).ok());
+  }
+  std::string current;
+  std::getline(std::ifstream(dir.Sub("CURRENT")), current);
+  ASSERT_FALSE(current.empty());
+  {
+    std::ofstream manifest(dir.Sub(current), std::ios::binary | std::ios::trunc);
+    manifest << std::string(300, '\x5a');
+  }
+  auto store = RocksDbEventStore::Open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find(dir.path()), std::string::npos) << store.status();
+  EXPECT_TRUE(store.status().code() == absl::StatusCode::kDataLoss ||
+              store.status().code() == absl::StatusCode::kFailedPrecondition ||
+              store.status().code() == absl::StatusCode::kUnavailable)
+      << store.status();
+}
+
+TEST(RocksDbEventStoreTest, CheckpointIsAnOpenableCopy) {
+  testing::TempDir dir;
+  auto store = RocksDbEventStore::Open(dir.Sub("live"));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Append(Request("s", kNoStream, "1")).ok());
+  ASSERT_TRUE((*store)->Checkpoint(dir.Sub("backup")).ok());
+  ASSERT_TRUE((*store)->Append(Request("s", 1, "2")).ok());
+  auto copy = RocksDbEventStore::Open(dir.Sub("backup"));
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ((*copy)->LastPosition(), 1);
+}
+
+TEST(KeyCodecTest, FixedWidthNumbersSortNumerically) {
+  EXPECT_LT(keys::PositionKey(9), keys::PositionKey(10));
+  EXPECT_LT(keys::PositionKey(255), keys::PositionKey(256));
+  EXPECT_LT(keys::StreamKey("a", 2), keys::StreamKey("a", 10));
+  // A stream name that extends another never interleaves with it.
+  EXPECT_LT(keys::StreamKey("a", 0xffff), keys::StreamKey("ab", 1));
+  AppendResult r{"documents/1", 3, 4, 10, 11, false};
+  EXPECT_EQ(*keys::DecodeRequestRecord(keys::EncodeRequestRecord(r)), r);
+  EXPECT_FALSE(keys::DecodeRequestRecord("short").has_value());
+}
+
+}  // namespace
+}  // namespace bdtx::eventstore
