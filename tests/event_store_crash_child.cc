@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
           for (int e = 0; e < 3; ++e) {
             google::protobuf::StringValue payload;
             payload.set_value(absl::StrCat(id, "#", e));
-            req.events.push_back(bdtx::eventstore::MakeEvent(payload, "people/crash",
-                                                              absl::Now()));
+            req.events.push_back(bdtx::eventstore::MakeEvent(payload, "people/crash", absl::Now()));
           }
           req.read_model_writes.push_back(
               {absl::StrCat("head/", stream), absl::StrCat(*version + 3)});

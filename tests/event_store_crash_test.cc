@@ -170,8 +170,7 @@ TEST(EventStoreCrashTest, AcknowledgedAppendsSurviveKillNine) {
       // While the child holds the store, another process must be refused.
       auto locked = RocksDbEventStore::Open(store_dir);
       EXPECT_EQ(locked.status().code(), absl::StatusCode::kFailedPrecondition);
-      EXPECT_NE(locked.status().message().find("locked by another process"),
-                std::string::npos)
+      EXPECT_NE(locked.status().message().find("locked by another process"), std::string::npos)
           << locked.status();
     }
     child.ReadUntil(absl::Now() + absl::Milliseconds(20 + rng() % 300));
@@ -183,8 +182,7 @@ TEST(EventStoreCrashTest, AcknowledgedAppendsSurviveKillNine) {
     all_acks.insert(all_acks.end(), acks.begin(), acks.end());
     VerifyStore(store_dir, all_acks);
     if (HasFatalFailure()) return;
-    std::printf("iteration %d: %zu acks this run, %zu in all\n", i, acks.size(),
-                all_acks.size());
+    std::printf("iteration %d: %zu acks this run, %zu in all\n", i, acks.size(), all_acks.size());
   }
 }
 

@@ -8,9 +8,8 @@ namespace bdtx::eventstore {
 absl::Status ValidateStreamName(absl::string_view stream, const EventStoreOptions& options) {
   if (stream.empty()) return absl::InvalidArgumentError("stream name is empty");
   if (stream.size() > options.max_stream_name_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("stream name is ", stream.size(),
-                                                   " bytes; the limit is ",
-                                                   options.max_stream_name_bytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream name is ", stream.size(), " bytes; the limit is ", options.max_stream_name_bytes));
   }
   if (stream.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("stream name contains a NUL byte");
@@ -18,8 +17,7 @@ absl::Status ValidateStreamName(absl::string_view stream, const EventStoreOption
   return absl::OkStatus();
 }
 
-absl::Status ValidateAppendRequest(const AppendRequest& request,
-                                   const EventStoreOptions& options) {
+absl::Status ValidateAppendRequest(const AppendRequest& request, const EventStoreOptions& options) {
   if (absl::Status s = ValidateStreamName(request.stream, options); !s.ok()) return s;
   if (request.expected_version < kAnyVersion) {
     return absl::InvalidArgumentError(
@@ -28,17 +26,15 @@ absl::Status ValidateAppendRequest(const AppendRequest& request,
                      "stream's current version"));
   }
   if (request.events.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("append to ", request.stream, " has no events"));
+    return absl::InvalidArgumentError(absl::StrCat("append to ", request.stream, " has no events"));
   }
   if (request.events.size() > options.max_events_per_append) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("append to ", request.stream, " has ", request.events.size(),
-                     " events; the limit is ", options.max_events_per_append));
+    return absl::InvalidArgumentError(absl::StrCat("append to ", request.stream, " has ",
+                                                   request.events.size(), " events; the limit is ",
+                                                   options.max_events_per_append));
   }
   if (request.request_id.size() > options.max_request_id_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("request_id is ",
-                                                   request.request_id.size(),
+    return absl::InvalidArgumentError(absl::StrCat("request_id is ", request.request_id.size(),
                                                    " bytes; the limit is ",
                                                    options.max_request_id_bytes));
   }
@@ -51,15 +47,14 @@ absl::Status ValidateAppendRequest(const AppendRequest& request,
     }
     if (request.events[i].payload().type_url().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("event ", i, " of the append to ", request.stream,
-                       " has no payload type"));
+          absl::StrCat("event ", i, " of the append to ", request.stream, " has no payload type"));
     }
   }
   for (const ReadModelWrite& write : request.read_model_writes) {
     if (write.key.empty() || write.key.size() > options.max_read_model_key_bytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("read-model key must be 1..", options.max_read_model_key_bytes,
-                       " bytes, got ", write.key.size()));
+      return absl::InvalidArgumentError(absl::StrCat("read-model key must be 1..",
+                                                     options.max_read_model_key_bytes,
+                                                     " bytes, got ", write.key.size()));
     }
   }
   return absl::OkStatus();
@@ -81,9 +76,9 @@ absl::Status CheckExpectedVersion(absl::string_view stream, int64_t expected, in
 
 absl::StatusOr<AppendResult> ReplayResult(const AppendRequest& request, AppendResult first) {
   if (first.stream != request.stream) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request_id ", request.request_id, " was already used for stream ",
-                     first.stream, "; use a new request_id for ", request.stream));
+    return absl::InvalidArgumentError(absl::StrCat("request_id ", request.request_id,
+                                                   " was already used for stream ", first.stream,
+                                                   "; use a new request_id for ", request.stream));
   }
   first.replayed = true;
   return first;

@@ -19,12 +19,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/events.pb.h"
 
@@ -100,8 +100,7 @@ class EventStore {
                                                                 int limit) = 0;
 
   // Events of all streams with position >= from_position (>= 1), at most `limit`.
-  virtual absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position,
-                                                             int limit) = 0;
+  virtual absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position, int limit) = 0;
 
   // Current version of a stream: 0 when it has no events.
   virtual absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) = 0;
@@ -127,8 +126,7 @@ class EventStore {
 
 // Checks everything about a request that does not depend on stored state. Shared by
 // the implementations so both reject bad input with the same words.
-absl::Status ValidateAppendRequest(const AppendRequest& request,
-                                   const EventStoreOptions& options);
+absl::Status ValidateAppendRequest(const AppendRequest& request, const EventStoreOptions& options);
 absl::Status ValidateStreamName(absl::string_view stream, const EventStoreOptions& options);
 
 // INVALID_ARGUMENT unless limit > 0.

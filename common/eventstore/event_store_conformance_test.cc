@@ -26,9 +26,7 @@ struct StoreKind {
   std::function<std::unique_ptr<EventStore>(const std::string& dir, EventStoreOptions)> open;
 };
 
-std::string PrintKind(const ::testing::TestParamInfo<StoreKind>& info) {
-  return info.param.name;
-}
+std::string PrintKind(const ::testing::TestParamInfo<StoreKind>& info) { return info.param.name; }
 
 EventEnvelope Event(const std::string& text) {
   StringValue payload;
@@ -42,8 +40,8 @@ std::string Text(const EventEnvelope& event) {
   return payload.value();
 }
 
-AppendRequest Request(const std::string& stream, int64_t expected,
-                      std::vector<std::string> texts, const std::string& request_id = "") {
+AppendRequest Request(const std::string& stream, int64_t expected, std::vector<std::string> texts,
+                      const std::string& request_id = "") {
   AppendRequest req;
   req.stream = stream;
   req.expected_version = expected;
@@ -122,8 +120,7 @@ TEST_P(EventStoreConformanceTest, WrongExpectedVersionIsAbortedNamingBothVersion
   ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1", "2"})).ok());
   auto stale = store_->Append(Request("s", 1, {"3"}));
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
-  EXPECT_NE(stale.status().message().find("at version 2"), std::string::npos)
-      << stale.status();
+  EXPECT_NE(stale.status().message().find("at version 2"), std::string::npos) << stale.status();
   EXPECT_NE(stale.status().message().find("expected version 1"), std::string::npos);
   auto ahead = store_->Append(Request("s", 7, {"3"}));
   EXPECT_EQ(ahead.status().code(), absl::StatusCode::kAborted);
@@ -183,14 +180,13 @@ TEST_P(EventStoreConformanceTest, BadInputIsInvalidArgumentWithAReason) {
   };
   std::vector<Case> cases;
   cases.push_back({"empty stream", Request("", kNoStream, {"1"}), "stream name is empty"});
-  cases.push_back({"long stream", Request(std::string(257, 'x'), kNoStream, {"1"}),
-                   "the limit is 256"});
-  cases.push_back({"NUL in stream", Request(std::string("a\0b", 3), kNoStream, {"1"}),
-                   "NUL"});
+  cases.push_back(
+      {"long stream", Request(std::string(257, 'x'), kNoStream, {"1"}), "the limit is 256"});
+  cases.push_back({"NUL in stream", Request(std::string("a\0b", 3), kNoStream, {"1"}), "NUL"});
   cases.push_back({"negative version", Request("s", -2, {"1"}), "negative"});
   cases.push_back({"no events", Request("s", kNoStream, {}), "has no events"});
-  cases.push_back({"huge event", Request("s", kNoStream, {std::string(2 << 20, 'x')}),
-                   "the limit is 1048576"});
+  cases.push_back(
+      {"huge event", Request("s", kNoStream, {std::string(2 << 20, 'x')}), "the limit is 1048576"});
   cases.push_back({"long request id", Request("s", kNoStream, {"1"}, std::string(200, 'r')),
                    "request_id is 200 bytes"});
   AppendRequest untyped = Request("s", kNoStream, {"1"});
@@ -227,8 +223,11 @@ TEST_P(EventStoreConformanceTest, EventSizeLimitIsConfigurable) {
 
 TEST_P(EventStoreConformanceTest, ReadModelWritesCommitWithEventsAndScanByPrefix) {
   AppendRequest req = Request("s", kNoStream, {"1"});
-  req.read_model_writes = {{"inbox/p1/d1", "a"}, {"inbox/p1/d2", "b"}, {"inbox/p1/d3", "c"},
-                           {"inbox/p2/d1", "x"}, {"inboy", "z"}};
+  req.read_model_writes = {{"inbox/p1/d1", "a"},
+                           {"inbox/p1/d2", "b"},
+                           {"inbox/p1/d3", "c"},
+                           {"inbox/p2/d1", "x"},
+                           {"inboy", "z"}};
   ASSERT_TRUE(store_->Append(req).ok());
   auto all = store_->ScanReadModel("inbox/p1/", "", 10);
   ASSERT_TRUE(all.ok());
@@ -284,8 +283,7 @@ TEST_P(EventStoreConformanceTest, ConcurrentAppendsToManyStreamsKeepGlobalOrderG
         const std::string stream = absl::StrCat("s", (t + i) % 7);
         while (true) {
           const int64_t v = *store_->StreamVersion(stream);
-          auto r = store_->Append(
-              Request(stream, v, {"a", "b"}, absl::StrCat("t", t, "-", i)));
+          auto r = store_->Append(Request(stream, v, {"a", "b"}, absl::StrCat("t", t, "-", i)));
           if (r.ok()) break;
           ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted) << r.status();
         }
@@ -354,18 +352,17 @@ TEST_P(EventStoreConformanceTest, CancelUnblocksASubscriber) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllStores, EventStoreConformanceTest,
-    ::testing::Values(
-        StoreKind{"Memory",
-                  [](const std::string&, EventStoreOptions options) {
-                    return std::unique_ptr<EventStore>(new MemoryEventStore(options));
-                  }},
-        StoreKind{"RocksDb",
-                  [](const std::string& dir, EventStoreOptions options) {
-                    auto store = RocksDbEventStore::Open(dir, options);
-                    EXPECT_TRUE(store.ok()) << store.status();
-                    return store.ok() ? std::unique_ptr<EventStore>(std::move(*store))
-                                      : nullptr;
-                  }}),
+    ::testing::Values(StoreKind{"Memory",
+                                [](const std::string&, EventStoreOptions options) {
+                                  return std::unique_ptr<EventStore>(new MemoryEventStore(options));
+                                }},
+                      StoreKind{"RocksDb",
+                                [](const std::string& dir, EventStoreOptions options) {
+                                  auto store = RocksDbEventStore::Open(dir, options);
+                                  EXPECT_TRUE(store.ok()) << store.status();
+                                  return store.ok() ? std::unique_ptr<EventStore>(std::move(*store))
+                                                    : nullptr;
+                                }}),
     PrintKind);
 
 }  // namespace

@@ -48,8 +48,9 @@ absl::StatusOr<AppendResult> MemoryEventStore::Append(AppendRequest request) {
   return result;
 }
 
-absl::StatusOr<std::vector<EventEnvelope>> MemoryEventStore::ReadStream(
-    absl::string_view stream, int64_t from_version, int limit) {
+absl::StatusOr<std::vector<EventEnvelope>> MemoryEventStore::ReadStream(absl::string_view stream,
+                                                                        int64_t from_version,
+                                                                        int limit) {
   if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
   if (from_version < 1) {
     return absl::InvalidArgumentError(
@@ -61,8 +62,7 @@ absl::StatusOr<std::vector<EventEnvelope>> MemoryEventStore::ReadStream(
   auto it = streams_.find(stream);
   if (it == streams_.end()) return out;
   for (int64_t v = from_version;
-       v <= static_cast<int64_t>(it->second.size()) && static_cast<int>(out.size()) < limit;
-       ++v) {
+       v <= static_cast<int64_t>(it->second.size()) && static_cast<int>(out.size()) < limit; ++v) {
     out.push_back(all_[it->second[v - 1] - 1]);
   }
   return out;
@@ -91,22 +91,20 @@ absl::StatusOr<int64_t> MemoryEventStore::StreamVersion(absl::string_view stream
   return it == streams_.end() ? 0 : static_cast<int64_t>(it->second.size());
 }
 
-absl::StatusOr<std::optional<std::string>> MemoryEventStore::GetReadModel(
-    absl::string_view key) {
+absl::StatusOr<std::optional<std::string>> MemoryEventStore::GetReadModel(absl::string_view key) {
   absl::MutexLock lock(&mu_);
   auto it = read_model_.find(key);
   if (it == read_model_.end()) return std::nullopt;
   return it->second;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-MemoryEventStore::ScanReadModel(absl::string_view prefix, absl::string_view start_after,
-                                int limit) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MemoryEventStore::ScanReadModel(
+    absl::string_view prefix, absl::string_view start_after, int limit) {
   if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
   std::vector<std::pair<std::string, std::string>> out;
   absl::MutexLock lock(&mu_);
-  auto it = start_after.empty() ? read_model_.lower_bound(prefix)
-                                : read_model_.upper_bound(start_after);
+  auto it =
+      start_after.empty() ? read_model_.lower_bound(prefix) : read_model_.upper_bound(start_after);
   for (; it != read_model_.end() && static_cast<int>(out.size()) < limit; ++it) {
     if (!absl::StartsWith(it->first, prefix)) {
       if (it->first > prefix) break;

@@ -24,18 +24,19 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.IsCorruption()) {
     return absl::DataLossError(absl::StrCat(what, ": stored data is corrupt: ", s.ToString()));
   }
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.ToString()));
+  if (s.IsInvalidArgument())
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.ToString()));
   return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
 
 absl::Status OpenError(const rocksdb::Status& s, const std::string& path) {
   const std::string detail = s.ToString();
   if (s.IsIOError() && (absl::StrContains(detail, "lock") || absl::StrContains(detail, "LOCK"))) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "event store at ", path,
-        " is locked by another process; stop that process or use another data "
-        "directory (",
-        detail, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("event store at ", path,
+                     " is locked by another process; stop that process or use another data "
+                     "directory (",
+                     detail, ")"));
   }
   if (s.IsCorruption()) {
     return absl::DataLossError(absl::StrCat("event store at ", path,
@@ -69,8 +70,8 @@ std::string EventValue(absl::string_view stream, int64_t version, int64_t positi
 absl::StatusOr<EventEnvelope> ParseEvent(absl::string_view key, absl::string_view value) {
   EventEnvelope event;
   if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return absl::DataLossError(absl::StrCat("event at key ", absl::CEscape(key),
-                                            " cannot be decoded"));
+    return absl::DataLossError(
+        absl::StrCat("event at key ", absl::CEscape(key), " cannot be decoded"));
   }
   return event;
 }
@@ -122,8 +123,8 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   } else {
     int stored = 0;
     if (!absl::SimpleAtoi(format, &stored)) {
-      return absl::DataLossError(absl::StrCat("event store at ", path,
-                                              " has an unreadable format marker"));
+      return absl::DataLossError(
+          absl::StrCat("event store at ", path, " has an unreadable format marker"));
     }
     if (stored > kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -138,8 +139,8 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
     it->SeekForPrev(keys::PositionKey(-1));  // 0xffff... sorts after every position
     if (it->Valid() && it->key().size() == 9 && it->key()[0] == keys::kPositionPrefix) {
-      last_position = static_cast<int64_t>(
-          *keys::GetFixed64(absl::string_view(it->key().data() + 1, 8)));
+      last_position =
+          static_cast<int64_t>(*keys::GetFixed64(absl::string_view(it->key().data() + 1, 8)));
     } else if (!it->status().ok()) {
       return OpenError(it->status(), path);
     }
@@ -270,8 +271,7 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
       }
       head = *loaded;
     }
-    if (absl::Status s = CheckExpectedVersion(req.stream, req.expected_version, head);
-        !s.ok()) {
+    if (absl::Status s = CheckExpectedVersion(req.stream, req.expected_version, head); !s.ok()) {
       p->result = s;
       continue;
     }
@@ -320,8 +320,9 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
   for (PendingAppend* p : group) p->done.Notify();
 }
 
-absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(
-    absl::string_view stream, int64_t from_version, int limit) {
+absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(absl::string_view stream,
+                                                                         int64_t from_version,
+                                                                         int limit) {
   if (absl::Status s = ValidateStreamName(stream, options_); !s.ok()) return s;
   if (from_version < 1) {
     return absl::InvalidArgumentError(
@@ -345,16 +346,14 @@ absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(
   }
   std::vector<rocksdb::Slice> slices(position_keys.begin(), position_keys.end());
   std::vector<std::string> values;
-  std::vector<rocksdb::Status> statuses =
-      db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
   std::vector<EventEnvelope> out;
   out.reserve(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     if (!statuses[i].ok()) {
-      return statuses[i].IsNotFound()
-                 ? absl::DataLossError(absl::StrCat("stream ", stream,
-                                                    " points at a missing event"))
-                 : FromRocks(statuses[i], "reading event");
+      return statuses[i].IsNotFound() ? absl::DataLossError(absl::StrCat(
+                                            "stream ", stream, " points at a missing event"))
+                                      : FromRocks(statuses[i], "reading event");
     }
     absl::StatusOr<EventEnvelope> event = ParseEvent(position_keys[i], values[i]);
     if (!event.ok()) return event.status();
@@ -380,8 +379,7 @@ absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadAll(int64_t fr
   int64_t expected = from_position;
   for (it->Seek(keys::PositionKey(from_position));
        it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
-    absl::StatusOr<EventEnvelope> event =
-        ParseEvent(it->key().ToString(), it->value().ToString());
+    absl::StatusOr<EventEnvelope> event = ParseEvent(it->key().ToString(), it->value().ToString());
     if (!event.ok()) return event.status();
     if (event->position() != expected) {
       return absl::DataLossError(absl::StrCat("global order has a gap: expected position ",
@@ -399,8 +397,7 @@ absl::StatusOr<int64_t> RocksDbEventStore::StreamVersion(absl::string_view strea
   return LoadHead(stream);
 }
 
-absl::StatusOr<std::optional<std::string>> RocksDbEventStore::GetReadModel(
-    absl::string_view key) {
+absl::StatusOr<std::optional<std::string>> RocksDbEventStore::GetReadModel(absl::string_view key) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys::ReadModelKey(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -408,9 +405,8 @@ absl::StatusOr<std::optional<std::string>> RocksDbEventStore::GetReadModel(
   return value;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-RocksDbEventStore::ScanReadModel(absl::string_view prefix, absl::string_view start_after,
-                                 int limit) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RocksDbEventStore::ScanReadModel(
+    absl::string_view prefix, absl::string_view start_after, int limit) {
   if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
   const std::string full_prefix = keys::ReadModelKey(prefix);
   std::vector<std::pair<std::string, std::string>> out;
@@ -422,8 +418,7 @@ RocksDbEventStore::ScanReadModel(absl::string_view prefix, absl::string_view sta
     it->Seek(after);
     if (it->Valid() && it->key() == after) it->Next();
   }
-  for (; it->Valid() && it->key().starts_with(full_prefix) &&
-         static_cast<int>(out.size()) < limit;
+  for (; it->Valid() && it->key().starts_with(full_prefix) && static_cast<int>(out.size()) < limit;
        it->Next()) {
     out.emplace_back(std::string(it->key().data() + 1, it->key().size() - 1),
                      it->value().ToString());

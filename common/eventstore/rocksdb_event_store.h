@@ -35,18 +35,16 @@ class RocksDbEventStore : public EventStore {
   // directory holds something that is not a bdtx event store, or it was written by a
   // newer format; DATA_LOSS when RocksDB reports corruption; UNAVAILABLE for other
   // I/O failures. Never modifies a store it refuses.
-  static absl::StatusOr<std::unique_ptr<RocksDbEventStore>> Open(
-      const std::string& path, EventStoreOptions options = {});
+  static absl::StatusOr<std::unique_ptr<RocksDbEventStore>> Open(const std::string& path,
+                                                                 EventStoreOptions options = {});
 
   // Finishes queued appends, stops the committer and closes the database.
   ~RocksDbEventStore() override;
 
   absl::StatusOr<AppendResult> Append(AppendRequest request) override;
   absl::StatusOr<std::vector<EventEnvelope>> ReadStream(absl::string_view stream,
-                                                        int64_t from_version,
-                                                        int limit) override;
-  absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position,
-                                                     int limit) override;
+                                                        int64_t from_version, int limit) override;
+  absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position, int limit) override;
   absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) override;
   int64_t LastPosition() const override { return watch_.Get(); }
   int64_t WaitForPosition(int64_t after, absl::Duration timeout) override {
@@ -68,8 +66,8 @@ class RocksDbEventStore : public EventStore {
     absl::Notification done;
   };
 
-  RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::string path,
-                    EventStoreOptions options, int64_t last_position);
+  RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::string path, EventStoreOptions options,
+                    int64_t last_position);
 
   void CommitLoop();
   void CommitGroup(const std::vector<PendingAppend*>& group);

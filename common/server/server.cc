@@ -1,0 +1,164 @@
+#include "common/server/server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/server/logging.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace bdtx::server {
+
+Server::~Server() {
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
+}
+
+absl::Status Server::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder.SetMaxSendMessageSize(options_.max_message_bytes);
+  for (grpc::Service* service : services_) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address,
+                                               " (address in use or not local?)"));
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  return absl::OkStatus();
+}
+
+std::string Server::address() const {
+  const std::string& listen = options_.listen_address;
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(colon == std::string::npos ? listen : listen.substr(0, colon), ":", port_);
+}
+
+void Server::WaitForShutdown() {
+  shutdown_requested_.WaitForNotification();
+  // Load balancers and health probes see NOT_SERVING first; then in-flight calls
+  // finish while new ones are refused.
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(options_.drain_timeout));
+  server_->Wait();
+  server_.reset();
+}
+
+namespace {
+
+int signal_pipe[2] = {-1, -1};
+
+void OnShutdownSignal(int) {
+  const char byte = 'T';
+  [[maybe_unused]] ssize_t n = write(signal_pipe[1], &byte, 1);
+}
+
+}  // namespace
+
+ShutdownSignals::ShutdownSignals(Server* server) {
+  if (pipe2(signal_pipe, O_CLOEXEC) != 0) std::abort();
+  struct sigaction action = {};
+  action.sa_handler = OnShutdownSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  watcher_ = std::thread([server] {
+    char byte = 0;
+    while (read(signal_pipe[0], &byte, 1) == 1) {
+      if (byte == 'T') {
+        LogInfo("shutdown signal received");
+        server->RequestShutdown();
+      } else {
+        return;  // 'Q': the ShutdownSignals object is going away
+      }
+    }
+  });
+}
+
+ShutdownSignals::~ShutdownSignals() {
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  const char byte = 'Q';
+  [[maybe_unused]] ssize_t n = write(signal_pipe[1], &byte, 1);
+  watcher_.join();
+  close(signal_pipe[0]);
+  close(signal_pipe[1]);
+}
+
+ServiceRunner::ServiceRunner(std::string service_name, int default_port)
+    : service_name_(std::move(service_name)) {
+  flags_.Define("listen", absl::StrCat("127.0.0.1:", default_port),
+                "address:port for gRPC (port 0 picks a free one)");
+  flags_.Define("data_dir", absl::StrCat("./data/", service_name_),
+                "directory of this service's own RocksDB data");
+  flags_.Define("drain_timeout", "10s",
+                "on SIGTERM, how long in-flight calls may run before they are cancelled");
+}
+
+ServiceRunner::~ServiceRunner() = default;
+
+absl::Status ServiceRunner::Init(int argc, char** argv) {
+  SetLogServiceName(service_name_);
+  absl::Status parsed = flags_.Parse(argc, argv, ProcessEnvironment());
+  if (flags_.help_requested()) {
+    std::fputs(flags_.Usage(argv[0]).c_str(), stdout);
+    std::exit(0);
+  }
+  if (!parsed.ok()) return parsed;
+  return flags_.GetDuration("drain_timeout").status();
+}
+
+absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
+  if (!store_) {
+    const std::string path = data_dir() + "/events";
+    auto store = eventstore::RocksDbEventStore::Open(path);
+    if (!store.ok()) return store.status();
+    store_ = std::move(*store);
+    LogInfo("event store opened",
+            {{"path", path}, {"last_position", absl::StrCat(store_->LastPosition())}});
+  }
+  return store_.get();
+}
+
+int ServiceRunner::Run() {
+  Server::Options options;
+  options.listen_address = flags_.Get("listen");
+  options.drain_timeout = *flags_.GetDuration("drain_timeout");
+  Server server(options);
+  for (grpc::Service* service : services_) server.AddService(service);
+  if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+  ShutdownSignals signals(&server);
+  LogInfo("listening", {{"address", server.address()},
+                        {"port", absl::StrCat(server.port())},
+                        {"data_dir", data_dir()}});
+  server.WaitForShutdown();
+  LogInfo("drained; in-flight calls finished");
+  if (store_) {
+    store_.reset();
+    LogInfo("event store closed");
+  }
+  LogInfo("stopped");
+  return 0;
+}
+
+int ServiceRunner::Fail(const absl::Status& status) {
+  LogError("cannot start", {{"error", status.ToString()}});
+  return 1;
+}
+
+}  // namespace bdtx::server

@@ -1,0 +1,120 @@
+// Server bootstrap shared by every service: a gRPC server (callback API) with the
+// grpc.health.v1 health service and server reflection, graceful drain on SIGTERM,
+// JSON logs, flags/env configuration and the service's own RocksDB event store.
+//
+// Example main.cc (wiring only):
+//   int main(int argc, char** argv) {
+//     bdtx::server::ServiceRunner runner("approvals", 7103);
+//     if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
+//     auto store = runner.OpenEventStore();
+//     if (!store.ok()) return runner.Fail(store.status());
+//     ApprovalsService service(*store);
+//     runner.AddService(&service);
+//     return runner.Run();   // until SIGTERM; then drains and closes the store
+//   }
+#ifndef BDTX_COMMON_SERVER_SERVER_H_
+#define BDTX_COMMON_SERVER_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/eventstore/rocksdb_event_store.h"
+#include "common/server/flags.h"
+#include "grpcpp/server.h"
+
+namespace bdtx::server {
+
+// A gRPC server with health and reflection. Thread-safe after Start().
+class Server {
+ public:
+  struct Options {
+    std::string listen_address = "127.0.0.1:0";  // port 0: the kernel picks one
+    absl::Duration drain_timeout = absl::Seconds(10);
+    int max_message_bytes = 16 << 20;
+  };
+
+  explicit Server(Options options) : options_(std::move(options)) {}
+  ~Server();
+
+  // REQUIRES: before Start(). `service` is not owned and must outlive the server.
+  void AddService(grpc::Service* service) { services_.push_back(service); }
+
+  // Binds and starts serving; health reports SERVING. UNAVAILABLE when the address
+  // cannot be bound.
+  absl::Status Start();
+
+  int port() const { return port_; }
+  // The bound address with the real port, e.g. "127.0.0.1:40123".
+  std::string address() const;
+
+  // Asks WaitForShutdown() to return. Thread-safe; not async-signal-safe.
+  void RequestShutdown() {
+    if (!shutdown_requested_.HasBeenNotified()) shutdown_requested_.Notify();
+  }
+
+  // Blocks until RequestShutdown(); then reports NOT_SERVING, stops accepting calls,
+  // lets in-flight calls finish (cancelling them after drain_timeout) and returns.
+  void WaitForShutdown();
+
+ private:
+  const Options options_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Notification shutdown_requested_;
+};
+
+// Turns SIGTERM and SIGINT into server->RequestShutdown() (through a self-pipe and a
+// watcher thread, so nothing unsafe runs in the signal handler). One per process.
+class ShutdownSignals {
+ public:
+  explicit ShutdownSignals(Server* server);
+  ~ShutdownSignals();
+
+ private:
+  std::thread watcher_;
+};
+
+// Flags, logging, store and server for one service process. Not thread-safe; used
+// from main only.
+class ServiceRunner {
+ public:
+  // Defines --listen (127.0.0.1:<default_port>), --data_dir (./data/<service>) and
+  // --drain_timeout (10s); add service flags through flags() before Init().
+  ServiceRunner(std::string service_name, int default_port);
+  ~ServiceRunner();
+
+  Flags& flags() { return flags_; }
+
+  // Parses flags and BDTX_* variables; prints usage and exits on --help.
+  absl::Status Init(int argc, char** argv);
+
+  // Opens (once) the service's event store in --data_dir/events.
+  absl::StatusOr<eventstore::RocksDbEventStore*> OpenEventStore();
+  const std::string& data_dir() const { return flags_.Get("data_dir"); }
+
+  // REQUIRES: after Init(), before Run(). Not owned.
+  void AddService(grpc::Service* service) { services_.push_back(service); }
+
+  // Serves until SIGTERM/SIGINT, drains, closes the store. Returns the exit code.
+  int Run();
+
+  // Logs `status` as the reason the service cannot start; returns exit code 1.
+  int Fail(const absl::Status& status);
+
+ private:
+  const std::string service_name_;
+  Flags flags_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<eventstore::RocksDbEventStore> store_;
+};
+
+}  // namespace bdtx::server
+
+#endif  // BDTX_COMMON_SERVER_SERVER_H_

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The run command: installs packages, builds the services (optimised), loads the demo
+# province and starts every service on loopback, printing where each listens.
+# Ctrl-C (or SIGTERM) stops them all gracefully. Data lives under ./data/<service>.
+#
+# Environment: BDTX_JOBS (build parallelism, default 2), BDTX_DATA_ROOT (default ./data),
+# BDTX_RUN_SECONDS (stop by itself after N seconds; default: run until Ctrl-C).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+bash deploy/setup-debian.sh
+JOBS="${BDTX_JOBS:-2}"
+BUILD_DIR="${BDTX_RUN_BUILD_DIR:-build-release}"
+DATA_ROOT="${BDTX_DATA_ROOT:-$ROOT/data}"
+LOG_DIR="$DATA_ROOT/logs"
+
+# name:port of every service that exists so far, in start order.
+SERVICES=()
+[ -d services/directory ] && SERVICES+=("directory:7101")
+
+echo "[run] building (${BUILD_DIR}, -j${JOBS})"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS"
+
+mkdir -p "$LOG_DIR"
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "[run] stopped"
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM
+
+if [ ${#SERVICES[@]} -eq 0 ]; then
+  echo "[run] no services exist yet; only the foundation is built"
+  exit 0
+fi
+
+for entry in "${SERVICES[@]}"; do
+  name=${entry%%:*}
+  port=${entry##*:}
+  bin="$BUILD_DIR/services/$name/bdtx-$name"
+  if [ -x "deploy/demo/load-$name.sh" ]; then
+    bash "deploy/demo/load-$name.sh" "$BUILD_DIR" "$DATA_ROOT/$name"
+  fi
+  "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" >"$LOG_DIR/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    grep -q '"msg":"listening"' "$LOG_DIR/$name.log" && break
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+      echo "[run] $name failed to start:"; cat "$LOG_DIR/$name.log"; exit 1
+    fi
+    sleep 0.1
+  done
+  echo "[run] $name listening on 127.0.0.1:$port (gRPC, health + reflection); log: $LOG_DIR/$name.log"
+done
+echo "[run] all services up; Ctrl-C to stop"
+if [ -n "${BDTX_RUN_SECONDS:-}" ]; then
+  sleep "$BDTX_RUN_SECONDS"
+else
+  wait
+fi
