@@ -1,9 +1,21 @@
 #include "common/eventstore/event_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace bdtx::eventstore {
+
+absl::StatusOr<AppendResult> EventStore::Append(AppendRequest request) {
+  absl::StatusOr<AppendResult> result;
+  absl::Notification done;
+  AppendAsync(std::move(request), [&](absl::StatusOr<AppendResult> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
 
 absl::Status ValidateStreamName(absl::string_view stream, const EventStoreOptions& options) {
   if (stream.empty()) return absl::InvalidArgumentError("stream name is empty");

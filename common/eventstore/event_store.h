@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -88,10 +89,17 @@ class EventStore {
  public:
   virtual ~EventStore() = default;
 
+  using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
+
   // Atomically appends `request.events` to `request.stream` together with the stream
-  // head, global positions, the request_id record and `read_model_writes`. When this
-  // returns OK the append is durable (RocksDB: the WAL is synced).
-  virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
+  // head, global positions, the request_id record and `read_model_writes`, then calls
+  // `done` exactly once, on a store thread (or inline). OK means durable (RocksDB: the
+  // WAL is synced). `done` must be quick and must not call Append itself synchronously;
+  // it is how an async gRPC handler finishes its call without holding a thread.
+  virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
+
+  // Blocking form of AppendAsync.
+  absl::StatusOr<AppendResult> Append(AppendRequest request);
 
   // Events of one stream with version >= from_version (>= 1), at most `limit` (> 0).
   // An unknown stream reads as empty.

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace bdtx::eventstore {
-absl::StatusOr<AppendResult> MemoryEventStore::Append(AppendRequest request) {
+absl::StatusOr<AppendResult> MemoryEventStore::AppendNow(AppendRequest request) {
   if (absl::Status s = ValidateAppendRequest(request, options_); !s.ok()) return s;
   int64_t last_position;
   AppendResult result;

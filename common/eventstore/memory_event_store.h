@@ -20,7 +20,9 @@ class MemoryEventStore : public EventStore {
  public:
   explicit MemoryEventStore(EventStoreOptions options = {}) : options_(options) {}
 
-  absl::StatusOr<AppendResult> Append(AppendRequest request) override;
+  void AppendAsync(AppendRequest request, AppendCallback done) override {
+    std::move(done)(AppendNow(std::move(request)));
+  }
   absl::StatusOr<std::vector<EventEnvelope>> ReadStream(absl::string_view stream,
                                                         int64_t from_version, int limit) override;
   absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position, int limit) override;
@@ -35,6 +37,8 @@ class MemoryEventStore : public EventStore {
       absl::string_view prefix, absl::string_view start_after, int limit) override;
 
  private:
+  absl::StatusOr<AppendResult> AppendNow(AppendRequest request);
+
   const EventStoreOptions options_;
   mutable absl::Mutex mu_;
   std::vector<EventEnvelope> all_ ABSL_GUARDED_BY(mu_);  // index = position - 1

@@ -90,7 +90,13 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   db_options.create_if_missing = true;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
-  db_options.write_buffer_size = 64 << 20;
+  // Small memtables keep skiplist inserts cheap on the committer path (measured:
+  // 16 MiB beat 64 MiB by ~15% at 64 appenders, docs/perf.md).
+  db_options.write_buffer_size = 16 << 20;
+  // Most request-id lookups miss (new commands): a memtable bloom filter answers those
+  // without walking the skiplist.
+  db_options.memtable_whole_key_filtering = true;
+  db_options.memtable_prefix_bloom_size_ratio = 0.1;
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -156,58 +162,95 @@ RocksDbEventStore::RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::strin
       options_(options),
       next_position_(last_position + 1),
       watch_(last_position),
-      committer_([this] { CommitLoop(); }) {}
+      decider_([this] { DecideLoop(); }),
+      writer_([this] { WriteLoop(); }) {}
 
 RocksDbEventStore::~RocksDbEventStore() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  committer_.join();
+  queue_ready_.notify_all();
+  decider_.join();
+  writer_.join();
   watch_.Close();
   db_->Close().PermitUncheckedError();
 }
 
-absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
-  if (absl::Status s = ValidateAppendRequest(request, options_); !s.ok()) return s;
-  PendingAppend pending;
-  // Serialize on the caller's thread; the committer only concatenates.
-  pending.event_bytes.reserve(request.events.size());
+void RocksDbEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (absl::Status s = ValidateAppendRequest(request, options_); !s.ok()) {
+    std::move(done)(s);
+    return;
+  }
+  auto pending = std::make_unique<PendingAppend>();
+  // Serialize on the caller's thread; the decider only concatenates.
+  pending->event_bytes.reserve(request.events.size());
   for (EventEnvelope& event : request.events) {
     event.clear_stream();
     event.clear_version();
     event.clear_position();
     event.set_request_id(request.request_id);
-    pending.event_bytes.push_back(event.SerializeAsString());
+    pending->event_bytes.push_back(event.SerializeAsString());
   }
   request.events.clear();
-  pending.request = std::move(request);
+  pending->request = std::move(request);
+  pending->done = std::move(done);
+  bool wake = false;
   {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::UnavailableError("event store is closing");
-    queue_.push_back(&pending);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      pending->result = absl::UnavailableError("event store is closing");
+    } else {
+      wake = queue_.empty();  // the decider sleeps only on an empty queue
+      queue_.push_back(std::move(pending));
+    }
   }
-  pending.done.WaitForNotification();
-  return std::move(pending.result);
+  if (pending) {
+    std::move(pending->done)(std::move(pending->result));
+    return;
+  }
+  if (wake) queue_ready_.notify_one();
 }
 
-void RocksDbEventStore::CommitLoop() {
-  std::vector<PendingAppend*> group;
+void RocksDbEventStore::DecideLoop() {
   while (true) {
+    auto group = std::make_unique<Group>();
     {
-      absl::MutexLock lock(&mu_);
-      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || stopping_;
-      };
-      mu_.Await(absl::Condition(&has_work));
-      if (queue_.empty()) return;  // stopping and drained
-      while (!queue_.empty() && group.size() < options_.max_group_commit) {
-        group.push_back(queue_.front());
+      std::unique_lock<std::mutex> lock(mu_);
+      queue_ready_.wait(lock, [this] {
+        return (!queue_.empty() && decided_.size() < kMaxGroupsInFlight) || stopping_;
+      });
+      if (queue_.empty()) {
+        decider_done_ = true;  // stopping and drained
+        decided_ready_.notify_one();
+        return;
+      }
+      while (!queue_.empty() && group->appends.size() < options_.max_group_commit) {
+        group->appends.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    CommitGroup(group);
-    group.clear();
+    Decide(*group);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      decided_.push_back(std::move(group));
+    }
+    decided_ready_.notify_one();
+  }
+}
+
+void RocksDbEventStore::WriteLoop() {
+  while (true) {
+    std::unique_ptr<Group> group;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      decided_ready_.wait(lock, [this] { return !decided_.empty() || decider_done_; });
+      if (decided_.empty()) return;  // the decider stopped and everything is written
+      group = std::move(decided_.front());
+      decided_.pop_front();
+    }
+    queue_ready_.notify_one();  // room for another group in flight
+    Write(*group);
   }
 }
 
@@ -234,20 +277,21 @@ absl::StatusOr<std::optional<AppendResult>> RocksDbEventStore::LoadRequest(
   return record;
 }
 
-void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
-  rocksdb::WriteBatch batch;
-  // Decisions earlier in this group are not in RocksDB yet: overlay them.
-  absl::flat_hash_map<absl::string_view, int64_t> heads;
-  absl::flat_hash_map<absl::string_view, AppendResult> requests;
-  std::vector<PendingAppend*> written;  // includes replays of this group's own appends
-  int64_t position = next_position_;
+void RocksDbEventStore::Decide(Group& group) {
+  // Overlay entries of groups that are durable now are in RocksDB: drop them.
+  const uint64_t durable = durable_group_.load(std::memory_order_acquire);
+  absl::erase_if(pending_heads_, [durable](const auto& e) { return e.second.group <= durable; });
+  absl::erase_if(pending_requests_, [durable](const auto& e) { return e.second.group <= durable; });
+  group.id = ++last_group_id_;
 
-  for (PendingAppend* p : group) {
+  for (const std::unique_ptr<PendingAppend>& owned : group.appends) {
+    PendingAppend* p = owned.get();
     const AppendRequest& req = p->request;
     if (!req.request_id.empty()) {
-      if (auto it = requests.find(req.request_id); it != requests.end()) {
-        p->result = ReplayResult(req, it->second);
-        written.push_back(p);  // its answer stands or falls with this write
+      if (auto it = pending_requests_.find(req.request_id); it != pending_requests_.end()) {
+        // Answered when this group is written, i.e. after the first append is durable.
+        p->result = ReplayResult(req, it->second.result);
+        group.written.push_back(p);
         continue;
       }
       absl::StatusOr<std::optional<AppendResult>> stored = LoadRequest(req.request_id);
@@ -261,8 +305,8 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
       }
     }
     int64_t head;
-    if (auto it = heads.find(req.stream); it != heads.end()) {
-      head = it->second;
+    if (auto it = pending_heads_.find(req.stream); it != pending_heads_.end()) {
+      head = it->second.head;
     } else {
       absl::StatusOr<int64_t> loaded = LoadHead(req.stream);
       if (!loaded.ok()) {
@@ -278,46 +322,58 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
     AppendResult result;
     result.stream = req.stream;
     result.first_version = head + 1;
-    result.first_position = position;
+    result.first_position = next_position_;
     for (const std::string& body : p->event_bytes) {
       ++head;
-      batch.Put(keys::PositionKey(position), EventValue(req.stream, head, position, body));
-      batch.Put(keys::StreamKey(req.stream, head), keys::Fixed64(position));
-      ++position;
+      group.batch.Put(keys::PositionKey(next_position_),
+                      EventValue(req.stream, head, next_position_, body));
+      group.batch.Put(keys::StreamKey(req.stream, head), keys::Fixed64(next_position_));
+      ++next_position_;
     }
     result.last_version = head;
-    result.last_position = position - 1;
-    batch.Put(keys::HeadKey(req.stream), keys::Fixed64(head));
-    heads[req.stream] = head;
+    result.last_position = next_position_ - 1;
+    group.batch.Put(keys::HeadKey(req.stream), keys::Fixed64(head));
+    pending_heads_[req.stream] = {head, group.id};
     if (!req.request_id.empty()) {
-      batch.Put(keys::RequestKey(req.request_id), keys::EncodeRequestRecord(result));
-      requests[req.request_id] = result;
+      group.batch.Put(keys::RequestKey(req.request_id), keys::EncodeRequestRecord(result));
+      pending_requests_[req.request_id] = {result, group.id};
     }
     for (const ReadModelWrite& write : req.read_model_writes) {
       if (write.value.has_value()) {
-        batch.Put(keys::ReadModelKey(write.key), *write.value);
+        group.batch.Put(keys::ReadModelKey(write.key), *write.value);
       } else {
-        batch.Delete(keys::ReadModelKey(write.key));
+        group.batch.Delete(keys::ReadModelKey(write.key));
       }
     }
     p->result = std::move(result);
-    written.push_back(p);
+    group.written.push_back(p);
   }
+  group.last_position = next_position_ - 1;
+}
 
-  if (!written.empty()) {
+void RocksDbEventStore::Write(Group& group) {
+  if (failed_.ok() && group.batch.Count() > 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;  // durability: acknowledged means the WAL is on disk
-    rocksdb::Status s = db_->Write(sync, &batch);
+    rocksdb::Status s = db_->Write(sync, &group.batch);
     if (s.ok()) {
-      next_position_ = position;
-      watch_.Publish(position - 1);
+      watch_.Publish(group.last_position);
     } else {
-      const absl::Status error =
-          FromRocks(s, "event store write failed; nothing of this append was stored");
-      for (PendingAppend* p : written) p->result = error;
+      // Later groups were decided on top of this one: the store stops accepting
+      // appends until it is reopened (RocksDB itself turns read-only here too).
+      failed_ = FromRocks(s, "event store write failed; reopen the store");
     }
   }
-  for (PendingAppend* p : group) p->done.Notify();
+  if (!failed_.ok()) {
+    for (PendingAppend* p : group.written) {
+      p->result = absl::UnavailableError(
+          absl::StrCat("nothing of this append was stored: ", failed_.message()));
+    }
+  }
+  durable_group_.store(group.id, std::memory_order_release);
+  for (const std::unique_ptr<PendingAppend>& p : group.appends) {
+    std::move(p->done)(std::move(p->result));
+  }
 }
 
 absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(absl::string_view stream,
