@@ -17,6 +17,16 @@ absl::StatusOr<AppendResult> EventStore::Append(AppendRequest request) {
   return result;
 }
 
+absl::StatusOr<std::vector<EventEnvelope>> EventStore::ReadAll(int64_t from_position, int limit) {
+  std::vector<EventEnvelope> out;
+  absl::StatusOr<int64_t> n = ScanAll(from_position, limit, [&](const EventEnvelope& event) {
+    out.push_back(event);
+    return true;
+  });
+  if (!n.ok()) return n.status();
+  return out;
+}
+
 absl::Status ValidateStreamName(absl::string_view stream, const EventStoreOptions& options) {
   if (stream.empty()) return absl::InvalidArgumentError("stream name is empty");
   if (stream.size() > options.max_stream_name_bytes) {

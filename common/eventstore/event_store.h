@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -108,7 +109,13 @@ class EventStore {
                                                                 int limit) = 0;
 
   // Events of all streams with position >= from_position (>= 1), at most `limit`.
-  virtual absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position, int limit) = 0;
+  absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position, int limit);
+
+  // Like ReadAll, but hands each event to `visit` instead of copying it out: the event
+  // is only valid during the call (the store reuses it). `visit` returns false to
+  // stop early. Returns the number of events visited. The fast path for replays.
+  virtual absl::StatusOr<int64_t> ScanAll(int64_t from_position, int limit,
+                                          absl::FunctionRef<bool(const EventEnvelope&)> visit) = 0;
 
   // Current version of a stream: 0 when it has no events.
   virtual absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) = 0;

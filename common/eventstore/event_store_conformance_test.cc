@@ -116,6 +116,21 @@ TEST_P(EventStoreConformanceTest, ReadAllIsGlobalOrderAcrossStreams) {
   EXPECT_TRUE(store_->ReadAll(5, 10)->empty());
 }
 
+TEST_P(EventStoreConformanceTest, ScanAllVisitsInOrderAndStopsWhenAsked) {
+  ASSERT_TRUE(store_->Append(Request("x", kNoStream, {"1", "2", "3", "4"})).ok());
+  std::vector<int64_t> seen;
+  auto n = store_->ScanAll(2, 10, [&](const EventEnvelope& e) {
+    seen.push_back(e.position());
+    return e.position() < 3;  // stop after position 3
+  });
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(seen, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(*store_->ScanAll(5, 10, [](const EventEnvelope&) { return true; }), 0);
+  EXPECT_EQ(store_->ScanAll(0, 10, [](const EventEnvelope&) { return true; }).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(EventStoreConformanceTest, WrongExpectedVersionIsAbortedNamingBothVersions) {
   ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1", "2"})).ok());
   auto stale = store_->Append(Request("s", 1, {"3"}));

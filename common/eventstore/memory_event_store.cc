@@ -68,20 +68,28 @@ absl::StatusOr<std::vector<EventEnvelope>> MemoryEventStore::ReadStream(absl::st
   return out;
 }
 
-absl::StatusOr<std::vector<EventEnvelope>> MemoryEventStore::ReadAll(int64_t from_position,
-                                                                     int limit) {
+absl::StatusOr<int64_t> MemoryEventStore::ScanAll(
+    int64_t from_position, int limit, absl::FunctionRef<bool(const EventEnvelope&)> visit) {
   if (from_position < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("from_position must be >= 1, got ", from_position));
   }
   if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
-  std::vector<EventEnvelope> out;
-  absl::MutexLock lock(&mu_);
-  for (int64_t p = from_position;
-       p <= static_cast<int64_t>(all_.size()) && static_cast<int>(out.size()) < limit; ++p) {
-    out.push_back(all_[p - 1]);
+  // Copy out under the lock, visit outside it (the visitor may call the store).
+  std::vector<EventEnvelope> events;
+  {
+    absl::MutexLock lock(&mu_);
+    for (int64_t p = from_position;
+         p <= static_cast<int64_t>(all_.size()) && static_cast<int>(events.size()) < limit; ++p) {
+      events.push_back(all_[p - 1]);
+    }
   }
-  return out;
+  int64_t visited = 0;
+  for (const EventEnvelope& event : events) {
+    ++visited;
+    if (!visit(event)) break;
+  }
+  return visited;
 }
 
 absl::StatusOr<int64_t> MemoryEventStore::StreamVersion(absl::string_view stream) {

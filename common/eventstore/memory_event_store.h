@@ -25,7 +25,8 @@ class MemoryEventStore : public EventStore {
   }
   absl::StatusOr<std::vector<EventEnvelope>> ReadStream(absl::string_view stream,
                                                         int64_t from_version, int limit) override;
-  absl::StatusOr<std::vector<EventEnvelope>> ReadAll(int64_t from_position, int limit) override;
+  absl::StatusOr<int64_t> ScanAll(int64_t from_position, int limit,
+                                  absl::FunctionRef<bool(const EventEnvelope&)> visit) override;
   absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) override;
   int64_t LastPosition() const override { return watch_.Get(); }
   int64_t WaitForPosition(int64_t after, absl::Duration timeout) override {

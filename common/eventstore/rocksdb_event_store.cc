@@ -418,34 +418,40 @@ absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(absl::s
   return out;
 }
 
-absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadAll(int64_t from_position,
-                                                                      int limit) {
+absl::StatusOr<int64_t> RocksDbEventStore::ScanAll(
+    int64_t from_position, int limit, absl::FunctionRef<bool(const EventEnvelope&)> visit) {
   if (from_position < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("from_position must be >= 1, got ", from_position));
   }
   if (absl::Status s = ValidateLimit(limit); !s.ok()) return s;
-  std::vector<EventEnvelope> out;
   rocksdb::ReadOptions read;
   const std::string upper(1, keys::kPositionPrefix + 1);
   rocksdb::Slice upper_slice(upper);
   read.iterate_upper_bound = &upper_slice;
   read.readahead_size = 2 << 20;
+  read.fill_cache = false;  // a replay would evict the hot working set
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+  // One message reused for every event: parsing into it reuses its string buffers.
+  EventEnvelope event;
   int64_t expected = from_position;
-  for (it->Seek(keys::PositionKey(from_position));
-       it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
-    absl::StatusOr<EventEnvelope> event = ParseEvent(it->key().ToString(), it->value().ToString());
-    if (!event.ok()) return event.status();
-    if (event->position() != expected) {
+  int64_t visited = 0;
+  for (it->Seek(keys::PositionKey(from_position)); it->Valid() && visited < limit; it->Next()) {
+    const rocksdb::Slice value = it->value();
+    if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError(
+          absl::StrCat("event at position ", expected, " cannot be decoded"));
+    }
+    if (event.position() != expected) {
       return absl::DataLossError(absl::StrCat("global order has a gap: expected position ",
-                                              expected, ", found ", event->position()));
+                                              expected, ", found ", event.position()));
     }
     ++expected;
-    out.push_back(*std::move(event));
+    ++visited;
+    if (!visit(event)) break;
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading events");
-  return out;
+  return visited;
 }
 
 absl::StatusOr<int64_t> RocksDbEventStore::StreamVersion(absl::string_view stream) {
