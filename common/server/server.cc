@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/token_auth_processor.h"
+#include "common/clock/clock.h"
 #include "common/server/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -27,8 +29,25 @@ Server::~Server() {
 absl::Status Server::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (!options_.tls_cert_file.empty() && !options_.tls_key_file.empty()) {
+    auto cert = auth::ReadKeyFile(options_.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    auto key = auth::ReadKeyFile(options_.tls_key_file);
+    if (!key.ok()) return key.status();
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  } else if (options_.auth_processor) {
+    // Local credentials accept loopback peers only, and (unlike insecure ones) run an
+    // AuthMetadataProcessor. Off loopback, configure TLS.
+    credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+  } else {
+    credentials = grpc::InsecureServerCredentials();
+  }
+  if (options_.auth_processor) credentials->SetAuthMetadataProcessor(options_.auth_processor);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen_address, credentials, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (grpc::Service* service : services_) builder.RegisterService(service);
@@ -108,6 +127,34 @@ ServiceRunner::ServiceRunner(std::string service_name, int default_port)
                 "directory of this service's own RocksDB data");
   flags_.Define("drain_timeout", "10s",
                 "on SIGTERM, how long in-flight calls may run before they are cancelled");
+  flags_.Define("tls_cert_file", "", "PEM certificate; with --tls_key_file the server uses TLS");
+  flags_.Define("tls_key_file", "", "PEM private key of --tls_cert_file");
+  DefineAuthFlags(flags_);
+}
+
+void DefineAuthFlags(Flags& flags) {
+  flags.Define("auth_key_file", "./data/auth.key",
+               "HS256 secret for bearer tokens (created with a random key if missing)");
+  flags.Define("auth_rs256_public_key_file", "", "PEM public key; accept RS256 tokens too");
+  flags.Define("auth_issuer", "bdtx", "required token issuer (iss)");
+  flags.Define("auth_audience", "bdtx", "required token audience (aud)");
+}
+
+absl::StatusOr<auth::JwtVerifier> VerifierFromFlags(const Flags& flags) {
+  auth::JwtVerifier::Options options;
+  options.issuer = flags.Get("auth_issuer");
+  options.audience = flags.Get("auth_audience");
+  if (!flags.Get("auth_key_file").empty()) {
+    auto secret = auth::ReadOrCreateDevKey(flags.Get("auth_key_file"));
+    if (!secret.ok()) return secret.status();
+    options.hs256_secret = *std::move(secret);
+  }
+  if (!flags.Get("auth_rs256_public_key_file").empty()) {
+    auto pem = auth::ReadKeyFile(flags.Get("auth_rs256_public_key_file"));
+    if (!pem.ok()) return pem.status();
+    options.rs256_public_key_pem = *std::move(pem);
+  }
+  return auth::JwtVerifier::Create(std::move(options));
 }
 
 ServiceRunner::~ServiceRunner() = default;
@@ -120,7 +167,14 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
     std::exit(0);
   }
   if (!parsed.ok()) return parsed;
-  return flags_.GetDuration("drain_timeout").status();
+  if (absl::Status s = flags_.GetDuration("drain_timeout").status(); !s.ok()) return s;
+  if (auth_enabled_) {
+    auto verifier = VerifierFromFlags(flags_);
+    if (!verifier.ok()) return verifier.status();
+    auth_processor_ =
+        std::make_shared<auth::TokenAuthProcessor>(*std::move(verifier), &RealClock());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
@@ -139,6 +193,9 @@ int ServiceRunner::Run() {
   Server::Options options;
   options.listen_address = flags_.Get("listen");
   options.drain_timeout = *flags_.GetDuration("drain_timeout");
+  options.auth_processor = auth_enabled_ ? auth_processor_ : nullptr;
+  options.tls_cert_file = flags_.Get("tls_cert_file");
+  options.tls_key_file = flags_.Get("tls_key_file");
   Server server(options);
   for (grpc::Service* service : services_) server.AddService(service);
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);

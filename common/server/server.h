@@ -24,8 +24,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/auth/jwt.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/server/flags.h"
+#include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/server.h"
 
 namespace bdtx::server {
@@ -37,6 +39,12 @@ class Server {
     std::string listen_address = "127.0.0.1:0";  // port 0: the kernel picks one
     absl::Duration drain_timeout = absl::Seconds(10);
     int max_message_bytes = 16 << 20;
+    // Verifies every call's bearer token (nullptr: no authentication, tests only).
+    std::shared_ptr<grpc::AuthMetadataProcessor> auth_processor;
+    // PEM files; when both are set the server speaks TLS, otherwise it accepts only
+    // loopback connections (gRPC local credentials).
+    std::string tls_cert_file;
+    std::string tls_key_file;
   };
 
   explicit Server(Options options) : options_(std::move(options)) {}
@@ -92,8 +100,12 @@ class ServiceRunner {
 
   Flags& flags() { return flags_; }
 
-  // Parses flags and BDTX_* variables; prints usage and exits on --help.
+  // Parses flags and BDTX_* variables, loads the token verification key; prints
+  // usage and exits on --help.
   absl::Status Init(int argc, char** argv);
+
+  // Serve without token verification. Only for test servers.
+  void DisableAuthForTest() { auth_enabled_ = false; }
 
   // Opens (once) the service's event store in --data_dir/events.
   absl::StatusOr<eventstore::RocksDbEventStore*> OpenEventStore();
@@ -113,7 +125,15 @@ class ServiceRunner {
   Flags flags_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
+  bool auth_enabled_ = true;
+  std::shared_ptr<grpc::AuthMetadataProcessor> auth_processor_;
 };
+
+// The auth flags every service and bdtxctl share: --auth_key_file (HS256 secret; a
+// random one is created for local use when the file is missing),
+// --auth_rs256_public_key_file, --auth_issuer, --auth_audience.
+void DefineAuthFlags(Flags& flags);
+absl::StatusOr<auth::JwtVerifier> VerifierFromFlags(const Flags& flags);
 
 }  // namespace bdtx::server
 

@@ -1,0 +1,57 @@
+// The authenticated caller of an RPC and the one authorization helper every handler
+// asks: "may this subject do this to this resource?".
+#ifndef BDTX_COMMON_AUTH_SUBJECT_H_
+#define BDTX_COMMON_AUTH_SUBJECT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "bdtx/v1/directory.pb.h"
+
+namespace grpc {
+class ServerContextBase;
+}  // namespace grpc
+
+namespace bdtx::auth {
+
+struct Subject {
+  std::string name;  // "people/{id}" or "services/{name}"
+  std::vector<bdtx::v1::Role> roles;
+  std::string unit;  // "units/{id}"
+
+  bool HasRole(bdtx::v1::Role role) const;
+  bool IsService() const { return name.rfind("services/", 0) == 0; }
+};
+
+// The subject that TokenAuthProcessor attached to this call. UNAUTHENTICATED when the
+// call carried no verified token (only possible for exempt methods or a server started
+// without authentication).
+absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context);
+
+enum class Action {
+  kRead,    // see the resource
+  kManage,  // change it, import it, export it in bulk
+};
+
+// The resource being acted on, described by where it sits in the org tree.
+struct ResourceScope {
+  // The resource's unit first, then its parents up to the ministry ("units/{id}").
+  std::vector<std::string> unit_ancestry;
+  // The person the resource belongs to, if any ("people/{id}").
+  std::string owner;
+};
+
+// OK, or PERMISSION_DENIED saying which rule refused. Pure: no I/O; the caller
+// resolves the ancestry from directory data.
+//   SYSTEM_ADMIN: anything. Other services (services/*): anything.
+//   MINISTRY_OFFICER: reads everything.
+//   PROVINCE_OFFICER/LEADER: read and manage inside their province;
+//   DISTRICT_OFFICER/LEADER: inside their district; PRINCIPAL: inside their school.
+//   Anyone: reads what they own.
+absl::Status Authorize(const Subject& subject, Action action, const ResourceScope& scope);
+
+}  // namespace bdtx::auth
+
+#endif  // BDTX_COMMON_AUTH_SUBJECT_H_
