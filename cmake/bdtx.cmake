@@ -54,33 +54,36 @@ function(bdtx_cc_test)
   set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()
 
-# Generates C++ (and, with GRPC, service stubs) for one .proto under protos/.
+# Generates C++ for one .proto under protos/: target NAME holds the messages; with
+# GRPC, target NAME_grpc adds the service stubs (so pure domain code can link the
+# messages without gRPC).
 function(bdtx_proto_library)
   cmake_parse_arguments(ARG "GRPC" "NAME;PROTO" "DEPS" ${ARGN})
   get_filename_component(_dir ${ARG_PROTO} DIRECTORY)
   get_filename_component(_base ${ARG_PROTO} NAME_WE)
   set(_out ${PROJECT_BINARY_DIR}/gen)
-  set(_srcs ${_out}/${_dir}/${_base}.pb.cc)
-  set(_hdrs ${_out}/${_dir}/${_base}.pb.h)
+  set(_pb ${_out}/${_dir}/${_base}.pb.cc ${_out}/${_dir}/${_base}.pb.h)
+  set(_grpc)
   set(_plugin_args)
   if(ARG_GRPC)
-    list(APPEND _srcs ${_out}/${_dir}/${_base}.grpc.pb.cc)
-    list(APPEND _hdrs ${_out}/${_dir}/${_base}.grpc.pb.h)
+    set(_grpc ${_out}/${_dir}/${_base}.grpc.pb.cc ${_out}/${_dir}/${_base}.grpc.pb.h)
     set(_plugin_args --grpc_out=${_out} --plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>)
   endif()
   file(MAKE_DIRECTORY ${_out})
   add_custom_command(
-    OUTPUT ${_srcs} ${_hdrs}
+    OUTPUT ${_pb} ${_grpc}
     COMMAND protobuf::protoc
     ARGS --cpp_out=${_out} ${_plugin_args} -I${PROJECT_SOURCE_DIR}/protos
          ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO}
     DEPENDS ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO} protobuf::protoc
     COMMENT "protoc ${ARG_PROTO}")
-  add_library(${ARG_NAME} STATIC ${_srcs} ${_hdrs})
+  add_library(${ARG_NAME} STATIC ${_pb})
   target_include_directories(${ARG_NAME} PUBLIC ${_out})
   target_link_libraries(${ARG_NAME} PUBLIC protobuf::libprotobuf ${ARG_DEPS})
-  if(ARG_GRPC)
-    target_link_libraries(${ARG_NAME} PUBLIC gRPC::grpc++)
-  endif()
   target_compile_options(${ARG_NAME} PRIVATE ${BDTX_SANITIZER_FLAGS})
+  if(ARG_GRPC)
+    add_library(${ARG_NAME}_grpc STATIC ${_grpc})
+    target_link_libraries(${ARG_NAME}_grpc PUBLIC ${ARG_NAME} gRPC::grpc++)
+    target_compile_options(${ARG_NAME}_grpc PRIVATE ${BDTX_SANITIZER_FLAGS})
+  endif()
 endfunction()

@@ -1,0 +1,143 @@
+#include "services/directory/domain/csv.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace bdtx::directory {
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view content) {
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  CsvTable table;
+  std::vector<std::string> fields;
+  std::string field;
+  int line = 1;
+  int row_line = 1;
+  bool in_quotes = false;
+  bool quoted_field = false;
+  bool row_has_content = false;
+
+  auto error = [&](int at_line, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", at_line, ":", fields.size() + 1, ": ", what));
+  };
+  auto end_field = [&]() -> absl::Status {
+    if (!IsValidUtf8(field)) {
+      return error(row_line, "invalid UTF-8 (save the file as UTF-8; diacritics must be intact)");
+    }
+    fields.push_back(std::move(field));
+    field.clear();
+    quoted_field = false;
+    return absl::OkStatus();
+  };
+  auto end_row = [&]() {
+    const bool blank = fields.size() == 1 && fields[0].empty() && !row_has_content;
+    if (!blank) {
+      if (table.header.empty() && table.rows.empty()) {
+        table.header = std::move(fields);
+      } else {
+        table.rows.push_back(CsvRow{row_line, std::move(fields)});
+      }
+    }
+    fields.clear();
+    row_has_content = false;
+  };
+
+  for (size_t i = 0; i < content.size(); ++i) {
+    const char c = content[i];
+    if (in_quotes) {
+      if (c == '"') {
+        if (i + 1 < content.size() && content[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field.push_back(c);
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        if (!field.empty() || quoted_field) return error(line, "quote inside an unquoted field");
+        in_quotes = true;
+        quoted_field = true;
+        row_has_content = true;
+        break;
+      case ',':
+        row_has_content = true;
+        if (absl::Status s = end_field(); !s.ok()) return s;
+        break;
+      case '\r':
+        break;  // CRLF
+      case '\n':
+        if (absl::Status s = end_field(); !s.ok()) return s;
+        end_row();
+        ++line;
+        row_line = line;
+        break;
+      default:
+        field.push_back(c);
+        row_has_content = true;
+    }
+  }
+  if (in_quotes) return error(row_line, "unterminated quoted field");
+  if (!field.empty() || !fields.empty() || row_has_content) {
+    if (absl::Status s = end_field(); !s.ok()) return s;
+    end_row();
+  }
+  if (table.header.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ":1:1: empty file (no header row)"));
+  }
+  return table;
+}
+
+std::string CsvField(absl::string_view value) {
+  if (value.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(value);
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace bdtx::directory

@@ -1,0 +1,24 @@
+#include "services/directory/domain/directory_view.h"
+
+#include "absl/strings/match.h"
+
+namespace bdtx::directory {
+
+std::string BareId(absl::string_view name) {
+  const size_t slash = name.find('/');
+  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+}
+
+std::vector<std::string> UnitAncestry(const DirectoryView& view, absl::string_view unit_id) {
+  std::vector<std::string> out;
+  std::string id(unit_id);
+  for (int depth = 0; depth < 16 && !id.empty(); ++depth) {
+    std::optional<Unit> unit = view.FindUnit(id);
+    if (!unit) break;
+    out.push_back(unit->name());
+    id = BareId(unit->parent());
+  }
+  return out;
+}
+
+}  // namespace bdtx::directory

@@ -1,0 +1,613 @@
+#include "services/directory/domain/import.h"
+
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/directory/domain/csv.h"
+#include "services/directory/domain/routing.h"
+
+namespace bdtx::directory {
+namespace {
+
+using bdtx::v1::ImportKind;
+
+constexpr int kMaxReportedErrors = 50;
+
+struct ColumnSpec {
+  const char* name;
+  bool required;
+};
+
+std::vector<ColumnSpec> Spec(ImportKind kind) {
+  switch (kind) {
+    case bdtx::v1::UNITS:
+      return {{"id", true},
+              {"code", false},
+              {"name", true},
+              {"kind", true},
+              {"parent_id", false},
+              {"level", false},
+              {"university_kind", false}};
+    case bdtx::v1::PEOPLE:
+      return {{"id", true},           {"code", false},    {"full_name", true}, {"roles", true},
+              {"home_unit_id", true}, {"subject", false}, {"level", false},    {"email", false}};
+    case bdtx::v1::CLASSES:
+      return {{"id", true},   {"code", false},  {"name", true},
+              {"year", true}, {"module", true}, {"unit_id", true}};
+    case bdtx::v1::ASSIGNMENTS:
+      return {{"year", true}, {"module", true}, {"kind", true}, {"from_id", true}, {"to_id", true}};
+    default:
+      return {};
+  }
+}
+
+bool ValidId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<bdtx::v1::UnitKind> ParseUnitKind(absl::string_view s) {
+  const std::string k = absl::AsciiStrToLower(s);
+  if (k == "ministry" || s == "Bộ") return bdtx::v1::MINISTRY;
+  if (k == "department" || s == "Sở") return bdtx::v1::PROVINCE_DEPARTMENT;
+  if (k == "district" || s == "Phòng") return bdtx::v1::DISTRICT_OFFICE;
+  if (k == "school" || s == "Trường") return bdtx::v1::SCHOOL;
+  if (k == "university") return bdtx::v1::UNIVERSITY;
+  return std::nullopt;
+}
+
+std::optional<bdtx::v1::SchoolLevel> ParseLevel(absl::string_view s) {
+  const std::string k = absl::AsciiStrToUpper(s);
+  if (k == "TH") return bdtx::v1::PRIMARY;
+  if (k == "THCS") return bdtx::v1::LOWER_SECONDARY;
+  if (k == "THPT") return bdtx::v1::UPPER_SECONDARY;
+  if (k == "TH&THCS") return bdtx::v1::PRIMARY_AND_LOWER_SECONDARY;
+  if (k == "THCS&THPT") return bdtx::v1::LOWER_AND_UPPER_SECONDARY;
+  if (k == "GDTX" || k == "GDNN-GDTX") return bdtx::v1::CONTINUING_EDUCATION;
+  return std::nullopt;
+}
+
+std::optional<bdtx::v1::UniversityKind> ParseUniversityKind(absl::string_view s) {
+  const std::string k = absl::AsciiStrToUpper(s);
+  if (k == "DHSP" || s == "ĐHSP") return bdtx::v1::PEDAGOGICAL_UNIVERSITY;
+  if (k == "HVQLGD") return bdtx::v1::ACADEMY_OF_EDUCATIONAL_MANAGEMENT;
+  return std::nullopt;
+}
+
+bool HasRole(const Person& p, Role role) {
+  return std::find(p.roles().begin(), p.roles().end(), role) != p.roles().end();
+}
+
+// Collects errors of one file; each names line and column.
+class Errors {
+ public:
+  explicit Errors(absl::string_view file) : file_(file) {}
+  void Add(int line, int column, absl::string_view what) {
+    ++count_;
+    errors_.emplace(line, column, std::string(what));
+  }
+  bool empty() const { return count_ == 0; }
+  absl::Status ToStatus() const {
+    std::string header = absl::StrCat(count_, count_ == 1 ? " error" : " errors", " in ", file_,
+                                      "; nothing was imported");
+    if (count_ > kMaxReportedErrors)
+      absl::StrAppend(&header, " (first ", kMaxReportedErrors, " shown)");
+    std::vector<std::string> lines;
+    for (const auto& [line, column, what] : errors_) {
+      if (lines.size() == kMaxReportedErrors) break;
+      lines.push_back(absl::StrCat(file_, ":", line, ":", column, ": ", what));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(header, ":\n", absl::StrJoin(lines, "\n")));
+  }
+
+ private:
+  std::string file_;
+  int count_ = 0;
+  std::multiset<std::tuple<int, int, std::string>> errors_;  // reported in file order
+};
+
+// Gives named access to the fields of one row.
+class Row {
+ public:
+  Row(const CsvRow& row, const std::map<std::string, int>& columns)
+      : row_(row), columns_(columns) {}
+  int line() const { return row_.line; }
+  // 1-based column number of `name` (0 when the file lacks the column).
+  int col(const std::string& name) const {
+    auto it = columns_.find(name);
+    return it == columns_.end() ? 0 : it->second + 1;
+  }
+  std::string get(const std::string& name) const {
+    auto it = columns_.find(name);
+    if (it == columns_.end() || it->second >= static_cast<int>(row_.fields.size())) return "";
+    return std::string(absl::StripAsciiWhitespace(row_.fields[it->second]));
+  }
+
+ private:
+  const CsvRow& row_;
+  const std::map<std::string, int>& columns_;
+};
+
+// Unit lookups that see the file's own rows before the stored directory.
+class Overlay {
+ public:
+  explicit Overlay(const DirectoryView& view) : view_(view) {}
+  absl::flat_hash_map<std::string, Unit> units;
+  std::optional<Unit> FindUnit(const std::string& id) const {
+    if (auto it = units.find(id); it != units.end()) return it->second;
+    return view_.FindUnit(id);
+  }
+
+ private:
+  const DirectoryView& view_;
+};
+
+void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
+               ImportPlan& plan) {
+  Overlay overlay(view);
+  absl::flat_hash_map<std::string, int> first_line;
+  absl::flat_hash_map<std::string, int> code_line;
+  std::vector<std::pair<int, int>> parent_checks;  // (row index, line)
+  for (const Row& r : rows) {
+    Unit unit;
+    const std::string id = r.get("id");
+    if (!ValidId(id)) {
+      errors.Add(r.line(), r.col("id"),
+                 absl::StrCat("id '", id, "' must be 1-64 of A-Z a-z 0-9 - _ ."));
+      continue;
+    }
+    if (auto [it, fresh] = first_line.emplace(id, r.line()); !fresh) {
+      errors.Add(r.line(), r.col("id"),
+                 absl::StrCat("duplicate unit id ", id, " (first at line ", it->second, ")"));
+      continue;
+    }
+    unit.set_name(UnitName(id));
+    unit.set_code(r.get("code"));
+    if (!unit.code().empty()) {
+      if (auto [it, fresh] = code_line.emplace(unit.code(), r.line()); !fresh) {
+        errors.Add(
+            r.line(), r.col("code"),
+            absl::StrCat("duplicate unit code ", unit.code(), " (first at line ", it->second, ")"));
+      }
+    }
+    unit.set_display_name(r.get("name"));
+    if (unit.display_name().empty()) errors.Add(r.line(), r.col("name"), "name is empty");
+    std::optional<bdtx::v1::UnitKind> kind = ParseUnitKind(r.get("kind"));
+    if (!kind) {
+      errors.Add(r.line(), r.col("kind"),
+                 absl::StrCat("unknown unit kind '", r.get("kind"),
+                              "' (ministry, department, district, school, university)"));
+      continue;
+    }
+    unit.set_kind(*kind);
+    if (!r.get("parent_id").empty()) unit.set_parent(UnitName(r.get("parent_id")));
+    if (*kind == bdtx::v1::SCHOOL) {
+      std::optional<bdtx::v1::SchoolLevel> level = ParseLevel(r.get("level"));
+      if (!level) {
+        errors.Add(r.line(), r.col("level") ? r.col("level") : r.col("kind"),
+                   absl::StrCat("school level '", r.get("level"),
+                                "' must be TH, THCS, THPT, TH&THCS, THCS&THPT or GDTX"));
+      } else {
+        unit.set_school_level(*level);
+      }
+    }
+    if (*kind == bdtx::v1::UNIVERSITY && !r.get("university_kind").empty()) {
+      std::optional<bdtx::v1::UniversityKind> uk = ParseUniversityKind(r.get("university_kind"));
+      if (!uk) {
+        errors.Add(r.line(), r.col("university_kind"),
+                   absl::StrCat("university kind '", r.get("university_kind"),
+                                "' must be DHSP or HVQLGD"));
+      } else {
+        unit.set_university_kind(*uk);
+      }
+    }
+    if (unit.parent().empty() && *kind != bdtx::v1::MINISTRY && *kind != bdtx::v1::UNIVERSITY) {
+      errors.Add(r.line(), r.col("parent_id"), "parent_id is required for this kind of unit");
+    }
+    overlay.units[id] = unit;
+    parent_checks.emplace_back(static_cast<int>(plan.units.size()), r.line());
+    plan.units.push_back(unit);
+  }
+  // Second pass: parents may appear later in the file.
+  for (auto [index, line] : parent_checks) {
+    const Unit& unit = plan.units[index];
+    if (unit.parent().empty()) continue;
+    const Row* row = nullptr;
+    for (const Row& r : rows) {
+      if (r.line() == line) row = &r;
+    }
+    const int column = row ? row->col("parent_id") : 0;
+    std::optional<Unit> parent = overlay.FindUnit(BareId(unit.parent()));
+    if (!parent) {
+      errors.Add(line, column, absl::StrCat("unknown parent unit '", BareId(unit.parent()), "'"));
+      continue;
+    }
+    const auto pk = parent->kind();
+    bool ok = true;
+    switch (unit.kind()) {
+      case bdtx::v1::PROVINCE_DEPARTMENT:
+        ok = pk == bdtx::v1::MINISTRY;
+        break;
+      case bdtx::v1::DISTRICT_OFFICE:
+        ok = pk == bdtx::v1::PROVINCE_DEPARTMENT;
+        break;
+      case bdtx::v1::SCHOOL:
+        ok = pk == bdtx::v1::DISTRICT_OFFICE || pk == bdtx::v1::PROVINCE_DEPARTMENT;
+        break;
+      default:
+        break;
+    }
+    if (!ok) {
+      errors.Add(line, column,
+                 absl::StrCat("a ", UnitKindText(unit.kind()), " cannot sit under a ",
+                              UnitKindText(pk), " (", parent->name(), ")"));
+    }
+    // No cycles: walking up must end.
+    std::set<std::string> seen = {unit.name()};
+    std::optional<Unit> up = parent;
+    for (int depth = 0; up && depth < 16; ++depth) {
+      if (!seen.insert(up->name()).second) {
+        errors.Add(line, column, absl::StrCat("parent chain of ", unit.name(), " loops"));
+        break;
+      }
+      up = up->parent().empty() ? std::nullopt : overlay.FindUnit(BareId(up->parent()));
+    }
+  }
+}
+
+void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
+                ImportPlan& plan) {
+  absl::flat_hash_map<std::string, int> first_line;
+  absl::flat_hash_map<std::string, int> code_line;
+  for (const Row& r : rows) {
+    const std::string id = r.get("id");
+    if (!ValidId(id)) {
+      errors.Add(r.line(), r.col("id"),
+                 absl::StrCat("id '", id, "' must be 1-64 of A-Z a-z 0-9 - _ ."));
+      continue;
+    }
+    if (auto [it, fresh] = first_line.emplace(id, r.line()); !fresh) {
+      errors.Add(r.line(), r.col("id"),
+                 absl::StrCat("duplicate person id ", id, " (first at line ", it->second, ")"));
+      continue;
+    }
+    Person person;
+    person.set_name(PersonName(id));
+    person.set_code(r.get("code"));
+    if (!person.code().empty()) {
+      if (auto [it, fresh] = code_line.emplace(person.code(), r.line()); !fresh) {
+        errors.Add(r.line(), r.col("code"),
+                   absl::StrCat("duplicate person code ", person.code(), " (first at line ",
+                                it->second, ")"));
+      }
+    }
+    person.set_display_name(r.get("full_name"));
+    if (person.display_name().empty())
+      errors.Add(r.line(), r.col("full_name"), "full_name is empty");
+    bool bad_role = false;
+    for (absl::string_view text : absl::StrSplit(r.get("roles"), ';', absl::SkipWhitespace())) {
+      Role role;
+      const std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
+      if (!bdtx::v1::Role_Parse(upper, &role) || role == bdtx::v1::ROLE_UNSPECIFIED) {
+        errors.Add(r.line(), r.col("roles"), absl::StrCat("unknown role '", text, "'"));
+        bad_role = true;
+        continue;
+      }
+      person.add_roles(role);
+    }
+    if (person.roles().empty() && !bad_role) {
+      errors.Add(r.line(), r.col("roles"), "roles is empty");
+    }
+    const std::string unit_id = r.get("home_unit_id");
+    std::optional<Unit> home = view.FindUnit(unit_id);
+    if (!home) {
+      errors.Add(r.line(), r.col("home_unit_id"),
+                 absl::StrCat("unknown unit '", unit_id, "' (import units first)"));
+    } else {
+      if (HasRole(person, bdtx::v1::PRINCIPAL) && home->kind() != bdtx::v1::SCHOOL) {
+        errors.Add(
+            r.line(), r.col("roles"),
+            absl::StrCat("a PRINCIPAL's home unit must be a school, ", home->name(), " is not"));
+      }
+    }
+    person.set_home_unit(UnitName(unit_id));
+    person.set_subject(r.get("subject"));
+    if (!r.get("level").empty()) {
+      std::optional<bdtx::v1::SchoolLevel> level = ParseLevel(r.get("level"));
+      if (!level) {
+        errors.Add(r.line(), r.col("level"),
+                   absl::StrCat("level '", r.get("level"),
+                                "' must be TH, THCS, THPT, TH&THCS, THCS&THPT or GDTX"));
+      } else {
+        person.set_level(*level);
+      }
+    }
+    person.set_email(r.get("email"));
+    plan.people.push_back(std::move(person));
+  }
+}
+
+bool ParseYearModule(const Row& r, Errors& errors, int* year, int* module) {
+  if (!absl::SimpleAtoi(r.get("year"), year)) {
+    errors.Add(r.line(), r.col("year"), absl::StrCat("year '", r.get("year"), "' is not a number"));
+    return false;
+  }
+  if (!absl::SimpleAtoi(r.get("module"), module)) {
+    errors.Add(r.line(), r.col("module"),
+               absl::StrCat("module '", r.get("module"), "' is not a number"));
+    return false;
+  }
+  if (absl::Status s = ValidateYearModule(*year, *module); !s.ok()) {
+    errors.Add(r.line(), r.col(*year < 2000 || *year > 2100 ? "year" : "module"), s.message());
+    return false;
+  }
+  return true;
+}
+
+void PlanClasses(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
+                 ImportPlan& plan) {
+  absl::flat_hash_map<std::string, int> first_line;
+  for (const Row& r : rows) {
+    const std::string id = r.get("id");
+    if (!ValidId(id)) {
+      errors.Add(r.line(), r.col("id"),
+                 absl::StrCat("id '", id, "' must be 1-64 of A-Z a-z 0-9 - _ ."));
+      continue;
+    }
+    if (auto [it, fresh] = first_line.emplace(id, r.line()); !fresh) {
+      errors.Add(r.line(), r.col("id"),
+                 absl::StrCat("duplicate class id ", id, " (first at line ", it->second, ")"));
+      continue;
+    }
+    Class c;
+    c.set_name(ClassName(id));
+    c.set_code(r.get("code"));
+    c.set_display_name(r.get("name"));
+    if (c.display_name().empty()) errors.Add(r.line(), r.col("name"), "name is empty");
+    int year = 0, module = 0;
+    if (ParseYearModule(r, errors, &year, &module)) {
+      c.set_year(year);
+      c.set_module(module);
+    }
+    if (!view.FindUnit(r.get("unit_id"))) {
+      errors.Add(r.line(), r.col("unit_id"), absl::StrCat("unknown unit '", r.get("unit_id"), "'"));
+    }
+    c.set_unit(UnitName(r.get("unit_id")));
+    // Members already assigned stay; ASSIGNMENTS files add more.
+    if (std::optional<Class> existing = view.FindClass(id)) {
+      *c.mutable_learners() = existing->learners();
+      *c.mutable_graders() = existing->graders();
+    }
+    plan.classes.push_back(std::move(c));
+  }
+}
+
+void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
+                     ImportPlan& plan) {
+  std::set<std::tuple<int, int, std::string, std::string, std::string>> seen;
+  // (year, module, core) -> colleagues added by this file
+  std::map<std::tuple<int, int, std::string>, std::set<std::string>> new_support;
+  std::map<std::tuple<int, int, std::string>, int> support_line;
+  std::map<std::string, std::optional<Person>> people_cache;  // stable references
+  auto person = [&](const std::string& id) -> const std::optional<Person>& {
+    auto it = people_cache.find(id);
+    if (it == people_cache.end()) it = people_cache.emplace(id, view.FindPerson(id)).first;
+    return it->second;
+  };
+  for (const Row& r : rows) {
+    int year = 0, module = 0;
+    if (!ParseYearModule(r, errors, &year, &module)) continue;
+    const std::string kind = absl::AsciiStrToLower(r.get("kind"));
+    const std::string from = r.get("from_id");
+    const std::string to = r.get("to_id");
+    if (!seen.emplace(year, module, kind, from, to).second) continue;  // repeated row: no-op
+    if (kind == "support" || kind == "lecturer") {
+      const std::optional<Person>& a = person(from);
+      const std::optional<Person>& b = person(to);
+      if (!a) errors.Add(r.line(), r.col("from_id"), absl::StrCat("unknown person '", from, "'"));
+      if (!b) errors.Add(r.line(), r.col("to_id"), absl::StrCat("unknown person '", to, "'"));
+      if (!a || !b) continue;
+      if (kind == "support") {
+        if (!HasRole(*a, bdtx::v1::CORE_TEACHER) && !HasRole(*a, bdtx::v1::CORE_MANAGER)) {
+          errors.Add(r.line(), r.col("from_id"),
+                     absl::StrCat(a->name(), " is not a core teacher or core manager"));
+          continue;
+        }
+        plan.support.push_back({year, module, from, to});
+        new_support[{year, module, from}].insert(to);
+        support_line.emplace(std::make_tuple(year, module, from), r.line());
+      } else {
+        if (!HasRole(*a, bdtx::v1::PEDAGOGY_LECTURER) &&
+            !HasRole(*a, bdtx::v1::MANAGEMENT_LECTURER)) {
+          errors.Add(r.line(), r.col("from_id"), absl::StrCat(a->name(), " is not a key lecturer"));
+          continue;
+        }
+        if (!HasRole(*b, bdtx::v1::CORE_TEACHER) && !HasRole(*b, bdtx::v1::CORE_MANAGER)) {
+          errors.Add(r.line(), r.col("to_id"),
+                     absl::StrCat(b->name(), " is not a core teacher or core manager"));
+          continue;
+        }
+        plan.lecturers.push_back({year, module, from, to});
+      }
+    } else if (kind == "learner" || kind == "grader") {
+      std::optional<Class> c = view.FindClass(from);
+      if (!c) {
+        errors.Add(r.line(), r.col("from_id"),
+                   absl::StrCat("unknown class '", from, "' (import classes first)"));
+        continue;
+      }
+      if (c->year() != year || c->module() != module) {
+        errors.Add(r.line(), r.col("year"),
+                   absl::StrCat(c->name(), " is module ", c->module(), " of ", c->year(),
+                                ", not module ", module, " of ", year));
+        continue;
+      }
+      const std::optional<Person>& p = person(to);
+      if (!p) {
+        errors.Add(r.line(), r.col("to_id"), absl::StrCat("unknown person '", to, "'"));
+        continue;
+      }
+      const bool grader = kind == "grader";
+      if (grader && !HasRole(*p, bdtx::v1::REPORTER) && !HasRole(*p, bdtx::v1::CORE_TEACHER) &&
+          !HasRole(*p, bdtx::v1::CORE_MANAGER)) {
+        errors.Add(
+            r.line(), r.col("to_id"),
+            absl::StrCat(p->name(), " cannot grade: not a reporter/assistant or core member"));
+        continue;
+      }
+      plan.members.push_back({from, to, grader});
+    } else {
+      errors.Add(r.line(), r.col("kind"),
+                 absl::StrCat("unknown assignment kind '", r.get("kind"),
+                              "' (support, lecturer, learner, grader)"));
+    }
+  }
+  for (const auto& [key, colleagues] : new_support) {
+    const auto& [year, module, core] = key;
+    const int total =
+        view.SupportGroupSize(year, module, core) + static_cast<int>(colleagues.size());
+    if (total > kUsualSupportGroupSize) {
+      plan.warnings.push_back(absl::StrCat("line ", support_line[key], ": people/", core,
+                                           " supports up to ", total, " colleagues in module ",
+                                           module, " of ", year, " (more than the usual ",
+                                           kUsualSupportGroupSize, "); all kept"));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ImportColumns(ImportKind kind) {
+  std::vector<std::string> out;
+  for (const ColumnSpec& c : Spec(kind)) out.push_back(c.name);
+  return out;
+}
+
+absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
+                                      absl::string_view content, const DirectoryView& view) {
+  const std::vector<ColumnSpec> spec = Spec(kind);
+  if (spec.empty())
+    return absl::InvalidArgumentError("kind must be UNITS, PEOPLE, CLASSES or ASSIGNMENTS");
+  absl::StatusOr<CsvTable> table = ParseCsv(file, content);
+  if (!table.ok()) return table.status();
+  Errors errors(file);
+  std::map<std::string, int> columns;
+  ImportPlan plan;
+  plan.kind = kind;
+  for (size_t i = 0; i < table->header.size(); ++i) {
+    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(table->header[i]));
+    if (!columns.emplace(name, static_cast<int>(i)).second) {
+      errors.Add(1, static_cast<int>(i) + 1, absl::StrCat("column '", name, "' appears twice"));
+    }
+    bool known = false;
+    for (const ColumnSpec& c : spec) known |= name == c.name;
+    if (!known)
+      plan.warnings.push_back(absl::StrCat("column ", i + 1, " '", name, "' is not used"));
+  }
+  for (const ColumnSpec& c : spec) {
+    if (c.required && !columns.count(c.name)) {
+      errors.Add(1, static_cast<int>(table->header.size()) + 1,
+                 absl::StrCat("missing required column '", c.name,
+                              "' (columns: ", absl::StrJoin(ImportColumns(kind), ","), ")"));
+    }
+  }
+  if (!errors.empty()) return errors.ToStatus();
+
+  std::vector<Row> rows;
+  rows.reserve(table->rows.size());
+  for (const CsvRow& row : table->rows) {
+    if (row.fields.size() != table->header.size()) {
+      errors.Add(row.line, static_cast<int>(std::min(row.fields.size(), table->header.size())) + 1,
+                 absl::StrCat("row has ", row.fields.size(), " fields, the header has ",
+                              table->header.size()));
+      continue;
+    }
+    rows.emplace_back(row, columns);
+  }
+  plan.rows = static_cast<int>(table->rows.size());
+  switch (kind) {
+    case bdtx::v1::UNITS:
+      PlanUnits(rows, view, errors, plan);
+      break;
+    case bdtx::v1::PEOPLE:
+      PlanPeople(rows, view, errors, plan);
+      break;
+    case bdtx::v1::CLASSES:
+      PlanClasses(rows, view, errors, plan);
+      break;
+    default:
+      PlanAssignments(rows, view, errors, plan);
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  return plan;
+}
+
+std::string SchoolLevelText(bdtx::v1::SchoolLevel level) {
+  switch (level) {
+    case bdtx::v1::PRIMARY:
+      return "TH";
+    case bdtx::v1::LOWER_SECONDARY:
+      return "THCS";
+    case bdtx::v1::UPPER_SECONDARY:
+      return "THPT";
+    case bdtx::v1::PRIMARY_AND_LOWER_SECONDARY:
+      return "TH&THCS";
+    case bdtx::v1::LOWER_AND_UPPER_SECONDARY:
+      return "THCS&THPT";
+    case bdtx::v1::CONTINUING_EDUCATION:
+      return "GDTX";
+    default:
+      return "";
+  }
+}
+
+std::string UnitKindText(bdtx::v1::UnitKind kind) {
+  switch (kind) {
+    case bdtx::v1::MINISTRY:
+      return "ministry";
+    case bdtx::v1::PROVINCE_DEPARTMENT:
+      return "department";
+    case bdtx::v1::DISTRICT_OFFICE:
+      return "district";
+    case bdtx::v1::SCHOOL:
+      return "school";
+    case bdtx::v1::UNIVERSITY:
+      return "university";
+    default:
+      return "";
+  }
+}
+
+std::string UniversityKindText(bdtx::v1::UniversityKind kind) {
+  switch (kind) {
+    case bdtx::v1::PEDAGOGICAL_UNIVERSITY:
+      return "DHSP";
+    case bdtx::v1::ACADEMY_OF_EDUCATIONAL_MANAGEMENT:
+      return "HVQLGD";
+    default:
+      return "";
+  }
+}
+
+std::string RolesText(const Person& person) {
+  std::vector<std::string> names;
+  for (int role : person.roles()) {
+    names.push_back(absl::AsciiStrToLower(bdtx::v1::Role_Name(static_cast<Role>(role))));
+  }
+  return absl::StrJoin(names, ";");
+}
+
+}  // namespace bdtx::directory
