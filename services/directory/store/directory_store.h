@@ -1,0 +1,71 @@
+// The directory's persistent state: read-model records in the service's own event store
+// (key layout in docs/storage.md, "Directory read model"), changed only by applying an
+// ImportPlan, which appends one DirectoryImported event and every record change in one
+// atomic write.
+#ifndef BDTX_SERVICES_DIRECTORY_STORE_DIRECTORY_STORE_H_
+#define BDTX_SERVICES_DIRECTORY_STORE_DIRECTORY_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bdtx/v1/directory.pb.h"
+#include "common/eventstore/event_store.h"
+#include "services/directory/domain/directory_view.h"
+#include "services/directory/domain/import.h"
+
+namespace bdtx::directory {
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_page_token;  // empty on the last page
+};
+
+// Thread-safe for reads; Apply() calls must be serialized by the caller (the service
+// holds one import at a time) and are also guarded by the stream's expected version.
+class DirectoryStore : public DirectoryView {
+ public:
+  // Not owned; must outlive this object.
+  explicit DirectoryStore(eventstore::EventStore* store) : store_(store) {}
+
+  std::optional<Unit> FindUnit(absl::string_view id) const override;
+  std::optional<Person> FindPerson(absl::string_view id) const override;
+  std::optional<Class> FindClass(absl::string_view id) const override;
+  std::vector<Person> PeopleWithRoleAt(absl::string_view unit_id, Role role) const override;
+  std::optional<std::string> LecturerOf(int year, int module,
+                                        absl::string_view core_id) const override;
+  int SupportGroupSize(int year, int module, absl::string_view core_id) const override;
+
+  std::optional<std::string> UnitIdByCode(absl::string_view code) const;
+  std::optional<std::string> PersonIdByCode(absl::string_view code) const;
+  std::vector<std::string> SupportGroup(int year, int module, absl::string_view core_id) const;
+
+  // page_size <= 0 means 100; at most 1000. INVALID_ARGUMENT for a bad page token.
+  absl::StatusOr<Page<Unit>> ListUnits(absl::string_view parent_id, bdtx::v1::UnitKind kind,
+                                       int page_size, absl::string_view page_token) const;
+  absl::StatusOr<Page<Person>> ListPeople(absl::string_view unit_id, Role role, int page_size,
+                                          absl::string_view page_token) const;
+
+  // Writes the plan's changes. Records equal to the stored ones count as unchanged; when
+  // nothing changes nothing is written. `sha256` identifies the file in the event.
+  absl::StatusOr<bdtx::v1::ImportCsvResponse> Apply(const ImportPlan& plan,
+                                                    absl::string_view file_name,
+                                                    absl::string_view sha256,
+                                                    absl::string_view actor, absl::Time now);
+
+  // The whole directory of one kind as CSV in the import format (re-importable).
+  absl::StatusOr<std::string> ExportCsv(bdtx::v1::ImportKind kind) const;
+
+ private:
+  template <typename T>
+  std::optional<T> Load(const std::string& key) const;
+  std::vector<std::string> ScanIds(const std::string& prefix) const;
+
+  eventstore::EventStore* const store_;
+};
+
+}  // namespace bdtx::directory
+
+#endif  // BDTX_SERVICES_DIRECTORY_STORE_DIRECTORY_STORE_H_

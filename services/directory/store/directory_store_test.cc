@@ -1,0 +1,119 @@
+#include "services/directory/store/directory_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/eventstore/rocksdb_event_store.h"
+#include "common/testing/temp_dir.h"
+#include "services/directory/domain/fake_directory.h"
+
+namespace bdtx::directory {
+namespace {
+
+class DirectoryStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    directory_.reset();
+    events_.reset();
+    events_ = *eventstore::RocksDbEventStore::Open(dir_.Sub("events"));
+    directory_ = std::make_unique<DirectoryStore>(events_.get());
+  }
+  bdtx::v1::ImportCsvResponse Import(bdtx::v1::ImportKind kind, const std::string& csv) {
+    auto plan = PlanImport(kind, "f.csv", csv, *directory_);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    if (!plan.ok()) return {};
+    auto r = directory_->Apply(*plan, "f.csv", "sha", "people/admin", absl::UnixEpoch());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.value_or(bdtx::v1::ImportCsvResponse());
+  }
+  void LoadSample() {
+    Import(bdtx::v1::UNITS, kSampleUnits);
+    Import(bdtx::v1::PEOPLE, kSamplePeople);
+    Import(bdtx::v1::ASSIGNMENTS, kSampleAssignments);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<eventstore::RocksDbEventStore> events_;
+  std::unique_ptr<DirectoryStore> directory_;
+};
+
+TEST_F(DirectoryStoreTest, ImportStoresRecordsAndIndexes) {
+  LoadSample();
+  EXPECT_EQ(directory_->FindUnit("bp")->display_name(), "Sở GDĐT Bình Phước");
+  EXPECT_EQ(*directory_->UnitIdByCode("70"), "bp");
+  EXPECT_EQ(directory_->PeopleWithRoleAt("thcs-tanphu", bdtx::v1::PRINCIPAL).size(), 1u);
+  EXPECT_EQ(*directory_->LecturerOf(2023, 4, "gvcc-thcs"), "gvsp-1");
+  EXPECT_EQ(directory_->SupportGroup(2023, 4, "gvcc-thcs"),
+            (std::vector<std::string>{"gv-1", "gv-2"}));
+  EXPECT_EQ(events_->LastPosition(), 3);  // one event per import
+}
+
+TEST_F(DirectoryStoreTest, ReimportingTheSameFileChangesNothing) {
+  LoadSample();
+  const int64_t before = events_->LastPosition();
+  auto again = Import(bdtx::v1::PEOPLE, kSamplePeople);
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.updated(), 0);
+  EXPECT_EQ(again.unchanged(), again.rows());
+  EXPECT_EQ(events_->LastPosition(), before);
+}
+
+TEST_F(DirectoryStoreTest, MovingAPersonMovesTheirIndexes) {
+  LoadSample();
+  auto r = Import(bdtx::v1::PEOPLE,
+                  "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+                  "ht-thcs,,Trần Thị Bình,principal,th-tanphu,,TH,\n");
+  EXPECT_EQ(r.updated(), 1);
+  EXPECT_TRUE(directory_->PeopleWithRoleAt("thcs-tanphu", bdtx::v1::PRINCIPAL).empty());
+  EXPECT_EQ(directory_->PeopleWithRoleAt("th-tanphu", bdtx::v1::PRINCIPAL).size(), 1u);
+  for (const Person& p : directory_->PeopleWithRoleAt("thcs-tanphu", bdtx::v1::CORE_MANAGER)) {
+    EXPECT_NE(p.name(), "people/ht-thcs") << "stale role index after the move";
+  }
+}
+
+TEST_F(DirectoryStoreTest, ExportReimportsUnchangedAndSurvivesRestart) {
+  LoadSample();
+  Import(bdtx::v1::CLASSES, "id,code,name,year,module,unit_id\nc1,L01,Lớp 01,2023,4,bp\n");
+  Import(bdtx::v1::ASSIGNMENTS, "year,module,kind,from_id,to_id\n2023,4,learner,c1,gv-1\n");
+  Open();  // everything is durable
+  for (auto kind : {bdtx::v1::UNITS, bdtx::v1::PEOPLE, bdtx::v1::CLASSES, bdtx::v1::ASSIGNMENTS}) {
+    auto csv = directory_->ExportCsv(kind);
+    ASSERT_TRUE(csv.ok()) << csv.status();
+    auto again = Import(kind, *csv);
+    EXPECT_EQ(again.created() + again.updated(), 0) << bdtx::v1::ImportKind_Name(kind) << "\n"
+                                                    << *csv;
+    EXPECT_GT(again.unchanged(), 0);
+  }
+  EXPECT_NE(directory_->ExportCsv(bdtx::v1::UNITS)->find("Trường THCS Tân Phú"), std::string::npos);
+}
+
+TEST_F(DirectoryStoreTest, ListsArePaginated) {
+  LoadSample();
+  std::string people = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  for (int i = 0; i < 250; ++i) {
+    absl::StrAppend(&people, "m", 1000 + i, ",,Học viên ", i, ",mass_teacher,thcs-tanphu,,,\n");
+  }
+  Import(bdtx::v1::PEOPLE, people);
+  std::string token;
+  int total = 0, pages = 0;
+  do {
+    auto page = directory_->ListPeople("", bdtx::v1::MASS_TEACHER, 100, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    total += static_cast<int>(page->items.size());
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(total, 252);  // 250 + gv-1, gv-2
+  EXPECT_EQ(pages, 3);
+  auto schools = directory_->ListUnits("dx", bdtx::v1::SCHOOL, 3, "");
+  ASSERT_TRUE(schools.ok());
+  EXPECT_EQ(schools->items.size(), 3u);
+  EXPECT_FALSE(schools->next_page_token.empty());
+  auto rest = directory_->ListUnits("dx", bdtx::v1::SCHOOL, 10, schools->next_page_token);
+  EXPECT_EQ(rest->items.size(), 2u);  // 5 schools under dx
+  EXPECT_TRUE(rest->next_page_token.empty());
+  EXPECT_EQ(directory_->ListPeople("", bdtx::v1::ROLE_UNSPECIFIED, 10, "garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace bdtx::directory
