@@ -29,8 +29,9 @@ class DirectoryView {
   // The lecturer (bare id) assigned to a core member for a module of a year.
   virtual std::optional<std::string> LecturerOf(int year, int module,
                                                 absl::string_view core_id) const = 0;
-  // How many colleagues a core member supports in a module of a year.
-  virtual int SupportGroupSize(int year, int module, absl::string_view core_id) const = 0;
+  // The colleagues (bare ids) a core member supports in a module of a year.
+  virtual std::vector<std::string> SupportGroup(int year, int module,
+                                                absl::string_view core_id) const = 0;
 };
 
 // "units/x" -> "x"; returns the input when it has no such prefix.

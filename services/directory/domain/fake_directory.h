@@ -42,9 +42,11 @@ class FakeDirectory : public DirectoryView {
     auto it = lecturers.find({year, module, std::string(core_id)});
     return it == lecturers.end() ? std::nullopt : std::optional<std::string>(it->second);
   }
-  int SupportGroupSize(int year, int module, absl::string_view core_id) const override {
+  std::vector<std::string> SupportGroup(int year, int module,
+                                        absl::string_view core_id) const override {
     auto it = support.find({year, module, std::string(core_id)});
-    return it == support.end() ? 0 : static_cast<int>(it->second.size());
+    if (it == support.end()) return {};
+    return std::vector<std::string>(it->second.begin(), it->second.end());
   }
 
   // Imports a CSV; fails the test on errors.

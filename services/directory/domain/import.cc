@@ -477,12 +477,13 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
   }
   for (const auto& [key, colleagues] : new_support) {
     const auto& [year, module, core] = key;
-    const int total =
-        view.SupportGroupSize(year, module, core) + static_cast<int>(colleagues.size());
+    std::set<std::string> group = colleagues;
+    for (std::string& id : view.SupportGroup(year, module, core)) group.insert(std::move(id));
+    const int total = static_cast<int>(group.size());
     if (total > kUsualSupportGroupSize) {
       plan.warnings.push_back(absl::StrCat("line ", support_line[key], ": people/", core,
-                                           " supports up to ", total, " colleagues in module ",
-                                           module, " of ", year, " (more than the usual ",
+                                           " supports ", total, " colleagues in module ", module,
+                                           " of ", year, " (more than the usual ",
                                            kUsualSupportGroupSize, "); all kept"));
     }
   }

@@ -194,10 +194,6 @@ std::vector<std::string> DirectoryStore::SupportGroup(int year, int module,
   return ScanIds(k::SupportPrefix(year, module, core_id));
 }
 
-int DirectoryStore::SupportGroupSize(int year, int module, absl::string_view core_id) const {
-  return static_cast<int>(SupportGroup(year, module, core_id).size());
-}
-
 std::optional<std::string> DirectoryStore::UnitIdByCode(absl::string_view code) const {
   auto value = store_->GetReadModel(k::UnitCode(code));
   if (!value.ok() || !value->has_value()) return std::nullopt;

@@ -36,11 +36,11 @@ class DirectoryStore : public DirectoryView {
   std::vector<Person> PeopleWithRoleAt(absl::string_view unit_id, Role role) const override;
   std::optional<std::string> LecturerOf(int year, int module,
                                         absl::string_view core_id) const override;
-  int SupportGroupSize(int year, int module, absl::string_view core_id) const override;
 
   std::optional<std::string> UnitIdByCode(absl::string_view code) const;
   std::optional<std::string> PersonIdByCode(absl::string_view code) const;
-  std::vector<std::string> SupportGroup(int year, int module, absl::string_view core_id) const;
+  std::vector<std::string> SupportGroup(int year, int module,
+                                        absl::string_view core_id) const override;
 
   // page_size <= 0 means 100; at most 1000. INVALID_ARGUMENT for a bad page token.
   absl::StatusOr<Page<Unit>> ListUnits(absl::string_view parent_id, bdtx::v1::UnitKind kind,

@@ -1,0 +1,210 @@
+#include "services/bdtxctl/demo_data.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace bdtx::demo {
+namespace {
+
+struct District {
+  const char* id;
+  const char* name;
+};
+
+// The 11 district-level units of Bình Phước.
+const District kDistricts[] = {
+    {"dong-xoai", "Đồng Xoài"},   {"binh-long", "Bình Long"},   {"phuoc-long", "Phước Long"},
+    {"chon-thanh", "Chơn Thành"}, {"hon-quan", "Hớn Quản"},     {"loc-ninh", "Lộc Ninh"},
+    {"bu-dop", "Bù Đốp"},         {"bu-gia-map", "Bù Gia Mập"}, {"phu-rieng", "Phú Riềng"},
+    {"bu-dang", "Bù Đăng"},       {"dong-phu", "Đồng Phú"},
+};
+
+const char* kSchoolNames[] = {"Lê Quý Đôn", "Nguyễn Du",  "Trần Phú",      "Quang Trung",
+                              "Lê Lợi",     "Chu Văn An", "Nguyễn Trãi",   "Lý Tự Trọng",
+                              "Tân Phú",    "Tân Thành",  "Tiến Hưng",     "Hùng Vương",
+                              "Kim Đồng",   "Võ Thị Sáu", "Lương Thế Vinh"};
+
+const char* kFamily[] = {"Nguyễn", "Trần", "Lê",  "Phạm", "Hoàng", "Huỳnh", "Phan",  "Vũ",
+                         "Võ",     "Đặng", "Bùi", "Đỗ",   "Hồ",    "Ngô",   "Dương", "Lý"};
+const char* kMiddle[] = {"Văn", "Thị", "Hữu", "Ngọc", "Minh", "Thanh", "Đức", "Thu"};
+const char* kGiven[] = {"An",  "Bình", "Cường", "Dung", "Giang", "Hải",  "Hoa",   "Hùng",
+                        "Lan", "Long", "Minh",  "Nga",  "Oanh",  "Phúc", "Quang", "Sơn",
+                        "Tâm", "Thảo", "Trang", "Tuấn", "Uyên",  "Vinh", "Xuân",  "Yến"};
+const char* kSubjects[] = {"Toán",      "Ngữ văn", "Tiếng Anh", "Vật lí",   "Hoá học",
+                           "Sinh học",  "Lịch sử", "Địa lí",    "Tin học",  "GDCD",
+                           "Công nghệ", "Thể dục", "Âm nhạc",   "Mĩ thuật", "KHTN"};
+
+std::string Name(int n) {
+  return absl::StrCat(kFamily[n % 16], " ", kMiddle[(n / 16) % 8], " ", kGiven[(n * 7) % 24]);
+}
+
+struct School {
+  std::string id;
+  std::string level;  // TH, THCS, THPT, THCS&THPT, GDTX, TH&THCS
+};
+
+}  // namespace
+
+DemoFiles GenerateBinhPhuoc(int year) {
+  DemoFiles f;
+  f.units = "id,code,name,kind,parent_id,level,university_kind\n";
+  absl::StrAppend(&f.units, "moet,BGDDT,Bộ Giáo dục và Đào tạo,ministry,,,\n");
+  absl::StrAppend(&f.units, "so-bp,70,Sở Giáo dục và Đào tạo Bình Phước,department,moet,,\n");
+  absl::StrAppend(
+      &f.units, "dhsp-hcm,DHSP-HCM,Trường Đại học Sư phạm TP. Hồ Chí Minh,university,moet,,DHSP\n");
+  absl::StrAppend(&f.units, "hvqlgd,HVQLGD,Học viện Quản lý Giáo dục,university,moet,,HVQLGD\n");
+
+  std::vector<School> lower, upper, other;
+  int code = 1;
+  for (int d = 0; d < 11; ++d) {
+    const District& district = kDistricts[d];
+    absl::StrAppend(&f.units, "pgd-", district.id, ",70", absl::StrFormat("%02d", d + 1),
+                    ",Phòng GDĐT ", district.name, ",district,so-bp,,\n");
+    const int thcs = d < 10 ? 9 : 8;  // 98 THCS in all
+    for (int i = 0; i < thcs; ++i) {
+      School s{absl::StrCat("thcs-", district.id, "-", i + 1), "THCS"};
+      absl::StrAppend(&f.units, s.id, ",", absl::StrFormat("70%05d", code++), ",Trường THCS ",
+                      kSchoolNames[(d + i) % 15], " (", district.name, "),school,pgd-", district.id,
+                      ",THCS,\n");
+      lower.push_back(s);
+    }
+    for (int i = 0; i < 2; ++i) {  // primary schools, for primary core managers
+      School s{absl::StrCat("th-", district.id, "-", i + 1), "TH"};
+      absl::StrAppend(&f.units, s.id, ",", absl::StrFormat("70%05d", code++), ",Trường TH ",
+                      kSchoolNames[(d + i + 5) % 15], " (", district.name, "),school,pgd-",
+                      district.id, ",TH,\n");
+      other.push_back(s);
+    }
+    School centre{absl::StrCat("gdnn-gdtx-", district.id), "GDTX"};
+    absl::StrAppend(&f.units, centre.id, ",", absl::StrFormat("70%05d", code++),
+                    ",Trung tâm GDNN-GDTX ", district.name, ",school,pgd-", district.id,
+                    ",GDTX,\n");
+    other.push_back(centre);
+  }
+  for (int i = 0; i < 17; ++i) {  // 17 THPT + 10 THCS&THPT = 27 upper-secondary schools
+    School s{absl::StrCat("thpt-", i + 1), "THPT"};
+    absl::StrAppend(&f.units, s.id, ",", absl::StrFormat("70%05d", code++), ",Trường THPT ",
+                    kSchoolNames[i % 15], i >= 15 ? " 2" : "", " (", kDistricts[i % 11].name,
+                    "),school,so-bp,THPT,\n");
+    upper.push_back(s);
+  }
+  for (int i = 0; i < 10; ++i) {
+    School s{absl::StrCat("thcs-thpt-", i + 1), "THCS&THPT"};
+    absl::StrAppend(&f.units, s.id, ",", absl::StrFormat("70%05d", code++), ",Trường THCS&THPT ",
+                    kSchoolNames[(i + 3) % 15], " (", kDistricts[(i + 4) % 11].name,
+                    "),school,so-bp,THCS&THPT,\n");
+    upper.push_back(s);
+  }
+
+  // People.
+  f.people = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  int person = 0;
+  auto add = [&](const std::string& id, const std::string& roles, const std::string& unit,
+                 const std::string& subject, const std::string& level) {
+    absl::StrAppend(&f.people, id, ",", absl::StrFormat("GV%06d", person), ",", Name(person), ",",
+                    roles, ",", unit, ",", subject, ",", level, ",", id, "@binhphuoc.edu.vn\n");
+    ++person;
+  };
+  add("admin", "system_admin", "so-bp", "", "");
+  add("so-gd", "province_leader", "so-bp", "", "");
+  add("so-pgd", "province_leader", "so-bp", "", "");
+  for (int i = 1; i <= 3; ++i) add(absl::StrCat("so-cv-", i), "province_officer", "so-bp", "", "");
+  for (const District& d : kDistricts) {
+    add(absl::StrCat("pgd-", d.id, "-tp"), "district_leader", absl::StrCat("pgd-", d.id), "", "");
+    for (int i = 1; i <= 2; ++i) {
+      add(absl::StrCat("pgd-", d.id, "-cv-", i), "district_officer", absl::StrCat("pgd-", d.id), "",
+          "");
+    }
+  }
+  std::vector<School> all = lower;
+  all.insert(all.end(), upper.begin(), upper.end());
+  all.insert(all.end(), other.begin(), other.end());
+  for (const School& s : all) {
+    const std::string level = s.level == "THCS&THPT" ? "THPT" : s.level;
+    add(absl::StrCat("ht-", s.id), "principal", s.id, "", level);
+  }
+  for (int i = 1; i <= 8; ++i) {
+    add(absl::StrFormat("gvsp-%02d", i), "pedagogy_lecturer", "dhsp-hcm", kSubjects[i], "");
+  }
+  for (int i = 1; i <= 3; ++i) {
+    add(absl::StrFormat("gvqlgd-%02d", i), "management_lecturer", "hvqlgd", "", "");
+  }
+  // 100 core teachers (also graders), at lower- and upper-secondary schools.
+  std::vector<std::string> core_teachers, core_managers;
+  for (int i = 0; i < 100; ++i) {
+    const School& s = i < 64 ? lower[i % lower.size()] : upper[(i - 64) % upper.size()];
+    const std::string id = absl::StrFormat("gvcc-%03d", i + 1);
+    add(id, "core_teacher;reporter", s.id, kSubjects[i % 15],
+        s.level == "THCS&THPT" ? "THPT" : s.level);
+    core_teachers.push_back(id);
+  }
+  // 10 core managers: vice-principals of THCS, THPT, THCS&THPT and primary schools.
+  const std::vector<School> manager_schools = {lower[0], lower[10], lower[20], lower[30], upper[0],
+                                               upper[5], upper[17], upper[18], other[0],  other[3]};
+  for (size_t i = 0; i < manager_schools.size(); ++i) {
+    const School& s = manager_schools[i];
+    const std::string id = absl::StrFormat("cbqlcc-%03d", static_cast<int>(i) + 1);
+    add(id, "core_manager;mass_manager", s.id, "",
+        s.level == "THCS&THPT" ? (i == 7 ? "THCS" : "THPT") : s.level);
+    core_managers.push_back(id);
+  }
+  // 5,555 learners: 3,577 lower- and 1,978 upper-secondary (seed 004), 500 of them
+  // managers.
+  std::vector<std::string> teachers, managers;
+  for (int i = 0; i < 5555; ++i) {
+    const bool is_lower = i < 3577;
+    const School& s = is_lower ? lower[i % lower.size()] : upper[i % upper.size()];
+    const bool manager = i % 11 == 0 && managers.size() < 500;
+    const std::string id = absl::StrFormat("hv-%05d", i + 1);
+    add(id, manager ? "mass_manager" : "mass_teacher", s.id, manager ? "" : kSubjects[i % 15],
+        is_lower ? "THCS" : "THPT");
+    (manager ? managers : teachers).push_back(id);
+  }
+
+  // Classes: 120 per module (seed 004), learners in order, two graders each.
+  f.classes = "id,code,name,year,module,unit_id\n";
+  f.assignments = "year,module,kind,from_id,to_id\n";
+  const int modules[] = {4, 5, 9};
+  for (int module : modules) {
+    for (size_t i = 0; i < core_teachers.size(); ++i) {
+      absl::StrAppend(&f.assignments, year, ",", module, ",lecturer,",
+                      absl::StrFormat("gvsp-%02d", static_cast<int>(i % 8) + 1), ",",
+                      core_teachers[i], "\n");
+    }
+    for (size_t i = 0; i < core_managers.size(); ++i) {
+      absl::StrAppend(&f.assignments, year, ",", module, ",lecturer,",
+                      absl::StrFormat("gvqlgd-%02d", static_cast<int>(i % 3) + 1), ",",
+                      core_managers[i], "\n");
+    }
+    // Support groups: ~50 teachers per core teacher, 50 managers per core manager.
+    for (size_t i = 0; i < teachers.size(); ++i) {
+      absl::StrAppend(&f.assignments, year, ",", module, ",support,",
+                      core_teachers[i % core_teachers.size()], ",", teachers[i], "\n");
+    }
+    for (size_t i = 0; i < managers.size(); ++i) {
+      absl::StrAppend(&f.assignments, year, ",", module, ",support,",
+                      core_managers[i % core_managers.size()], ",", managers[i], "\n");
+    }
+    for (int c = 0; c < 120; ++c) {
+      const std::string id = absl::StrFormat("lop-%d-m%d-%03d", year, module, c + 1);
+      absl::StrAppend(&f.classes, id, ",", absl::StrFormat("L%d%03d", module, c + 1),
+                      ",Lớp bồi dưỡng mô đun ", module, " số ", c + 1, ",", year, ",", module,
+                      ",so-bp\n");
+      for (int g = 0; g < 2; ++g) {
+        absl::StrAppend(&f.assignments, year, ",", module, ",grader,", id, ",",
+                        core_teachers[(c * 2 + g) % core_teachers.size()], "\n");
+      }
+    }
+    for (int i = 0; i < 5555; ++i) {
+      const int c = i * 120 / 5555;
+      absl::StrAppend(&f.assignments, year, ",", module, ",learner,",
+                      absl::StrFormat("lop-%d-m%d-%03d", year, module, c + 1), ",",
+                      absl::StrFormat("hv-%05d", i + 1), "\n");
+    }
+  }
+  return f;
+}
+
+}  // namespace bdtx::demo

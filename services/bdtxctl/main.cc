@@ -1,0 +1,311 @@
+// bdtxctl: the operator's command line.
+//
+//   bdtxctl token mint --person people/ID [--roles a,b] [--unit units/ID]
+//                      [--key-file ./data/auth.key] [--ttl 12h] [--directory ADDR]
+//   bdtxctl directory import --kind units|people|classes|assignments --file F
+//                            [--validate-only true] [--addr 127.0.0.1:7101]
+//   bdtxctl directory export --kind KIND [--addr ...]          (CSV on stdout)
+//   bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]
+//   bdtxctl demo generate --out DIR
+//   bdtxctl demo load --out DIR [--addr ...]    (generate, then import all four files)
+//
+// Calls to services carry --token (or BDTX_TOKEN); without one, bdtxctl mints a
+// short-lived SYSTEM_ADMIN token from --key-file: whoever holds the key is an operator.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "common/auth/jwt.h"
+#include "common/server/flags.h"
+#include "common/server/server.h"
+#include "common/status/grpc_status.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "services/bdtxctl/demo_data.h"
+
+namespace {
+
+using bdtx::server::Flags;
+
+int Usage() {
+  std::fputs(
+      "usage:\n"
+      "  bdtxctl token mint --person people/ID [--roles r1,r2] [--unit units/ID] [--ttl 12h]\n"
+      "  bdtxctl directory import --kind units|people|classes|assignments --file F\n"
+      "  bdtxctl directory export --kind units|people|classes|assignments\n"
+      "  bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]\n"
+      "  bdtxctl demo generate --out DIR\n"
+      "  bdtxctl demo load --out DIR\n"
+      "common flags: --addr (directory, default 127.0.0.1:7101), --key-file, --token\n",
+      stderr);
+  return 2;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "bdtxctl: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+Flags CommonFlags() {
+  Flags flags;
+  bdtx::server::DefineAuthFlags(flags);
+  flags.Define("key_file", "", "alias of --auth_key_file");
+  flags.Define("addr", "127.0.0.1:7101", "directory service address");
+  flags.Define("token", "", "bearer token for the call (env BDTX_TOKEN)");
+  flags.Define("ttl", "12h", "token lifetime");
+  flags.Define("person", "", "subject of the token (people/ID)");
+  flags.Define("roles", "", "comma-separated roles for the token, e.g. core_teacher,reporter");
+  flags.Define("unit", "", "home unit claim of the token (units/ID)");
+  flags.Define("directory", "", "look roles and unit up in this directory when minting");
+  flags.Define("kind", "", "import/export kind, or plan|report for route");
+  flags.Define("file", "", "CSV file to import");
+  flags.Define("validate_only", "false", "check an import without applying it");
+  flags.Define("author", "", "author of the document to route (people/ID)");
+  flags.Define("year", "0", "year");
+  flags.Define("module", "0", "module (1..9)");
+  flags.Define("out", "", "output directory");
+  return flags;
+}
+
+std::string KeyFile(const Flags& flags) {
+  return flags.Get("key_file").empty() ? flags.Get("auth_key_file") : flags.Get("key_file");
+}
+
+absl::StatusOr<std::string> Mint(const Flags& flags, const std::string& person,
+                                 std::vector<std::string> roles, const std::string& unit) {
+  auto secret = bdtx::auth::ReadOrCreateDevKey(KeyFile(flags));
+  if (!secret.ok()) return secret.status();
+  absl::Duration ttl;
+  if (!absl::ParseDuration(flags.Get("ttl"), &ttl) || ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--ttl must be a positive duration like 12h");
+  }
+  bdtx::auth::Claims claims;
+  claims.subject = person;
+  claims.roles = std::move(roles);
+  claims.unit = unit;
+  claims.issuer = flags.Get("auth_issuer");
+  claims.audience = flags.Get("auth_audience");
+  claims.issued_at = absl::Now();
+  claims.not_before = claims.issued_at;
+  claims.expires_at = claims.issued_at + ttl;
+  return bdtx::auth::MintJwt(claims, {bdtx::auth::JwtAlgorithm::kHs256, *std::move(secret)});
+}
+
+absl::StatusOr<std::string> CallToken(const Flags& flags) {
+  if (!flags.Get("token").empty()) return flags.Get("token");
+  return Mint(flags, "people/bdtxctl", {"SYSTEM_ADMIN"}, "");
+}
+
+std::unique_ptr<bdtx::v1::Directory::Stub> DirectoryStub(const std::string& addr) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(256 << 20);
+  args.SetMaxSendMessageSize(256 << 20);
+  return bdtx::v1::Directory::NewStub(
+      grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+}
+
+void Authorize(grpc::ClientContext& context, const std::string& token) {
+  context.AddMetadata("authorization", "Bearer " + token);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+}
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+int TokenMint(const Flags& flags) {
+  if (flags.Get("person").empty()) return Fail(absl::InvalidArgumentError("--person is required"));
+  std::vector<std::string> roles;
+  for (absl::string_view r : absl::StrSplit(flags.Get("roles"), ',', absl::SkipWhitespace())) {
+    roles.push_back(absl::AsciiStrToUpper(r));
+  }
+  std::string unit = flags.Get("unit");
+  if (!flags.Get("directory").empty()) {
+    auto admin = Mint(flags, "people/bdtxctl", {"SYSTEM_ADMIN"}, "");
+    if (!admin.ok()) return Fail(admin.status());
+    grpc::ClientContext context;
+    Authorize(context, *admin);
+    bdtx::v1::GetPersonRequest req;
+    req.set_name(flags.Get("person"));
+    bdtx::v1::Person person;
+    grpc::Status s = DirectoryStub(flags.Get("directory"))->GetPerson(&context, req, &person);
+    if (!s.ok()) return Fail(bdtx::FromGrpcStatus(s));
+    if (roles.empty()) {
+      for (int r : person.roles())
+        roles.push_back(bdtx::v1::Role_Name(static_cast<bdtx::v1::Role>(r)));
+    }
+    if (unit.empty()) unit = person.home_unit();
+  }
+  for (const std::string& r : roles) {
+    bdtx::v1::Role parsed;
+    if (!bdtx::v1::Role_Parse(r, &parsed)) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("unknown role ", r)));
+    }
+  }
+  auto token = Mint(flags, flags.Get("person"), roles, unit);
+  if (!token.ok()) return Fail(token.status());
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+absl::StatusOr<bdtx::v1::ImportKind> ParseKind(const std::string& text) {
+  bdtx::v1::ImportKind kind;
+  if (!bdtx::v1::ImportKind_Parse(absl::AsciiStrToUpper(text), &kind) ||
+      kind == bdtx::v1::IMPORT_KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError("--kind must be units, people, classes or assignments");
+  }
+  return kind;
+}
+
+absl::StatusOr<bdtx::v1::ImportCsvResponse> ImportFile(const Flags& flags,
+                                                       bdtx::v1::ImportKind kind,
+                                                       const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream content;
+  content << in.rdbuf();
+  auto token = CallToken(flags);
+  if (!token.ok()) return token.status();
+  bdtx::v1::ImportCsvRequest req;
+  req.set_kind(kind);
+  req.set_file_name(std::filesystem::path(path).filename().string());
+  req.set_content(content.str());
+  req.set_validate_only(flags.Get("validate_only") == "true");
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  bdtx::v1::ImportCsvResponse resp;
+  grpc::Status s = DirectoryStub(flags.Get("addr"))->ImportCsv(&context, req, &resp);
+  if (!s.ok()) return bdtx::FromGrpcStatus(s);
+  return resp;
+}
+
+void PrintImport(const std::string& file, const bdtx::v1::ImportCsvResponse& r) {
+  std::printf("%s: %d rows, %d created, %d updated, %d unchanged, %d warnings (sha256 %.12s)\n",
+              file.c_str(), r.rows(), r.created(), r.updated(), r.unchanged(), r.warnings_size(),
+              r.sha256().c_str());
+  for (int i = 0; i < r.warnings_size() && i < 3; ++i) {
+    std::printf("  warning: %s\n", r.warnings(i).c_str());
+  }
+  if (r.warnings_size() > 3) std::printf("  ... %d more warnings\n", r.warnings_size() - 3);
+}
+
+int DirectoryCommand(const std::string& verb, const Flags& flags) {
+  if (verb == "import") {
+    auto kind = ParseKind(flags.Get("kind"));
+    if (!kind.ok()) return Fail(kind.status());
+    auto r = ImportFile(flags, *kind, flags.Get("file"));
+    if (!r.ok()) return Fail(r.status());
+    PrintImport(flags.Get("file"), *r);
+    return 0;
+  }
+  if (verb == "export") {
+    auto kind = ParseKind(flags.Get("kind"));
+    if (!kind.ok()) return Fail(kind.status());
+    auto token = CallToken(flags);
+    if (!token.ok()) return Fail(token.status());
+    grpc::ClientContext context;
+    Authorize(context, *token);
+    bdtx::v1::ExportCsvRequest req;
+    req.set_kind(*kind);
+    bdtx::v1::ExportCsvResponse resp;
+    grpc::Status s = DirectoryStub(flags.Get("addr"))->ExportCsv(&context, req, &resp);
+    if (!s.ok()) return Fail(bdtx::FromGrpcStatus(s));
+    std::fwrite(resp.content().data(), 1, resp.content().size(), stdout);
+    return 0;
+  }
+  if (verb == "route") {
+    auto token = CallToken(flags);
+    if (!token.ok()) return Fail(token.status());
+    bdtx::v1::RouteDocumentRequest req;
+    req.set_author(flags.Get("author"));
+    req.set_kind(flags.Get("kind") == "report" ? bdtx::v1::REPORT : bdtx::v1::PLAN);
+    int year = 0, module = 0;
+    (void)absl::SimpleAtoi(flags.Get("year"), &year);
+    (void)absl::SimpleAtoi(flags.Get("module"), &module);
+    req.set_year(year);
+    req.set_module(module);
+    grpc::ClientContext context;
+    Authorize(context, *token);
+    bdtx::v1::Routing resp;
+    grpc::Status s = DirectoryStub(flags.Get("addr"))->RouteDocument(&context, req, &resp);
+    if (!s.ok()) return Fail(bdtx::FromGrpcStatus(s));
+    std::printf("%s\n", Json(resp).c_str());
+    return 0;
+  }
+  return Usage();
+}
+
+int DemoCommand(const std::string& verb, const Flags& flags) {
+  if (flags.Get("out").empty()) return Fail(absl::InvalidArgumentError("--out is required"));
+  const std::filesystem::path out = flags.Get("out");
+  std::filesystem::create_directories(out);
+  const bdtx::demo::DemoFiles files = bdtx::demo::GenerateBinhPhuoc();
+  const std::vector<std::pair<std::string, const std::string*>> all = {
+      {"units.csv", &files.units},
+      {"people.csv", &files.people},
+      {"classes.csv", &files.classes},
+      {"assignments.csv", &files.assignments}};
+  for (const auto& [name, content] : all) {
+    std::ofstream(out / name, std::ios::binary) << *content;
+  }
+  if (verb == "generate") {
+    std::printf("wrote units.csv, people.csv, classes.csv, assignments.csv to %s\n",
+                out.string().c_str());
+    return 0;
+  }
+  if (verb != "load") return Usage();
+  const bdtx::v1::ImportKind kinds[] = {bdtx::v1::UNITS, bdtx::v1::PEOPLE, bdtx::v1::CLASSES,
+                                        bdtx::v1::ASSIGNMENTS};
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto r = ImportFile(flags, kinds[i], (out / all[i].first).string());
+    if (!r.ok()) return Fail(r.status());
+    PrintImport(all[i].first, *r);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return Usage();
+  const std::string group = argv[1];
+  const std::string verb = argv[2];
+  Flags flags = CommonFlags();
+  // Accept --key-file as well as --key_file.
+  std::vector<std::string> args = {argv[0]};
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      const size_t eq = a.find('=');
+      std::string name = a.substr(0, eq);
+      std::replace(name.begin() + 2, name.end(), '-', '_');
+      a = eq == std::string::npos ? name : name + a.substr(eq);
+    }
+    args.push_back(a);
+  }
+  std::vector<const char*> cargs;
+  for (const std::string& a : args) cargs.push_back(a.c_str());
+  bdtx::server::Environment env = bdtx::server::ProcessEnvironment();
+  if (absl::Status s = flags.Parse(static_cast<int>(cargs.size()), cargs.data(), env); !s.ok()) {
+    return Fail(s);
+  }
+  if (flags.help_requested()) {
+    std::fputs(flags.Usage("bdtxctl").c_str(), stdout);
+    return Usage();
+  }
+  if (group == "token" && verb == "mint") return TokenMint(flags);
+  if (group == "directory") return DirectoryCommand(verb, flags);
+  if (group == "demo") return DemoCommand(verb, flags);
+  return Usage();
+}

@@ -1,0 +1,270 @@
+#include "services/directory/api/directory_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto/sha256.h"
+#include "common/server/logging.h"
+#include "common/server/unary.h"
+#include "services/directory/domain/routing.h"
+
+namespace bdtx::directory {
+namespace {
+
+using server::FinishUnary;
+
+absl::Status NotFound(absl::string_view what, absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("no ", what, " ", name));
+}
+
+// The unit a record of an import sits in, for authorizing province officers.
+std::string RecordUnit(const ImportPlan& plan, size_t index, const DirectoryView& view) {
+  switch (plan.kind) {
+    case bdtx::v1::UNITS:
+      return BareId(plan.units[index].parent().empty() ? plan.units[index].name()
+                                                       : plan.units[index].parent());
+    case bdtx::v1::PEOPLE:
+      return BareId(plan.people[index].home_unit());
+    case bdtx::v1::CLASSES:
+      return BareId(plan.classes[index].unit());
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+DirectoryService::~DirectoryService() {
+  absl::MutexLock lock(&workers_mu_);
+  for (std::thread& t : workers_) t.join();
+}
+
+void DirectoryService::RunInBackground(std::function<void()> work) {
+  absl::MutexLock lock(&workers_mu_);
+  workers_.emplace_back(std::move(work));
+}
+
+grpc::ServerUnaryReactor* DirectoryService::GetUnit(grpc::CallbackServerContext* context,
+                                                    const bdtx::v1::GetUnitRequest* request,
+                                                    bdtx::v1::Unit* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    std::optional<Unit> unit = store_->FindUnit(BareId(request->name()));
+    if (!unit) return NotFound("unit", request->name());
+    *response = *std::move(unit);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::LookupUnit(grpc::CallbackServerContext* context,
+                                                       const bdtx::v1::LookupUnitRequest* request,
+                                                       bdtx::v1::Unit* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    std::optional<std::string> id = store_->UnitIdByCode(request->code());
+    std::optional<Unit> unit = id ? store_->FindUnit(*id) : std::nullopt;
+    if (!unit) return NotFound("unit with code", request->code());
+    *response = *std::move(unit);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ListUnits(grpc::CallbackServerContext* context,
+                                                      const bdtx::v1::ListUnitsRequest* request,
+                                                      bdtx::v1::ListUnitsResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    auto page = store_->ListUnits(BareId(request->parent()), request->kind(), request->page_size(),
+                                  request->page_token());
+    if (!page.ok()) return page.status();
+    for (Unit& u : page->items) *response->add_units() = std::move(u);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::GetPerson(grpc::CallbackServerContext* context,
+                                                      const bdtx::v1::GetPersonRequest* request,
+                                                      bdtx::v1::Person* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    std::optional<Person> person = store_->FindPerson(BareId(request->name()));
+    if (!person) return NotFound("person", request->name());
+    *response = *std::move(person);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::LookupPerson(
+    grpc::CallbackServerContext* context, const bdtx::v1::LookupPersonRequest* request,
+    bdtx::v1::Person* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    std::optional<std::string> id = store_->PersonIdByCode(request->code());
+    std::optional<Person> person = id ? store_->FindPerson(*id) : std::nullopt;
+    if (!person) return NotFound("person with code", request->code());
+    *response = *std::move(person);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ListPeople(grpc::CallbackServerContext* context,
+                                                       const bdtx::v1::ListPeopleRequest* request,
+                                                       bdtx::v1::ListPeopleResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    auto page = store_->ListPeople(BareId(request->unit()), request->role(), request->page_size(),
+                                   request->page_token());
+    if (!page.ok()) return page.status();
+    for (Person& p : page->items) *response->add_people() = std::move(p);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::GetClass(grpc::CallbackServerContext* context,
+                                                     const bdtx::v1::GetClassRequest* request,
+                                                     bdtx::v1::Class* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    std::optional<Class> cls = store_->FindClass(BareId(request->name()));
+    if (!cls) return NotFound("class", request->name());
+    *response = *std::move(cls);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
+    grpc::CallbackServerContext* context, const bdtx::v1::GetSupportGroupRequest* request,
+    bdtx::v1::SupportGroup* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    if (absl::Status s = ValidateYearModule(request->year(), request->module()); !s.ok()) {
+      return s;
+    }
+    const std::string core = BareId(request->core_member());
+    if (!store_->FindPerson(core)) return NotFound("person", request->core_member());
+    response->set_core_member(PersonName(core));
+    response->set_year(request->year());
+    response->set_module(request->module());
+    for (const std::string& id : store_->SupportGroup(request->year(), request->module(), core)) {
+      response->add_colleagues(PersonName(id));
+    }
+    if (auto lecturer = store_->LecturerOf(request->year(), request->module(), core)) {
+      response->set_lecturer(PersonName(*lecturer));
+    }
+    if (response->colleagues_size() > kUsualSupportGroupSize) {
+      response->set_warning(absl::StrCat(response->colleagues_size(),
+                                         " colleagues: more than the usual ",
+                                         kUsualSupportGroupSize));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::RouteDocument(
+    grpc::CallbackServerContext* context, const bdtx::v1::RouteDocumentRequest* request,
+    bdtx::v1::Routing* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    absl::StatusOr<bdtx::v1::Routing> routing = directory::RouteDocument(*store_, *request);
+    if (!routing.ok()) return routing.status();
+    *response = *std::move(routing);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DirectoryService::Import(const auth::Subject& subject,
+                                      const bdtx::v1::ImportCsvRequest& request,
+                                      bdtx::v1::ImportCsvResponse* response) {
+  const bool admin = subject.HasRole(bdtx::v1::SYSTEM_ADMIN);
+  const bool province =
+      subject.HasRole(bdtx::v1::PROVINCE_OFFICER) || subject.HasRole(bdtx::v1::PROVINCE_LEADER);
+  if (!admin && !province) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(subject.name, " may not import: only a system admin or a Sở officer may"));
+  }
+  const std::string file = request.file_name().empty() ? "upload.csv" : request.file_name();
+  absl::MutexLock lock(&import_mu_);
+  absl::StatusOr<ImportPlan> plan = PlanImport(request.kind(), file, request.content(), *store_);
+  if (!plan.ok()) return plan.status();
+  if (!admin) {
+    // A Sở officer imports only inside their own province.
+    const size_t n = plan->units.size() + plan->people.size() + plan->classes.size();
+    for (size_t i = 0; i < n; ++i) {
+      const std::string unit = RecordUnit(*plan, i, *store_);
+      auth::ResourceScope scope{UnitAncestry(*store_, unit), ""};
+      if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit));
+      if (absl::Status s = auth::Authorize(subject, auth::Action::kManage, scope); !s.ok()) {
+        return s;
+      }
+    }
+    if (plan->kind == bdtx::v1::ASSIGNMENTS) {
+      for (const auto& s : plan->support) {
+        std::optional<Person> core = store_->FindPerson(s.core);
+        auth::ResourceScope scope{UnitAncestry(*store_, BareId(core ? core->home_unit() : "")), ""};
+        if (absl::Status st = auth::Authorize(subject, auth::Action::kManage, scope); !st.ok()) {
+          return st;
+        }
+      }
+    }
+  }
+  const std::string sha = Sha256Hex(request.content());
+  if (request.validate_only()) {
+    response->set_rows(plan->rows);
+    response->set_sha256(sha);
+    for (const std::string& w : plan->warnings) response->add_warnings(w);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bdtx::v1::ImportCsvResponse> result =
+      store_->Apply(*plan, file, sha, subject.name, clock_->Now());
+  if (!result.ok()) return result.status();
+  *response = *std::move(result);
+  server::LogInfo("import applied", {{"file", file},
+                                     {"kind", bdtx::v1::ImportKind_Name(request.kind())},
+                                     {"by", subject.name},
+                                     {"rows", absl::StrCat(response->rows())},
+                                     {"created", absl::StrCat(response->created())},
+                                     {"updated", absl::StrCat(response->updated())},
+                                     {"sha256", sha}});
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ImportCsv(grpc::CallbackServerContext* context,
+                                                      const bdtx::v1::ImportCsvRequest* request,
+                                                      bdtx::v1::ImportCsvResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) {
+    reactor->Finish(ToGrpcStatus(subject.status()));
+    return reactor;
+  }
+  RunInBackground([this, reactor, request, response, subject = *std::move(subject)] {
+    reactor->Finish(ToGrpcStatus(Import(subject, *request, response)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ExportCsv(grpc::CallbackServerContext* context,
+                                                      const bdtx::v1::ExportCsvRequest* request,
+                                                      bdtx::v1::ExportCsvResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) {
+    reactor->Finish(ToGrpcStatus(subject.status()));
+    return reactor;
+  }
+  if (!subject->HasRole(bdtx::v1::SYSTEM_ADMIN) && !subject->HasRole(bdtx::v1::MINISTRY_OFFICER)) {
+    reactor->Finish(ToGrpcStatus(absl::PermissionDeniedError(absl::StrCat(
+        subject->name, " may not export the directory: only a system admin or ministry officer"))));
+    return reactor;
+  }
+  RunInBackground([this, reactor, request, response] {
+    absl::StatusOr<std::string> csv = store_->ExportCsv(request->kind());
+    if (csv.ok()) response->set_content(*std::move(csv));
+    reactor->Finish(ToGrpcStatus(csv.status()));
+  });
+  return reactor;
+}
+
+}  // namespace bdtx::directory
