@@ -41,10 +41,8 @@ for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}
   port=${entry##*:}
   bin="$BUILD_DIR/services/$name/bdtx-$name"
-  if [ -x "deploy/demo/load-$name.sh" ]; then
-    bash "deploy/demo/load-$name.sh" "$BUILD_DIR" "$DATA_ROOT/$name"
-  fi
-  "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" >"$LOG_DIR/$name.log" 2>&1 &
+  "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
+    --auth_key_file="$DATA_ROOT/auth.key" >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     grep -q '"msg":"listening"' "$LOG_DIR/$name.log" && break
@@ -55,7 +53,18 @@ for entry in "${SERVICES[@]}"; do
   done
   echo "[run] $name listening on 127.0.0.1:$port (gRPC, health + reflection); log: $LOG_DIR/$name.log"
 done
-echo "[run] all services up; Ctrl-C to stop"
+CTL="$BUILD_DIR/services/bdtxctl/bdtxctl"
+echo "[run] loading the demo province (Bình Phước 2023; importing again changes nothing)"
+"$CTL" demo load --out "$DATA_ROOT/demo" --addr 127.0.0.1:7101 --key-file "$DATA_ROOT/auth.key"
+echo "[run] example: where does core teacher gvcc-001's module-4 plan go?"
+"$CTL" directory route --author people/gvcc-001 --year 2023 --module 4 \
+  --addr 127.0.0.1:7101 --key-file "$DATA_ROOT/auth.key"
+cat <<EOT
+[run] all services up; Ctrl-C to stop. Try:
+  $CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key
+  $CTL directory route --author people/cbqlcc-005 --year 2023 --module 9 --key-file $DATA_ROOT/auth.key
+  $CTL directory export --kind units --key-file $DATA_ROOT/auth.key | head
+EOT
 if [ -n "${BDTX_RUN_SECONDS:-}" ]; then
   sleep "$BDTX_RUN_SECONDS"
 else
