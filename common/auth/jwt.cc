@@ -235,6 +235,11 @@ absl::StatusOr<Claims> JwtVerifier::Verify(absl::string_view token, absl::Time n
   if (claims.audience.empty()) {
     return Unauthenticated(absl::StrCat("audience must include '", options_.audience, "'"));
   }
+  if (absl::Status s = CheckTimes(claims, now); !s.ok()) return s;
+  return claims;
+}
+
+absl::Status JwtVerifier::CheckTimes(const Claims& claims, absl::Time now) const {
   if (claims.expires_at == absl::InfinitePast()) return Unauthenticated("no expiry (exp)");
   if (now > claims.expires_at + options_.leeway) {
     return Unauthenticated(absl::StrCat("expired at ", absl::FormatTime(claims.expires_at)));
@@ -242,7 +247,7 @@ absl::StatusOr<Claims> JwtVerifier::Verify(absl::string_view token, absl::Time n
   if (claims.not_before != absl::InfinitePast() && now + options_.leeway < claims.not_before) {
     return Unauthenticated(absl::StrCat("not valid before ", absl::FormatTime(claims.not_before)));
   }
-  return claims;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {

@@ -53,6 +53,9 @@ class JwtVerifier {
   // and nbf. Every failure is UNAUTHENTICATED with a reason that never quotes the token.
   absl::StatusOr<Claims> Verify(absl::string_view token, absl::Time now) const;
 
+  // The exp/nbf part of Verify, for claims verified earlier.
+  absl::Status CheckTimes(const Claims& claims, absl::Time now) const;
+
  private:
   explicit JwtVerifier(Options options) : options_(std::move(options)) {}
   Options options_;

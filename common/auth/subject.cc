@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/auth/token_auth_processor.h"
+#include "common/auth/authenticator.h"
 #include "grpcpp/server_context.h"
 
 namespace bdtx::auth {
@@ -16,22 +16,23 @@ bool Subject::HasRole(Role role) const {
 }
 
 absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (!auth) return absl::UnauthenticatedError("call is not authenticated");
+  std::shared_ptr<const Authenticator> authenticator = ProcessAuthenticator();
+  if (!authenticator) {
+    return absl::UnauthenticatedError("this server has no token verification configured");
+  }
+  absl::string_view header;
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    header = absl::string_view(it->second.data(), it->second.size());
+  }
+  absl::StatusOr<Claims> claims = authenticator->Authenticate(header);
+  if (!claims.ok()) return claims.status();
   Subject subject;
-  for (const grpc::string_ref& v : auth->FindPropertyValues(kSubjectProperty)) {
-    subject.name.assign(v.data(), v.size());
-  }
-  if (subject.name.empty()) {
-    return absl::UnauthenticatedError(
-        "missing bearer token: send 'authorization: Bearer <token>' metadata");
-  }
-  for (const grpc::string_ref& v : auth->FindPropertyValues(kUnitProperty)) {
-    subject.unit.assign(v.data(), v.size());
-  }
-  for (const grpc::string_ref& v : auth->FindPropertyValues(kRoleProperty)) {
+  subject.name = claims->subject;
+  subject.unit = claims->unit;
+  for (const std::string& name : claims->roles) {
     Role role;
-    if (bdtx::v1::Role_Parse(std::string(v.data(), v.size()), &role)) subject.roles.push_back(role);
+    if (bdtx::v1::Role_Parse(name, &role)) subject.roles.push_back(role);
   }
   return subject;
 }

@@ -25,9 +25,9 @@ struct Subject {
   bool IsService() const { return name.rfind("services/", 0) == 0; }
 };
 
-// The subject that TokenAuthProcessor attached to this call. UNAUTHENTICATED when the
-// call carried no verified token (only possible for exempt methods or a server started
-// without authentication).
+// The verified caller of this call, from its `authorization` metadata and the process
+// authenticator. UNAUTHENTICATED when the call carried no valid token (only possible
+// for exempt methods, since TokenAuthProcessor rejects the rest before the handler).
 absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context);
 
 enum class Action {

@@ -1,31 +1,26 @@
 // Server-side authentication for every bdtx service: a gRPC AuthMetadataProcessor that
 // verifies the bearer token of each call before any handler runs. A call without a
-// valid token fails with UNAUTHENTICATED and never reaches the service; the verified
-// subject is attached to the call's AuthContext (read it with SubjectFromContext).
-// Health checks and reflection need no token (probes, grpcurl).
-// Why a processor and not an interceptor: docs/adr/002-authentication.md.
+// valid token fails with UNAUTHENTICATED and never reaches the service. Handlers read
+// the caller with SubjectFromContext. Health checks and reflection need no token
+// (probes, grpcurl). Why a processor, and why it attaches nothing to the AuthContext:
+// docs/adr/002-authentication.md.
 #ifndef BDTX_COMMON_AUTH_TOKEN_AUTH_PROCESSOR_H_
 #define BDTX_COMMON_AUTH_TOKEN_AUTH_PROCESSOR_H_
 
 #include <memory>
 
-#include "common/auth/jwt.h"
-#include "common/clock/clock.h"
+#include "common/auth/authenticator.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 
 namespace bdtx::auth {
 
-inline constexpr char kSubjectProperty[] = "bdtx.subject";
-inline constexpr char kRoleProperty[] = "bdtx.role";
-inline constexpr char kUnitProperty[] = "bdtx.unit";
-
 // Thread-safe.
 class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
  public:
-  TokenAuthProcessor(JwtVerifier verifier, const Clock* clock)
-      : verifier_(std::move(verifier)), clock_(clock) {}
+  explicit TokenAuthProcessor(std::shared_ptr<const Authenticator> authenticator)
+      : authenticator_(std::move(authenticator)) {}
 
-  // Verification is CPU only and quick: run it inline on the gRPC thread.
+  // Verification is CPU only and quick (cached): run it inline on the gRPC thread.
   bool IsBlocking() const override { return false; }
 
   grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
@@ -36,8 +31,7 @@ class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
   static bool IsExempt(absl::string_view method_path);
 
  private:
-  const JwtVerifier verifier_;
-  const Clock* const clock_;
+  const std::shared_ptr<const Authenticator> authenticator_;
 };
 
 }  // namespace bdtx::auth

@@ -171,8 +171,10 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
   if (auth_enabled_) {
     auto verifier = VerifierFromFlags(flags_);
     if (!verifier.ok()) return verifier.status();
-    auth_processor_ =
-        std::make_shared<auth::TokenAuthProcessor>(*std::move(verifier), &RealClock());
+    auto authenticator =
+        std::make_shared<const auth::Authenticator>(*std::move(verifier), &RealClock());
+    auth::SetProcessAuthenticator(authenticator);
+    auth_processor_ = std::make_shared<auth::TokenAuthProcessor>(std::move(authenticator));
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,227 @@
+// End to end: the real bdtx-directory process on loopback, driven over gRPC with tokens
+// minted from the key file it uses.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "common/auth/jwt.h"
+#include "common/testing/service_process.h"
+#include "common/testing/temp_dir.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "services/directory/domain/fake_directory.h"
+
+namespace bdtx {
+namespace {
+
+using ::bdtx::testing::ServiceProcess;
+
+class DirectoryE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Start();
+    ASSERT_TRUE(Import(v1::UNITS, "units.csv",
+                       std::string(directory::kSampleUnits) +
+                           "hn,01,Sở GDĐT Hà Nội,department,moet,,\n"
+                           "thcs-hn,,Trường THCS Hà Nội,school,hn,THCS,\n")
+                    .ok());
+    ASSERT_TRUE(Import(v1::PEOPLE, "people.csv", directory::kSamplePeople).ok());
+    ASSERT_TRUE(Import(v1::ASSIGNMENTS, "assignments.csv", directory::kSampleAssignments).ok());
+  }
+
+  void Start() {
+    auto process = ServiceProcess::Start(
+        BDTX_DIRECTORY_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("directory"),
+                              "--auth_key_file=" + dir_.Sub("auth.key")});
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = std::move(*process);
+    auto port = process_->WaitListening(absl::Seconds(30));
+    ASSERT_TRUE(port.ok()) << port.status();
+    stub_ = v1::Directory::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+  }
+
+  void Stop() {
+    process_->Signal(SIGTERM);
+    auto exit = process_->WaitExit(absl::Seconds(20));
+    ASSERT_TRUE(exit.ok());
+    EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << process_->Output();
+    process_.reset();
+  }
+
+  std::string Token(const std::string& person, std::vector<std::string> roles,
+                    const std::string& unit = "", absl::Duration ttl = absl::Hours(1),
+                    const std::string& audience = "bdtx") {
+    auth::Claims claims;
+    claims.subject = person;
+    claims.roles = std::move(roles);
+    claims.unit = unit;
+    claims.issuer = "bdtx";
+    claims.audience = audience;
+    claims.expires_at = absl::Now() + ttl;
+    auto key = auth::ReadKeyFile(dir_.Sub("auth.key"));
+    EXPECT_TRUE(key.ok()) << key.status();
+    return *auth::MintJwt(claims, {auth::JwtAlgorithm::kHs256, key.value_or("")});
+  }
+  std::string Admin() { return Token("people/admin", {"SYSTEM_ADMIN"}); }
+
+  std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return context;
+  }
+
+  grpc::Status Import(v1::ImportKind kind, const std::string& file, const std::string& csv,
+                      const std::string& token = "", v1::ImportCsvResponse* out = nullptr) {
+    v1::ImportCsvRequest req;
+    req.set_kind(kind);
+    req.set_file_name(file);
+    req.set_content(csv);
+    v1::ImportCsvResponse resp;
+    grpc::Status s = stub_->ImportCsv(Context(token.empty() ? Admin() : token).get(), req, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+
+  grpc::Status Route(const std::string& author, v1::Routing* routing,
+                     const std::string& token = "") {
+    v1::RouteDocumentRequest req;
+    req.set_author(author);
+    req.set_kind(v1::PLAN);
+    req.set_year(2023);
+    req.set_module(4);
+    return stub_->RouteDocument(Context(token.empty() ? Admin() : token).get(), req, routing);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ServiceProcess> process_;
+  std::unique_ptr<v1::Directory::Stub> stub_;
+};
+
+TEST_F(DirectoryE2eTest, RoutesTheThreeSignOffAuthoritiesOverGrpc) {
+  const std::string author_token = Token("people/gvcc-thcs", {"CORE_TEACHER"}, "units/thcs-tanphu");
+  v1::Routing routing;
+  ASSERT_TRUE(Route("people/gvcc-thcs", &routing, author_token).ok());
+  EXPECT_EQ(routing.sign_off().kind(), v1::SignOffAuthority::PRINCIPAL);
+  EXPECT_EQ(routing.sign_off().people(0), "people/ht-thcs");
+  EXPECT_EQ(routing.lecturer(), "people/gvsp-1");
+  ASSERT_TRUE(Route("people/cbqlcc-th", &routing).ok());
+  EXPECT_EQ(routing.sign_off().kind(), v1::SignOffAuthority::DISTRICT_OFFICE);
+  EXPECT_EQ(routing.sign_off().unit(), "units/dx");
+  ASSERT_TRUE(Route("people/cbqlcc-dx-upper", &routing).ok());
+  EXPECT_EQ(routing.sign_off().kind(), v1::SignOffAuthority::PROVINCE_DEPARTMENT);
+  EXPECT_EQ(routing.sign_off().unit(), "units/bp");
+
+  grpc::Status unroutable = Route("people/gvcc-noprincipal", &routing);
+  EXPECT_EQ(unroutable.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(unroutable.error_message().find("has nobody with role PRINCIPAL"), std::string::npos)
+      << unroutable.error_message();
+  EXPECT_EQ(Route("people/ghost", &routing).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(DirectoryE2eTest, TokensAreCheckedOnEveryCall) {
+  v1::GetUnitRequest req;
+  req.set_name("units/bp");
+  v1::Unit unit;
+  EXPECT_EQ(stub_->GetUnit(Context("").get(), req, &unit).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->GetUnit(Context(Token("people/x", {}, "", -absl::Hours(2))).get(), req, &unit)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      stub_->GetUnit(Context(Token("people/x", {}, "", absl::Hours(1), "other")).get(), req, &unit)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  auth::Claims claims;
+  claims.subject = "people/x";
+  claims.issuer = claims.audience = "bdtx";
+  claims.expires_at = absl::Now() + absl::Hours(1);
+  const std::string forged =
+      *auth::MintJwt(claims, {auth::JwtAlgorithm::kHs256, std::string(40, 'f')});
+  EXPECT_EQ(stub_->GetUnit(Context(forged).get(), req, &unit).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  std::vector<std::string> parts = absl::StrSplit(forged, '.');
+  const std::string none =
+      absl::StrCat(absl::WebSafeBase64Escape(R"({"alg":"none"})"), ".", parts[1], ".");
+  grpc::Status s = stub_->GetUnit(Context(none).get(), req, &unit);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(s.error_message().find("alg none"), std::string::npos);
+  ASSERT_TRUE(
+      stub_->GetUnit(Context(Token("people/gv-1", {"MASS_TEACHER"})).get(), req, &unit).ok());
+  EXPECT_EQ(unit.display_name(), "Sở GDĐT Bình Phước");
+}
+
+TEST_F(DirectoryE2eTest, OnlyAdminsAndTheirOwnSoMayImport) {
+  const std::string person_in_bp =
+      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+      "new-1,,Người Mới,mass_teacher,thcs-tanphu,,,\n";
+  grpc::Status teacher = Import(v1::PEOPLE, "p.csv", person_in_bp,
+                                Token("people/gv-1", {"MASS_TEACHER"}, "units/thcs-tanphu"));
+  EXPECT_EQ(teacher.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const std::string so_bp = Token("people/cv-so", {"PROVINCE_OFFICER"}, "units/bp");
+  EXPECT_TRUE(Import(v1::PEOPLE, "p.csv", person_in_bp, so_bp).ok());
+  grpc::Status other_province = Import(v1::PEOPLE, "p.csv",
+                                       "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+                                       "new-2,,Người Hà Nội,mass_teacher,thcs-hn,,,\n",
+                                       so_bp);
+  EXPECT_EQ(other_province.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(other_province.error_message().find("does not contain units/thcs-hn"),
+            std::string::npos)
+      << other_province.error_message();
+}
+
+TEST_F(DirectoryE2eTest, ImportErrorsComeBackWithLinesAndNothingIsWritten) {
+  grpc::Status s = Import(v1::PEOPLE, "people.csv",
+                          "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+                          "ok-1,,A,mass_teacher,thcs-tanphu,,,\n"
+                          "bad-1,,B,mass_teacher,nowhere,,,\n");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("people.csv:3:5: unknown unit 'nowhere'"), std::string::npos)
+      << s.error_message();
+  v1::GetPersonRequest req;
+  req.set_name("people/ok-1");
+  v1::Person person;
+  EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), req, &person).error_code(),
+            grpc::StatusCode::NOT_FOUND)
+      << "a failed import must write nothing";
+}
+
+TEST_F(DirectoryE2eTest, DataSurvivesRestartAndReimportChangesNothing) {
+  Stop();
+  Start();
+  v1::GetPersonRequest req;
+  req.set_name("people/gvcc-thcs");
+  v1::Person person;
+  ASSERT_TRUE(stub_->GetPerson(Context(Admin()).get(), req, &person).ok());
+  EXPECT_EQ(person.display_name(), "Nguyễn Văn An");
+  v1::ImportCsvResponse again;
+  ASSERT_TRUE(Import(v1::PEOPLE, "people.csv", directory::kSamplePeople, "", &again).ok());
+  EXPECT_EQ(again.created() + again.updated(), 0);
+  EXPECT_EQ(again.unchanged(), again.rows());
+}
+
+TEST_F(DirectoryE2eTest, ListsPageThroughEverything) {
+  std::string token;
+  int seen = 0;
+  int pages = 0;
+  do {
+    v1::ListPeopleRequest req;
+    req.set_page_size(5);
+    req.set_page_token(token);
+    v1::ListPeopleResponse resp;
+    grpc::Status s = stub_->ListPeople(Context(Admin()).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    seen += resp.people_size();
+    token = resp.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 100);
+  EXPECT_EQ(seen, 23);  // kSamplePeople
+  EXPECT_EQ(pages, 5);
+}
+
+}  // namespace
+}  // namespace bdtx
