@@ -6,10 +6,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/directory/domain/fake_directory.h"
@@ -40,8 +42,9 @@ class DirectoryE2eTest : public ::testing::Test {
     process_ = std::move(*process);
     auto port = process_->WaitListening(absl::Seconds(30));
     ASSERT_TRUE(port.ok()) << port.status();
-    stub_ = v1::Directory::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+    channel_ =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials());
+    stub_ = v1::Directory::NewStub(channel_);
   }
 
   void Stop() {
@@ -99,6 +102,7 @@ class DirectoryE2eTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<ServiceProcess> process_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Directory::Stub> stub_;
 };
 
@@ -153,6 +157,32 @@ TEST_F(DirectoryE2eTest, TokensAreCheckedOnEveryCall) {
   ASSERT_TRUE(
       stub_->GetUnit(Context(Token("people/gv-1", {"MASS_TEACHER"})).get(), req, &unit).ok());
   EXPECT_EQ(unit.display_name(), "Sở GDĐT Bình Phước");
+}
+
+TEST_F(DirectoryE2eTest, EveryMethodRefusesACallWithoutAToken) {
+  const google::protobuf::ServiceDescriptor* service =
+      v1::Unit::descriptor()->file()->FindServiceByName("Directory");
+  ASSERT_NE(service, nullptr);
+  grpc::GenericStub generic(channel_);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string path =
+        absl::StrCat("/", service->full_name(), "/", service->method(i)->name());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::ByteBuffer request, response;
+    grpc::Slice empty("", 0);
+    request = grpc::ByteBuffer(&empty, 1);
+    grpc::Status status;
+    absl::Notification done;
+    generic.UnaryCall(&context, path, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        status = s;
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << path;
+  }
+  EXPECT_EQ(service->method_count(), 11);
 }
 
 TEST_F(DirectoryE2eTest, OnlyAdminsAndTheirOwnSoMayImport) {
