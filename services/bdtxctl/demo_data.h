@@ -15,7 +15,23 @@ struct DemoFiles {
   std::string assignments;
 };
 
-DemoFiles GenerateBinhPhuoc(int year = 2023);
+// One province. Bình Phước keeps short ids (people/gvcc-001); other provinces prefix
+// every id with their own id ("p07-gvcc-001") so many provinces share one directory.
+struct ProvinceSpec {
+  std::string id = "bp";
+  std::string code = "70";  // the ministry's province code
+  std::string name = "Bình Phước";
+  int learners = 5555;        // seed 004: 5,555 learners
+  int lower_learners = 3577;  // of which lower-secondary
+};
+
+DemoFiles GenerateProvince(const ProvinceSpec& spec, int year = 2023);
+
+inline DemoFiles GenerateBinhPhuoc(int year = 2023) { return GenerateProvince({}, year); }
+
+// Spec of the i-th province (0-based) of a national-size directory: province 0 is
+// Bình Phước, the others are numbered, each with `learners` learners.
+ProvinceSpec NationalProvince(int index, int learners);
 
 }  // namespace bdtx::demo
 

@@ -41,8 +41,8 @@ int Usage() {
       "  bdtxctl directory import --kind units|people|classes|assignments --file F\n"
       "  bdtxctl directory export --kind units|people|classes|assignments\n"
       "  bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]\n"
-      "  bdtxctl demo generate --out DIR\n"
-      "  bdtxctl demo load --out DIR\n"
+      "  bdtxctl demo generate --out DIR [--provinces N --learners M]\n"
+      "  bdtxctl demo load --out DIR [--provinces N --learners M]\n"
       "common flags: --addr (directory, default 127.0.0.1:7101), --key-file, --token\n",
       stderr);
   return 2;
@@ -71,6 +71,8 @@ Flags CommonFlags() {
   flags.Define("year", "0", "year");
   flags.Define("module", "0", "module (1..9)");
   flags.Define("out", "", "output directory");
+  flags.Define("provinces", "1", "demo: number of provinces (63 for a national-size directory)");
+  flags.Define("learners", "5555", "demo: learners per province");
   return flags;
 }
 
@@ -246,31 +248,53 @@ int DirectoryCommand(const std::string& verb, const Flags& flags) {
   return Usage();
 }
 
-int DemoCommand(const std::string& verb, const Flags& flags) {
-  if (flags.Get("out").empty()) return Fail(absl::InvalidArgumentError("--out is required"));
-  const std::filesystem::path out = flags.Get("out");
-  std::filesystem::create_directories(out);
-  const bdtx::demo::DemoFiles files = bdtx::demo::GenerateBinhPhuoc();
+// Writes (and with `load`, imports) one province's four files into `dir`.
+int DemoProvince(const std::string& verb, const Flags& flags, const bdtx::demo::ProvinceSpec& spec,
+                 const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  const bdtx::demo::DemoFiles files = bdtx::demo::GenerateProvince(spec);
   const std::vector<std::pair<std::string, const std::string*>> all = {
       {"units.csv", &files.units},
       {"people.csv", &files.people},
       {"classes.csv", &files.classes},
       {"assignments.csv", &files.assignments}};
   for (const auto& [name, content] : all) {
-    std::ofstream(out / name, std::ios::binary) << *content;
+    std::ofstream(dir / name, std::ios::binary) << *content;
   }
   if (verb == "generate") {
     std::printf("wrote units.csv, people.csv, classes.csv, assignments.csv to %s\n",
-                out.string().c_str());
+                dir.string().c_str());
     return 0;
   }
-  if (verb != "load") return Usage();
   const bdtx::v1::ImportKind kinds[] = {bdtx::v1::UNITS, bdtx::v1::PEOPLE, bdtx::v1::CLASSES,
                                         bdtx::v1::ASSIGNMENTS};
   for (size_t i = 0; i < all.size(); ++i) {
-    auto r = ImportFile(flags, kinds[i], (out / all[i].first).string());
+    auto r = ImportFile(flags, kinds[i], (dir / all[i].first).string());
     if (!r.ok()) return Fail(r.status());
-    PrintImport(all[i].first, *r);
+    PrintImport((dir / all[i].first).string(), *r);
+  }
+  return 0;
+}
+
+int DemoCommand(const std::string& verb, const Flags& flags) {
+  if (verb != "generate" && verb != "load") return Usage();
+  if (flags.Get("out").empty()) return Fail(absl::InvalidArgumentError("--out is required"));
+  const std::filesystem::path out = flags.Get("out");
+  int provinces = 1, learners = 5555;
+  if (!absl::SimpleAtoi(flags.Get("provinces"), &provinces) || provinces < 1 || provinces > 63 ||
+      !absl::SimpleAtoi(flags.Get("learners"), &learners) || learners < 120) {
+    return Fail(absl::InvalidArgumentError("--provinces must be 1..63 and --learners >= 120"));
+  }
+  if (provinces == 1 && learners == 5555) {
+    return DemoProvince(verb, flags, bdtx::demo::ProvinceSpec(), out);
+  }
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < provinces; ++i) {
+    const bdtx::demo::ProvinceSpec spec = bdtx::demo::NationalProvince(i, learners);
+    if (int rc = DemoProvince(verb, flags, spec, out / spec.id); rc != 0) return rc;
+    std::printf("[%d/%d provinces] %s done, %.1f s elapsed\n", i + 1, provinces, spec.name.c_str(),
+                absl::ToDoubleSeconds(absl::Now() - start));
+    std::fflush(stdout);
   }
   return 0;
 }

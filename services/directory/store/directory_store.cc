@@ -152,11 +152,31 @@ std::optional<T> DirectoryStore::Load(const std::string& key) const {
   return Parse<T>(*value);
 }
 
+template <typename T>
+std::optional<T> DirectoryStore::Cached(absl::flat_hash_map<std::string, T>& cache,
+                                        const std::string& key) const {
+  uint64_t generation;
+  {
+    absl::ReaderMutexLock lock(&cache_mu_);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    generation = generation_;
+  }
+  std::optional<T> loaded = Load<T>(key);
+  if (!loaded) return loaded;
+  absl::MutexLock lock(&cache_mu_);
+  // An Apply since our read may have changed the record: then do not cache it.
+  if (generation == generation_) {
+    if (cache.size() >= kCacheCapacity) cache.clear();
+    cache.emplace(key, *loaded);
+  }
+  return loaded;
+}
+
 std::optional<Unit> DirectoryStore::FindUnit(absl::string_view id) const {
-  return Load<Unit>(k::Unit(id));
+  return Cached(unit_cache_, k::Unit(id));
 }
 std::optional<Person> DirectoryStore::FindPerson(absl::string_view id) const {
-  return Load<Person>(k::Person(id));
+  return Cached(person_cache_, k::Person(id));
 }
 std::optional<Class> DirectoryStore::FindClass(absl::string_view id) const {
   return Load<Class>(k::Class(id));
@@ -347,6 +367,12 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(const ImportPl
   request.events.push_back(eventstore::MakeEvent(event, actor, now));
   request.read_model_writes = c.Take();
   absl::StatusOr<eventstore::AppendResult> appended = store_->Append(std::move(request));
+  {
+    absl::MutexLock lock(&cache_mu_);
+    ++generation_;
+    unit_cache_.clear();
+    person_cache_.clear();
+  }
   if (!appended.ok()) return appended.status();
   return response;
 }

@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/directory.pb.h"
 #include "common/eventstore/event_store.h"
@@ -62,8 +65,17 @@ class DirectoryStore : public DirectoryView {
   template <typename T>
   std::optional<T> Load(const std::string& key) const;
   std::vector<std::string> ScanIds(const std::string& prefix) const;
+  // Units and people are read many times per routing and change only through Apply:
+  // parsed copies are cached, bounded, and dropped whole by every Apply.
+  template <typename T>
+  std::optional<T> Cached(absl::flat_hash_map<std::string, T>& cache, const std::string& key) const;
 
   eventstore::EventStore* const store_;
+  static constexpr size_t kCacheCapacity = 200'000;
+  mutable absl::Mutex cache_mu_;
+  mutable uint64_t generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  mutable absl::flat_hash_map<std::string, Unit> unit_cache_ ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<std::string, Person> person_cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace bdtx::directory
