@@ -135,6 +135,9 @@ ServiceRunner::ServiceRunner(std::string service_name, int default_port)
 void DefineAuthFlags(Flags& flags) {
   flags.Define("auth_key_file", "./data/auth.key",
                "HS256 secret for bearer tokens (created with a random key if missing)");
+  flags.Define("auth_key", "",
+               "HS256 secret itself, instead of --auth_key_file (use the env var, e.g. "
+               "from a Kubernetes Secret, not the flag)");
   flags.Define("auth_rs256_public_key_file", "", "PEM public key; accept RS256 tokens too");
   flags.Define("auth_issuer", "bdtx", "required token issuer (iss)");
   flags.Define("auth_audience", "bdtx", "required token audience (aud)");
@@ -144,7 +147,9 @@ absl::StatusOr<auth::JwtVerifier> VerifierFromFlags(const Flags& flags) {
   auth::JwtVerifier::Options options;
   options.issuer = flags.Get("auth_issuer");
   options.audience = flags.Get("auth_audience");
-  if (!flags.Get("auth_key_file").empty()) {
+  if (!flags.Get("auth_key").empty()) {
+    options.hs256_secret = flags.Get("auth_key");
+  } else if (!flags.Get("auth_key_file").empty()) {
     auto secret = auth::ReadOrCreateDevKey(flags.Get("auth_key_file"));
     if (!secret.ok()) return secret.status();
     options.hs256_secret = *std::move(secret);

@@ -82,7 +82,8 @@ std::string KeyFile(const Flags& flags) {
 
 absl::StatusOr<std::string> Mint(const Flags& flags, const std::string& person,
                                  std::vector<std::string> roles, const std::string& unit) {
-  auto secret = bdtx::auth::ReadOrCreateDevKey(KeyFile(flags));
+  absl::StatusOr<std::string> secret = flags.Get("auth_key");
+  if (secret->empty()) secret = bdtx::auth::ReadOrCreateDevKey(KeyFile(flags));
   if (!secret.ok()) return secret.status();
   absl::Duration ttl;
   if (!absl::ParseDuration(flags.Get("ttl"), &ttl) || ttl <= absl::ZeroDuration()) {

@@ -152,31 +152,32 @@ std::optional<T> DirectoryStore::Load(const std::string& key) const {
   return Parse<T>(*value);
 }
 
-template <typename T>
-std::optional<T> DirectoryStore::Cached(absl::flat_hash_map<std::string, T>& cache,
-                                        const std::string& key) const {
+template <typename T, typename Loader>
+T DirectoryStore::Cached(absl::flat_hash_map<std::string, T>& cache, const std::string& key,
+                         Loader load) const {
   uint64_t generation;
   {
     absl::ReaderMutexLock lock(&cache_mu_);
     if (auto it = cache.find(key); it != cache.end()) return it->second;
     generation = generation_;
   }
-  std::optional<T> loaded = Load<T>(key);
-  if (!loaded) return loaded;
+  T loaded = load();
   absl::MutexLock lock(&cache_mu_);
   // An Apply since our read may have changed the record: then do not cache it.
   if (generation == generation_) {
     if (cache.size() >= kCacheCapacity) cache.clear();
-    cache.emplace(key, *loaded);
+    cache.emplace(key, loaded);
   }
   return loaded;
 }
 
 std::optional<Unit> DirectoryStore::FindUnit(absl::string_view id) const {
-  return Cached(unit_cache_, k::Unit(id));
+  const std::string key = k::Unit(id);
+  return Cached(unit_cache_, key, [&] { return Load<Unit>(key); });
 }
 std::optional<Person> DirectoryStore::FindPerson(absl::string_view id) const {
-  return Cached(person_cache_, k::Person(id));
+  const std::string key = k::Person(id);
+  return Cached(person_cache_, key, [&] { return Load<Person>(key); });
 }
 std::optional<Class> DirectoryStore::FindClass(absl::string_view id) const {
   return Load<Class>(k::Class(id));
@@ -195,18 +196,24 @@ std::vector<std::string> DirectoryStore::ScanIds(const std::string& prefix) cons
 }
 
 std::vector<Person> DirectoryStore::PeopleWithRoleAt(absl::string_view unit_id, Role role) const {
-  std::vector<Person> out;
-  for (const std::string& id : ScanIds(absl::StrCat(k::RolePrefix(role), unit_id, "/"))) {
-    if (std::optional<Person> p = FindPerson(id)) out.push_back(*std::move(p));
-  }
-  return out;
+  const std::string prefix = absl::StrCat(k::RolePrefix(role), unit_id, "/");
+  return Cached(role_cache_, prefix, [&] {
+    std::vector<Person> out;
+    for (const std::string& id : ScanIds(prefix)) {
+      if (std::optional<Person> p = FindPerson(id)) out.push_back(*std::move(p));
+    }
+    return out;
+  });
 }
 
 std::optional<std::string> DirectoryStore::LecturerOf(int year, int module,
                                                       absl::string_view core_id) const {
-  auto value = store_->GetReadModel(k::Lecturer(year, module, core_id));
-  if (!value.ok() || !value->has_value()) return std::nullopt;
-  return **value;
+  const std::string key = k::Lecturer(year, module, core_id);
+  return Cached(lecturer_cache_, key, [&]() -> std::optional<std::string> {
+    auto value = store_->GetReadModel(key);
+    if (!value.ok() || !value->has_value()) return std::nullopt;
+    return **value;
+  });
 }
 
 std::vector<std::string> DirectoryStore::SupportGroup(int year, int module,
@@ -372,6 +379,8 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(const ImportPl
     ++generation_;
     unit_cache_.clear();
     person_cache_.clear();
+    role_cache_.clear();
+    lecturer_cache_.clear();
   }
   if (!appended.ok()) return appended.status();
   return response;

@@ -67,15 +67,21 @@ class DirectoryStore : public DirectoryView {
   std::vector<std::string> ScanIds(const std::string& prefix) const;
   // Units and people are read many times per routing and change only through Apply:
   // parsed copies are cached, bounded, and dropped whole by every Apply.
-  template <typename T>
-  std::optional<T> Cached(absl::flat_hash_map<std::string, T>& cache, const std::string& key) const;
+  template <typename T, typename Loader>
+  T Cached(absl::flat_hash_map<std::string, T>& cache, const std::string& key, Loader load) const;
 
   eventstore::EventStore* const store_;
   static constexpr size_t kCacheCapacity = 200'000;
   mutable absl::Mutex cache_mu_;
   mutable uint64_t generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
-  mutable absl::flat_hash_map<std::string, Unit> unit_cache_ ABSL_GUARDED_BY(cache_mu_);
-  mutable absl::flat_hash_map<std::string, Person> person_cache_ ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<std::string, std::optional<Unit>> unit_cache_
+      ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<std::string, std::optional<Person>> person_cache_
+      ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<std::string, std::vector<Person>> role_cache_
+      ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<std::string, std::optional<std::string>> lecturer_cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace bdtx::directory
