@@ -1,0 +1,277 @@
+#include "services/approvals/domain/document.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace bdtx::approvals {
+namespace {
+
+using bdtx::v1::DocumentState_Name;
+
+bool IsSha256Hex(absl::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && (c < 'a' || c > 'f')) return false;
+  }
+  return true;
+}
+
+absl::Status WrongState(const Document& d, absl::string_view rule) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(d.key.Name(), " is ", DocumentState_Name(d.state), ": ", rule));
+}
+
+absl::Status NotAllowed(const Actor& a, const Document& d, absl::string_view rule) {
+  return absl::PermissionDeniedError(absl::StrCat(a.person.empty() ? "caller" : a.person,
+                                                  " may not act on ", d.key.Name(), ": ", rule));
+}
+
+std::string AuthorId(absl::string_view author) {
+  return std::string(absl::StripPrefix(author, "people/"));
+}
+
+bool IsProvinceOfficerOfAuthor(const Document& d, const Actor& a) {
+  if (!a.HasRole(bdtx::v1::PROVINCE_OFFICER) && !a.HasRole(bdtx::v1::PROVINCE_LEADER)) {
+    return false;
+  }
+  const auto& ancestry = d.routing.author_unit_ancestry();
+  return std::find(ancestry.begin(), ancestry.end(), a.unit) != ancestry.end();
+}
+
+}  // namespace
+
+std::string DocumentKey::Name() const {
+  return absl::StrCat("documents/", AuthorId(author), "-", year, "-m", module, "-",
+                      kind == bdtx::v1::REPORT ? "report" : "plan");
+}
+
+absl::StatusOr<DocumentKey> ParseDocumentName(absl::string_view name) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "document name '", name, "' must be documents/{author}-{year}-m{module}-{plan|report}"));
+  };
+  if (!absl::ConsumePrefix(&name, "documents/")) return bad();
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
+  if (parts.size() < 4) return bad();
+  DocumentKey key;
+  const absl::string_view kind = parts.back();
+  if (kind == "plan") {
+    key.kind = bdtx::v1::PLAN;
+  } else if (kind == "report") {
+    key.kind = bdtx::v1::REPORT;
+  } else {
+    return bad();
+  }
+  absl::string_view module = parts[parts.size() - 2];
+  if (!absl::ConsumePrefix(&module, "m") || !absl::SimpleAtoi(module, &key.module) ||
+      !absl::SimpleAtoi(parts[parts.size() - 3], &key.year)) {
+    return bad();
+  }
+  if (key.module < 1 || key.module > 9 || key.year < 2000 || key.year > 2100) return bad();
+  std::string author;
+  for (size_t i = 0; i + 3 < parts.size(); ++i) {
+    absl::StrAppend(&author, i ? "-" : "", parts[i]);
+  }
+  if (author.empty()) return bad();
+  key.author = "people/" + author;
+  return key;
+}
+
+bool Actor::HasRole(bdtx::v1::Role role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+bool IsRoutedSigner(const bdtx::v1::Routing& routing, const Actor& actor) {
+  const auto& signoff = routing.sign_off();
+  if (std::find(signoff.people().begin(), signoff.people().end(), actor.person) !=
+      signoff.people().end()) {
+    return true;
+  }
+  if (actor.unit.empty() || actor.unit != signoff.unit()) return false;
+  for (int role : signoff.roles()) {
+    if (actor.HasRole(static_cast<bdtx::v1::Role>(role))) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Command& command,
+                                                  const Actor& actor, absl::Time now) {
+  const bool is_author = actor.person == d.key.author;
+  const bool is_lecturer = d.state != bdtx::v1::DRAFT && actor.person == d.routing.lecturer();
+  const bool is_signer = d.state != bdtx::v1::DRAFT && IsRoutedSigner(d.routing, actor);
+  ApprovalEvent event;
+
+  if (const auto* submit = std::get_if<Submit>(&command)) {
+    if (!is_author) return NotAllowed(actor, d, "only its author submits it");
+    if (d.state == bdtx::v1::SIGNED_OFF) {
+      return WrongState(d, "a signed-off document is final and is never resubmitted");
+    }
+    if (d.state != bdtx::v1::DRAFT && d.state != bdtx::v1::RETURNED) {
+      return WrongState(d, "it is already submitted and waiting for approval");
+    }
+    if (!IsSha256Hex(submit->content_sha256)) {
+      return absl::InvalidArgumentError(
+          "content_sha256 must be the 64 lowercase hex digits of the submitted content");
+    }
+    if (d.key.kind == bdtx::v1::REPORT && submit->plan_state != bdtx::v1::SIGNED_OFF) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("a report can be submitted only when its plan ",
+                       DocumentKey{d.key.author, bdtx::v1::PLAN, d.key.year, d.key.module}.Name(),
+                       " is SIGNED_OFF; the plan is ",
+                       DocumentState_Name(submit->plan_state == bdtx::v1::DOCUMENT_STATE_UNSPECIFIED
+                                              ? bdtx::v1::DRAFT
+                                              : submit->plan_state)));
+    }
+    auto* e = event.mutable_submitted();
+    e->set_author(d.key.author);
+    e->set_kind(d.key.kind);
+    e->set_year(d.key.year);
+    e->set_module(d.key.module);
+    e->set_content_sha256(submit->content_sha256);
+    e->set_not_deployed(submit->not_deployed);
+    e->set_late(now > submit->deadline);
+    // The routing is recorded once; a resubmission goes back to the same people.
+    if (d.state == bdtx::v1::DRAFT) {
+      if (submit->routing.lecturer().empty() || submit->routing.sign_off().unit().empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(d.key.Name(), " cannot be routed: no lecturer or sign-off authority"));
+      }
+      *e->mutable_routing() = submit->routing;
+    }
+    return std::vector<ApprovalEvent>{event};
+  }
+
+  if (const auto* reroute = std::get_if<Reroute>(&command)) {
+    if (d.state == bdtx::v1::DRAFT) {
+      return WrongState(d, "a draft has no routing yet; it is routed when submitted");
+    }
+    if (!IsProvinceOfficerOfAuthor(d, actor)) {
+      return NotAllowed(actor, d, "only a Sở officer of the author's province re-routes");
+    }
+    if (d.state == bdtx::v1::SIGNED_OFF) return WrongState(d, "a signed-off document is final");
+    if (reroute->reason.empty()) {
+      return absl::InvalidArgumentError("a re-route needs a reason (it is audited)");
+    }
+    if (reroute->routing.lecturer().empty() || reroute->routing.sign_off().unit().empty()) {
+      return absl::InvalidArgumentError("the new routing needs a lecturer and a sign-off unit");
+    }
+    auto* e = event.mutable_rerouted();
+    e->set_by(actor.person);
+    e->set_reason(reroute->reason);
+    *e->mutable_routing() = reroute->routing;
+    return std::vector<ApprovalEvent>{event};
+  }
+
+  // Steps 2 and 3 need a submitted document: before that nobody is routed to it.
+  if (d.state == bdtx::v1::DRAFT) {
+    return WrongState(d, "it has not been submitted; nothing to approve, return or sign off");
+  }
+
+  if (const auto* approve = std::get_if<Approve>(&command)) {
+    if (!is_lecturer) return NotAllowed(actor, d, "only the assigned lecturer approves (step 2)");
+    if (d.state != bdtx::v1::SUBMITTED) {
+      return WrongState(d, "the lecturer approves only a SUBMITTED document");
+    }
+    auto* e = event.mutable_lecturer_approved();
+    e->set_lecturer(actor.person);
+    e->set_comment(approve->comment);
+    return std::vector<ApprovalEvent>{event};
+  }
+
+  if (const auto* ret = std::get_if<Return>(&command)) {
+    if (!is_lecturer && !is_signer) {
+      return NotAllowed(actor, d, "only the assigned lecturer or the routed signer returns it");
+    }
+    if (d.state == bdtx::v1::SUBMITTED && !is_lecturer) {
+      return NotAllowed(actor, d, "at step 2 only the assigned lecturer returns it");
+    }
+    if (d.state == bdtx::v1::LECTURER_APPROVED && !is_signer) {
+      return NotAllowed(actor, d, "at step 3 only the routed signer returns it");
+    }
+    if (d.state != bdtx::v1::SUBMITTED && d.state != bdtx::v1::LECTURER_APPROVED) {
+      return WrongState(d, d.state == bdtx::v1::SIGNED_OFF
+                               ? "a signed-off document is final"
+                               : "only a document waiting for approval can be returned");
+    }
+    if (ret->reason.empty()) {
+      return absl::InvalidArgumentError("returning (Chưa đạt) needs a reason for the author");
+    }
+    auto* e = event.mutable_returned();
+    e->set_by(actor.person);
+    e->set_reason(ret->reason);
+    e->set_from_state(d.state);
+    return std::vector<ApprovalEvent>{event};
+  }
+
+  const auto& sign = std::get<SignOff>(command);
+  if (!is_signer) return NotAllowed(actor, d, "only the routed signer signs it off (step 3)");
+  if (d.state == bdtx::v1::SIGNED_OFF) {
+    return WrongState(d, "it is already signed off; a document is signed off once");
+  }
+  if (d.state != bdtx::v1::LECTURER_APPROVED) {
+    return WrongState(d, "sign-off only follows the lecturer's approval (LECTURER_APPROVED)");
+  }
+  if (sign.method == bdtx::v1::SCANNED) {
+    if (!IsSha256Hex(sign.evidence_sha256) || sign.evidence_reference.empty()) {
+      return absl::InvalidArgumentError(
+          "a SCANNED sign-off needs the scan's sha256 (64 hex digits) and its reference");
+    }
+  } else if (sign.method != bdtx::v1::ONLINE) {
+    return absl::InvalidArgumentError("sign-off method must be ONLINE or SCANNED");
+  }
+  auto* e = event.mutable_signed_off();
+  e->set_signer(actor.person);
+  e->set_method(sign.method);
+  e->set_evidence_sha256(sign.evidence_sha256);
+  e->set_evidence_reference(sign.evidence_reference);
+  e->set_late(now > sign.deadline);
+  return std::vector<ApprovalEvent>{event};
+}
+
+Document Apply(Document d, const ApprovalEvent& event) {
+  ++d.version;
+  switch (event.kind_case()) {
+    case ApprovalEvent::kSubmitted:
+      d.state = bdtx::v1::SUBMITTED;
+      d.content_sha256 = event.submitted().content_sha256();
+      d.not_deployed = event.submitted().not_deployed();
+      if (event.submitted().has_routing()) d.routing = event.submitted().routing();
+      break;
+    case ApprovalEvent::kLecturerApproved:
+      d.state = bdtx::v1::LECTURER_APPROVED;
+      break;
+    case ApprovalEvent::kReturned:
+      d.state = bdtx::v1::RETURNED;
+      d.last_reason = event.returned().reason();
+      break;
+    case ApprovalEvent::kSignedOff:
+      d.state = bdtx::v1::SIGNED_OFF;
+      break;
+    case ApprovalEvent::kRerouted:
+      d.routing = event.rerouted().routing();
+      break;
+    case ApprovalEvent::KIND_NOT_SET:
+      break;  // unknown future event kinds change nothing we know of
+  }
+  return d;
+}
+
+std::vector<std::string> PeopleToAct(const Document& d) {
+  switch (d.state) {
+    case bdtx::v1::SUBMITTED:
+      return {d.routing.lecturer()};
+    case bdtx::v1::LECTURER_APPROVED:
+      return {d.routing.sign_off().people().begin(), d.routing.sign_off().people().end()};
+    case bdtx::v1::RETURNED:
+      return {d.key.author};
+    default:
+      return {};
+  }
+}
+
+}  // namespace bdtx::approvals
