@@ -143,6 +143,14 @@ void DefineAuthFlags(Flags& flags) {
   flags.Define("auth_audience", "bdtx", "required token audience (aud)");
 }
 
+absl::StatusOr<std::string> ServiceSecret(const Flags& flags) {
+  if (!flags.Get("auth_key").empty()) return flags.Get("auth_key");
+  if (flags.Get("auth_key_file").empty()) {
+    return absl::FailedPreconditionError("calling other services needs an HS256 key");
+  }
+  return auth::ReadOrCreateDevKey(flags.Get("auth_key_file"));
+}
+
 absl::StatusOr<auth::JwtVerifier> VerifierFromFlags(const Flags& flags) {
   auth::JwtVerifier::Options options;
   options.issuer = flags.Get("auth_issuer");

@@ -134,6 +134,9 @@ class ServiceRunner {
 // --auth_rs256_public_key_file, --auth_issuer, --auth_audience.
 void DefineAuthFlags(Flags& flags);
 absl::StatusOr<auth::JwtVerifier> VerifierFromFlags(const Flags& flags);
+// The HS256 secret from the auth flags, for a service that mints its own tokens to call
+// other services.
+absl::StatusOr<std::string> ServiceSecret(const Flags& flags);
 
 }  // namespace bdtx::server
 

@@ -1,0 +1,358 @@
+#include "services/approvals/api/approvals_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/subject.h"
+#include "common/server/logging.h"
+#include "common/server/unary.h"
+#include "common/status/grpc_status.h"
+
+namespace bdtx::approvals {
+namespace {
+
+using server::FinishUnary;
+
+Actor ActorOf(const auth::Subject& subject) {
+  return Actor{subject.name, subject.roles, subject.unit};
+}
+
+}  // namespace
+
+absl::StatusOr<Deadlines> Deadlines::Parse(absl::string_view spec) {
+  Deadlines d;
+  for (absl::string_view item : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    std::vector<absl::string_view> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    std::vector<absl::string_view> ym = absl::StrSplit(kv[0], ':');
+    int year = 0, module = 0;
+    absl::Time when;
+    std::string error;
+    if (kv.size() != 2 || !absl::SimpleAtoi(ym[0], &year) ||
+        (ym.size() > 1 && !absl::SimpleAtoi(ym[1], &module)) ||
+        !absl::ParseTime(absl::RFC3339_full, kv[1], &when, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "deadline '", item, "' must look like 2021=2022-02-28T23:59:59+07:00 or 2023:4=..."));
+    }
+    d.deadlines_[{year, module}] = when;
+  }
+  return d;
+}
+
+absl::Time Deadlines::For(int year, int module) const {
+  if (auto it = deadlines_.find({year, module}); it != deadlines_.end()) return it->second;
+  if (auto it = deadlines_.find({year, 0}); it != deadlines_.end()) return it->second;
+  return absl::InfiniteFuture();
+}
+
+absl::StatusOr<std::string> ServiceToken::Get() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  if (now + absl::Minutes(5) < expires_) return token_;
+  auth::Claims claims;
+  claims.subject = "services/" + service_;
+  claims.issuer = claims.audience = "bdtx";
+  claims.issued_at = claims.not_before = now;
+  claims.expires_at = now + absl::Hours(1);
+  auto token = auth::MintJwt(claims, {auth::JwtAlgorithm::kHs256, secret_});
+  if (!token.ok()) return token.status();
+  token_ = *std::move(token);
+  expires_ = claims.expires_at;
+  return token_;
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext* context,
+                                                    const std::string& document,
+                                                    const std::string& request_id,
+                                                    int64_t expected_version,
+                                                    bdtx::v1::Document* response,
+                                                    CommandBuilder build) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return finish(subject.status()), reactor;
+  absl::StatusOr<DocumentKey> key = ParseDocumentName(document);
+  if (!key.ok()) return finish(key.status()), reactor;
+  if (request_id.size() > 100) {
+    return finish(absl::InvalidArgumentError("request_id is longer than 100 bytes")), reactor;
+  }
+  // A retried command returns its first answer and writes nothing.
+  absl::StatusOr<std::optional<bdtx::v1::Document>> replay = store_->Replay(document, request_id);
+  if (!replay.ok()) return finish(replay.status()), reactor;
+  if (replay->has_value()) {
+    *response = **replay;
+    return finish(absl::OkStatus()), reactor;
+  }
+  absl::StatusOr<Loaded> loaded = store_->Load(*key);
+  if (!loaded.ok()) return finish(loaded.status()), reactor;
+  if (expected_version > 0 && expected_version != loaded->document.version) {
+    return finish(absl::AbortedError(absl::StrCat(
+               document, " is at version ", loaded->document.version,
+               ", the command expected version ", expected_version, "; reload and retry"))),
+           reactor;
+  }
+  auto shared = std::make_shared<Loaded>(*std::move(loaded));
+  std::move(build)(*shared, [this, reactor, response, shared, request_id, finish,
+                             actor = ActorOf(*subject)](absl::StatusOr<Command> command) mutable {
+    if (!command.ok()) return finish(command.status());
+    const absl::Time now = clock_->Now();
+    absl::StatusOr<std::vector<ApprovalEvent>> events =
+        Decide(shared->document, *command, actor, now);
+    if (!events.ok()) return finish(events.status());
+    const DocumentKey& key = shared->document.key;
+    store_->Commit(*shared, *std::move(events), actor.person, now, request_id,
+                   deadlines_.For(key.year, key.module),
+                   [reactor, response](absl::StatusOr<bdtx::v1::Document> doc) {
+                     if (doc.ok()) *response = *std::move(doc);
+                     reactor->Finish(ToGrpcStatus(doc.status()));
+                   });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* context,
+                                                   const bdtx::v1::SubmitRequest* request,
+                                                   bdtx::v1::Document* response) {
+  return Execute(
+      context, request->document(), request->request_id(), request->expected_version(), response,
+      [this, request](const Loaded& loaded,
+                      absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+        approvals::Submit submit;
+        submit.content_sha256 = request->content_sha256();
+        submit.not_deployed = request->not_deployed();
+        const DocumentKey& key = loaded.document.key;
+        submit.deadline = deadlines_.For(key.year, key.module);
+        if (key.kind == bdtx::v1::REPORT) {
+          auto plan = store_->Load(DocumentKey{key.author, bdtx::v1::PLAN, key.year, key.module});
+          if (!plan.ok()) return std::move(next)(plan.status());
+          submit.plan_state = plan->document.state;
+        }
+        if (loaded.document.state != bdtx::v1::DRAFT) return std::move(next)(submit);
+        // First submission: ask the directory who approves and who signs off.
+        struct Call {
+          grpc::ClientContext context;
+          bdtx::v1::RouteDocumentRequest request;
+          bdtx::v1::Routing response;
+        };
+        auto call = std::make_shared<Call>();
+        absl::StatusOr<std::string> token = token_->Get();
+        if (!token.ok()) return std::move(next)(token.status());
+        call->context.AddMetadata("authorization", "Bearer " + *token);
+        call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        call->request.set_author(key.author);
+        call->request.set_kind(key.kind);
+        call->request.set_year(key.year);
+        call->request.set_module(key.module);
+        // gRPC callbacks must be copyable: share the move-only continuation.
+        auto then =
+            std::make_shared<absl::AnyInvocable<void(absl::StatusOr<Command>) &&>>(std::move(next));
+        directory_->async()->RouteDocument(
+            &call->context, &call->request, &call->response,
+            [call, submit, then](grpc::Status status) mutable {
+              if (!status.ok()) {
+                absl::Status s = FromGrpcStatus(status);
+                if (s.code() == absl::StatusCode::kUnavailable ||
+                    s.code() == absl::StatusCode::kDeadlineExceeded) {
+                  s = absl::UnavailableError(
+                      absl::StrCat("the directory cannot route this document now: ", s.message()));
+                }
+                return std::move(*then)(s);
+              }
+              submit.routing = call->response;
+              std::move (*then)(std::move(submit));
+            });
+      });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::Approve(grpc::CallbackServerContext* context,
+                                                    const bdtx::v1::ApproveRequest* request,
+                                                    bdtx::v1::Document* response) {
+  return Execute(
+      context, request->document(), request->request_id(), request->expected_version(), response,
+      [request](const Loaded&, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+        std::move(next)(approvals::Approve{request->comment()});
+      });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::Return(grpc::CallbackServerContext* context,
+                                                   const bdtx::v1::ReturnRequest* request,
+                                                   bdtx::v1::Document* response) {
+  return Execute(
+      context, request->document(), request->request_id(), request->expected_version(), response,
+      [request](const Loaded&, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+        std::move(next)(approvals::Return{request->reason()});
+      });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::SignOff(grpc::CallbackServerContext* context,
+                                                    const bdtx::v1::SignOffRequest* request,
+                                                    bdtx::v1::Document* response) {
+  return Execute(context, request->document(), request->request_id(), request->expected_version(),
+                 response,
+                 [this, request](const Loaded& loaded,
+                                 absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+                   const DocumentKey& key = loaded.document.key;
+                   std::move(next)(approvals::SignOff{request->method(), request->evidence_sha256(),
+                                                      request->evidence_reference(),
+                                                      deadlines_.For(key.year, key.module)});
+                 });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext* context,
+                                                    const bdtx::v1::RerouteRequest* request,
+                                                    bdtx::v1::Document* response) {
+  return Execute(
+      context, request->document(), request->request_id(), request->expected_version(), response,
+      [this, request](const Loaded& loaded,
+                      absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+        struct Call {
+          grpc::ClientContext context;
+          bdtx::v1::RouteDocumentRequest request;
+          bdtx::v1::Routing response;
+        };
+        auto call = std::make_shared<Call>();
+        absl::StatusOr<std::string> token = token_->Get();
+        if (!token.ok()) return std::move(next)(token.status());
+        const DocumentKey& key = loaded.document.key;
+        call->context.AddMetadata("authorization", "Bearer " + *token);
+        call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        call->request.set_author(key.author);
+        call->request.set_kind(key.kind);
+        call->request.set_year(key.year);
+        call->request.set_module(key.module);
+        auto then =
+            std::make_shared<absl::AnyInvocable<void(absl::StatusOr<Command>) &&>>(std::move(next));
+        directory_->async()->RouteDocument(
+            &call->context, &call->request, &call->response,
+            [call, reason = request->reason(), then](grpc::Status s) mutable {
+              if (!s.ok()) return std::move(*then)(FromGrpcStatus(s));
+              std::move (*then)(approvals::Reroute{call->response, reason});
+            });
+      });
+}
+
+absl::Status ApprovalsService::MayRead(const grpc::CallbackServerContext& context,
+                                       const bdtx::v1::Document& document) {
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(context);
+  if (!subject.ok()) return subject.status();
+  const Actor actor = ActorOf(*subject);
+  if (actor.person == document.author() || actor.person == document.routing().lecturer() ||
+      IsRoutedSigner(document.routing(), actor)) {
+    return absl::OkStatus();
+  }
+  auth::ResourceScope scope{{document.routing().author_unit_ancestry().begin(),
+                             document.routing().author_unit_ancestry().end()},
+                            document.author()};
+  return auth::Authorize(*subject, auth::Action::kRead, scope);
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerContext* context,
+                                                        const bdtx::v1::GetDocumentRequest* request,
+                                                        bdtx::v1::Document* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto key = ParseDocumentName(request->name());
+    if (!key.ok()) return key.status();
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto doc = store_->GetSummary(request->name());
+    if (absl::IsNotFound(doc.status())) {
+      // Never submitted: a draft, visible to its author.
+      auto subject = auth::SubjectFromContext(*context);
+      if (subject->name != key->author && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
+        return doc.status();
+      }
+      response->set_name(request->name());
+      response->set_author(key->author);
+      response->set_kind(key->kind);
+      response->set_year(key->year);
+      response->set_module(key->module);
+      response->set_state(bdtx::v1::DRAFT);
+      return absl::OkStatus();
+    }
+    if (!doc.ok()) return doc.status();
+    if (absl::Status s = MayRead(*context, *doc); !s.ok()) return s;
+    *response = *std::move(doc);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::ListHistory(grpc::CallbackServerContext* context,
+                                                        const bdtx::v1::ListHistoryRequest* request,
+                                                        bdtx::v1::ListHistoryResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto key = ParseDocumentName(request->document());
+    if (!key.ok()) return key.status();
+    auto doc = store_->GetSummary(request->document());
+    if (!doc.ok()) return doc.status();
+    if (absl::Status s = MayRead(*context, *doc); !s.ok()) return s;
+    auto history = store_->History(*key);
+    if (!history.ok()) return history.status();
+    for (auto& e : *history) *response->add_entries() = std::move(e);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::ListInbox(grpc::CallbackServerContext* context,
+                                                      const bdtx::v1::ListInboxRequest* request,
+                                                      bdtx::v1::ListInboxResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    auto page = store_->Inbox(subject->name, subject->unit, subject->roles, request->page_size(),
+                              request->page_token());
+    if (!page.ok()) return page.status();
+    for (auto& d : page->items) *response->add_documents() = std::move(d);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::ListDocuments(
+    grpc::CallbackServerContext* context, const bdtx::v1::ListDocumentsRequest* request,
+    bdtx::v1::ListDocumentsResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    // Dashboards: a unit's own officers (or anyone above it) see its documents.
+    if (absl::Status s = auth::Authorize(*subject, auth::Action::kRead,
+                                         auth::ResourceScope{{request->unit()}, ""});
+        !s.ok() && subject->unit != request->unit()) {
+      return s;
+    }
+    auto page = store_->ListByUnit(*request);
+    if (!page.ok()) return page.status();
+    for (auto& d : page->items) *response->add_documents() = std::move(d);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::CountDocuments(
+    grpc::CallbackServerContext* context, const bdtx::v1::CountDocumentsRequest* request,
+    bdtx::v1::CountDocumentsResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    if (request->unit().empty()) return absl::InvalidArgumentError("unit is required");
+    auto counts = store_->CountByState(request->unit());
+    if (!counts.ok()) return counts.status();
+    for (const auto& [state, n] : *counts) (*response->mutable_by_state())[state] = n;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ApprovalsService::VerifyChain(grpc::CallbackServerContext* context,
+                                                        const bdtx::v1::VerifyChainRequest* request,
+                                                        bdtx::v1::VerifyChainResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto key = ParseDocumentName(request->document());
+    if (!key.ok()) return key.status();
+    auto doc = store_->GetSummary(request->document());
+    if (!doc.ok()) return doc.status();
+    if (absl::Status s = MayRead(*context, *doc); !s.ok()) return s;
+    auto result = store_->VerifyChain(*key);
+    if (!result.ok()) return result.status();
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace bdtx::approvals

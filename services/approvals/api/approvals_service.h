@@ -1,0 +1,115 @@
+// gRPC adapter of approvals: decode, authenticate, load the document, ask the domain
+// (Decide), persist (one atomic append with read models), encode. Routing comes from the
+// directory service at the first submission.
+#ifndef BDTX_SERVICES_APPROVALS_API_APPROVALS_SERVICE_H_
+#define BDTX_SERVICES_APPROVALS_API_APPROVALS_SERVICE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "bdtx/v1/approvals.grpc.pb.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "common/auth/jwt.h"
+#include "common/clock/clock.h"
+#include "services/approvals/store/approvals_store.h"
+
+namespace bdtx::approvals {
+
+// Campaign deadlines: (year, module) -> deadline; module 0 means every module of the year.
+class Deadlines {
+ public:
+  // "2021=2022-02-28T23:59:59+07:00,2023:4=2023-12-31T23:59:59+07:00"; empty: none.
+  static absl::StatusOr<Deadlines> Parse(absl::string_view spec);
+  absl::Time For(int year, int module) const;
+
+ private:
+  std::map<std::pair<int, int>, absl::Time> deadlines_;
+};
+
+// Mints and renews this service's own token for calls to other services.
+class ServiceToken {
+ public:
+  ServiceToken(std::string service, std::string hs256_secret, const Clock* clock)
+      : service_(std::move(service)), secret_(std::move(hs256_secret)), clock_(clock) {}
+  absl::StatusOr<std::string> Get();
+
+ private:
+  const std::string service_;
+  const std::string secret_;
+  const Clock* const clock_;
+  absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  absl::Time expires_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
+ public:
+  // None is owned; all must outlive the service.
+  ApprovalsService(ApprovalsStore* store, bdtx::v1::Directory::StubInterface* directory,
+                   ServiceToken* token, Deadlines deadlines, const Clock* clock)
+      : store_(store),
+        directory_(directory),
+        token_(token),
+        deadlines_(std::move(deadlines)),
+        clock_(clock) {}
+
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const bdtx::v1::SubmitRequest* request,
+                                   bdtx::v1::Document* response) override;
+  grpc::ServerUnaryReactor* Approve(grpc::CallbackServerContext* context,
+                                    const bdtx::v1::ApproveRequest* request,
+                                    bdtx::v1::Document* response) override;
+  grpc::ServerUnaryReactor* Return(grpc::CallbackServerContext* context,
+                                   const bdtx::v1::ReturnRequest* request,
+                                   bdtx::v1::Document* response) override;
+  grpc::ServerUnaryReactor* SignOff(grpc::CallbackServerContext* context,
+                                    const bdtx::v1::SignOffRequest* request,
+                                    bdtx::v1::Document* response) override;
+  grpc::ServerUnaryReactor* Reroute(grpc::CallbackServerContext* context,
+                                    const bdtx::v1::RerouteRequest* request,
+                                    bdtx::v1::Document* response) override;
+  grpc::ServerUnaryReactor* GetDocument(grpc::CallbackServerContext* context,
+                                        const bdtx::v1::GetDocumentRequest* request,
+                                        bdtx::v1::Document* response) override;
+  grpc::ServerUnaryReactor* ListHistory(grpc::CallbackServerContext* context,
+                                        const bdtx::v1::ListHistoryRequest* request,
+                                        bdtx::v1::ListHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* ListInbox(grpc::CallbackServerContext* context,
+                                      const bdtx::v1::ListInboxRequest* request,
+                                      bdtx::v1::ListInboxResponse* response) override;
+  grpc::ServerUnaryReactor* ListDocuments(grpc::CallbackServerContext* context,
+                                          const bdtx::v1::ListDocumentsRequest* request,
+                                          bdtx::v1::ListDocumentsResponse* response) override;
+  grpc::ServerUnaryReactor* CountDocuments(grpc::CallbackServerContext* context,
+                                           const bdtx::v1::CountDocumentsRequest* request,
+                                           bdtx::v1::CountDocumentsResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyChain(grpc::CallbackServerContext* context,
+                                        const bdtx::v1::VerifyChainRequest* request,
+                                        bdtx::v1::VerifyChainResponse* response) override;
+
+ private:
+  // Shared path of every command: authenticate, replay check, load, expected version,
+  // build the command (which may need the directory), decide, commit, finish.
+  using CommandBuilder =
+      absl::AnyInvocable<void(const Loaded&,
+                              absl::AnyInvocable<void(absl::StatusOr<Command>) &&>) &&>;
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
+                                    const std::string& document, const std::string& request_id,
+                                    int64_t expected_version, bdtx::v1::Document* response,
+                                    CommandBuilder build);
+  // Read access to a document: its author, routed people, and units above the author.
+  absl::Status MayRead(const grpc::CallbackServerContext& context,
+                       const bdtx::v1::Document& document);
+
+  ApprovalsStore* const store_;
+  bdtx::v1::Directory::StubInterface* const directory_;
+  ServiceToken* const token_;
+  const Deadlines deadlines_;
+  const Clock* const clock_;
+};
+
+}  // namespace bdtx::approvals
+
+#endif  // BDTX_SERVICES_APPROVALS_API_APPROVALS_SERVICE_H_

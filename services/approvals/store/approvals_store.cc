@@ -1,0 +1,342 @@
+#include "services/approvals/store/approvals_store.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/crypto/sha256.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace bdtx::approvals {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+
+std::string Id(absl::string_view resource) {
+  const size_t slash = resource.find('/');
+  return std::string(slash == absl::string_view::npos ? resource : resource.substr(slash + 1));
+}
+
+// Read-model keys (docs/approvals.md).
+std::string DocKey(absl::string_view document_name) { return "doc/" + Id(document_name); }
+std::string RequestKey(absl::string_view document_name, absl::string_view request_id) {
+  return absl::StrCat("req/", Id(document_name), "/", request_id);
+}
+std::string InboxKey(absl::string_view person, absl::string_view document_name) {
+  return absl::StrCat("inbox/", Id(person), "/", Id(document_name));
+}
+std::string UnitKey(absl::string_view unit, DocumentState state, absl::string_view document_name) {
+  return absl::StrFormat("unit/%s/%02d/%s", Id(unit), static_cast<int>(state), Id(document_name));
+}
+
+// The index keys a document in its current state appears under.
+std::vector<std::string> IndexKeys(const bdtx::v1::Document& d) {
+  std::vector<std::string> keys;
+  if (d.version() == 0) return keys;
+  for (const std::string& person : d.waiting_for()) keys.push_back(InboxKey(person, d.name()));
+  for (const std::string& unit : d.routing().author_unit_ancestry()) {
+    keys.push_back(UnitKey(unit, d.state(), d.name()));
+  }
+  return keys;
+}
+
+int PageSize(int requested) {
+  return requested <= 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
+}
+
+absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_view prefix) {
+  if (token.empty()) return std::string();
+  std::string key;
+  if (!absl::WebSafeBase64Unescape(token, &key) || !absl::StartsWith(key, prefix)) {
+    return absl::InvalidArgumentError("page_token is not one this list returned");
+  }
+  return key;
+}
+
+std::string Action(const ApprovalEvent& e) {
+  switch (e.kind_case()) {
+    case ApprovalEvent::kSubmitted:
+      return "submitted";
+    case ApprovalEvent::kLecturerApproved:
+      return "lecturer_approved";
+    case ApprovalEvent::kReturned:
+      return "returned";
+    case ApprovalEvent::kSignedOff:
+      return "signed_off";
+    case ApprovalEvent::kRerouted:
+      return "rerouted";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+std::string EventHash(const eventstore::EventEnvelope& e) {
+  return Sha256Hex(absl::StrCat(e.stream(), "\n", e.version(), "\n", e.time().seconds(), ".",
+                                e.time().nanos(), "\n", e.actor(), "\n", e.payload().type_url(),
+                                "\n", e.payload().value()));
+}
+
+bdtx::v1::Document Summarize(const Loaded& loaded) {
+  const Document& d = loaded.document;
+  bdtx::v1::Document s;
+  s.set_name(d.key.Name());
+  s.set_author(d.key.author);
+  s.set_kind(d.key.kind);
+  s.set_year(d.key.year);
+  s.set_module(d.key.module);
+  s.set_state(d.state);
+  s.set_version(d.version);
+  *s.mutable_routing() = d.routing;
+  s.set_content_sha256(d.content_sha256);
+  s.set_not_deployed(d.not_deployed);
+  s.set_last_reason(d.last_reason);
+  for (const std::string& p : PeopleToAct(d)) s.add_waiting_for(p);
+  s.set_head_hash(loaded.head_hash);
+  for (const auto& e : loaded.events) {
+    ApprovalEvent event;
+    if (e.payload().UnpackTo(&event)) {
+      if ((event.has_submitted() && event.submitted().late()) ||
+          (event.has_signed_off() && event.signed_off().late())) {
+        s.set_late(true);
+      }
+    }
+  }
+  if (!loaded.events.empty()) *s.mutable_updated() = loaded.events.back().time();
+  return s;
+}
+
+absl::StatusOr<Loaded> ApprovalsStore::Load(const DocumentKey& key) const {
+  Loaded loaded;
+  loaded.document.key = key;
+  int64_t from = 1;
+  while (true) {
+    auto batch = store_->ReadStream(key.Name(), from, 1000);
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    for (auto& e : *batch) {
+      ApprovalEvent event;
+      if (!e.payload().UnpackTo(&event)) {
+        return absl::DataLossError(
+            absl::StrCat("event ", e.version(), " of ", key.Name(), " is not an approval event"));
+      }
+      loaded.document = Apply(std::move(loaded.document), event);
+      loaded.head_hash = EventHash(e);
+      loaded.events.push_back(std::move(e));
+    }
+    from = loaded.events.back().version() + 1;
+  }
+  return loaded;
+}
+
+void ApprovalsStore::Commit(const Loaded& before, std::vector<ApprovalEvent> events,
+                            const std::string& actor, absl::Time now, const std::string& request_id,
+                            absl::Time deadline,
+                            absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Document>) &&> done) {
+  Loaded after = before;
+  eventstore::AppendRequest request;
+  request.stream = before.document.key.Name();
+  request.expected_version = before.document.version;
+  if (!request_id.empty()) request.request_id = absl::StrCat(Id(request.stream), "/", request_id);
+  for (ApprovalEvent& event : events) {
+    event.set_prev_hash(after.head_hash);
+    eventstore::EventEnvelope envelope = eventstore::MakeEvent(event, actor, now);
+    envelope.set_stream(request.stream);
+    envelope.set_version(after.document.version + 1);
+    after.head_hash = EventHash(envelope);
+    after.document = Apply(std::move(after.document), event);
+    after.events.push_back(envelope);
+    request.events.push_back(std::move(envelope));
+  }
+  bdtx::v1::Document summary = Summarize(after);
+  if (deadline != absl::InfiniteFuture()) {
+    *summary.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deadline));
+  }
+  // Index keys move with the state: drop the old ones, write the new ones.
+  const bdtx::v1::Document old_summary = Summarize(before);
+  for (const std::string& key : IndexKeys(old_summary)) {
+    request.read_model_writes.push_back({key, std::nullopt});
+  }
+  for (const std::string& key : IndexKeys(summary)) request.read_model_writes.push_back({key, ""});
+  request.read_model_writes.push_back({DocKey(summary.name()), summary.SerializeAsString()});
+  if (!request_id.empty()) {
+    request.read_model_writes.push_back(
+        {RequestKey(summary.name(), request_id), summary.SerializeAsString()});
+  }
+
+  const std::string doc_key = DocKey(summary.name());
+  store_->AppendAsync(
+      std::move(request), [this, summary = std::move(summary), doc_key, done = std::move(done)](
+                              absl::StatusOr<eventstore::AppendResult> result) mutable {
+        if (!result.ok()) {
+          std::move(done)(result.status());
+          return;
+        }
+        if (result->replayed) {  // the same request again: answer with the current view
+          auto current = store_->GetReadModel(doc_key);
+          bdtx::v1::Document doc;
+          if (current.ok() && current->has_value() && doc.ParseFromString(**current)) {
+            std::move(done)(std::move(doc));
+            return;
+          }
+        }
+        std::move(done)(std::move(summary));
+      });
+}
+
+absl::StatusOr<bdtx::v1::Document> ApprovalsStore::GetSummary(
+    absl::string_view document_name) const {
+  auto value = store_->GetReadModel(DocKey(document_name));
+  if (!value.ok()) return value.status();
+  bdtx::v1::Document doc;
+  if (!value->has_value()) return absl::NotFoundError(absl::StrCat("no document ", document_name));
+  if (!doc.ParseFromString(**value)) {
+    return absl::DataLossError(absl::StrCat("summary of ", document_name, " is corrupt"));
+  }
+  return doc;
+}
+
+absl::StatusOr<std::optional<bdtx::v1::Document>> ApprovalsStore::Replay(
+    absl::string_view document_name, absl::string_view request_id) const {
+  if (request_id.empty()) return std::nullopt;
+  auto value = store_->GetReadModel(RequestKey(document_name, request_id));
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::nullopt;
+  bdtx::v1::Document doc;
+  if (!doc.ParseFromString(**value)) return absl::DataLossError("request record is corrupt");
+  return doc;
+}
+
+absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> ApprovalsStore::History(
+    const DocumentKey& key) const {
+  auto loaded = Load(key);
+  if (!loaded.ok()) return loaded.status();
+  std::vector<bdtx::v1::HistoryEntry> out;
+  for (const auto& e : loaded->events) {
+    bdtx::v1::HistoryEntry entry;
+    e.payload().UnpackTo(entry.mutable_event());
+    entry.set_version(e.version());
+    *entry.mutable_time() = e.time();
+    entry.set_actor(e.actor());
+    entry.set_action(Action(entry.event()));
+    entry.set_hash(EventHash(e));
+    if (entry.event().has_returned()) entry.set_reason(entry.event().returned().reason());
+    if (entry.event().has_rerouted()) entry.set_reason(entry.event().rerouted().reason());
+    if (entry.event().has_submitted()) {
+      entry.set_content_sha256(entry.event().submitted().content_sha256());
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+absl::StatusOr<bdtx::v1::VerifyChainResponse> ApprovalsStore::VerifyChain(
+    const DocumentKey& key) const {
+  auto loaded = Load(key);
+  if (!loaded.ok()) return loaded.status();
+  bdtx::v1::VerifyChainResponse response;
+  response.set_events(static_cast<int64_t>(loaded->events.size()));
+  std::string expected_prev;
+  for (const auto& e : loaded->events) {
+    ApprovalEvent event;
+    e.payload().UnpackTo(&event);
+    if (event.prev_hash() != expected_prev) {
+      response.set_first_broken_version(e.version());
+      response.set_detail(absl::StrCat("event ", e.version(), " names previous hash '",
+                                       event.prev_hash(), "' but event ", e.version() - 1,
+                                       " hashes to '", expected_prev, "'"));
+      return response;
+    }
+    expected_prev = EventHash(e);
+  }
+  auto summary = GetSummary(key.Name());
+  if (summary.ok() && summary->head_hash() != expected_prev) {
+    response.set_first_broken_version(response.events());
+    response.set_detail("the newest event does not hash to the head recorded in the read model");
+    return response;
+  }
+  response.set_intact(true);
+  return response;
+}
+
+absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::Inbox(
+    const std::string& person, const std::string& unit, const std::vector<bdtx::v1::Role>& roles,
+    int page_size, absl::string_view page_token) const {
+  const std::string prefix = absl::StrCat("inbox/", Id(person), "/");
+  auto after = DecodeToken(page_token, prefix);
+  if (!after.ok()) return after.status();
+  const int size = PageSize(page_size);
+  auto keys = store_->ScanReadModel(prefix, *after, size);
+  if (!keys.ok()) return keys.status();
+  Page<bdtx::v1::Document> page;
+  for (const auto& [key, value] : *keys) {
+    auto doc = GetSummary("documents/" + key.substr(prefix.size()));
+    if (doc.ok()) page.items.push_back(*std::move(doc));
+  }
+  if (static_cast<int>(keys->size()) == size) {
+    page.next_page_token = absl::WebSafeBase64Escape(keys->back().first);
+  }
+  return page;
+}
+
+absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::ListByUnit(
+    const bdtx::v1::ListDocumentsRequest& request) const {
+  if (request.unit().empty()) return absl::InvalidArgumentError("unit is required");
+  std::string prefix = absl::StrCat("unit/", Id(request.unit()), "/");
+  if (request.state() != bdtx::v1::DOCUMENT_STATE_UNSPECIFIED) {
+    absl::StrAppend(&prefix, absl::StrFormat("%02d/", static_cast<int>(request.state())));
+  }
+  auto after = DecodeToken(request.page_token(), prefix);
+  if (!after.ok()) return after.status();
+  const int size = PageSize(request.page_size());
+  Page<bdtx::v1::Document> page;
+  std::string cursor = *after;
+  while (static_cast<int>(page.items.size()) < size) {
+    auto keys = store_->ScanReadModel(prefix, cursor, size);
+    if (!keys.ok()) return keys.status();
+    if (keys->empty()) return page;
+    for (const auto& [key, value] : *keys) {
+      cursor = key;
+      const std::string id = key.substr(key.rfind('/') + 1);
+      auto parsed = ParseDocumentName("documents/" + id);
+      if (!parsed.ok()) continue;
+      if ((request.year() && parsed->year != request.year()) ||
+          (request.module() && parsed->module != request.module())) {
+        continue;
+      }
+      auto doc = GetSummary("documents/" + id);
+      if (doc.ok()) page.items.push_back(*std::move(doc));
+      if (static_cast<int>(page.items.size()) == size) break;
+    }
+  }
+  page.next_page_token = absl::WebSafeBase64Escape(cursor);
+  return page;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> ApprovalsStore::CountByState(
+    absl::string_view unit) const {
+  const std::string prefix = absl::StrCat("unit/", Id(unit), "/");
+  std::map<std::string, int64_t> counts;
+  std::string after;
+  while (true) {
+    auto keys = store_->ScanReadModel(prefix, after, 1000);
+    if (!keys.ok()) return keys.status();
+    if (keys->empty()) break;
+    for (const auto& [key, value] : *keys) {
+      int state = 0;
+      if (absl::SimpleAtoi(key.substr(prefix.size(), 2), &state)) {
+        ++counts[bdtx::v1::DocumentState_Name(static_cast<DocumentState>(state))];
+      }
+    }
+    after = keys->back().first;
+  }
+  return counts;
+}
+
+}  // namespace bdtx::approvals

@@ -1,0 +1,82 @@
+// Persistence of approval documents on the service's event store: one stream per
+// document ("documents/{id}"), a hash chain over its events, and read models (document
+// summaries, inboxes, per-unit indexes) written in the same atomic append.
+// Key layout: docs/approvals.md.
+#ifndef BDTX_SERVICES_APPROVALS_STORE_APPROVALS_STORE_H_
+#define BDTX_SERVICES_APPROVALS_STORE_APPROVALS_STORE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bdtx/v1/approvals.pb.h"
+#include "common/eventstore/event_store.h"
+#include "services/approvals/domain/document.h"
+
+namespace bdtx::approvals {
+
+// A document as loaded from its stream.
+struct Loaded {
+  Document document;
+  std::string head_hash;  // hash of the newest event; "" for a draft
+  std::vector<eventstore::EventEnvelope> events;
+};
+
+// The hash of one stored event: SHA-256 over its stream, version, time, actor, payload
+// type and payload bytes (which include prev_hash, so the hashes form a chain).
+std::string EventHash(const eventstore::EventEnvelope& event);
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_page_token;
+};
+
+// Thread-safe. Concurrent commands on one document: the append's expected version makes
+// exactly one win; the others get ABORTED.
+class ApprovalsStore {
+ public:
+  // Not owned. `deadlines` maps (year, module) to the campaign deadline.
+  explicit ApprovalsStore(eventstore::EventStore* store) : store_(store) {}
+
+  absl::StatusOr<Loaded> Load(const DocumentKey& key) const;
+
+  // Appends `events` (prev_hash filled here) after `before`, with the read models of the
+  // resulting document, as one atomic write; a retried request_id returns the first
+  // outcome and writes nothing. Calls `done` with the document's new summary.
+  void Commit(const Loaded& before, std::vector<ApprovalEvent> events, const std::string& actor,
+              absl::Time now, const std::string& request_id, absl::Time deadline,
+              absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Document>) &&> done);
+
+  absl::StatusOr<bdtx::v1::Document> GetSummary(absl::string_view document_name) const;
+
+  // The answer recorded for `request_id` on this document, if that request was applied:
+  // a retried command returns it without deciding again.
+  absl::StatusOr<std::optional<bdtx::v1::Document>> Replay(absl::string_view document_name,
+                                                           absl::string_view request_id) const;
+  absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> History(const DocumentKey& key) const;
+  absl::StatusOr<bdtx::v1::VerifyChainResponse> VerifyChain(const DocumentKey& key) const;
+
+  // Documents waiting for `person` (by name) or for signers of `unit` holding a signing
+  // role in `roles`.
+  absl::StatusOr<Page<bdtx::v1::Document>> Inbox(const std::string& person, const std::string& unit,
+                                                 const std::vector<bdtx::v1::Role>& roles,
+                                                 int page_size, absl::string_view page_token) const;
+  absl::StatusOr<Page<bdtx::v1::Document>> ListByUnit(
+      const bdtx::v1::ListDocumentsRequest& request) const;
+  absl::StatusOr<std::map<std::string, int64_t>> CountByState(absl::string_view unit) const;
+
+  eventstore::EventStore* events() const { return store_; }
+
+ private:
+  eventstore::EventStore* const store_;
+};
+
+// The summary proto of a document.
+bdtx::v1::Document Summarize(const Loaded& loaded);
+
+}  // namespace bdtx::approvals
+
+#endif  // BDTX_SERVICES_APPROVALS_STORE_APPROVALS_STORE_H_

@@ -1,0 +1,348 @@
+// End to end: real bdtx-directory and bdtx-approvals processes on loopback, a real gRPC
+// client with minted tokens, the Bình Phước approval sequences (seed 001).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "bdtx/v1/approvals.grpc.pb.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "common/auth/jwt.h"
+#include "common/testing/service_process.h"
+#include "common/testing/temp_dir.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "services/directory/domain/fake_directory.h"
+
+namespace bdtx {
+namespace {
+
+using ::bdtx::testing::ServiceProcess;
+
+const std::string kHash1(64, '1');
+const std::string kHash2(64, '2');
+
+struct Person {
+  std::string name;
+  std::vector<std::string> roles;
+  std::string unit;
+};
+
+const Person kTeacher{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
+const Person kPrincipal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
+const Person kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
+const Person kMgmtLecturer{"people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units/hvqlgd"};
+const Person kThManager{"people/cbqlcc-th", {"CORE_MANAGER"}, "units/th-tanphu"};
+const Person kPhongOfficer{"people/cv-phong", {"DISTRICT_OFFICER"}, "units/dx"};
+const Person kOtherPhong{"people/cv-lninh", {"DISTRICT_OFFICER"}, "units/lninh"};
+const Person kThptManager{"people/ht-thpt", {"PRINCIPAL", "CORE_MANAGER"}, "units/thpt-dx"};
+const Person kSoOfficer{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
+
+class ApprovalsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto directory = ServiceProcess::Start(
+        BDTX_DIRECTORY_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("directory"),
+                              "--auth_key_file=" + dir_.Sub("auth.key")});
+    ASSERT_TRUE(directory.ok());
+    directory_ = std::move(*directory);
+    auto port = directory_->WaitListening(absl::Seconds(30));
+    ASSERT_TRUE(port.ok()) << port.status();
+    directory_port_ = *port;
+    auto stub = v1::Directory::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+    for (auto [kind, csv] : {std::pair{v1::UNITS, directory::kSampleUnits},
+                             std::pair{v1::PEOPLE, directory::kSamplePeople},
+                             std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments}}) {
+      v1::ImportCsvRequest req;
+      req.set_kind(kind);
+      req.set_content(csv);
+      v1::ImportCsvResponse resp;
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", "Bearer " + Token({"people/admin", {"SYSTEM_ADMIN"}, ""}));
+      ASSERT_TRUE(stub->ImportCsv(&ctx, req, &resp).ok());
+    }
+    StartApprovals();
+  }
+
+  void StartApprovals() {
+    auto approvals = ServiceProcess::Start(
+        BDTX_APPROVALS_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("approvals"),
+                              "--auth_key_file=" + dir_.Sub("auth.key"),
+                              absl::StrCat("--directory=127.0.0.1:", directory_port_)});
+    ASSERT_TRUE(approvals.ok());
+    approvals_ = std::move(*approvals);
+    auto port = approvals_->WaitListening(absl::Seconds(30));
+    ASSERT_TRUE(port.ok()) << port.status();
+    stub_ = v1::Approvals::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+  }
+
+  std::string Token(const Person& p) {
+    auth::Claims claims;
+    claims.subject = p.name;
+    claims.roles = p.roles;
+    claims.unit = p.unit;
+    claims.issuer = claims.audience = "bdtx";
+    claims.expires_at = absl::Now() + absl::Hours(1);
+    return *auth::MintJwt(claims,
+                          {auth::JwtAlgorithm::kHs256, *auth::ReadKeyFile(dir_.Sub("auth.key"))});
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const Person& p) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", "Bearer " + Token(p));
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return ctx;
+  }
+
+  grpc::Status Submit(const Person& p, const std::string& doc, const std::string& hash,
+                      v1::Document* out = nullptr, const std::string& request_id = "",
+                      bool not_deployed = false) {
+    v1::SubmitRequest req;
+    req.set_document(doc);
+    req.set_content_sha256(hash);
+    req.set_request_id(request_id);
+    req.set_not_deployed(not_deployed);
+    v1::Document resp;
+    grpc::Status s = stub_->Submit(As(p).get(), req, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+  grpc::Status Approve(const Person& p, const std::string& doc, v1::Document* out = nullptr,
+                       const std::string& request_id = "") {
+    v1::ApproveRequest req;
+    req.set_document(doc);
+    req.set_comment("Đạt");
+    req.set_request_id(request_id);
+    v1::Document resp;
+    grpc::Status s = stub_->Approve(As(p).get(), req, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+  grpc::Status Return(const Person& p, const std::string& doc, const std::string& reason) {
+    v1::ReturnRequest req;
+    req.set_document(doc);
+    req.set_reason(reason);
+    v1::Document resp;
+    return stub_->Return(As(p).get(), req, &resp);
+  }
+  grpc::Status SignOff(const Person& p, const std::string& doc, v1::SignOffMethod method,
+                       v1::Document* out = nullptr) {
+    v1::SignOffRequest req;
+    req.set_document(doc);
+    req.set_method(method);
+    if (method == v1::SCANNED) {
+      req.set_evidence_sha256(std::string(64, 'e'));
+      req.set_evidence_reference("attachments/scan-001.pdf");
+    }
+    v1::Document resp;
+    grpc::Status s = stub_->SignOff(As(p).get(), req, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+  v1::Document Get(const Person& p, const std::string& doc) {
+    v1::GetDocumentRequest req;
+    req.set_name(doc);
+    v1::Document resp;
+    grpc::Status s = stub_->GetDocument(As(p).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ServiceProcess> directory_;
+  std::unique_ptr<ServiceProcess> approvals_;
+  int directory_port_ = 0;
+  std::unique_ptr<v1::Approvals::Stub> stub_;
+};
+
+TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  v1::Document d;
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1, &d).ok());
+  EXPECT_EQ(d.state(), v1::SUBMITTED);
+  EXPECT_EQ(d.routing().lecturer(), "people/gvsp-1");
+  EXPECT_EQ(d.routing().sign_off().people(0), "people/ht-thcs");
+  EXPECT_EQ(d.waiting_for(0), "people/gvsp-1");
+
+  // Sign-off before the lecturer's approval is refused, naming the state.
+  grpc::Status early = SignOff(kPrincipal, doc, v1::ONLINE);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(early.error_message().find("SUBMITTED"), std::string::npos) << early.error_message();
+
+  ASSERT_TRUE(Approve(kLecturer, doc, &d).ok());
+  EXPECT_EQ(d.state(), v1::LECTURER_APPROVED);
+
+  // The principal is told at once: the document is in their inbox.
+  v1::ListInboxRequest inbox_req;
+  v1::ListInboxResponse inbox;
+  ASSERT_TRUE(stub_->ListInbox(As(kPrincipal).get(), inbox_req, &inbox).ok());
+  ASSERT_EQ(inbox.documents_size(), 1);
+  EXPECT_EQ(inbox.documents(0).name(), doc);
+
+  ASSERT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE, &d).ok());
+  EXPECT_EQ(d.state(), v1::SIGNED_OFF);
+  // Final: no resubmission, no second sign-off.
+  EXPECT_EQ(Submit(kTeacher, doc, kHash2).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(SignOff(kPrincipal, doc, v1::ONLINE).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  inbox.Clear();
+  ASSERT_TRUE(stub_->ListInbox(As(kPrincipal).get(), inbox_req, &inbox).ok());
+  EXPECT_EQ(inbox.documents_size(), 0);
+
+  v1::VerifyChainRequest vreq;
+  vreq.set_document(doc);
+  v1::VerifyChainResponse chain;
+  ASSERT_TRUE(stub_->VerifyChain(As(kTeacher).get(), vreq, &chain).ok());
+  EXPECT_TRUE(chain.intact()) << chain.detail();
+  EXPECT_EQ(chain.events(), 3);
+
+  v1::ListHistoryRequest hreq;
+  hreq.set_document(doc);
+  v1::ListHistoryResponse history;
+  ASSERT_TRUE(stub_->ListHistory(As(kPrincipal).get(), hreq, &history).ok());
+  ASSERT_EQ(history.entries_size(), 3);
+  EXPECT_EQ(history.entries(0).actor(), "people/gvcc-thcs");
+  EXPECT_EQ(history.entries(0).content_sha256(), kHash1);
+  EXPECT_EQ(history.entries(1).action(), "lecturer_approved");
+  EXPECT_EQ(history.entries(2).actor(), "people/ht-thcs");
+}
+
+TEST_F(ApprovalsE2eTest, ThcsManagerIsSignedOffByThePhongWithAScan) {
+  const std::string doc = "documents/cbqlcc-th-2023-m4-plan";
+  ASSERT_TRUE(Submit(kThManager, doc, kHash1).ok());
+  // The wrong kind of lecturer, and the lecturer's step taken by the signer, are refused.
+  EXPECT_EQ(Approve(kLecturer, doc).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Approve(kPhongOfficer, doc).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Approve(kMgmtLecturer, doc).ok());
+  EXPECT_EQ(SignOff(kOtherPhong, doc, v1::SCANNED).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::Document d;
+  ASSERT_TRUE(SignOff(kPhongOfficer, doc, v1::SCANNED, &d).ok());
+  EXPECT_EQ(d.state(), v1::SIGNED_OFF);
+  EXPECT_EQ(d.routing().sign_off().kind(), v1::SignOffAuthority::DISTRICT_OFFICE);
+}
+
+TEST_F(ApprovalsE2eTest, ThptManagerIsSignedOffByTheSo) {
+  const std::string doc = "documents/ht-thpt-2023-m4-plan";
+  ASSERT_TRUE(Submit(kThptManager, doc, kHash1).ok());
+  ASSERT_TRUE(Approve(kMgmtLecturer, doc).ok());
+  EXPECT_EQ(SignOff(kPhongOfficer, doc, v1::ONLINE).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::Document d;
+  ASSERT_TRUE(SignOff(kSoOfficer, doc, v1::ONLINE, &d).ok());
+  EXPECT_EQ(d.state(), v1::SIGNED_OFF);
+  v1::CountDocumentsRequest creq;
+  creq.set_unit("units/bp");
+  v1::CountDocumentsResponse counts;
+  ASSERT_TRUE(stub_->CountDocuments(As(kSoOfficer).get(), creq, &counts).ok());
+  EXPECT_EQ(counts.by_state().at("SIGNED_OFF"), 1);
+}
+
+TEST_F(ApprovalsE2eTest, ReturnAndResubmitLoopGoesBackToTheLecturer) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  EXPECT_EQ(Return(kLecturer, doc, "").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Return(kLecturer, doc, "Chưa đạt: thiếu hoạt động 2.2").ok());
+  v1::Document d = Get(kTeacher, doc);
+  EXPECT_EQ(d.state(), v1::RETURNED);
+  EXPECT_EQ(d.last_reason(), "Chưa đạt: thiếu hoạt động 2.2");
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash2, &d).ok());
+  EXPECT_EQ(d.state(), v1::SUBMITTED);
+  EXPECT_EQ(d.content_sha256(), kHash2);
+  ASSERT_TRUE(Approve(kLecturer, doc).ok());
+  // The signer may also send it back at step 3.
+  ASSERT_TRUE(Return(kPrincipal, doc, "Thiếu chữ ký").ok());
+  EXPECT_EQ(Get(kTeacher, doc).state(), v1::RETURNED);
+}
+
+TEST_F(ApprovalsE2eTest, ReportWaitsForItsSignedOffPlan) {
+  const std::string plan = "documents/gvcc-thcs-2023-m4-plan";
+  const std::string report = "documents/gvcc-thcs-2023-m4-report";
+  grpc::Status early = Submit(kTeacher, report, kHash1);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(early.error_message().find("is SIGNED_OFF; the plan is DRAFT"), std::string::npos)
+      << early.error_message();
+  ASSERT_TRUE(Submit(kTeacher, plan, kHash1).ok());
+  ASSERT_TRUE(Approve(kLecturer, plan).ok());
+  EXPECT_EQ(Submit(kTeacher, report, kHash1).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(SignOff(kPrincipal, plan, v1::ONLINE).ok());
+  v1::Document d;
+  // Module not run: a "Chưa triển khai" report, still through both approvals.
+  ASSERT_TRUE(Submit(kTeacher, report, kHash2, &d, "", /*not_deployed=*/true).ok());
+  EXPECT_TRUE(d.not_deployed());
+  ASSERT_TRUE(Approve(kLecturer, report).ok());
+  ASSERT_TRUE(SignOff(kPrincipal, report, v1::ONLINE, &d).ok());
+  EXPECT_EQ(d.state(), v1::SIGNED_OFF);
+}
+
+TEST_F(ApprovalsE2eTest, RetriedRequestReturnsTheFirstAnswerAndWritesNothing) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  v1::Document first, second;
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1, &first, "req-42").ok());
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1, &second, "req-42").ok());
+  EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
+  EXPECT_EQ(Get(kTeacher, doc).version(), 1);
+}
+
+TEST_F(ApprovalsE2eTest, FiftyConcurrentApprovalsHaveExactlyOneWinner) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::Status s = Approve(kLecturer, doc, nullptr, absl::StrCat("approve-", i));
+      if (s.ok()) {
+        ++ok;
+      } else if (s.error_code() == grpc::StatusCode::ABORTED ||
+                 s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), 49);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(Get(kTeacher, doc).version(), 2);
+}
+
+TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  ASSERT_TRUE(Approve(kLecturer, doc).ok());
+  approvals_->Signal(SIGKILL);  // not even a clean shutdown
+  ASSERT_TRUE(approvals_->WaitExit(absl::Seconds(10)).ok());
+  StartApprovals();
+  v1::Document d = Get(kTeacher, doc);
+  EXPECT_EQ(d.state(), v1::LECTURER_APPROVED);
+  EXPECT_EQ(d.version(), 2);
+  v1::ListInboxRequest inbox_req;
+  v1::ListInboxResponse inbox;
+  ASSERT_TRUE(stub_->ListInbox(As(kPrincipal).get(), inbox_req, &inbox).ok());
+  ASSERT_EQ(inbox.documents_size(), 1);
+  ASSERT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE).ok());
+}
+
+TEST_F(ApprovalsE2eTest, StrangersSeeNothing) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  v1::GetDocumentRequest req;
+  req.set_name(doc);
+  v1::Document d;
+  const Person stranger{"people/gv-1", {"MASS_TEACHER"}, "units/thcs-tanphu"};
+  EXPECT_EQ(stub_->GetDocument(As(stranger).get(), req, &d).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext no_token;
+  EXPECT_EQ(stub_->GetDocument(&no_token, req, &d).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(stub_->GetDocument(As(kSoOfficer).get(), req, &d).ok());  // the province sees it
+}
+
+}  // namespace
+}  // namespace bdtx
