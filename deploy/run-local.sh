@@ -17,6 +17,7 @@ LOG_DIR="$DATA_ROOT/logs"
 # name:port of every service that exists so far, in start order.
 SERVICES=()
 [ -d services/directory ] && SERVICES+=("directory:7101")
+[ -d services/approvals ] && SERVICES+=("approvals:7103")
 
 echo "[run] building (${BUILD_DIR}, -j${JOBS})"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
@@ -41,8 +42,10 @@ for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}
   port=${entry##*:}
   bin="$BUILD_DIR/services/$name/bdtx-$name"
+  extra=()
+  [ "$name" = approvals ] && extra+=(--directory=127.0.0.1:7101)
   "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
-    --auth_key_file="$DATA_ROOT/auth.key" >"$LOG_DIR/$name.log" 2>&1 &
+    --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     grep -q '"msg":"listening"' "$LOG_DIR/$name.log" && break
@@ -59,8 +62,21 @@ echo "[run] loading the demo province (Bình Phước 2023; importing again chan
 echo "[run] example: where does core teacher gvcc-001's module-4 plan go?"
 "$CTL" directory route --author people/gvcc-001 --year 2023 --module 4 \
   --addr 127.0.0.1:7101 --key-file "$DATA_ROOT/auth.key"
+K=(--key-file "$DATA_ROOT/auth.key")
+DOC=documents/gvcc-001-2023-m4-plan
+echo "[run] demo approval: gvcc-001 submits the module-4 plan, the lecturer approves it"
+if "$CTL" approvals get --as people/gvcc-001 --document "$DOC" "${K[@]}" | grep -q '"DRAFT"'; then
+  echo "Kế hoạch hỗ trợ đồng nghiệp mô đun 4 (demo)" > "$DATA_ROOT/demo/plan-gvcc-001.txt"
+  "$CTL" approvals submit --as people/gvcc-001 --document "$DOC" \
+    --content-file "$DATA_ROOT/demo/plan-gvcc-001.txt" "${K[@]}" >/dev/null
+  "$CTL" approvals approve --as people/gvsp-01 --document "$DOC" --comment "Đạt" "${K[@]}" >/dev/null
+fi
+echo "[run] the principal's inbox now holds it (seed 001: the signer is told at once):"
+"$CTL" approvals inbox --as people/ht-thcs-dong-xoai-1 "${K[@]}" | grep -E '"name"|"state"' | head -4
 cat <<EOT
 [run] all services up; Ctrl-C to stop. Try:
+  $CTL approvals sign-off --as people/ht-thcs-dong-xoai-1 --document $DOC --key-file $DATA_ROOT/auth.key
+  $CTL approvals verify --as people/gvcc-001 --document $DOC --key-file $DATA_ROOT/auth.key
   $CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key
   $CTL directory route --author people/cbqlcc-005 --year 2023 --module 9 --key-file $DATA_ROOT/auth.key
   $CTL directory export --kind units --key-file $DATA_ROOT/auth.key | head

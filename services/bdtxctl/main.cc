@@ -21,8 +21,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
+#include "common/crypto/sha256.h"
 #include "common/server/flags.h"
 #include "common/server/server.h"
 #include "common/status/grpc_status.h"
@@ -41,6 +43,9 @@ int Usage() {
       "  bdtxctl directory import --kind units|people|classes|assignments --file F\n"
       "  bdtxctl directory export --kind units|people|classes|assignments\n"
       "  bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]\n"
+      "  bdtxctl approvals submit|approve|return|sign-off|get|history|verify|inbox\n"
+      "          --as people/ID [--document documents/...] [--content-file F] [--reason R]\n"
+      "          [--method online|scanned --evidence-sha256 H --evidence-ref REF]\n"
       "  bdtxctl demo generate --out DIR [--provinces N --learners M]\n"
       "  bdtxctl demo load --out DIR [--provinces N --learners M]\n"
       "common flags: --addr (directory, default 127.0.0.1:7101), --key-file, --token\n",
@@ -71,6 +76,18 @@ Flags CommonFlags() {
   flags.Define("year", "0", "year");
   flags.Define("module", "0", "module (1..9)");
   flags.Define("out", "", "output directory");
+  flags.Define("approvals", "127.0.0.1:7103", "approvals service address");
+  flags.Define("as", "", "act as this person (people/ID): roles and unit from the directory");
+  flags.Define("document", "", "document name, documents/{author}-{year}-m{module}-{plan|report}");
+  flags.Define("content_sha256", "", "sha256 of the submitted content");
+  flags.Define("content_file", "", "file whose sha256 is submitted");
+  flags.Define("not_deployed", "false", "submit a 'Chưa triển khai' report");
+  flags.Define("reason", "", "reason of a return or re-route");
+  flags.Define("comment", "", "lecturer's comment");
+  flags.Define("method", "online", "sign-off method: online or scanned");
+  flags.Define("evidence_sha256", "", "sha256 of the scanned, signed and stamped document");
+  flags.Define("evidence_ref", "", "where the scan is stored");
+  flags.Define("request_id", "", "idempotency key of the command");
   flags.Define("provinces", "1", "demo: number of provinces (63 for a national-size directory)");
   flags.Define("learners", "5555", "demo: learners per province");
   return flags;
@@ -203,6 +220,105 @@ void PrintImport(const std::string& file, const bdtx::v1::ImportCsvResponse& r) 
   if (r.warnings_size() > 3) std::printf("  ... %d more warnings\n", r.warnings_size() - 3);
 }
 
+// A token for --as, with roles and unit looked up in the directory.
+absl::StatusOr<std::string> TokenAs(const Flags& flags) {
+  if (!flags.Get("token").empty()) return flags.Get("token");
+  if (flags.Get("as").empty()) return absl::InvalidArgumentError("--as people/ID is required");
+  auto admin = Mint(flags, "people/bdtxctl", {"SYSTEM_ADMIN"}, "");
+  if (!admin.ok()) return admin.status();
+  grpc::ClientContext context;
+  Authorize(context, *admin);
+  bdtx::v1::GetPersonRequest req;
+  req.set_name(flags.Get("as"));
+  bdtx::v1::Person person;
+  grpc::Status s = DirectoryStub(flags.Get("addr"))->GetPerson(&context, req, &person);
+  if (!s.ok()) return bdtx::FromGrpcStatus(s);
+  std::vector<std::string> roles;
+  for (int r : person.roles()) roles.push_back(bdtx::v1::Role_Name(static_cast<bdtx::v1::Role>(r)));
+  return Mint(flags, person.name(), roles, person.home_unit());
+}
+
+int ApprovalsCommand(const std::string& verb, const Flags& flags) {
+  auto token = TokenAs(flags);
+  if (!token.ok()) return Fail(token.status());
+  auto stub = bdtx::v1::Approvals::NewStub(
+      grpc::CreateChannel(flags.Get("approvals"), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  const std::string document = flags.Get("document");
+  grpc::Status status;
+  google::protobuf::Message* out = nullptr;
+  bdtx::v1::Document doc;
+  bdtx::v1::ListHistoryResponse history;
+  bdtx::v1::VerifyChainResponse chain;
+  bdtx::v1::ListInboxResponse inbox;
+  if (verb == "submit") {
+    bdtx::v1::SubmitRequest req;
+    req.set_document(document);
+    std::string hash = flags.Get("content_sha256");
+    if (hash.empty() && !flags.Get("content_file").empty()) {
+      std::ifstream in(flags.Get("content_file"), std::ios::binary);
+      std::stringstream content;
+      content << in.rdbuf();
+      hash = bdtx::Sha256Hex(content.str());
+    }
+    req.set_content_sha256(hash);
+    req.set_not_deployed(flags.Get("not_deployed") == "true");
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->Submit(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "approve") {
+    bdtx::v1::ApproveRequest req;
+    req.set_document(document);
+    req.set_comment(flags.Get("comment"));
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->Approve(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "return") {
+    bdtx::v1::ReturnRequest req;
+    req.set_document(document);
+    req.set_reason(flags.Get("reason"));
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->Return(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "sign-off") {
+    bdtx::v1::SignOffRequest req;
+    req.set_document(document);
+    req.set_method(flags.Get("method") == "scanned" ? bdtx::v1::SCANNED : bdtx::v1::ONLINE);
+    req.set_evidence_sha256(flags.Get("evidence_sha256"));
+    req.set_evidence_reference(flags.Get("evidence_ref"));
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->SignOff(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "get") {
+    bdtx::v1::GetDocumentRequest req;
+    req.set_name(document);
+    status = stub->GetDocument(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "history") {
+    bdtx::v1::ListHistoryRequest req;
+    req.set_document(document);
+    status = stub->ListHistory(&context, req, &history);
+    out = &history;
+  } else if (verb == "verify") {
+    bdtx::v1::VerifyChainRequest req;
+    req.set_document(document);
+    status = stub->VerifyChain(&context, req, &chain);
+    out = &chain;
+  } else if (verb == "inbox") {
+    bdtx::v1::ListInboxRequest req;
+    req.set_page_size(100);
+    status = stub->ListInbox(&context, req, &inbox);
+    out = &inbox;
+  } else {
+    return Usage();
+  }
+  if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+  std::printf("%s\n", Json(*out).c_str());
+  if (verb == "verify" && !chain.intact()) return 3;
+  return 0;
+}
+
 int DirectoryCommand(const std::string& verb, const Flags& flags) {
   if (verb == "import") {
     auto kind = ParseKind(flags.Get("kind"));
@@ -332,5 +448,6 @@ int main(int argc, char** argv) {
   if (group == "token" && verb == "mint") return TokenMint(flags);
   if (group == "directory") return DirectoryCommand(verb, flags);
   if (group == "demo") return DemoCommand(verb, flags);
+  if (group == "approvals") return ApprovalsCommand(verb, flags);
   return Usage();
 }
