@@ -330,6 +330,48 @@ TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
   ASSERT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE).ok());
 }
 
+TEST_F(ApprovalsE2eTest, SubscribersReplayThenFollowLiveEvents) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  ASSERT_TRUE(Approve(kLecturer, doc).ok());
+
+  // Not for people: the stream carries everyone's documents.
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(kTeacher));
+    v1::SubscribeEventsRequest req;
+    auto reader = stub_->SubscribeEvents(&ctx, req);
+    v1::StoredEvent e;
+    EXPECT_FALSE(reader->Read(&e));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + Token({"services/notifications", {}, ""}));
+  v1::SubscribeEventsRequest req;
+  req.set_from_position(1);
+  auto reader = stub_->SubscribeEvents(&ctx, req);
+  v1::StoredEvent e;
+  ASSERT_TRUE(reader->Read(&e));  // replay
+  EXPECT_EQ(e.position(), 1);
+  EXPECT_EQ(e.document(), doc);
+  EXPECT_TRUE(e.event().has_submitted());
+  ASSERT_TRUE(reader->Read(&e));
+  EXPECT_TRUE(e.event().has_lecturer_approved());
+  EXPECT_EQ(e.actor(), "people/gvsp-1");
+  // Live: the sign-off arrives on the open stream.
+  std::thread signer([&] { EXPECT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE).ok()); });
+  ASSERT_TRUE(reader->Read(&e));
+  signer.join();
+  EXPECT_TRUE(e.event().has_signed_off());
+  EXPECT_EQ(e.position(), 3);
+  EXPECT_FALSE(e.event().prev_hash().empty());
+  ctx.TryCancel();
+  while (reader->Read(&e)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(ApprovalsE2eTest, StrangersSeeNothing) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
   ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());

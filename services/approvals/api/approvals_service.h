@@ -88,6 +88,9 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
   grpc::ServerUnaryReactor* VerifyChain(grpc::CallbackServerContext* context,
                                         const bdtx::v1::VerifyChainRequest* request,
                                         bdtx::v1::VerifyChainResponse* response) override;
+  grpc::ServerWriteReactor<bdtx::v1::StoredEvent>* SubscribeEvents(
+      grpc::CallbackServerContext* context,
+      const bdtx::v1::SubscribeEventsRequest* request) override;
 
  private:
   // Shared path of every command: authenticate, replay check, load, expected version,
