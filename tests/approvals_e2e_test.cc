@@ -10,6 +10,8 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
+#include "common/eventstore/rocksdb_event_store.h"
+#include "services/approvals/store/approvals_store.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
 #include "grpcpp/grpcpp.h"
@@ -328,6 +330,18 @@ TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
   ASSERT_TRUE(stub_->ListInbox(As(kPrincipal).get(), inbox_req, &inbox).ok());
   ASSERT_EQ(inbox.documents_size(), 1);
   ASSERT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE).ok());
+  ASSERT_TRUE(Submit(kThManager, "documents/cbqlcc-th-2023-m4-plan", kHash1).ok());
+
+  // The read models (summaries, inboxes, unit indexes) equal a rebuild from the events.
+  approvals_->Signal(SIGTERM);
+  ASSERT_TRUE(approvals_->WaitExit(absl::Seconds(20)).ok());
+  auto events = eventstore::RocksDbEventStore::Open(dir_.Sub("approvals/events"));
+  ASSERT_TRUE(events.ok()) << events.status();
+  approvals::ApprovalsStore store(events->get());
+  auto mismatches = store.CheckReadModels();
+  ASSERT_TRUE(mismatches.ok()) << mismatches.status();
+  EXPECT_TRUE(mismatches->empty()) << mismatches->front();
+  EXPECT_EQ((*events)->LastPosition(), 4);
 }
 
 TEST_F(ApprovalsE2eTest, SubscribersReplayThenFollowLiveEvents) {

@@ -1,5 +1,7 @@
 #include "services/approvals/store/approvals_store.h"
 
+#include <set>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -317,6 +319,69 @@ absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::ListByUnit(
   }
   page.next_page_token = absl::WebSafeBase64Escape(cursor);
   return page;
+}
+
+absl::StatusOr<std::vector<std::string>> ApprovalsStore::CheckReadModels() const {
+  // Fold all events, in global order, per document.
+  std::map<std::string, Loaded> documents;
+  int64_t position = 1;
+  absl::Status bad;
+  while (true) {
+    auto n = store_->ScanAll(position, 10000, [&](const eventstore::EventEnvelope& e) {
+      ApprovalEvent event;
+      if (!e.payload().UnpackTo(&event)) return true;  // the stream holds only these
+      auto [it, fresh] = documents.try_emplace(e.stream());
+      if (fresh) {
+        auto key = ParseDocumentName(e.stream());
+        if (!key.ok()) {
+          bad = key.status();
+          return false;
+        }
+        it->second.document.key = *key;
+      }
+      it->second.document = Apply(std::move(it->second.document), event);
+      it->second.head_hash = EventHash(e);
+      it->second.events.push_back(e);
+      return true;
+    });
+    if (!n.ok()) return n.status();
+    if (!bad.ok()) return bad;
+    if (*n == 0) break;
+    position += *n;
+  }
+  std::vector<std::string> mismatches;
+  std::set<std::string> expected_index;
+  for (const auto& [name, loaded] : documents) {
+    bdtx::v1::Document want = Summarize(loaded);
+    auto have = GetSummary(name);
+    if (!have.ok()) {
+      mismatches.push_back(absl::StrCat(name, ": no summary (", have.status().message(), ")"));
+    } else {
+      have->clear_deadline();  // configuration, not derived from events
+      if (have->SerializeAsString() != want.SerializeAsString()) {
+        mismatches.push_back(absl::StrCat(name, ": summary differs from its events"));
+      }
+    }
+    for (const std::string& key : IndexKeys(want)) expected_index.insert(key);
+  }
+  std::set<std::string> stored_index;
+  for (const char* prefix : {"inbox/", "unit/"}) {
+    std::string after;
+    while (true) {
+      auto page = store_->ScanReadModel(prefix, after, 1000);
+      if (!page.ok()) return page.status();
+      if (page->empty()) break;
+      for (const auto& [key, value] : *page) stored_index.insert(key);
+      after = page->back().first;
+    }
+  }
+  for (const std::string& key : expected_index) {
+    if (!stored_index.count(key)) mismatches.push_back("missing index key " + key);
+  }
+  for (const std::string& key : stored_index) {
+    if (!expected_index.count(key)) mismatches.push_back("stale index key " + key);
+  }
+  return mismatches;
 }
 
 absl::StatusOr<std::map<std::string, int64_t>> ApprovalsStore::CountByState(

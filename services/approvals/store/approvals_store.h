@@ -68,6 +68,11 @@ class ApprovalsStore {
       const bdtx::v1::ListDocumentsRequest& request) const;
   absl::StatusOr<std::map<std::string, int64_t>> CountByState(absl::string_view unit) const;
 
+  // Rebuilds every document from its events and compares with the read models
+  // (summaries, inbox and unit index keys). Returns one line per mismatch; empty means
+  // the read models are exactly what the events imply.
+  absl::StatusOr<std::vector<std::string>> CheckReadModels() const;
+
   eventstore::EventStore* events() const { return store_; }
 
  private:
