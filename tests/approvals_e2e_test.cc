@@ -11,11 +11,13 @@
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/eventstore/rocksdb_event_store.h"
-#include "services/approvals/store/approvals_store.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "services/approvals/store/approvals_store.h"
 #include "services/directory/domain/fake_directory.h"
 
 namespace bdtx {
@@ -174,6 +176,13 @@ TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
   grpc::Status early = SignOff(kPrincipal, doc, v1::ONLINE);
   EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(early.error_message().find("SUBMITTED"), std::string::npos) << early.error_message();
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(early.error_details()));
+  google::rpc::ErrorInfo info;
+  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_TRUE(details.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "SIGN_OFF_BEFORE_LECTURER_APPROVAL");
+  EXPECT_EQ(info.metadata().at("state"), "SUBMITTED");
 
   ASSERT_TRUE(Approve(kLecturer, doc, &d).ok());
   EXPECT_EQ(d.state(), v1::LECTURER_APPROVED);

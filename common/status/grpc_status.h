@@ -2,7 +2,12 @@
 #ifndef BDTX_COMMON_STATUS_GRPC_STATUS_H_
 #define BDTX_COMMON_STATUS_GRPC_STATUS_H_
 
+#include <initializer_list>
+#include <utility>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/status/error_info.h"
 #include "grpcpp/support/status.h"
 
 namespace bdtx {

@@ -2,6 +2,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/status/status_macros.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 
 namespace bdtx {
@@ -33,6 +35,25 @@ TEST(GrpcStatusTest, EveryCanonicalCodeMapsToTheSameGrpcCode) {
     EXPECT_EQ(FromGrpcStatus(converted).code(), absl_code);
   }
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+TEST(GrpcStatusTest, ErrorInfoTravelsAsGoogleRpcDetails) {
+  absl::Status s = WithErrorInfo(absl::FailedPreconditionError("not yet"), "NOT_APPROVED",
+                                 {{"state", "SUBMITTED"}});
+  grpc::Status g = ToGrpcStatus(s);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(g.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(details.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "NOT_APPROVED");
+  EXPECT_EQ(info.domain(), "bdtx.vn");
+  EXPECT_EQ(info.metadata().at("state"), "SUBMITTED");
+  // And back: a client sees the same payload.
+  absl::Status back = FromGrpcStatus(g);
+  EXPECT_TRUE(back.GetPayload("type.googleapis.com/google.rpc.ErrorInfo").has_value());
+  EXPECT_TRUE(ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
 }
 
 absl::StatusOr<int> Half(int x) {

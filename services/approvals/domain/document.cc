@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status/error_info.h"
 
 namespace bdtx::approvals {
 namespace {
@@ -21,14 +22,21 @@ bool IsSha256Hex(absl::string_view s) {
   return true;
 }
 
-absl::Status WrongState(const Document& d, absl::string_view rule) {
-  return absl::FailedPreconditionError(
-      absl::StrCat(d.key.Name(), " is ", DocumentState_Name(d.state), ": ", rule));
+// Every refusal also carries a google.rpc.ErrorInfo: the rule (reason) and the state.
+absl::Status WrongState(const Document& d, absl::string_view rule,
+                        absl::string_view reason = "STATE_FORBIDS_COMMAND") {
+  return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                           d.key.Name(), " is ", DocumentState_Name(d.state), ": ", rule)),
+                       reason,
+                       {{"document", d.key.Name()}, {"state", DocumentState_Name(d.state)}});
 }
 
-absl::Status NotAllowed(const Actor& a, const Document& d, absl::string_view rule) {
-  return absl::PermissionDeniedError(absl::StrCat(a.person.empty() ? "caller" : a.person,
-                                                  " may not act on ", d.key.Name(), ": ", rule));
+absl::Status NotAllowed(const Actor& a, const Document& d, absl::string_view rule,
+                        absl::string_view reason = "ACTOR_NOT_ROUTED") {
+  return WithErrorInfo(
+      absl::PermissionDeniedError(absl::StrCat(a.person.empty() ? "caller" : a.person,
+                                               " may not act on ", d.key.Name(), ": ", rule)),
+      reason, {{"document", d.key.Name()}, {"state", DocumentState_Name(d.state)}});
 }
 
 std::string AuthorId(absl::string_view author) {
@@ -109,7 +117,8 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
   if (const auto* submit = std::get_if<Submit>(&command)) {
     if (!is_author) return NotAllowed(actor, d, "only its author submits it");
     if (d.state == bdtx::v1::SIGNED_OFF) {
-      return WrongState(d, "a signed-off document is final and is never resubmitted");
+      return WrongState(d, "a signed-off document is final and is never resubmitted",
+                        "DOCUMENT_FINAL");
     }
     if (d.state != bdtx::v1::DRAFT && d.state != bdtx::v1::RETURNED) {
       return WrongState(d, "it is already submitted and waiting for approval");
@@ -211,10 +220,12 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
   const auto& sign = std::get<SignOff>(command);
   if (!is_signer) return NotAllowed(actor, d, "only the routed signer signs it off (step 3)");
   if (d.state == bdtx::v1::SIGNED_OFF) {
-    return WrongState(d, "it is already signed off; a document is signed off once");
+    return WrongState(d, "it is already signed off; a document is signed off once",
+                      "DOCUMENT_FINAL");
   }
   if (d.state != bdtx::v1::LECTURER_APPROVED) {
-    return WrongState(d, "sign-off only follows the lecturer's approval (LECTURER_APPROVED)");
+    return WrongState(d, "sign-off only follows the lecturer's approval (LECTURER_APPROVED)",
+                      "SIGN_OFF_BEFORE_LECTURER_APPROVAL");
   }
   if (sign.method == bdtx::v1::SCANNED) {
     if (!IsSha256Hex(sign.evidence_sha256) || sign.evidence_reference.empty()) {
