@@ -251,6 +251,7 @@ Document Apply(Document d, const ApprovalEvent& event) {
       d.state = bdtx::v1::SUBMITTED;
       d.content_sha256 = event.submitted().content_sha256();
       d.not_deployed = event.submitted().not_deployed();
+      d.late |= event.submitted().late();
       if (event.submitted().has_routing()) d.routing = event.submitted().routing();
       break;
     case ApprovalEvent::kLecturerApproved:
@@ -262,6 +263,7 @@ Document Apply(Document d, const ApprovalEvent& event) {
       break;
     case ApprovalEvent::kSignedOff:
       d.state = bdtx::v1::SIGNED_OFF;
+      d.late |= event.signed_off().late();
       break;
     case ApprovalEvent::kRerouted:
       d.routing = event.rerouted().routing();

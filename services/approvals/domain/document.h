@@ -49,6 +49,7 @@ struct Document {
   std::string content_sha256;
   bool not_deployed = false;
   std::string last_reason;  // of the last return
+  bool late = false;        // some submission or sign-off came after the deadline
 };
 
 // The caller, as the token and directory describe them.

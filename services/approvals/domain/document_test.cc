@@ -237,6 +237,7 @@ TEST(DocumentTest, LateActionsAreMarkedButAccepted) {
                   Actors()[0].second, deadline + absl::Hours(1));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE((*r)[0].submitted().late());
+  EXPECT_TRUE(Apply(Document{Key()}, (*r)[0]).late);
   r = Decide(Document{Key()}, Submit{kHash, false, PrincipalRouting(), {}, deadline},
              Actors()[0].second, deadline - absl::Hours(1));
   EXPECT_FALSE((*r)[0].submitted().late());

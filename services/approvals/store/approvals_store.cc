@@ -101,15 +101,7 @@ bdtx::v1::Document Summarize(const Loaded& loaded) {
   s.set_last_reason(d.last_reason);
   for (const std::string& p : PeopleToAct(d)) s.add_waiting_for(p);
   s.set_head_hash(loaded.head_hash);
-  for (const auto& e : loaded.events) {
-    ApprovalEvent event;
-    if (e.payload().UnpackTo(&event)) {
-      if ((event.has_submitted() && event.submitted().late()) ||
-          (event.has_signed_off() && event.signed_off().late())) {
-        s.set_late(true);
-      }
-    }
-  }
+  s.set_late(d.late);
   if (!loaded.events.empty()) *s.mutable_updated() = loaded.events.back().time();
   return s;
 }
