@@ -102,11 +102,40 @@ bdtx::v1::Document Summarize(const Loaded& loaded) {
   for (const std::string& p : PeopleToAct(d)) s.add_waiting_for(p);
   s.set_head_hash(loaded.head_hash);
   s.set_late(d.late);
-  if (!loaded.events.empty()) *s.mutable_updated() = loaded.events.back().time();
+  if (loaded.document.version > 0) *s.mutable_updated() = loaded.updated;
   return s;
 }
 
+void ApprovalsStore::Remember(const Loaded& loaded, bool overwrite) const {
+  Loaded light = loaded;
+  light.events.clear();
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() >= kCacheCapacity) cache_.clear();
+  if (overwrite) {
+    cache_[light.document.key.Name()] = std::move(light);
+  } else {
+    // A read may be older than a commit that finished meanwhile: never replace.
+    cache_.try_emplace(light.document.key.Name(), std::move(light));
+  }
+}
+
+void ApprovalsStore::Forget(const std::string& name) const {
+  absl::MutexLock lock(&cache_mu_);
+  cache_.erase(name);
+}
+
 absl::StatusOr<Loaded> ApprovalsStore::Load(const DocumentKey& key) const {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    if (auto it = cache_.find(key.Name()); it != cache_.end()) return it->second;
+  }
+  absl::StatusOr<Loaded> loaded = LoadWithEvents(key);
+  if (loaded.ok() && loaded->document.version > 0) Remember(*loaded, /*overwrite=*/false);
+  if (loaded.ok()) loaded->events.clear();
+  return loaded;
+}
+
+absl::StatusOr<Loaded> ApprovalsStore::LoadWithEvents(const DocumentKey& key) const {
   Loaded loaded;
   loaded.document.key = key;
   int64_t from = 1;
@@ -122,6 +151,7 @@ absl::StatusOr<Loaded> ApprovalsStore::Load(const DocumentKey& key) const {
       }
       loaded.document = Apply(std::move(loaded.document), event);
       loaded.head_hash = EventHash(e);
+      loaded.updated = e.time();
       loaded.events.push_back(std::move(e));
     }
     from = loaded.events.back().version() + 1;
@@ -144,8 +174,8 @@ void ApprovalsStore::Commit(const Loaded& before, std::vector<ApprovalEvent> eve
     envelope.set_stream(request.stream);
     envelope.set_version(after.document.version + 1);
     after.head_hash = EventHash(envelope);
+    after.updated = envelope.time();
     after.document = Apply(std::move(after.document), event);
-    after.events.push_back(envelope);
     request.events.push_back(std::move(envelope));
   }
   bdtx::v1::Document summary = Summarize(after);
@@ -166,11 +196,19 @@ void ApprovalsStore::Commit(const Loaded& before, std::vector<ApprovalEvent> eve
 
   const std::string doc_key = DocKey(summary.name());
   store_->AppendAsync(
-      std::move(request), [this, summary = std::move(summary), doc_key, done = std::move(done)](
-                              absl::StatusOr<eventstore::AppendResult> result) mutable {
+      std::move(request),
+      [this, summary = std::move(summary), doc_key, after = std::move(after),
+       done = std::move(done)](absl::StatusOr<eventstore::AppendResult> result) mutable {
         if (!result.ok()) {
+          // Someone else moved the document (or the write failed): reload next time.
+          Forget(after.document.key.Name());
           std::move(done)(result.status());
           return;
+        }
+        if (result->replayed) {
+          Forget(after.document.key.Name());
+        } else {
+          Remember(after, /*overwrite=*/true);
         }
         if (result->replayed) {  // the same request again: answer with the current view
           auto current = store_->GetReadModel(doc_key);
@@ -209,7 +247,7 @@ absl::StatusOr<std::optional<bdtx::v1::Document>> ApprovalsStore::Replay(
 
 absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> ApprovalsStore::History(
     const DocumentKey& key) const {
-  auto loaded = Load(key);
+  auto loaded = LoadWithEvents(key);
   if (!loaded.ok()) return loaded.status();
   std::vector<bdtx::v1::HistoryEntry> out;
   for (const auto& e : loaded->events) {
@@ -232,7 +270,7 @@ absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> ApprovalsStore::History(
 
 absl::StatusOr<bdtx::v1::VerifyChainResponse> ApprovalsStore::VerifyChain(
     const DocumentKey& key) const {
-  auto loaded = Load(key);
+  auto loaded = LoadWithEvents(key);
   if (!loaded.ok()) return loaded.status();
   bdtx::v1::VerifyChainResponse response;
   response.set_events(static_cast<int64_t>(loaded->events.size()));
@@ -333,7 +371,7 @@ absl::StatusOr<std::vector<std::string>> ApprovalsStore::CheckReadModels() const
       }
       it->second.document = Apply(std::move(it->second.document), event);
       it->second.head_hash = EventHash(e);
-      it->second.events.push_back(e);
+      it->second.updated = e.time();
       return true;
     });
     if (!n.ok()) return n.status();

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/approvals.pb.h"
 #include "common/eventstore/event_store.h"
@@ -20,7 +23,9 @@ namespace bdtx::approvals {
 // A document as loaded from its stream.
 struct Loaded {
   Document document;
-  std::string head_hash;  // hash of the newest event; "" for a draft
+  std::string head_hash;                // hash of the newest event; "" for a draft
+  google::protobuf::Timestamp updated;  // time of the newest event
+  // Filled by LoadWithEvents only (history, chain checks); commands do not need them.
   std::vector<eventstore::EventEnvelope> events;
 };
 
@@ -41,7 +46,12 @@ class ApprovalsStore {
   // Not owned. `deadlines` maps (year, module) to the campaign deadline.
   explicit ApprovalsStore(eventstore::EventStore* store) : store_(store) {}
 
+  // The document's current state, from a bounded in-memory cache of recently used
+  // documents or from its stream. Coherent because this process is the store's only
+  // writer and refreshes the cache from every successful commit.
   absl::StatusOr<Loaded> Load(const DocumentKey& key) const;
+  // Always from the stream, with every event.
+  absl::StatusOr<Loaded> LoadWithEvents(const DocumentKey& key) const;
 
   // Appends `events` (prev_hash filled here) after `before`, with the read models of the
   // resulting document, as one atomic write; a retried request_id returns the first
@@ -76,7 +86,13 @@ class ApprovalsStore {
   eventstore::EventStore* events() const { return store_; }
 
  private:
+  void Remember(const Loaded& loaded, bool overwrite) const;
+  void Forget(const std::string& name) const;
+
   eventstore::EventStore* const store_;
+  static constexpr size_t kCacheCapacity = 100'000;
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, Loaded> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 // The summary proto of a document.

@@ -58,7 +58,8 @@ TEST_F(ApprovalsStoreTest, ReadModelsFollowTheStateAndMatchARebuild) {
   EXPECT_TRUE(store_.Inbox("people/gvsp-1", "", {}, 10, "")->items.empty());
   EXPECT_EQ(store_.CountByState("units/pgd-x")->at("LECTURER_APPROVED"), 1);
   EXPECT_TRUE(store_.CheckReadModels()->empty());
-  ASSERT_TRUE(Run(SignOff{bdtx::v1::ONLINE}, signer_).ok());
+  auto signed_off = Run(SignOff{bdtx::v1::ONLINE}, signer_);
+  ASSERT_TRUE(signed_off.ok()) << signed_off.status();
   EXPECT_TRUE(store_.Inbox("people/ht-a", "", {}, 10, "")->items.empty());
   EXPECT_EQ(store_.CountByState("units/so-bp")->count("LECTURER_APPROVED"), 0u);
   auto mismatches = store_.CheckReadModels();
