@@ -7,7 +7,7 @@
 // same auth key:
 //   approvals_bench --approvals=127.0.0.1:7103 --directory=127.0.0.1:7101
 //                   --key_file=./data/auth.key [--concurrency=64] [--seconds=5]
-//                   [--rounds=3] [--first_year=2030]
+//                   [--rounds=3] [--first_year=auto] [--last_year=2100]
 // Every document is new: chains use years from --first_year on (the tool imports the
 // lecturer assignments those years need).
 #include <algorithm>
@@ -145,7 +145,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::string csv = "year,module,kind,from_id,to_id\n";
+  int last_year = 2100;
+  (void)absl::SimpleAtoi(Flag(argc, argv, "last_year", "2100"), &last_year);
+  last_year = std::min(last_year, 2100);
   std::vector<bdtx::v1::Person> routable;
   for (const auto& a : authors) {
     grpc::ClientContext ctx;
@@ -158,20 +160,22 @@ int main(int argc, char** argv) {
     if (!directory->GetSupportGroup(&ctx, req, &group).ok() || group.lecturer().empty()) continue;
     routable.push_back(a);
     lecturer_of[a.name()] = group.lecturer();
-    for (int y = first_year; y <= 2100; ++y) {
+  }
+  // Lecturer assignments for the bench years, one import per year (gRPC message limit).
+  for (int y = first_year; y <= last_year; ++y) {
+    std::string csv = "year,module,kind,from_id,to_id\n";
+    for (const auto& a : routable) {
       for (int m = 1; m <= 9; ++m) {
-        absl::StrAppend(&csv, y, ",", m, ",lecturer,", group.lecturer().substr(7), ",",
+        absl::StrAppend(&csv, y, ",", m, ",lecturer,", lecturer_of[a.name()].substr(7), ",",
                         a.name().substr(7), "\n");
       }
     }
-  }
-  {
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + admin_token);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
     bdtx::v1::ImportCsvRequest req;
     req.set_kind(bdtx::v1::ASSIGNMENTS);
-    req.set_file_name("bench-lecturers.csv");
+    req.set_file_name(absl::StrCat("bench-lecturers-", y, ".csv"));
     req.set_content(csv);
     bdtx::v1::ImportCsvResponse resp;
     grpc::Status s = directory->ImportCsv(&ctx, req, &resp);
@@ -196,8 +200,8 @@ int main(int argc, char** argv) {
     token_of(lecturer_of[a.name()]);
   }
   std::printf(
-      "%zu routable core members; years %d..2100; %d calls in flight; %d s phases; %d rounds\n",
-      routable.size(), first_year, concurrency, seconds, rounds);
+      "%zu routable core members; years %d..%d; %d calls in flight; %d s phases; %d rounds\n",
+      routable.size(), first_year, last_year, concurrency, seconds, rounds);
 
   // Documents: (author, year, module) plans, all new.
   std::atomic<int64_t> next_doc{0};
@@ -249,7 +253,7 @@ int main(int argc, char** argv) {
       std::function<void(std::shared_ptr<Chain>)> step;
       auto start_chain = [&]() {
         const int64_t n = next_doc++;
-        if (first_year + n / docs_per_year > 2100) {  // out of fresh documents
+        if (first_year + n / docs_per_year > last_year) {  // out of fresh documents
           stop = true;
           return;
         }
