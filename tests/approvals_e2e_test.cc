@@ -407,6 +407,15 @@ TEST_F(ApprovalsE2eTest, StrangersSeeNothing) {
   grpc::ClientContext no_token;
   EXPECT_EQ(stub_->GetDocument(&no_token, req, &d).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(stub_->GetDocument(As(kSoOfficer).get(), req, &d).ok());  // the province sees it
+  // Dashboards are for the unit's own officers.
+  v1::CountDocumentsRequest creq;
+  creq.set_unit("units/bp");
+  v1::CountDocumentsResponse counts;
+  EXPECT_EQ(stub_->CountDocuments(As(stranger).get(), creq, &counts).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->CountDocuments(As(kOtherPhong).get(), creq, &counts).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(stub_->CountDocuments(As(kSoOfficer).get(), creq, &counts).ok());
 }
 
 }  // namespace

@@ -222,38 +222,12 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
         }
         if (loaded.document.state != bdtx::v1::DRAFT) return std::move(next)(submit);
         // First submission: ask the directory who approves and who signs off.
-        struct Call {
-          grpc::ClientContext context;
-          bdtx::v1::RouteDocumentRequest request;
-          bdtx::v1::Routing response;
-        };
-        auto call = std::make_shared<Call>();
-        absl::StatusOr<std::string> token = token_->Get();
-        if (!token.ok()) return std::move(next)(token.status());
-        call->context.AddMetadata("authorization", "Bearer " + *token);
-        call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        call->request.set_author(key.author);
-        call->request.set_kind(key.kind);
-        call->request.set_year(key.year);
-        call->request.set_module(key.module);
-        // gRPC callbacks must be copyable: share the move-only continuation.
-        auto then =
-            std::make_shared<absl::AnyInvocable<void(absl::StatusOr<Command>) &&>>(std::move(next));
-        directory_->async()->RouteDocument(
-            &call->context, &call->request, &call->response,
-            [call, submit, then](grpc::Status status) mutable {
-              if (!status.ok()) {
-                absl::Status s = FromGrpcStatus(status);
-                if (s.code() == absl::StatusCode::kUnavailable ||
-                    s.code() == absl::StatusCode::kDeadlineExceeded) {
-                  s = absl::UnavailableError(
-                      absl::StrCat("the directory cannot route this document now: ", s.message()));
-                }
-                return std::move(*then)(s);
-              }
-              submit.routing = call->response;
-              std::move (*then)(std::move(submit));
-            });
+        FetchRouting(key, [submit = std::move(submit), next = std::move(next)](
+                              absl::StatusOr<bdtx::v1::Routing> routing) mutable {
+          if (!routing.ok()) return std::move(next)(routing.status());
+          submit.routing = *std::move(routing);
+          std::move(next)(std::move(submit));
+        });
       });
 }
 
@@ -298,29 +272,43 @@ grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext*
       context, request->document(), request->request_id(), request->expected_version(), response,
       [this, request](const Loaded& loaded,
                       absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
-        struct Call {
-          grpc::ClientContext context;
-          bdtx::v1::RouteDocumentRequest request;
-          bdtx::v1::Routing response;
-        };
-        auto call = std::make_shared<Call>();
-        absl::StatusOr<std::string> token = token_->Get();
-        if (!token.ok()) return std::move(next)(token.status());
-        const DocumentKey& key = loaded.document.key;
-        call->context.AddMetadata("authorization", "Bearer " + *token);
-        call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        call->request.set_author(key.author);
-        call->request.set_kind(key.kind);
-        call->request.set_year(key.year);
-        call->request.set_module(key.module);
-        auto then =
-            std::make_shared<absl::AnyInvocable<void(absl::StatusOr<Command>) &&>>(std::move(next));
-        directory_->async()->RouteDocument(
-            &call->context, &call->request, &call->response,
-            [call, reason = request->reason(), then](grpc::Status s) mutable {
-              if (!s.ok()) return std::move(*then)(FromGrpcStatus(s));
-              std::move (*then)(approvals::Reroute{call->response, reason});
-            });
+        FetchRouting(loaded.document.key, [reason = request->reason(), next = std::move(next)](
+                                              absl::StatusOr<bdtx::v1::Routing> routing) mutable {
+          if (!routing.ok()) return std::move(next)(routing.status());
+          std::move(next)(approvals::Reroute{*std::move(routing), reason});
+        });
+      });
+}
+
+void ApprovalsService::FetchRouting(
+    const DocumentKey& key, absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done) {
+  struct Call {
+    grpc::ClientContext context;
+    bdtx::v1::RouteDocumentRequest request;
+    bdtx::v1::Routing response;
+    // gRPC callbacks must be copyable: the move-only continuation lives here.
+    absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done;
+  };
+  auto call = std::make_shared<Call>();
+  call->done = std::move(done);
+  absl::StatusOr<std::string> token = token_->Get();
+  if (!token.ok()) return std::move(call->done)(token.status());
+  call->context.AddMetadata("authorization", "Bearer " + *token);
+  call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  call->request.set_author(key.author);
+  call->request.set_kind(key.kind);
+  call->request.set_year(key.year);
+  call->request.set_module(key.module);
+  directory_->async()->RouteDocument(
+      &call->context, &call->request, &call->response, [call](grpc::Status status) {
+        if (status.ok()) return std::move(call->done)(std::move(call->response));
+        absl::Status s = FromGrpcStatus(status);
+        if (s.code() == absl::StatusCode::kUnavailable ||
+            s.code() == absl::StatusCode::kDeadlineExceeded) {
+          s = absl::UnavailableError(
+              absl::StrCat("the directory cannot route this document now: ", s.message()));
+        }
+        std::move(call->done)(s);
       });
 }
 
@@ -337,6 +325,14 @@ absl::Status ApprovalsService::MayRead(const grpc::CallbackServerContext& contex
                              document.routing().author_unit_ancestry().end()},
                             document.author()};
   return auth::Authorize(*subject, auth::Action::kRead, scope);
+}
+
+absl::Status ApprovalsService::MaySeeUnit(const grpc::CallbackServerContext& context,
+                                          const std::string& unit) {
+  auto subject = auth::SubjectFromContext(context);
+  if (!subject.ok()) return subject.status();
+  // Dashboards: the unit's own officers and leaders (and admins, services, the ministry).
+  return auth::Authorize(*subject, auth::Action::kRead, auth::ResourceScope{{unit}, ""});
 }
 
 grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerContext* context,
@@ -368,15 +364,22 @@ grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerCont
   });
 }
 
+absl::StatusOr<DocumentKey> ApprovalsService::ReadableDocument(
+    const grpc::CallbackServerContext& context, const std::string& name) {
+  auto key = ParseDocumentName(name);
+  if (!key.ok()) return key.status();
+  auto doc = store_->GetSummary(name);
+  if (!doc.ok()) return doc.status();
+  if (absl::Status s = MayRead(context, *doc); !s.ok()) return s;
+  return key;
+}
+
 grpc::ServerUnaryReactor* ApprovalsService::ListHistory(grpc::CallbackServerContext* context,
                                                         const bdtx::v1::ListHistoryRequest* request,
                                                         bdtx::v1::ListHistoryResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto key = ParseDocumentName(request->document());
+    auto key = ReadableDocument(*context, request->document());
     if (!key.ok()) return key.status();
-    auto doc = store_->GetSummary(request->document());
-    if (!doc.ok()) return doc.status();
-    if (absl::Status s = MayRead(*context, *doc); !s.ok()) return s;
     auto history = store_->History(*key);
     if (!history.ok()) return history.status();
     for (auto& e : *history) *response->add_entries() = std::move(e);
@@ -403,14 +406,7 @@ grpc::ServerUnaryReactor* ApprovalsService::ListDocuments(
     grpc::CallbackServerContext* context, const bdtx::v1::ListDocumentsRequest* request,
     bdtx::v1::ListDocumentsResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    // Dashboards: a unit's own officers (or anyone above it) see its documents.
-    if (absl::Status s = auth::Authorize(*subject, auth::Action::kRead,
-                                         auth::ResourceScope{{request->unit()}, ""});
-        !s.ok() && subject->unit != request->unit()) {
-      return s;
-    }
+    if (absl::Status s = MaySeeUnit(*context, request->unit()); !s.ok()) return s;
     auto page = store_->ListByUnit(*request);
     if (!page.ok()) return page.status();
     for (auto& d : page->items) *response->add_documents() = std::move(d);
@@ -423,9 +419,8 @@ grpc::ServerUnaryReactor* ApprovalsService::CountDocuments(
     grpc::CallbackServerContext* context, const bdtx::v1::CountDocumentsRequest* request,
     bdtx::v1::CountDocumentsResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
     if (request->unit().empty()) return absl::InvalidArgumentError("unit is required");
+    if (absl::Status s = MaySeeUnit(*context, request->unit()); !s.ok()) return s;
     auto counts = store_->CountByState(request->unit());
     if (!counts.ok()) return counts.status();
     for (const auto& [state, n] : *counts) (*response->mutable_by_state())[state] = n;
@@ -437,11 +432,8 @@ grpc::ServerUnaryReactor* ApprovalsService::VerifyChain(grpc::CallbackServerCont
                                                         const bdtx::v1::VerifyChainRequest* request,
                                                         bdtx::v1::VerifyChainResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto key = ParseDocumentName(request->document());
+    auto key = ReadableDocument(*context, request->document());
     if (!key.ok()) return key.status();
-    auto doc = store_->GetSummary(request->document());
-    if (!doc.ok()) return doc.status();
-    if (absl::Status s = MayRead(*context, *doc); !s.ok()) return s;
     auto result = store_->VerifyChain(*key);
     if (!result.ok()) return result.status();
     *response = *std::move(result);

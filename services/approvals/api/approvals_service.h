@@ -105,6 +105,14 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
   // Read access to a document: its author, routed people, and units above the author.
   absl::Status MayRead(const grpc::CallbackServerContext& context,
                        const bdtx::v1::Document& document);
+  // The key of a submitted document the caller may read.
+  absl::StatusOr<DocumentKey> ReadableDocument(const grpc::CallbackServerContext& context,
+                                               const std::string& name);
+  // Dashboards of a unit: its own officers and leaders, admins, services, the ministry.
+  absl::Status MaySeeUnit(const grpc::CallbackServerContext& context, const std::string& unit);
+  // Asks the directory for the routing of `key`; `done` runs on a gRPC thread.
+  void FetchRouting(const DocumentKey& key,
+                    absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done);
 
   ApprovalsStore* const store_;
   bdtx::v1::Directory::StubInterface* const directory_;
