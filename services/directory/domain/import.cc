@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -59,32 +60,71 @@ bool ValidId(absl::string_view id) {
   return true;
 }
 
+// One table per enum gives both directions: the first spelling is what export writes;
+// every spelling (case-insensitive) is accepted on import.
+template <typename Enum>
+struct Spelling {
+  Enum value;
+  std::vector<absl::string_view> texts;
+};
+
+const std::vector<Spelling<bdtx::v1::UnitKind>>& UnitKinds() {
+  static const auto* table = new std::vector<Spelling<bdtx::v1::UnitKind>>{
+      {bdtx::v1::MINISTRY, {"ministry", "Bộ"}},
+      {bdtx::v1::PROVINCE_DEPARTMENT, {"department", "Sở"}},
+      {bdtx::v1::DISTRICT_OFFICE, {"district", "Phòng"}},
+      {bdtx::v1::SCHOOL, {"school", "Trường"}},
+      {bdtx::v1::UNIVERSITY, {"university"}},
+  };
+  return *table;
+}
+
+const std::vector<Spelling<bdtx::v1::SchoolLevel>>& SchoolLevels() {
+  static const auto* table = new std::vector<Spelling<bdtx::v1::SchoolLevel>>{
+      {bdtx::v1::PRIMARY, {"TH"}},
+      {bdtx::v1::LOWER_SECONDARY, {"THCS"}},
+      {bdtx::v1::UPPER_SECONDARY, {"THPT"}},
+      {bdtx::v1::PRIMARY_AND_LOWER_SECONDARY, {"TH&THCS"}},
+      {bdtx::v1::LOWER_AND_UPPER_SECONDARY, {"THCS&THPT"}},
+      {bdtx::v1::CONTINUING_EDUCATION, {"GDTX", "GDNN-GDTX"}},
+  };
+  return *table;
+}
+
+const std::vector<Spelling<bdtx::v1::UniversityKind>>& UniversityKinds() {
+  static const auto* table = new std::vector<Spelling<bdtx::v1::UniversityKind>>{
+      {bdtx::v1::PEDAGOGICAL_UNIVERSITY, {"DHSP", "ĐHSP"}},
+      {bdtx::v1::ACADEMY_OF_EDUCATIONAL_MANAGEMENT, {"HVQLGD"}},
+  };
+  return *table;
+}
+
+template <typename Enum>
+std::optional<Enum> ParseSpelling(const std::vector<Spelling<Enum>>& table, absl::string_view s) {
+  for (const auto& entry : table) {
+    for (absl::string_view text : entry.texts) {
+      if (absl::EqualsIgnoreCase(text, s) || text == s) return entry.value;
+    }
+  }
+  return std::nullopt;
+}
+
+template <typename Enum>
+std::string SpellingOf(const std::vector<Spelling<Enum>>& table, Enum value) {
+  for (const auto& entry : table) {
+    if (entry.value == value) return std::string(entry.texts.front());
+  }
+  return "";
+}
+
 std::optional<bdtx::v1::UnitKind> ParseUnitKind(absl::string_view s) {
-  const std::string k = absl::AsciiStrToLower(s);
-  if (k == "ministry" || s == "Bộ") return bdtx::v1::MINISTRY;
-  if (k == "department" || s == "Sở") return bdtx::v1::PROVINCE_DEPARTMENT;
-  if (k == "district" || s == "Phòng") return bdtx::v1::DISTRICT_OFFICE;
-  if (k == "school" || s == "Trường") return bdtx::v1::SCHOOL;
-  if (k == "university") return bdtx::v1::UNIVERSITY;
-  return std::nullopt;
+  return ParseSpelling(UnitKinds(), s);
 }
-
 std::optional<bdtx::v1::SchoolLevel> ParseLevel(absl::string_view s) {
-  const std::string k = absl::AsciiStrToUpper(s);
-  if (k == "TH") return bdtx::v1::PRIMARY;
-  if (k == "THCS") return bdtx::v1::LOWER_SECONDARY;
-  if (k == "THPT") return bdtx::v1::UPPER_SECONDARY;
-  if (k == "TH&THCS") return bdtx::v1::PRIMARY_AND_LOWER_SECONDARY;
-  if (k == "THCS&THPT") return bdtx::v1::LOWER_AND_UPPER_SECONDARY;
-  if (k == "GDTX" || k == "GDNN-GDTX") return bdtx::v1::CONTINUING_EDUCATION;
-  return std::nullopt;
+  return ParseSpelling(SchoolLevels(), s);
 }
-
 std::optional<bdtx::v1::UniversityKind> ParseUniversityKind(absl::string_view s) {
-  const std::string k = absl::AsciiStrToUpper(s);
-  if (k == "DHSP" || s == "ĐHSP") return bdtx::v1::PEDAGOGICAL_UNIVERSITY;
-  if (k == "HVQLGD") return bdtx::v1::ACADEMY_OF_EDUCATIONAL_MANAGEMENT;
-  return std::nullopt;
+  return ParseSpelling(UniversityKinds(), s);
 }
 
 bool HasRole(const Person& p, Role role) {
@@ -557,50 +597,13 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
 }
 
 std::string SchoolLevelText(bdtx::v1::SchoolLevel level) {
-  switch (level) {
-    case bdtx::v1::PRIMARY:
-      return "TH";
-    case bdtx::v1::LOWER_SECONDARY:
-      return "THCS";
-    case bdtx::v1::UPPER_SECONDARY:
-      return "THPT";
-    case bdtx::v1::PRIMARY_AND_LOWER_SECONDARY:
-      return "TH&THCS";
-    case bdtx::v1::LOWER_AND_UPPER_SECONDARY:
-      return "THCS&THPT";
-    case bdtx::v1::CONTINUING_EDUCATION:
-      return "GDTX";
-    default:
-      return "";
-  }
+  return SpellingOf(SchoolLevels(), level);
 }
 
-std::string UnitKindText(bdtx::v1::UnitKind kind) {
-  switch (kind) {
-    case bdtx::v1::MINISTRY:
-      return "ministry";
-    case bdtx::v1::PROVINCE_DEPARTMENT:
-      return "department";
-    case bdtx::v1::DISTRICT_OFFICE:
-      return "district";
-    case bdtx::v1::SCHOOL:
-      return "school";
-    case bdtx::v1::UNIVERSITY:
-      return "university";
-    default:
-      return "";
-  }
-}
+std::string UnitKindText(bdtx::v1::UnitKind kind) { return SpellingOf(UnitKinds(), kind); }
 
 std::string UniversityKindText(bdtx::v1::UniversityKind kind) {
-  switch (kind) {
-    case bdtx::v1::PEDAGOGICAL_UNIVERSITY:
-      return "DHSP";
-    case bdtx::v1::ACADEMY_OF_EDUCATIONAL_MANAGEMENT:
-      return "HVQLGD";
-    default:
-      return "";
-  }
+  return SpellingOf(UniversityKinds(), kind);
 }
 
 std::string RolesText(const Person& person) {
