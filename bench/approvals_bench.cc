@@ -25,20 +25,12 @@
 #include "absl/time/clock.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bench/bench_util.h"
 #include "common/auth/jwt.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace {
-
-std::string Flag(int argc, char** argv, const std::string& name, const std::string& def) {
-  const std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]).rfind(prefix, 0) == 0)
-      return std::string(argv[i]).substr(prefix.size());
-  }
-  return def;
-}
 
 struct Stats {
   std::mutex mu;
@@ -56,14 +48,10 @@ struct Stats {
 
 void Print(const char* what, Stats& stats, double seconds) {
   std::lock_guard<std::mutex> lock(stats.mu);
-  auto& l = stats.latencies;
-  std::sort(l.begin(), l.end());
-  auto pct = [&](double p) {
-    return l.empty() ? absl::ZeroDuration() : l[std::min(l.size() - 1, size_t(p * l.size()))];
-  };
+  const bdtx::bench::Percentiles p = bdtx::bench::ComputePercentiles(stats.latencies);
   std::printf("%-14s %9.0f/s  p50 %-10s p99 %-10s p999 %-10s errors %lld %s\n", what,
-              l.size() / seconds, absl::FormatDuration(pct(0.5)).c_str(),
-              absl::FormatDuration(pct(0.99)).c_str(), absl::FormatDuration(pct(0.999)).c_str(),
+              stats.latencies.size() / seconds, absl::FormatDuration(p.p50).c_str(),
+              absl::FormatDuration(p.p99).c_str(), absl::FormatDuration(p.p999).c_str(),
               static_cast<long long>(stats.errors.load()), stats.first_error.c_str());
 }
 
@@ -74,14 +62,22 @@ struct Actor {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string approvals_addr = Flag(argc, argv, "approvals", "127.0.0.1:7103");
-  const std::string directory_addr = Flag(argc, argv, "directory", "127.0.0.1:7101");
-  int concurrency = 64, seconds = 5, rounds = 3, first_year = 0;
-  (void)absl::SimpleAtoi(Flag(argc, argv, "concurrency", "64"), &concurrency);
-  (void)absl::SimpleAtoi(Flag(argc, argv, "seconds", "5"), &seconds);
-  (void)absl::SimpleAtoi(Flag(argc, argv, "rounds", "3"), &rounds);
-  (void)absl::SimpleAtoi(Flag(argc, argv, "first_year", "0"), &first_year);
-  auto key = bdtx::auth::ReadKeyFile(Flag(argc, argv, "key_file", "./data/auth.key"));
+  const bdtx::server::Flags flags = bdtx::bench::ParseFlagsOrExit(argc, argv,
+                                                                  {{"approvals", "127.0.0.1:7103"},
+                                                                   {"directory", "127.0.0.1:7101"},
+                                                                   {"concurrency", "64"},
+                                                                   {"seconds", "5"},
+                                                                   {"rounds", "3"},
+                                                                   {"first_year", "0"},
+                                                                   {"key_file", "./data/auth.key"},
+                                                                   {"last_year", "2100"}});
+  const std::string approvals_addr = flags.Get("approvals");
+  const std::string directory_addr = flags.Get("directory");
+  const int concurrency = static_cast<int>(bdtx::bench::IntFlag(flags, "concurrency"));
+  const int seconds = static_cast<int>(bdtx::bench::IntFlag(flags, "seconds"));
+  const int rounds = static_cast<int>(bdtx::bench::IntFlag(flags, "rounds"));
+  int first_year = static_cast<int>(bdtx::bench::IntFlag(flags, "first_year"));
+  auto key = bdtx::auth::ReadKeyFile(flags.Get("key_file"));
   if (!key.ok()) {
     std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
     return 1;
@@ -145,8 +141,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  int last_year = 2100;
-  (void)absl::SimpleAtoi(Flag(argc, argv, "last_year", "2100"), &last_year);
+  int last_year = static_cast<int>(bdtx::bench::IntFlag(flags, "last_year"));
   last_year = std::min(last_year, 2100);
   std::vector<bdtx::v1::Person> routable;
   for (const auto& a : authors) {

@@ -17,20 +17,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bench/bench_util.h"
 #include "common/auth/jwt.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace {
-
-std::string Flag(int argc, char** argv, const std::string& name, const std::string& def) {
-  const std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]).rfind(prefix, 0) == 0)
-      return std::string(argv[i]).substr(prefix.size());
-  }
-  return def;
-}
 
 struct Result {
   double rate = 0;
@@ -77,18 +69,13 @@ Result Drive(int concurrency, absl::Duration duration,
   }
   drained.WaitForNotificationWithTimeout(absl::Seconds(30));
   std::lock_guard<std::mutex> lock(mu);
-  std::vector<absl::Duration> sorted(latencies.begin(), latencies.begin() + count);
-  std::sort(sorted.begin(), sorted.end());
+  std::vector<absl::Duration> measured(latencies.begin(), latencies.begin() + count);
+  const bdtx::bench::Percentiles p = bdtx::bench::ComputePercentiles(measured);
   Result r;
   r.rate = count / seconds;
-  auto pct = [&](double p) {
-    return sorted[std::min(sorted.size() - 1, size_t(p * sorted.size()))];
-  };
-  if (!sorted.empty()) {
-    r.p50 = pct(0.5);
-    r.p99 = pct(0.99);
-    r.p999 = pct(0.999);
-  }
+  r.p50 = p.p50;
+  r.p99 = p.p99;
+  r.p999 = p.p999;
   r.errors = errors.load();
   return r;
 }
@@ -102,11 +89,16 @@ void Print(const char* what, const Result& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string addr = Flag(argc, argv, "addr", "127.0.0.1:7101");
-  int seconds = 5, concurrency = 64;
-  (void)absl::SimpleAtoi(Flag(argc, argv, "seconds", "5"), &seconds);
-  (void)absl::SimpleAtoi(Flag(argc, argv, "concurrency", "64"), &concurrency);
-  auto key = bdtx::auth::ReadKeyFile(Flag(argc, argv, "key_file", "./data/auth.key"));
+  const bdtx::server::Flags flags = bdtx::bench::ParseFlagsOrExit(argc, argv,
+                                                                  {{"addr", "127.0.0.1:7101"},
+                                                                   {"seconds", "5"},
+                                                                   {"concurrency", "64"},
+                                                                   {"key_file", "./data/auth.key"},
+                                                                   {"rounds", "3"}});
+  const std::string addr = flags.Get("addr");
+  const int seconds = static_cast<int>(bdtx::bench::IntFlag(flags, "seconds"));
+  const int concurrency = static_cast<int>(bdtx::bench::IntFlag(flags, "concurrency"));
+  auto key = bdtx::auth::ReadKeyFile(flags.Get("key_file"));
   if (!key.ok()) {
     std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
     return 1;
@@ -150,8 +142,7 @@ int main(int argc, char** argv) {
   std::printf("directory %s: %zu core members; %d calls in flight, %d s per phase\n", addr.c_str(),
               authors.size(), concurrency, seconds);
 
-  int rounds = 3;
-  (void)absl::SimpleAtoi(Flag(argc, argv, "rounds", "3"), &rounds);
+  int rounds = static_cast<int>(bdtx::bench::IntFlag(flags, "rounds"));
   // Warm-up (caches, connections), then alternate the two phases so drift in the
   // machine's speed hits both alike; report each round and the median ratio.
   std::vector<double> ratios;

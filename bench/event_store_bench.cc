@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "google/protobuf/wrappers.pb.h"
 
@@ -33,14 +34,6 @@ namespace {
 using bdtx::eventstore::AppendRequest;
 using bdtx::eventstore::AppendResult;
 using bdtx::eventstore::RocksDbEventStore;
-
-std::string Flag(int argc, char** argv, const std::string& name, const std::string& def) {
-  const std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (absl::StartsWith(argv[i], prefix)) return std::string(argv[i]).substr(prefix.size());
-  }
-  return def;
-}
 
 double FdatasyncRate(const std::string& dir, absl::Duration duration) {
   const std::string path = dir + "/fdatasync-probe";
@@ -122,9 +115,8 @@ LevelResult RunAsyncLevel(const std::string& dir, int writers, absl::Duration du
     all = latencies;
   }
   store->reset();  // drains what is in flight
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) { return all[std::min(all.size() - 1, size_t(p * all.size()))]; };
-  return {writers, all.size() / seconds, pct(0.50), pct(0.99), pct(0.999)};
+  const bdtx::bench::Percentiles p = bdtx::bench::ComputePercentiles(all);
+  return {writers, all.size() / seconds, p.p50, p.p99, p.p999};
 }
 
 LevelResult RunLevel(const std::string& dir, int writers, absl::Duration duration) {
@@ -167,9 +159,8 @@ LevelResult RunLevel(const std::string& dir, int writers, absl::Duration duratio
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::vector<absl::Duration> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) { return all[std::min(all.size() - 1, size_t(p * all.size()))]; };
-  return {writers, all.size() / seconds, pct(0.50), pct(0.99), pct(0.999)};
+  const bdtx::bench::Percentiles p = bdtx::bench::ComputePercentiles(all);
+  return {writers, all.size() / seconds, p.p50, p.p99, p.p999};
 }
 
 void Replay(const std::string& dir, int64_t events) {
@@ -241,13 +232,17 @@ void Replay(const std::string& dir, int64_t events) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string dir = Flag(argc, argv, "dir", "/tmp/bdtx-bench");
-  int seconds = 3;
-  (void)absl::SimpleAtoi(Flag(argc, argv, "seconds", "3"), &seconds);
-  int64_t replay_events = 10'000'000;
-  (void)absl::SimpleAtoi(Flag(argc, argv, "replay_events", "10000000"), &replay_events);
+  const bdtx::server::Flags flags = bdtx::bench::ParseFlagsOrExit(argc, argv,
+                                                                  {{"dir", "/tmp/bdtx-bench"},
+                                                                   {"seconds", "3"},
+                                                                   {"replay_events", "10000000"},
+                                                                   {"writers", "1,8,64,256"},
+                                                                   {"keep", "0"}});
+  const std::string dir = flags.Get("dir");
+  const int seconds = static_cast<int>(bdtx::bench::IntFlag(flags, "seconds"));
+  const int64_t replay_events = bdtx::bench::IntFlag(flags, "replay_events");
   std::vector<int> levels;
-  for (absl::string_view w : absl::StrSplit(Flag(argc, argv, "writers", "1,8,64,256"), ',')) {
+  for (absl::string_view w : absl::StrSplit(flags.Get("writers"), ',')) {
     int v = 0;
     if (absl::SimpleAtoi(w, &v) && v > 0) levels.push_back(v);
   }
@@ -272,6 +267,6 @@ int main(int argc, char** argv) {
     }
   }
   if (replay_events > 0) Replay(dir + "/replay", replay_events);
-  if (Flag(argc, argv, "keep", "0") != "1") std::filesystem::remove_all(dir);
+  if (flags.Get("keep") != "1") std::filesystem::remove_all(dir);
   return 0;
 }
