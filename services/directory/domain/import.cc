@@ -12,10 +12,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "services/directory/domain/csv.h"
+#include "common/csv/csv.h"
 #include "services/directory/domain/routing.h"
 
 namespace bdtx::directory {
+using csv::CsvField;
+using csv::CsvRow;
+using csv::CsvTable;
+using csv::IsValidUtf8;
+using csv::ParseCsv;
 namespace {
 
 using bdtx::v1::ImportKind;

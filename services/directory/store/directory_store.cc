@@ -9,9 +9,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "services/directory/domain/csv.h"
+#include "common/csv/csv.h"
 
 namespace bdtx::directory {
+using csv::CsvField;
+using csv::CsvRow;
+using csv::CsvTable;
+using csv::IsValidUtf8;
+using csv::ParseCsv;
 namespace {
 
 // Read-model keys (documented in docs/storage.md). Ids never contain '/'.

@@ -1,8 +1,8 @@
-#include "services/directory/domain/csv.h"
+#include "common/csv/csv.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace bdtx::directory {
+namespace bdtx::csv {
 
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
@@ -140,4 +140,4 @@ std::string CsvField(absl::string_view value) {
   return out;
 }
 
-}  // namespace bdtx::directory
+}  // namespace bdtx::csv

@@ -1,8 +1,8 @@
-#include "services/directory/domain/csv.h"
+#include "common/csv/csv.h"
 
 #include "gtest/gtest.h"
 
-namespace bdtx::directory {
+namespace bdtx::csv {
 namespace {
 
 TEST(CsvTest, ParsesQuotesNewlinesCrlfBomAndVietnamese) {
@@ -54,4 +54,4 @@ TEST(CsvTest, Utf8Validation) {
 }
 
 }  // namespace
-}  // namespace bdtx::directory
+}  // namespace bdtx::csv

@@ -1,7 +1,7 @@
-// RFC 4180 CSV reading for directory imports: UTF-8 only (a BOM is skipped), a header
+// RFC 4180 CSV reading for imports: UTF-8 only (a BOM is skipped), a header
 // row, quoted fields with "" escapes and embedded newlines, LF or CRLF line ends.
-#ifndef BDTX_SERVICES_DIRECTORY_DOMAIN_CSV_H_
-#define BDTX_SERVICES_DIRECTORY_DOMAIN_CSV_H_
+#ifndef BDTX_COMMON_CSV_CSV_H_
+#define BDTX_COMMON_CSV_CSV_H_
 
 #include <string>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace bdtx::directory {
+namespace bdtx::csv {
 
 struct CsvRow {
   int line = 0;  // 1-based line where the row starts
@@ -31,6 +31,6 @@ std::string CsvField(absl::string_view value);
 // True when `s` is well-formed UTF-8.
 bool IsValidUtf8(absl::string_view s);
 
-}  // namespace bdtx::directory
+}  // namespace bdtx::csv
 
-#endif  // BDTX_SERVICES_DIRECTORY_DOMAIN_CSV_H_
+#endif  // BDTX_COMMON_CSV_CSV_H_

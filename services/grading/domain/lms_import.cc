@@ -1,0 +1,257 @@
+// LMS results import (docs/grading.md "LMS results"): CSV or JSON, every error with its
+// line, all-or-nothing.
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/csv/csv.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "services/grading/domain/grading_model.h"
+
+namespace bdtx::grading {
+namespace {
+
+constexpr size_t kMaxErrors = 50;
+const char* const kColumns[] = {"learner_id",  "year",        "module",
+                                "result",      "quiz_done",   "survey_done",
+                                "programme_survey_done", "feedback"};
+
+// One row as text fields, whatever the format.
+struct RawRow {
+  int line = 0;
+  std::map<std::string, std::string> fields;
+};
+
+class Errors {
+ public:
+  explicit Errors(absl::string_view file) : file_(file) {}
+  void Add(int line, absl::string_view what) {
+    ++count_;
+    if (lines_.size() < kMaxErrors) lines_.push_back(absl::StrCat(file_, ":", line, ": ", what));
+  }
+  bool empty() const { return count_ == 0; }
+  absl::Status ToStatus() const {
+    return absl::InvalidArgumentError(
+        absl::StrCat(count_, " error(s) in ", file_, "; nothing was imported:\n",
+                     absl::StrJoin(lines_, "\n"),
+                     count_ > lines_.size() ? absl::StrCat("\n... and ", count_ - lines_.size(),
+                                                           " more")
+                                            : ""));
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> lines_;
+  size_t count_ = 0;
+};
+
+bool ParseBool(absl::string_view v, bool* out) {
+  std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
+  if (s.empty() || s == "0" || s == "no" || s == "false" || s == "khong" || s == "không") {
+    *out = false;
+    return true;
+  }
+  if (s == "1" || s == "yes" || s == "true" || s == "x" || s == "co" || s == "có") {
+    *out = true;
+    return true;
+  }
+  return false;
+}
+
+// Line numbers (1-based) of each top-level object of a JSON array, skipping strings.
+std::vector<int> ObjectLines(absl::string_view json) {
+  std::vector<int> lines;
+  int line = 1, depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : json) {
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '{' || c == '[') {
+      if (c == '{' && depth == 1) lines.push_back(line);
+      ++depth;
+    }
+    if (c == '}' || c == ']') --depth;
+  }
+  return lines;
+}
+
+absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string_view content,
+                                            Errors& errors) {
+  absl::StatusOr<csv::CsvTable> table = csv::ParseCsv(file, content);
+  if (!table.ok()) return table.status();
+  std::vector<int> index;
+  for (const char* column : kColumns) {
+    auto it = std::find(table->header.begin(), table->header.end(), column);
+    index.push_back(it == table->header.end() ? -1
+                                              : static_cast<int>(it - table->header.begin()));
+  }
+  for (int i : {0, 1, 2, 3}) {
+    if (index[i] < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ":1: the header needs the column '", kColumns[i], "' (columns: ",
+                       absl::StrJoin(kColumns, ","), ")"));
+    }
+  }
+  std::vector<RawRow> rows;
+  for (const csv::CsvRow& r : table->rows) {
+    RawRow raw;
+    raw.line = r.line;
+    for (size_t c = 0; c < index.size(); ++c) {
+      if (index[c] >= 0 && index[c] < static_cast<int>(r.fields.size())) {
+        raw.fields[kColumns[c]] = r.fields[index[c]];
+      }
+    }
+    rows.push_back(std::move(raw));
+  }
+  (void)errors;
+  return rows;
+}
+
+absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::string_view content,
+                                             Errors& errors) {
+  google::protobuf::ListValue list;
+  const std::string wrapped(content.data(), content.size());
+  auto status = google::protobuf::util::JsonStringToMessage(wrapped, &list);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ": not a JSON array of objects: ", std::string(status.message().data(),
+                                                             status.message().size())));
+  }
+  const std::vector<int> lines = ObjectLines(content);
+  std::vector<RawRow> rows;
+  for (int i = 0; i < list.values_size(); ++i) {
+    RawRow raw;
+    raw.line = i < static_cast<int>(lines.size()) ? lines[i] : 0;
+    const google::protobuf::Value& v = list.values(i);
+    if (!v.has_struct_value()) {
+      errors.Add(raw.line, absl::StrCat("element ", i + 1, " is not an object"));
+      continue;
+    }
+    for (const auto& [key, value] : v.struct_value().fields()) {
+      if (std::find(std::begin(kColumns), std::end(kColumns), key) == std::end(kColumns)) {
+        errors.Add(raw.line, absl::StrCat("unknown key '", key, "'"));
+        continue;
+      }
+      switch (value.kind_case()) {
+        case google::protobuf::Value::kStringValue:
+          raw.fields[key] = value.string_value();
+          break;
+        case google::protobuf::Value::kNumberValue:
+          raw.fields[key] = absl::StrCat(value.number_value());
+          break;
+        case google::protobuf::Value::kBoolValue:
+          raw.fields[key] = value.bool_value() ? "true" : "false";
+          break;
+        case google::protobuf::Value::kNullValue:
+          break;
+        default:
+          errors.Add(raw.line, absl::StrCat("'", key, "' must be a string, number or boolean"));
+      }
+    }
+    rows.push_back(std::move(raw));
+  }
+  return rows;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsFormat format,
+                                                              absl::string_view file_name,
+                                                              absl::string_view content) {
+  const std::string file = file_name.empty() ? "lms-results" : std::string(file_name);
+  Errors errors(file);
+  absl::StatusOr<std::vector<RawRow>> raw;
+  switch (format) {
+    case bdtx::v1::CSV:
+      raw = ReadCsv(file, content, errors);
+      break;
+    case bdtx::v1::JSON:
+      raw = ReadJson(file, content, errors);
+      break;
+    default:
+      return absl::InvalidArgumentError("format must be CSV or JSON");
+  }
+  if (!raw.ok()) return raw.status();
+  std::vector<bdtx::v1::LmsRow> rows;
+  std::map<std::tuple<std::string, int, int>, int> seen;
+  for (const RawRow& r : *raw) {
+    auto field = [&](const char* name) -> std::string {
+      auto it = r.fields.find(name);
+      return it == r.fields.end() ? "" : std::string(absl::StripAsciiWhitespace(it->second));
+    };
+    bdtx::v1::LmsRow row;
+    const std::string id = field("learner_id");
+    if (id.empty() || id.size() > 64 ||
+        !std::all_of(id.begin(), id.end(), [](char c) {
+          return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
+        })) {
+      errors.Add(r.line, absl::StrCat("learner_id '", id,
+                                      "' must be 1–64 characters of A-Z a-z 0-9 - _ ."));
+    }
+    row.set_learner(absl::StrCat("people/", id));
+    int year = 0, module = 0;
+    if (!absl::SimpleAtoi(field("year"), &year) || year < 2000 || year > 2100) {
+      errors.Add(r.line, absl::StrCat("year '", field("year"), "' must be 2000–2100"));
+    }
+    if (!absl::SimpleAtoi(field("module"), &module) || module < 1 || module > 9) {
+      errors.Add(r.line, absl::StrCat("module '", field("module"), "' must be 1–9"));
+    }
+    row.set_year(year);
+    row.set_module(module);
+    const std::string result = absl::AsciiStrToLower(field("result"));
+    if (result == "pass" || result == "dat" || result == "đạt") {
+      row.set_result(bdtx::v1::LMS_PASS);
+    } else if (result == "fail" || result == "chua_dat" || result == "chưa đạt") {
+      row.set_result(bdtx::v1::LMS_FAIL);
+    } else if (result == "recognised" || result == "recognized") {
+      row.set_result(bdtx::v1::LMS_RECOGNISED);
+    } else {
+      errors.Add(r.line, absl::StrCat("result '", field("result"),
+                                      "' must be pass, fail or recognised"));
+    }
+    bool b = false;
+    for (const char* name : {"quiz_done", "survey_done", "programme_survey_done"}) {
+      if (!ParseBool(field(name), &b)) {
+        errors.Add(r.line, absl::StrCat(name, " '", field(name), "' must be yes/no (or 1/0)"));
+      }
+      if (std::string(name) == "quiz_done") row.set_quiz_done(b);
+      if (std::string(name) == "survey_done") row.set_survey_done(b);
+      if (std::string(name) == "programme_survey_done") row.set_programme_survey_done(b);
+      b = false;
+    }
+    const std::string feedback = absl::AsciiStrToLower(field("feedback"));
+    if (feedback == "positive") {
+      row.set_feedback(bdtx::v1::POSITIVE);
+    } else if (feedback == "negative") {
+      row.set_feedback(bdtx::v1::NEGATIVE);
+    } else if (!feedback.empty()) {
+      errors.Add(r.line, absl::StrCat("feedback '", field("feedback"),
+                                      "' must be positive, negative or empty"));
+    }
+    auto [it, inserted] = seen.try_emplace({id, year, module}, r.line);
+    if (!inserted) {
+      errors.Add(r.line, absl::StrCat("learner ", id, " module ", module, " of ", year,
+                                      " repeats line ", it->second));
+    }
+    rows.push_back(std::move(row));
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat(file, ": no rows"));
+  return rows;
+}
+
+}  // namespace bdtx::grading
