@@ -1,1 +1,27 @@
-int main(){}
+// bdtx-grading: wiring only. See services/grading/api for the handlers.
+#include "common/auth/service_token.h"
+#include "common/clock/clock.h"
+#include "common/server/server.h"
+#include "grpcpp/grpcpp.h"
+#include "services/grading/api/grading_service.h"
+
+int main(int argc, char** argv) {
+  bdtx::server::ServiceRunner runner("grading", 7104);
+  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
+  if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
+  auto secret = bdtx::server::ServiceSecret(runner.flags());
+  if (!secret.ok()) return runner.Fail(secret.status());
+  auto events = runner.OpenEventStore();
+  if (!events.ok()) return runner.Fail(events.status());
+
+  bdtx::grading::GradingStore store(*events);
+  if (absl::Status s = store.Recover(); !s.ok()) return runner.Fail(s);
+  auto channel =
+      grpc::CreateChannel(runner.flags().Get("directory"), grpc::InsecureChannelCredentials());
+  auto stub = bdtx::v1::Directory::NewStub(channel);
+  bdtx::auth::ServiceToken token("grading", *secret, &bdtx::RealClock());
+  bdtx::grading::DirectoryClient directory(stub.get(), &token);
+  bdtx::grading::GradingService service(&store, &directory, &bdtx::RealClock());
+  runner.AddService(&service);
+  return runner.Run();
+}

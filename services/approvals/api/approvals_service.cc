@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/subject.h"
-#include "common/eventstore/subscription.h"
+#include "common/server/event_stream.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
@@ -19,74 +19,6 @@ using server::FinishUnary;
 Actor ActorOf(const auth::Subject& subject) {
   return Actor{subject.name, subject.roles, subject.unit};
 }
-
-// Streams stored events to one subscriber. A helper thread follows the store (it may
-// block waiting for new events, which a gRPC thread must not) and writes one event at a
-// time; cancellation (client gone, server draining) stops it.
-class EventStream : public grpc::ServerWriteReactor<bdtx::v1::StoredEvent> {
- public:
-  EventStream(eventstore::EventStore* store, int64_t from) : subscription_(store, from) {
-    thread_ = std::thread([this] { Run(); });
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) stopped_ = true;
-  }
-  void OnCancel() override {
-    {
-      absl::MutexLock lock(&mu_);
-      stopped_ = true;
-    }
-    subscription_.Cancel();
-  }
-  void OnDone() override {
-    thread_.join();
-    delete this;
-  }
-
- private:
-  void Run() {
-    absl::Status status;
-    while (true) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stopped_) break;
-      }
-      auto batch = subscription_.Next(absl::Milliseconds(500));
-      if (!batch.ok()) {
-        if (!absl::IsCancelled(batch.status())) status = batch.status();
-        break;
-      }
-      for (const auto& e : *batch) {
-        message_.Clear();
-        message_.set_position(e.position());
-        message_.set_document(e.stream());
-        message_.set_version(e.version());
-        *message_.mutable_time() = e.time();
-        message_.set_actor(e.actor());
-        if (!e.payload().UnpackTo(message_.mutable_event())) continue;  // not an approval event
-        absl::MutexLock lock(&mu_);
-        if (stopped_) break;
-        writing_ = true;
-        StartWrite(&message_);
-        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_ || stopped_; };
-        mu_.Await(absl::Condition(&done));
-        if (stopped_) break;
-      }
-    }
-    // A write still in flight after a cancel completes before OnDone.
-    Finish(ToGrpcStatus(status));
-  }
-
-  eventstore::Subscription subscription_;
-  bdtx::v1::StoredEvent message_;
-  absl::Mutex mu_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -102,15 +34,17 @@ grpc::ServerWriteReactor<bdtx::v1::StoredEvent>* ApprovalsService::SubscribeEven
   } else if (request->from_position() < 0) {
     refused = absl::InvalidArgumentError("from_position must be >= 0");
   }
-  if (!refused.ok()) {
-    class Refuse : public grpc::ServerWriteReactor<bdtx::v1::StoredEvent> {
-     public:
-      explicit Refuse(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refuse(refused);
-  }
-  return new EventStream(store_->events(), std::max<int64_t>(1, request->from_position()));
+  using Stream = server::EventStreamReactor<bdtx::v1::StoredEvent>;
+  if (!refused.ok()) return Stream::Refuse(refused);
+  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
+                    [](const eventstore::EventEnvelope& e, bdtx::v1::StoredEvent* message) {
+                      message->set_position(e.position());
+                      message->set_document(e.stream());
+                      message->set_version(e.version());
+                      *message->mutable_time() = e.time();
+                      message->set_actor(e.actor());
+                      return e.payload().UnpackTo(message->mutable_event());
+                    });
 }
 
 absl::StatusOr<Deadlines> Deadlines::Parse(absl::string_view spec) {
@@ -136,22 +70,6 @@ absl::Time Deadlines::For(int year, int module) const {
   if (auto it = deadlines_.find({year, module}); it != deadlines_.end()) return it->second;
   if (auto it = deadlines_.find({year, 0}); it != deadlines_.end()) return it->second;
   return absl::InfiniteFuture();
-}
-
-absl::StatusOr<std::string> ServiceToken::Get() {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_->Now();
-  if (now + absl::Minutes(5) < expires_) return token_;
-  auth::Claims claims;
-  claims.subject = "services/" + service_;
-  claims.issuer = claims.audience = "bdtx";
-  claims.issued_at = claims.not_before = now;
-  claims.expires_at = now + absl::Hours(1);
-  auto token = auth::MintJwt(claims, {auth::JwtAlgorithm::kHs256, secret_});
-  if (!token.ok()) return token.status();
-  token_ = *std::move(token);
-  expires_ = claims.expires_at;
-  return token_;
 }
 
 grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext* context,

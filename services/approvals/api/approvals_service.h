@@ -12,6 +12,7 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
+#include "common/auth/service_token.h"
 #include "common/clock/clock.h"
 #include "services/approvals/store/approvals_store.h"
 
@@ -28,21 +29,7 @@ class Deadlines {
   std::map<std::pair<int, int>, absl::Time> deadlines_;
 };
 
-// Mints and renews this service's own token for calls to other services.
-class ServiceToken {
- public:
-  ServiceToken(std::string service, std::string hs256_secret, const Clock* clock)
-      : service_(std::move(service)), secret_(std::move(hs256_secret)), clock_(clock) {}
-  absl::StatusOr<std::string> Get();
-
- private:
-  const std::string service_;
-  const std::string secret_;
-  const Clock* const clock_;
-  absl::Mutex mu_;
-  std::string token_ ABSL_GUARDED_BY(mu_);
-  absl::Time expires_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-};
+using auth::ServiceToken;
 
 class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
  public:

@@ -60,9 +60,9 @@ absl::StatusOr<absl::CivilDay> CheckDate(const bdtx::v1::Date& d, absl::string_v
   const absl::CivilDay day = ToCivil(d);
   if (d.year() < kFirstYear || d.year() > kLastYear || day.year() != d.year() ||
       day.month() != d.month() || day.day() != d.day()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s %04d-%02d-%02d is not a calendar date in %d–%d", field, d.year(), d.month(), d.day(),
-        kFirstYear, kLastYear));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %04d-%02d-%02d is not a calendar date in %d–%d", field, d.year(),
+                        d.month(), d.day(), kFirstYear, kLastYear));
   }
   return day;
 }
@@ -78,8 +78,8 @@ std::string AssignmentName(absl::string_view class_name, absl::string_view learn
 absl::Status ParseAssignmentName(absl::string_view name, std::string* class_name,
                                  std::string* learner) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 4 || parts[0] != "classes" || parts[2] != "assignments" ||
-      parts[1].empty() || parts[3].empty()) {
+  if (parts.size() != 4 || parts[0] != "classes" || parts[2] != "assignments" || parts[1].empty() ||
+      parts[3].empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "assignment '", name, "' must look like classes/{class id}/assignments/{learner id}"));
   }
@@ -204,9 +204,8 @@ absl::StatusOr<Decision> GradingModel::DecideEnroll(const Actor& actor, const Cl
   absl::StatusOr<absl::CivilDay> first = CheckDate(start, "start");
   if (!first.ok()) return first.status();
   if (FindRun(cls.name()) != nullptr) {
-    return WithErrorInfo(
-        absl::AlreadyExistsError(absl::StrCat(cls.name(), " is already enrolled")),
-        "RUN_EXISTS", {{"class", cls.name()}});
+    return WithErrorInfo(absl::AlreadyExistsError(absl::StrCat(cls.name(), " is already enrolled")),
+                         "RUN_EXISTS", {{"class", cls.name()}});
   }
   if (cls.graders().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -226,10 +225,9 @@ absl::StatusOr<Decision> GradingModel::DecideEnroll(const Actor& actor, const Cl
   std::vector<std::string> violations;
   for (const auto& learner : facts.learners) {
     const v1::Person& p = learner.person;
-    const bool core = std::find(p.roles().begin(), p.roles().end(), v1::CORE_TEACHER) !=
-                          p.roles().end() ||
-                      std::find(p.roles().begin(), p.roles().end(), v1::CORE_MANAGER) !=
-                          p.roles().end();
+    const bool core =
+        std::find(p.roles().begin(), p.roles().end(), v1::CORE_TEACHER) != p.roles().end() ||
+        std::find(p.roles().begin(), p.roles().end(), v1::CORE_MANAGER) != p.roles().end();
     if (core) {
       // Core members are trained centrally in the module (DOMAIN.md) and do not join
       // the mass course.
@@ -261,14 +259,14 @@ absl::StatusOr<Decision> GradingModel::DecideEnroll(const Actor& actor, const Cl
   }
   if (!violations.empty()) {
     const size_t shown = std::min<size_t>(violations.size(), 20);
-    std::string message = absl::StrCat(
-        "cannot enrol ", cls.name(), " (module ", cls.module(), "): ", violations.size(),
-        " learner(s) refused — ",
-        absl::StrJoin(violations.begin(), violations.begin() + shown, "; "),
-        violations.size() > shown ? "; ..." : "",
-        cls.module() == 4 || cls.module() == 5 || cls.module() == 9
-            ? ". Modules 1, 2 and 3 must be completed before 4, 5 and 9"
-            : "");
+    std::string message =
+        absl::StrCat("cannot enrol ", cls.name(), " (module ", cls.module(),
+                     "): ", violations.size(), " learner(s) refused — ",
+                     absl::StrJoin(violations.begin(), violations.begin() + shown, "; "),
+                     violations.size() > shown ? "; ..." : "",
+                     cls.module() == 4 || cls.module() == 5 || cls.module() == 9
+                         ? ". Modules 1, 2 and 3 must be completed before 4, 5 and 9"
+                         : "");
     return WithErrorInfo(absl::FailedPreconditionError(message), "ENROLMENT_REFUSED",
                          {{"class", cls.name()}, {"refused", absl::StrCat(violations.size())}});
   }
@@ -298,11 +296,10 @@ absl::StatusOr<Decision> GradingModel::DecideSubmit(const Actor& actor,
   if (!found.ok()) return found.status();
   auto [run, slot] = *found;
   if (slot->verdict != v1::VERDICT_UNSPECIFIED) {
-    return WithErrorInfo(
-        absl::FailedPreconditionError(absl::StrCat(
-            "the assignment of ", learner, " in ", class_name,
-            " is already graded; a graded assignment is not resubmitted")),
-        "ALREADY_GRADED", {});
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "the assignment of ", learner, " in ", class_name,
+                             " is already graded; a graded assignment is not resubmitted")),
+                         "ALREADY_GRADED", {});
   }
   const absl::CivilDay today = absl::ToCivilDay(now, VietnamTime());
   if (today > run->deadline) {
@@ -346,8 +343,8 @@ absl::StatusOr<Decision> GradingModel::DecideGrade(const Actor& actor,
                          "NOT_CLASS_GRADER", {{"class", run->class_name}});
   }
   if (!slot->submitted) {
-    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
-                             request.assignment(), " has not been submitted yet")),
+    return WithErrorInfo(absl::FailedPreconditionError(
+                             absl::StrCat(request.assignment(), " has not been submitted yet")),
                          "NOT_SUBMITTED", {});
   }
   const absl::CivilDay today = absl::ToCivilDay(now, VietnamTime());
@@ -355,9 +352,10 @@ absl::StatusOr<Decision> GradingModel::DecideGrade(const Actor& actor,
     return WithErrorInfo(
         absl::FailedPreconditionError(absl::StrCat(
             "the grading window of ", run->class_name, " closed on ", FormatDate(run->deadline),
-            run->extended ? " (extended deadline)"
-                          : absl::StrCat(" (", kGradingWindowDays, " days after the module ended on ",
-                                         FormatDate(run->end), ")"),
+            run->extended
+                ? " (extended deadline)"
+                : absl::StrCat(" (", kGradingWindowDays, " days after the module ended on ",
+                               FormatDate(run->end), ")"),
             "; grading now needs an extension from the Sở")),
         "WINDOW_CLOSED", {{"deadline", FormatDate(run->deadline)}});
   }
@@ -391,8 +389,8 @@ absl::StatusOr<Decision> GradingModel::DecideExtension(
     return absl::NotFoundError(absl::StrCat(request.class_name(), " is not enrolled in grading"));
   }
   const std::vector<std::string> ancestry = Ancestry(units_[run->class_unit]);
-  if (!IsProvinceRole(actor) || !(actor.unit == units_[run->class_unit] ||
-                                  Contains(ancestry, actor.unit))) {
+  if (!IsProvinceRole(actor) ||
+      !(actor.unit == units_[run->class_unit] || Contains(ancestry, actor.unit))) {
     return WithErrorInfo(absl::PermissionDeniedError(absl::StrCat(
                              actor.person, " may not extend grading of ", run->class_name,
                              ": only the Sở (PROVINCE_OFFICER/LEADER) of its province does")),
@@ -445,8 +443,8 @@ absl::StatusOr<Decision> GradingModel::DecideReview(const Actor& actor,
   if (lecturer_of_grader.empty() || actor.person != lecturer_of_grader) {
     return WithErrorInfo(
         absl::PermissionDeniedError(absl::StrCat(
-            actor.person, " is not the lecturer assigned to ", grader, " for module ",
-            run->module, " of ", run->year, "; only that lecturer reviews their grading")),
+            actor.person, " is not the lecturer assigned to ", grader, " for module ", run->module,
+            " of ", run->year, "; only that lecturer reviews their grading")),
         "NOT_GRADERS_LECTURER", {{"grader", grader}});
   }
   if (comment.empty() || comment.size() > 4000) {
@@ -461,12 +459,12 @@ absl::StatusOr<Decision> GradingModel::DecideReview(const Actor& actor,
   }
   if (!quota.assignments.contains(slot_key) &&
       static_cast<int>(quota.assignments.size()) >= kReviewsPerGrader) {
-    return WithErrorInfo(
-        absl::FailedPreconditionError(absl::StrCat(
-            "the lecturer has already commented on ", kReviewsPerGrader,
-            " assignments graded by ", grader, " in module ", run->module, " of ", run->year,
-            " (the limit per core member and module)")),
-        "REVIEW_LIMIT", {{"grader", grader}, {"limit", absl::StrCat(kReviewsPerGrader)}});
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "the lecturer has already commented on ", kReviewsPerGrader,
+                             " assignments graded by ", grader, " in module ", run->module, " of ",
+                             run->year, " (the limit per core member and module)")),
+                         "REVIEW_LIMIT",
+                         {{"grader", grader}, {"limit", absl::StrCat(kReviewsPerGrader)}});
   }
   Decision d;
   d.stream = absl::StrCat("reviews/", IdOf(grader), "/", run->year, "/", run->module);
@@ -475,8 +473,8 @@ absl::StatusOr<Decision> GradingModel::DecideReview(const Actor& actor,
   r->set_assignment(assignment);
   r->set_lecturer(actor.person);
   r->set_comment(comment);
-  d.reservation = Reserve(slot, run_ids_[run->class_name],
-                          static_cast<int32_t>(slot - run->slots.data()));
+  d.reservation =
+      Reserve(slot, run_ids_[run->class_name], static_cast<int32_t>(slot - run->slots.data()));
   reservations_[d.reservation].review_key = quota_key;
   quota.reserved = true;
   return d;
@@ -499,8 +497,7 @@ void GradingModel::Apply(absl::string_view stream, int64_t version, const Gradin
       run.deadline = ToCivil(e.grading_deadline());
       run.version = version;
       int32_t parent = -1;
-      for (auto it = e.class_unit_ancestry().rbegin(); it != e.class_unit_ancestry().rend();
-           ++it) {
+      for (auto it = e.class_unit_ancestry().rbegin(); it != e.class_unit_ancestry().rend(); ++it) {
         parent = Unit(*it, parent);
       }
       run.class_unit = parent;
@@ -637,6 +634,7 @@ absl::StatusOr<bdtx::v1::Run> GradingModel::GetRun(absl::string_view class_name)
   out.set_learners(static_cast<int32_t>(run->learners.size()));
   for (int32_t g : run->graders) out.add_graders(people_[g]);
   for (const auto& s : run->skipped) out.add_skipped_core_members(s);
+  if (run->class_unit >= 0) out.set_unit(units_[run->class_unit]);
   return out;
 }
 
@@ -676,8 +674,8 @@ std::vector<int> GradingModel::MissingPrerequisites(absl::string_view learner, i
   return missing;
 }
 
-absl::StatusOr<bdtx::v1::GetCompletionResponse> GradingModel::Completion(
-    absl::string_view learner, int year) const {
+absl::StatusOr<bdtx::v1::GetCompletionResponse> GradingModel::Completion(absl::string_view learner,
+                                                                         int year) const {
   v1::GetCompletionResponse out;
   out.set_learner(std::string(learner));
   const int32_t p = FindPerson(learner);
@@ -717,8 +715,7 @@ absl::StatusOr<bdtx::v1::GetCompletionResponse> GradingModel::Completion(
   return out;
 }
 
-bdtx::v1::Statistics GradingModel::Statistics(absl::string_view unit, int year,
-                                              int module) const {
+bdtx::v1::Statistics GradingModel::Statistics(absl::string_view unit, int year, int module) const {
   v1::Statistics out;
   out.set_unit(std::string(unit));
   out.set_year(year);
@@ -748,8 +745,7 @@ bdtx::v1::Statistics GradingModel::Statistics(absl::string_view unit, int year,
     out.set_positive_share(static_cast<double>(sum.feedback_positive) / sum.feedback_answers);
   }
   out.set_meets_completion_target(sum.enrolled > 0 && out.completed_share() > kCompletionTarget);
-  out.set_meets_feedback_target(sum.feedback_answers > 0 &&
-                                out.positive_share() > kFeedbackTarget);
+  out.set_meets_feedback_target(sum.feedback_answers > 0 && out.positive_share() > kFeedbackTarget);
   return out;
 }
 
@@ -770,8 +766,7 @@ std::vector<std::string> GradingModel::Ancestry(absl::string_view unit) const {
   return out;
 }
 
-std::vector<std::string> GradingModel::RunsIn(absl::string_view unit, int year,
-                                               int module) const {
+std::vector<std::string> GradingModel::RunsIn(absl::string_view unit, int year, int module) const {
   std::vector<std::string> out;
   const int32_t target = FindUnit(unit);
   if (target < 0) return out;
@@ -803,7 +798,9 @@ std::vector<GradingModel::LearnerOutcome> GradingModel::Outcomes(
     if (auto it = lms_.find(LearnerKey(run->learners[i], run->year, run->module));
         it != lms_.end()) {
       o.lms = it->second.result;
+      o.feedback = it->second.feedback;
     }
+    o.submitted = run->slots[i].submitted;
     o.completed = Contribution(*run, static_cast<int32_t>(i)).completed > 0;
     o.school = run->learner_unit[i] >= 0 ? units_[run->learner_unit[i]] : "";
     out.push_back(std::move(o));
@@ -821,8 +818,9 @@ bdtx::v1::SupportCountsResponse GradingModel::SupportCounts(
     const uint64_t key = LearnerKey(p, year, module);
     auto lms = lms_.find(key);
     auto where = enrolment_.find(key);
-    const Slot* slot =
-        where == enrolment_.end() ? nullptr : &runs_[where->second.run].slots[where->second.learner];
+    const Slot* slot = where == enrolment_.end()
+                           ? nullptr
+                           : &runs_[where->second.run].slots[where->second.learner];
     if (lms != lms_.end()) {
       ++on_lms;
       const Lms& l = lms->second;

@@ -27,9 +27,9 @@ namespace bdtx::grading {
 
 using bdtx::v1::GradingEvent;
 
-inline constexpr int kScheduleDays = 16;        // 7-2-7
-inline constexpr int kGradingWindowDays = 10;   // after the module ends
-inline constexpr int kReviewsPerGrader = 3;     // per core member and module
+inline constexpr int kScheduleDays = 16;       // 7-2-7
+inline constexpr int kGradingWindowDays = 10;  // after the module ends
+inline constexpr int kReviewsPerGrader = 3;    // per core member and module
 inline constexpr double kCompletionTarget = 0.98;
 inline constexpr double kFeedbackTarget = 0.75;
 
@@ -130,6 +130,8 @@ class GradingModel {
     bdtx::v1::LmsResult lms = bdtx::v1::LMS_RESULT_UNSPECIFIED;
     bdtx::v1::Verdict grade = bdtx::v1::VERDICT_UNSPECIFIED;
     bool completed = false;
+    bool submitted = false;
+    bdtx::v1::Feedback feedback = bdtx::v1::FEEDBACK_UNSPECIFIED;
     std::string school;  // home unit
   };
   std::vector<LearnerOutcome> Outcomes(absl::string_view class_name) const;

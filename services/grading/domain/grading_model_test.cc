@@ -69,8 +69,8 @@ class GradingModelTest : public ::testing::Test {
   absl::Status Submit(const std::string& cls, const std::string& learner,
                       absl::Time now = At(2023, 10, 10)) {
     Actor self{learner, {v1::MASS_TEACHER}, "units/thcs-a"};
-    return Run(model_.DecideSubmit(self, cls, learner, "s3://bucket/f.pdf", std::string(64, 'a'),
-                                   now));
+    return Run(
+        model_.DecideSubmit(self, cls, learner, "s3://bucket/f.pdf", std::string(64, 'a'), now));
   }
   absl::Status Grade(const std::string& assignment, v1::Verdict v, absl::Time now,
                      const Actor& who = kGrader) {
@@ -145,8 +145,9 @@ TEST_F(GradingModelTest, OnlyTheClassGraderGradesASubmittedAssignment) {
   // A graded assignment is not resubmitted; another learner may not submit for them.
   EXPECT_EQ(Submit("classes/c1", "people/gv-0").code(), absl::StatusCode::kFailedPrecondition);
   Actor other{"people/gv-1", {v1::MASS_TEACHER}, ""};
-  EXPECT_EQ(model_.DecideSubmit(other, "classes/c1", "people/gv-0", "f", std::string(64, 'a'),
-                                At(2023, 10, 10))
+  EXPECT_EQ(model_
+                .DecideSubmit(other, "classes/c1", "people/gv-0", "f", std::string(64, 'a'),
+                              At(2023, 10, 10))
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);
@@ -255,8 +256,7 @@ TEST_F(GradingModelTest, PrerequisitesForModules459AndCoreMembersSkipped) {
 
   absl::Status refused = Enroll(m4);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("people/gv-1 has not completed modules 2, 3"),
-            std::string::npos)
+  EXPECT_NE(refused.message().find("people/gv-1 has not completed modules 2, 3"), std::string::npos)
       << refused;
   EXPECT_NE(refused.message().find("people/gv-2 has not completed modules 1, 2, 3"),
             std::string::npos)
@@ -363,10 +363,11 @@ TEST(LmsImportTest, CsvAndJsonWithLineNumberedErrors) {
                              "gv-1,2023,4,fail,no\n");
   ASSERT_FALSE(bad.ok());
   const std::string m(bad.status().message());
-  for (const char* want : {"lms.csv:3: learner_id 'gv 2'", "lms.csv:3: year '1999'",
-                           "lms.csv:3: module '10'", "lms.csv:3: result 'maybe'",
-                           "lms.csv:3: quiz_done 'perhaps'", "lms.csv:4: learner gv-1 module 4 of "
-                                                             "2023 repeats line 2"}) {
+  for (const char* want :
+       {"lms.csv:3: learner_id 'gv 2'", "lms.csv:3: year '1999'", "lms.csv:3: module '10'",
+        "lms.csv:3: result 'maybe'", "lms.csv:3: quiz_done 'perhaps'",
+        "lms.csv:4: learner gv-1 module 4 of "
+        "2023 repeats line 2"}) {
     EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;
   }
   EXPECT_EQ(ParseLmsResults(v1::CSV, "x.csv", "learner,year\n").status().code(),

@@ -16,9 +16,9 @@ namespace bdtx::grading {
 namespace {
 
 constexpr size_t kMaxErrors = 50;
-const char* const kColumns[] = {"learner_id",  "year",        "module",
-                                "result",      "quiz_done",   "survey_done",
-                                "programme_survey_done", "feedback"};
+const char* const kColumns[] = {
+    "learner_id", "year", "module", "result", "quiz_done", "survey_done", "programme_survey_done",
+    "feedback"};
 
 // One row as text fields, whatever the format.
 struct RawRow {
@@ -35,12 +35,9 @@ class Errors {
   }
   bool empty() const { return count_ == 0; }
   absl::Status ToStatus() const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(count_, " error(s) in ", file_, "; nothing was imported:\n",
-                     absl::StrJoin(lines_, "\n"),
-                     count_ > lines_.size() ? absl::StrCat("\n... and ", count_ - lines_.size(),
-                                                           " more")
-                                            : ""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        count_, " error(s) in ", file_, "; nothing was imported:\n", absl::StrJoin(lines_, "\n"),
+        count_ > lines_.size() ? absl::StrCat("\n... and ", count_ - lines_.size(), " more") : ""));
   }
 
  private:
@@ -96,14 +93,13 @@ absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string
   std::vector<int> index;
   for (const char* column : kColumns) {
     auto it = std::find(table->header.begin(), table->header.end(), column);
-    index.push_back(it == table->header.end() ? -1
-                                              : static_cast<int>(it - table->header.begin()));
+    index.push_back(it == table->header.end() ? -1 : static_cast<int>(it - table->header.begin()));
   }
   for (int i : {0, 1, 2, 3}) {
     if (index[i] < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(file, ":1: the header needs the column '", kColumns[i], "' (columns: ",
-                       absl::StrJoin(kColumns, ","), ")"));
+          absl::StrCat(file, ":1: the header needs the column '", kColumns[i],
+                       "' (columns: ", absl::StrJoin(kColumns, ","), ")"));
     }
   }
   std::vector<RawRow> rows;
@@ -127,9 +123,9 @@ absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::strin
   const std::string wrapped(content.data(), content.size());
   auto status = google::protobuf::util::JsonStringToMessage(wrapped, &list);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file, ": not a JSON array of objects: ", std::string(status.message().data(),
-                                                             status.message().size())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": not a JSON array of objects: ",
+                     std::string(status.message().data(), status.message().size())));
   }
   const std::vector<int> lines = ObjectLines(content);
   std::vector<RawRow> rows;
@@ -195,8 +191,7 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     };
     bdtx::v1::LmsRow row;
     const std::string id = field("learner_id");
-    if (id.empty() || id.size() > 64 ||
-        !std::all_of(id.begin(), id.end(), [](char c) {
+    if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
           return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
         })) {
       errors.Add(r.line, absl::StrCat("learner_id '", id,
@@ -220,8 +215,8 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     } else if (result == "recognised" || result == "recognized") {
       row.set_result(bdtx::v1::LMS_RECOGNISED);
     } else {
-      errors.Add(r.line, absl::StrCat("result '", field("result"),
-                                      "' must be pass, fail or recognised"));
+      errors.Add(r.line,
+                 absl::StrCat("result '", field("result"), "' must be pass, fail or recognised"));
     }
     bool b = false;
     for (const char* name : {"quiz_done", "survey_done", "programme_survey_done"}) {

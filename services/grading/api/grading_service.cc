@@ -1,0 +1,599 @@
+#include "services/grading/api/grading_service.h"
+
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/crypto/sha256.h"
+#include "common/csv/csv.h"
+#include "common/server/event_stream.h"
+#include "common/status/grpc_status.h"
+#include "grpcpp/grpcpp.h"
+
+namespace bdtx::grading {
+namespace {
+
+using bdtx::v1::Role;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+Actor ActorOf(const auth::Subject& s) { return Actor{s.name, s.roles, s.unit}; }
+
+bool IsOfficer(const auth::Subject& s) {
+  for (Role r : {v1::PROVINCE_OFFICER, v1::PROVINCE_LEADER, v1::DISTRICT_OFFICER,
+                 v1::DISTRICT_LEADER, v1::PRINCIPAL, v1::MINISTRY_OFFICER}) {
+    if (s.HasRole(r)) return true;
+  }
+  return false;
+}
+
+absl::Status CheckName(absl::string_view name, absl::string_view prefix, absl::string_view field) {
+  if (!absl::StartsWith(name, prefix) || name.size() == prefix.size() ||
+      name.substr(prefix.size()).find('/') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " '", name, "' must look like ", prefix, "{id}"));
+  }
+  return absl::OkStatus();
+}
+
+const char* LmsText(v1::LmsResult r) {
+  switch (r) {
+    case v1::LMS_PASS:
+      return "pass";
+    case v1::LMS_FAIL:
+      return "fail";
+    case v1::LMS_RECOGNISED:
+      return "recognised";
+    default:
+      return "";
+  }
+}
+
+const char* VerdictText(v1::Verdict v) {
+  return v == v1::PASS ? "Đạt" : v == v1::FAIL ? "Chưa đạt" : "";
+}
+
+std::string IdOf(absl::string_view name) {
+  size_t slash = name.rfind('/');
+  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ directory client
+
+template <typename Req, typename Resp, typename Call>
+absl::Status DirectoryClient::Invoke(Call call, const Req& req, Resp* resp) {
+  auto token = token_->Get();
+  if (!token.ok()) return token.status();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + *token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status s = (stub_->*call)(&ctx, req, resp);
+  if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(
+        absl::StrCat("the directory service is unreachable: ", s.error_message()));
+  }
+  return FromGrpcStatus(s);
+}
+
+absl::StatusOr<v1::Class> DirectoryClient::GetClass(const std::string& name) {
+  v1::GetClassRequest req;
+  req.set_name(name);
+  v1::Class out;
+  if (auto s = Invoke(&v1::Directory::StubInterface::GetClass, req, &out); !s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::Person> DirectoryClient::GetPerson(const std::string& name) {
+  v1::GetPersonRequest req;
+  req.set_name(name);
+  v1::Person out;
+  if (auto s = Invoke(&v1::Directory::StubInterface::GetPerson, req, &out); !s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::SupportGroup> DirectoryClient::GetSupportGroup(const std::string& core_member,
+                                                                  int year, int module) {
+  v1::GetSupportGroupRequest req;
+  req.set_core_member(core_member);
+  req.set_year(year);
+  req.set_module(module);
+  v1::SupportGroup out;
+  if (auto s = Invoke(&v1::Directory::StubInterface::GetSupportGroup, req, &out); !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> DirectoryClient::Ancestry(const std::string& unit) {
+  std::vector<std::string> out;
+  std::string current = unit;
+  while (!current.empty() && out.size() < 16) {
+    out.push_back(current);
+    std::string parent;
+    bool known = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (auto it = parent_.find(current); it != parent_.end()) {
+        parent = it->second;
+        known = true;
+      }
+    }
+    if (!known) {
+      v1::GetUnitRequest req;
+      req.set_name(current);
+      v1::Unit u;
+      if (auto s = Invoke(&v1::Directory::StubInterface::GetUnit, req, &u); !s.ok()) return s;
+      parent = u.parent();
+      absl::MutexLock lock(&mu_);
+      parent_[current] = parent;
+    }
+    current = parent;
+  }
+  return out;
+}
+
+absl::StatusOr<ClassFacts> DirectoryClient::ClassFactsOf(const std::string& class_name) {
+  ClassFacts facts;
+  auto cls = GetClass(class_name);
+  if (!cls.ok()) return cls.status();
+  facts.cls = *std::move(cls);
+  auto ancestry = Ancestry(facts.cls.unit());
+  if (!ancestry.ok()) return ancestry.status();
+  facts.class_unit_ancestry = *std::move(ancestry);
+  for (const std::string& learner : facts.cls.learners()) {
+    auto person = GetPerson(learner);
+    if (!person.ok()) return person.status();
+    auto units = Ancestry(person->home_unit());
+    if (!units.ok()) return units.status();
+    facts.learners.push_back({*std::move(person), *std::move(units)});
+  }
+  return facts;
+}
+
+// ------------------------------------------------------------ handlers
+
+template <typename Work>
+grpc::ServerUnaryReactor* GradingService::OnWorker(grpc::CallbackServerContext* context,
+                                                   Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  workers_.Run(
+      [reactor, work = std::move(work)]() mutable { reactor->Finish(ToGrpcStatus(work())); });
+  return reactor;
+}
+
+absl::Status GradingService::MayReadPerson(const auth::Subject& subject,
+                                           const std::string& person) {
+  if (subject.name == person || subject.IsService() || subject.HasRole(v1::SYSTEM_ADMIN) ||
+      subject.HasRole(v1::MINISTRY_OFFICER)) {
+    return absl::OkStatus();
+  }
+  auto p = directory_->GetPerson(person);
+  if (!p.ok()) return p.status();
+  auto ancestry = directory_->Ancestry(p->home_unit());
+  if (!ancestry.ok()) return ancestry.status();
+  return auth::Authorize(subject, auth::Action::kRead, {*ancestry, person});
+}
+
+grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContext* context,
+                                                      const v1::EnrollClassRequest* request,
+                                                      v1::Run* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto fail = [reactor](const absl::Status& s) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  };
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return fail(subject.status());
+  if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok()) return fail(s);
+  workers_.Run([this, reactor, request, response, actor = ActorOf(*subject)]() mutable {
+    auto facts = directory_->ClassFactsOf(request->class_name());
+    if (!facts.ok()) return reactor->Finish(ToGrpcStatus(facts.status()));
+    store_->RunCommand(
+        request->request_id(), actor.person, clock_->Now(),
+        [&, facts = *std::move(facts)](GradingModel& model) {
+          return model.DecideEnroll(actor, facts, request->start());
+        },
+        [reactor, response](absl::StatusOr<v1::Run> run) {
+          if (run.ok()) *response = *std::move(run);
+          reactor->Finish(ToGrpcStatus(run.status()));
+        });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GradingService::GetRun(grpc::CallbackServerContext* context,
+                                                 const v1::GetRunRequest* request,
+                                                 v1::Run* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(request->class_name()); });
+  if (run.ok()) *response = *std::move(run);
+  reactor->Finish(ToGrpcStatus(run.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GradingService::SubmitAssignment(
+    grpc::CallbackServerContext* context, const v1::SubmitAssignmentRequest* request,
+    v1::Assignment* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  const std::string learner = request->learner().empty() ? subject->name : request->learner();
+  if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok()) {
+    return reactor->Finish(ToGrpcStatus(s)), reactor;
+  }
+  const absl::Time now = clock_->Now();
+  store_->AssignmentCommand(
+      request->request_id(), AssignmentName(request->class_name(), learner), subject->name, now,
+      [&, actor = ActorOf(*subject)](GradingModel& m) {
+        return m.DecideSubmit(actor, request->class_name(), learner, request->file_ref(),
+                              request->sha256(), now);
+      },
+      [reactor, response](absl::StatusOr<v1::Assignment> a) {
+        if (a.ok()) *response = *std::move(a);
+        reactor->Finish(ToGrpcStatus(a.status()));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GradingService::Grade(grpc::CallbackServerContext* context,
+                                                const v1::GradeRequest* request,
+                                                v1::Assignment* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  const absl::Time now = clock_->Now();
+  store_->AssignmentCommand(
+      request->request_id(), request->assignment(), subject->name, now,
+      [&, actor = ActorOf(*subject)](GradingModel& m) {
+        return m.DecideGrade(actor, *request, now);
+      },
+      [reactor, response](absl::StatusOr<v1::Assignment> a) {
+        if (a.ok()) *response = *std::move(a);
+        reactor->Finish(ToGrpcStatus(a.status()));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GradingService::GrantExtension(grpc::CallbackServerContext* context,
+                                                         const v1::GrantExtensionRequest* request,
+                                                         v1::Run* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  store_->RunCommand(
+      request->request_id(), subject->name, clock_->Now(),
+      [&, actor = ActorOf(*subject)](GradingModel& m) {
+        return m.DecideExtension(actor, *request);
+      },
+      [reactor, response](absl::StatusOr<v1::Run> run) {
+        if (run.ok()) *response = *std::move(run);
+        reactor->Finish(ToGrpcStatus(run.status()));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GradingService::Review(grpc::CallbackServerContext* context,
+                                                 const v1::ReviewRequest* request,
+                                                 v1::Assignment* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  workers_.Run([this, reactor, request, response, actor = ActorOf(*subject)]() mutable {
+    auto grader =
+        store_->Read([&](const GradingModel& m) { return m.GraderOf(request->assignment()); });
+    if (!grader.ok()) return reactor->Finish(ToGrpcStatus(grader.status()));
+    auto assignment = store_->GetAssignment(request->assignment());
+    if (!assignment.ok()) return reactor->Finish(ToGrpcStatus(assignment.status()));
+    auto group = directory_->GetSupportGroup(*grader, assignment->year(), assignment->module());
+    std::string lecturer;
+    if (group.ok()) {
+      lecturer = group->lecturer();
+    } else if (!absl::IsNotFound(group.status())) {
+      return reactor->Finish(ToGrpcStatus(group.status()));
+    }
+    store_->AssignmentCommand(
+        request->request_id(), request->assignment(), actor.person, clock_->Now(),
+        [&, lecturer](GradingModel& m) {
+          return m.DecideReview(actor, request->assignment(), request->comment(), lecturer);
+        },
+        [reactor, response](absl::StatusOr<v1::Assignment> a) {
+          if (a.ok()) *response = *std::move(a);
+          reactor->Finish(ToGrpcStatus(a.status()));
+        });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GradingService::GetAssignment(grpc::CallbackServerContext* context,
+                                                        const v1::GetAssignmentRequest* request,
+                                                        v1::Assignment* response) {
+  auto subject = auth::SubjectFromContext(*context);
+  return OnWorker(context, [this, subject, request, response]() -> absl::Status {
+    if (!subject.ok()) return subject.status();
+    auto a = store_->GetAssignment(request->name());
+    if (!a.ok()) return a.status();
+    auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(a->class_name()); });
+    if (!run.ok()) return run.status();
+    const bool grader = std::find(run->graders().begin(), run->graders().end(), subject->name) !=
+                        run->graders().end();
+    const bool lecturer =
+        std::any_of(a->reviews().begin(), a->reviews().end(),
+                    [&](const v1::Review& r) { return r.lecturer() == subject->name; }) ||
+        subject->HasRole(v1::PEDAGOGY_LECTURER) || subject->HasRole(v1::MANAGEMENT_LECTURER);
+    if (!grader && !lecturer) {
+      if (auto s = MayReadPerson(*subject, a->learner()); !s.ok()) return s;
+    }
+    *response = *std::move(a);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* GradingService::ImportLmsResults(
+    grpc::CallbackServerContext* context, const v1::ImportLmsResultsRequest* request,
+    v1::ImportLmsResultsResponse* response) {
+  auto subject = auth::SubjectFromContext(*context);
+  return OnWorker(context, [this, subject, request, response]() -> absl::Status {
+    if (!subject.ok()) return subject.status();
+    if (!subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN) &&
+        !subject->HasRole(v1::PROVINCE_OFFICER) && !subject->HasRole(v1::PROVINCE_LEADER)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          subject->name, " may not import LMS results: the Sở, admins and services do"));
+    }
+    auto rows = ParseLmsResults(request->format(), request->file_name(), request->content());
+    if (!rows.ok()) return rows.status();
+    const std::string sha = Sha256Hex(request->content());
+    if (request->validate_only()) {
+      response->set_rows(static_cast<int32_t>(rows->size()));
+      response->set_sha256(sha);
+      return absl::OkStatus();
+    }
+    auto out = store_->ImportLms(*rows, request->file_name(), sha, subject->name, clock_->Now());
+    if (!out.ok()) return out.status();
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* GradingService::GetCompletion(grpc::CallbackServerContext* context,
+                                                        const v1::GetCompletionRequest* request,
+                                                        v1::GetCompletionResponse* response) {
+  auto subject = auth::SubjectFromContext(*context);
+  return OnWorker(context, [this, subject, request, response]() -> absl::Status {
+    if (!subject.ok()) return subject.status();
+    const std::string learner = request->learner().empty() ? subject->name : request->learner();
+    if (auto s = CheckName(learner, "people/", "learner"); !s.ok()) return s;
+    if (auto s = MayReadPerson(*subject, learner); !s.ok()) return s;
+    auto c =
+        store_->Read([&](const GradingModel& m) { return m.Completion(learner, request->year()); });
+    if (!c.ok()) return c.status();
+    *response = *std::move(c);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* GradingService::ListStatistics(grpc::CallbackServerContext* context,
+                                                         const v1::ListStatisticsRequest* request,
+                                                         v1::ListStatisticsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor](const absl::Status& s) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  };
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return finish(subject.status());
+  const std::string& unit = request->unit();
+  const bool is_class = absl::StartsWith(unit, "classes/");
+  if (!is_class) {
+    if (auto s = CheckName(unit, "units/", "unit"); !s.ok()) return finish(s);
+  }
+  int page_size = request->page_size() <= 0 ? kDefaultPageSize : request->page_size();
+  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
+  int offset = 0;
+  if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
+    return finish(absl::InvalidArgumentError("page_token is not one this service returned"));
+  }
+  absl::Status status = store_->Read([&](const GradingModel& m) -> absl::Status {
+    // Where the unit sits, for authorization: a class by the unit running it.
+    std::string anchor = unit;
+    if (is_class) {
+      auto run = m.GetRun(unit);
+      if (!run.ok()) return run.status();
+      anchor = run->unit();
+    }
+    std::vector<std::string> scope = m.Ancestry(anchor);
+    scope.push_back(anchor);
+    if (!subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN) &&
+        !subject->HasRole(v1::MINISTRY_OFFICER)) {
+      if (!IsOfficer(*subject) ||
+          !(std::find(scope.begin(), scope.end(), subject->unit) != scope.end())) {
+        if (!is_class) {
+          return absl::PermissionDeniedError(
+              absl::StrCat(subject->name, " may not see statistics of ", unit,
+                           ": officers and leaders of that unit or above, the ministry, admins"));
+        }
+        auto run = m.GetRun(unit);
+        if (std::find(run->graders().begin(), run->graders().end(), subject->name) ==
+            run->graders().end()) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              subject->name, " may not see statistics of ", unit, ": its graders and officers"));
+        }
+      }
+    }
+    std::vector<std::string> units;
+    if (request->children()) {
+      units = m.ChildUnits(unit);
+    } else {
+      units.push_back(unit);
+    }
+    for (int i = offset; i < static_cast<int>(units.size()) && i < offset + page_size; ++i) {
+      *response->add_statistics() = m.Statistics(units[i], request->year(), request->module());
+    }
+    if (offset + page_size < static_cast<int>(units.size())) {
+      response->set_next_page_token(absl::StrCat(offset + page_size));
+    }
+    return absl::OkStatus();
+  });
+  return finish(status);
+}
+
+grpc::ServerUnaryReactor* GradingService::GetSupportCounts(grpc::CallbackServerContext* context,
+                                                           const v1::SupportCountsRequest* request,
+                                                           v1::SupportCountsResponse* response) {
+  auto subject = auth::SubjectFromContext(*context);
+  return OnWorker(context, [this, subject, request, response]() -> absl::Status {
+    if (!subject.ok()) return subject.status();
+    if (auto s = CheckName(request->core_member(), "people/", "core_member"); !s.ok()) return s;
+    auto group =
+        directory_->GetSupportGroup(request->core_member(), request->year(), request->module());
+    if (!group.ok()) return group.status();
+    if (subject->name != group->lecturer()) {
+      if (auto s = MayReadPerson(*subject, request->core_member()); !s.ok()) return s;
+    }
+    std::vector<std::string> colleagues(group->colleagues().begin(), group->colleagues().end());
+    *response = store_->Read([&](const GradingModel& m) {
+      return m.SupportCounts(colleagues, request->year(), request->module());
+    });
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> GradingService::Export(const v1::ExportRecognitionRequest& request,
+                                                   int* rows) {
+  const std::vector<std::string> runs = store_->Read([&](const GradingModel& m) {
+    return m.RunsIn(request.province(), request.year(), request.module());
+  });
+  std::string out;
+  if (request.format() == v1::TEMIS_SUMMARY) {
+    // One row per school and module (docs/grading.md "TEMIS summary").
+    struct Row {
+      int64_t enrolled = 0, submitted = 0, graded = 0, passed = 0, completed = 0, answers = 0,
+              positive = 0;
+    };
+    std::map<std::tuple<std::string, int, int>, Row> table;  // (school, semester, module)
+    std::map<std::string, std::string> district;
+    for (const std::string& cls : runs) {
+      auto [run, outcomes] = store_->Read([&](const GradingModel& m) {
+        auto r = m.GetRun(cls);
+        auto o = m.Outcomes(cls);
+        for (const auto& x : o) {
+          auto a = m.Ancestry(x.school);
+          district[x.school] = a.empty() ? "" : a[0];
+        }
+        return std::pair{*r, o};
+      });
+      const int semester = run.start().month() >= 8 ? 1 : 2;
+      if (request.semester() != 0 && request.semester() != semester) continue;
+      for (const auto& o : outcomes) {
+        Row& r = table[{o.school, semester, run.module()}];
+        ++r.enrolled;
+        r.submitted += o.submitted;
+        r.graded += o.grade != v1::VERDICT_UNSPECIFIED;
+        r.passed += o.grade == v1::PASS;
+        r.completed += o.completed;
+        r.answers += o.feedback != v1::FEEDBACK_UNSPECIFIED;
+        r.positive += o.feedback == v1::POSITIVE;
+      }
+    }
+    out =
+        "province_id,district_id,school_id,year,semester,module,enrolled,submitted,graded,passed,"
+        "completed,completed_percent,positive_feedback_percent\n";
+    for (const auto& [key, r] : table) {
+      const auto& [school, semester, module] = key;
+      absl::StrAppend(&out, IdOf(request.province()), ",", IdOf(district[school]), ",",
+                      IdOf(school), ",", request.year(), ",", semester, ",", module, ",",
+                      r.enrolled, ",", r.submitted, ",", r.graded, ",", r.passed, ",", r.completed,
+                      ",", absl::StrFormat("%.1f", 100.0 * r.completed / r.enrolled), ",",
+                      r.answers ? absl::StrFormat("%.1f", 100.0 * r.positive / r.answers) : "",
+                      "\n");
+      ++*rows;
+    }
+    return out;
+  }
+  out =
+      "province_id,year,module,class_id,class_name,learner_id,learner_code,full_name,school_id,"
+      "lms_result,grade\n";
+  for (const std::string& cls : runs) {
+    auto enrolment = store_->GetEnrolment(cls);
+    if (!enrolment.ok()) return enrolment.status();
+    std::map<std::string, const v1::EnrolledLearner*> by_person;
+    for (const auto& l : enrolment->learners()) by_person[l.person()] = &l;
+    auto outcomes = store_->Read([&](const GradingModel& m) { return m.Outcomes(cls); });
+    for (const auto& o : outcomes) {
+      if (!o.completed) continue;
+      const v1::EnrolledLearner* l = by_person[o.person];
+      absl::StrAppend(
+          &out, IdOf(request.province()), ",", enrolment->year(), ",", enrolment->module(), ",",
+          IdOf(cls), ",", csv::CsvField(enrolment->display_name()), ",", IdOf(o.person), ",",
+          csv::CsvField(l ? l->code() : ""), ",", csv::CsvField(l ? l->display_name() : ""), ",",
+          IdOf(o.school), ",", LmsText(o.lms), ",", VerdictText(o.grade), "\n");
+      ++*rows;
+    }
+  }
+  return out;
+}
+
+grpc::ServerUnaryReactor* GradingService::ExportRecognition(
+    grpc::CallbackServerContext* context, const v1::ExportRecognitionRequest* request,
+    v1::ExportRecognitionResponse* response) {
+  auto subject = auth::SubjectFromContext(*context);
+  return OnWorker(context, [this, subject, request, response]() -> absl::Status {
+    if (!subject.ok()) return subject.status();
+    if (auto s = CheckName(request->province(), "units/", "province"); !s.ok()) return s;
+    if (request->year() < 2000 || request->year() > 2100) {
+      return absl::InvalidArgumentError("year must be 2000–2100");
+    }
+    if (request->format() != v1::RECOGNITION && request->format() != v1::TEMIS_SUMMARY) {
+      return absl::InvalidArgumentError("format must be RECOGNITION or TEMIS_SUMMARY");
+    }
+    if (request->semester() < 0 || request->semester() > 2) {
+      return absl::InvalidArgumentError("semester must be 0, 1 or 2");
+    }
+    const bool province_staff =
+        (subject->HasRole(v1::PROVINCE_OFFICER) || subject->HasRole(v1::PROVINCE_LEADER)) &&
+        subject->unit == request->province();
+    if (!province_staff && !subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN) &&
+        !subject->HasRole(v1::MINISTRY_OFFICER)) {
+      return absl::PermissionDeniedError(absl::StrCat(subject->name, " may not export ",
+                                                      request->province(),
+                                                      ": its Sở, the ministry and admins do"));
+    }
+    int rows = 0;
+    auto csv = Export(*request, &rows);
+    if (!csv.ok()) return csv.status();
+    response->set_content(*std::move(csv));
+    response->set_rows(rows);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::StoredGradingEvent>* GradingService::SubscribeEvents(
+    grpc::CallbackServerContext* context, const v1::SubscribeGradingEventsRequest* request) {
+  using Stream = server::EventStreamReactor<v1::StoredGradingEvent>;
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return Stream::Refuse(subject.status());
+  if (!subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN)) {
+    return Stream::Refuse(absl::PermissionDeniedError(
+        absl::StrCat(subject->name, " may not read the event stream: services and admins only")));
+  }
+  if (request->from_position() < 0) {
+    return Stream::Refuse(absl::InvalidArgumentError("from_position must be >= 0"));
+  }
+  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
+                    [](const eventstore::EventEnvelope& e, v1::StoredGradingEvent* message) {
+                      message->set_position(e.position());
+                      message->set_stream(e.stream());
+                      message->set_version(e.version());
+                      *message->mutable_time() = e.time();
+                      message->set_actor(e.actor());
+                      return e.payload().UnpackTo(message->mutable_event());
+                    });
+}
+
+}  // namespace bdtx::grading

@@ -1,0 +1,106 @@
+// gRPC adapter of grading: decode, authenticate, resolve directory facts (on worker
+// threads: those calls block), decide on the model, persist, encode.
+#ifndef BDTX_SERVICES_GRADING_API_GRADING_SERVICE_H_
+#define BDTX_SERVICES_GRADING_API_GRADING_SERVICE_H_
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/grading.grpc.pb.h"
+#include "common/auth/service_token.h"
+#include "common/auth/subject.h"
+#include "common/clock/clock.h"
+#include "common/server/work_queue.h"
+#include "services/grading/store/grading_store.h"
+
+namespace bdtx::grading {
+
+// Synchronous directory lookups with this service's token; unit ancestry is cached.
+class DirectoryClient {
+ public:
+  DirectoryClient(bdtx::v1::Directory::StubInterface* stub, auth::ServiceToken* token)
+      : stub_(stub), token_(token) {}
+  absl::StatusOr<bdtx::v1::Class> GetClass(const std::string& name);
+  absl::StatusOr<bdtx::v1::Person> GetPerson(const std::string& name);
+  absl::StatusOr<bdtx::v1::SupportGroup> GetSupportGroup(const std::string& core_member, int year,
+                                                         int module);
+  // `unit` first, then its parents up to the ministry.
+  absl::StatusOr<std::vector<std::string>> Ancestry(const std::string& unit);
+  absl::StatusOr<ClassFacts> ClassFactsOf(const std::string& class_name);
+
+ private:
+  template <typename Req, typename Resp, typename Call>
+  absl::Status Invoke(Call call, const Req& req, Resp* resp);
+
+  bdtx::v1::Directory::StubInterface* const stub_;
+  auth::ServiceToken* const token_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> parent_ ABSL_GUARDED_BY(mu_);
+};
+
+class GradingService final : public bdtx::v1::Grading::CallbackService {
+ public:
+  // None is owned; all must outlive the service.
+  GradingService(GradingStore* store, DirectoryClient* directory, const Clock* clock)
+      : store_(store), directory_(directory), clock_(clock), workers_(4) {}
+
+  grpc::ServerUnaryReactor* EnrollClass(grpc::CallbackServerContext* context,
+                                        const bdtx::v1::EnrollClassRequest* request,
+                                        bdtx::v1::Run* response) override;
+  grpc::ServerUnaryReactor* GetRun(grpc::CallbackServerContext* context,
+                                   const bdtx::v1::GetRunRequest* request,
+                                   bdtx::v1::Run* response) override;
+  grpc::ServerUnaryReactor* SubmitAssignment(grpc::CallbackServerContext* context,
+                                             const bdtx::v1::SubmitAssignmentRequest* request,
+                                             bdtx::v1::Assignment* response) override;
+  grpc::ServerUnaryReactor* Grade(grpc::CallbackServerContext* context,
+                                  const bdtx::v1::GradeRequest* request,
+                                  bdtx::v1::Assignment* response) override;
+  grpc::ServerUnaryReactor* GrantExtension(grpc::CallbackServerContext* context,
+                                           const bdtx::v1::GrantExtensionRequest* request,
+                                           bdtx::v1::Run* response) override;
+  grpc::ServerUnaryReactor* Review(grpc::CallbackServerContext* context,
+                                   const bdtx::v1::ReviewRequest* request,
+                                   bdtx::v1::Assignment* response) override;
+  grpc::ServerUnaryReactor* GetAssignment(grpc::CallbackServerContext* context,
+                                          const bdtx::v1::GetAssignmentRequest* request,
+                                          bdtx::v1::Assignment* response) override;
+  grpc::ServerUnaryReactor* ImportLmsResults(grpc::CallbackServerContext* context,
+                                             const bdtx::v1::ImportLmsResultsRequest* request,
+                                             bdtx::v1::ImportLmsResultsResponse* response) override;
+  grpc::ServerUnaryReactor* GetCompletion(grpc::CallbackServerContext* context,
+                                          const bdtx::v1::GetCompletionRequest* request,
+                                          bdtx::v1::GetCompletionResponse* response) override;
+  grpc::ServerUnaryReactor* ListStatistics(grpc::CallbackServerContext* context,
+                                           const bdtx::v1::ListStatisticsRequest* request,
+                                           bdtx::v1::ListStatisticsResponse* response) override;
+  grpc::ServerUnaryReactor* GetSupportCounts(grpc::CallbackServerContext* context,
+                                             const bdtx::v1::SupportCountsRequest* request,
+                                             bdtx::v1::SupportCountsResponse* response) override;
+  grpc::ServerUnaryReactor* ExportRecognition(
+      grpc::CallbackServerContext* context, const bdtx::v1::ExportRecognitionRequest* request,
+      bdtx::v1::ExportRecognitionResponse* response) override;
+  grpc::ServerWriteReactor<bdtx::v1::StoredGradingEvent>* SubscribeEvents(
+      grpc::CallbackServerContext* context,
+      const bdtx::v1::SubscribeGradingEventsRequest* request) override;
+
+ private:
+  // Runs `work` (returning absl::Status) on a worker thread and finishes the call.
+  template <typename Work>
+  grpc::ServerUnaryReactor* OnWorker(grpc::CallbackServerContext* context, Work work);
+  // Reads about a person (completion, support counts): themselves, services, admins,
+  // the ministry, and officers/leaders above the person's home unit.
+  absl::Status MayReadPerson(const auth::Subject& subject, const std::string& person);
+  absl::StatusOr<std::string> Export(const bdtx::v1::ExportRecognitionRequest& request, int* rows);
+
+  GradingStore* const store_;
+  DirectoryClient* const directory_;
+  const Clock* const clock_;
+  server::WorkQueue workers_;
+};
+
+}  // namespace bdtx::grading
+
+#endif  // BDTX_SERVICES_GRADING_API_GRADING_SERVICE_H_
