@@ -18,6 +18,7 @@ LOG_DIR="$DATA_ROOT/logs"
 SERVICES=()
 [ -d services/directory ] && SERVICES+=("directory:7101")
 [ -d services/approvals ] && SERVICES+=("approvals:7103")
+[ -d services/grading ] && SERVICES+=("grading:7104")
 
 echo "[run] building (${BUILD_DIR}, -j${JOBS})"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
@@ -43,7 +44,7 @@ for entry in "${SERVICES[@]}"; do
   port=${entry##*:}
   bin="$BUILD_DIR/services/$name/bdtx-$name"
   extra=()
-  [ "$name" = approvals ] && extra+=(--directory=127.0.0.1:7101)
+  case "$name" in approvals | grading) extra+=(--directory=127.0.0.1:7101) ;; esac
   "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
     --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
@@ -73,8 +74,22 @@ if "$CTL" approvals get --as people/gvcc-001 --document "$DOC" "${K[@]}" | grep 
 fi
 echo "[run] the principal's inbox now holds it (seed 001: the signer is told at once):"
 "$CTL" approvals inbox --as people/ht-thcs-dong-xoai-1 "${K[@]}" | grep -E '"name"|"state"' | head -4
+echo "[run] demo grading: LMS history (modules 1-3), the Sở enrols class lop-2023-m4-001,"
+echo "      learner hv-00001 submits, grader gvcc-001 grades (retries change nothing)"
+"$CTL" grading import-lms --as people/so-cv-1 --file "$DATA_ROOT/demo/lms-prior.csv" "${K[@]}" \
+  | grep -E '"rows"|"alreadyImported"' || true
+"$CTL" grading enroll --as people/so-cv-1 --class classes/lop-2023-m4-001 \
+  --start "$(TZ=Asia/Ho_Chi_Minh date -d '3 days ago' +%F)" --request_id demo-enrol "${K[@]}" \
+  | grep -E '"learners"|"gradingDeadline"' -A3 | head -5
+echo "bài cuối khoá (demo)" > "$DATA_ROOT/demo/final-hv-00001.txt"
+"$CTL" grading submit --as people/hv-00001 --class classes/lop-2023-m4-001 \
+  --file "$DATA_ROOT/demo/final-hv-00001.txt" --request_id demo-submit "${K[@]}" >/dev/null
+"$CTL" grading grade --as people/gvcc-001 --assignment classes/lop-2023-m4-001/assignments/hv-00001 \
+  --verdict pass --score 8 --request_id demo-grade "${K[@]}" | grep -E '"verdict"'
 cat <<EOT
 [run] all services up; Ctrl-C to stop. Try:
+  $CTL grading stats --as people/so-cv-1 --unit classes/lop-2023-m4-001 --key-file $DATA_ROOT/auth.key
+  $CTL grading export --as people/so-cv-1 --unit units/so-bp --year 2023 --format temis --key-file $DATA_ROOT/auth.key
   $CTL approvals sign-off --as people/ht-thcs-dong-xoai-1 --document $DOC --key-file $DATA_ROOT/auth.key
   $CTL approvals verify --as people/gvcc-001 --document $DOC --key-file $DATA_ROOT/auth.key
   $CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key

@@ -179,6 +179,14 @@ DemoFiles GenerateProvince(const ProvinceSpec& spec, int year) {
         is_lower ? "THCS" : "THPT");
     (manager ? managers : teachers).push_back(id);
   }
+  f.lms_prior = "learner_id,year,module,result\n";
+  for (const auto* group : {&teachers, &managers}) {
+    for (const std::string& id : *group) {
+      for (int m = 1; m <= 3; ++m) {
+        absl::StrAppend(&f.lms_prior, id, ",", m == 3 ? 2022 : 2021, ",", m, ",recognised\n");
+      }
+    }
+  }
 
   // Classes: 120 per module (seed 004), learners in order, two graders each.
   f.classes = "id,code,name,year,module,unit_id\n";

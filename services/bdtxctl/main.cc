@@ -21,8 +21,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/grading.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
 #include "common/server/flags.h"
@@ -46,6 +48,16 @@ int Usage() {
       "  bdtxctl approvals submit|approve|return|sign-off|get|history|verify|inbox\n"
       "          --as people/ID [--document documents/...] [--content-file F] [--reason R]\n"
       "          [--method online|scanned --evidence-sha256 H --evidence-ref REF]\n"
+      "  bdtxctl grading enroll --class classes/ID --start YYYY-MM-DD --as people/ID\n"
+      "  bdtxctl grading submit --class classes/ID --file F [--learner people/ID] --as ...\n"
+      "  bdtxctl grading grade --assignment classes/ID/assignments/LID --verdict pass|fail\n"
+      "          [--score S --comment C] --as ...\n"
+      "  bdtxctl grading review --assignment A --comment C --as ...\n"
+      "  bdtxctl grading extend --class classes/ID --deadline YYYY-MM-DD --reason R --as ...\n"
+      "  bdtxctl grading import-lms --file F [--format csv|json] --as ...\n"
+      "  bdtxctl grading stats --unit units/ID|classes/ID [--year Y --module M] --as ...\n"
+      "  bdtxctl grading completion --learner people/ID [--year Y] --as ...\n"
+      "  bdtxctl grading export --unit units/SO --year Y [--format recognition|temis] --as ...\n"
       "  bdtxctl demo generate --out DIR [--provinces N --learners M]\n"
       "  bdtxctl demo load --out DIR [--provinces N --learners M]\n"
       "common flags: --addr (directory, default 127.0.0.1:7101), --key-file, --token\n",
@@ -67,7 +79,7 @@ Flags CommonFlags() {
   flags.Define("ttl", "12h", "token lifetime");
   flags.Define("person", "", "subject of the token (people/ID)");
   flags.Define("roles", "", "comma-separated roles for the token, e.g. core_teacher,reporter");
-  flags.Define("unit", "", "home unit claim of the token (units/ID)");
+  flags.Define("unit", "", "home unit claim of the token, or the unit of statistics (units/ID)");
   flags.Define("directory", "", "look roles and unit up in this directory when minting");
   flags.Define("kind", "", "import/export kind, or plan|report for route");
   flags.Define("file", "", "CSV file to import");
@@ -88,6 +100,17 @@ Flags CommonFlags() {
   flags.Define("evidence_sha256", "", "sha256 of the scanned, signed and stamped document");
   flags.Define("evidence_ref", "", "where the scan is stored");
   flags.Define("request_id", "", "idempotency key of the command");
+  flags.Define("grading", "127.0.0.1:7104", "grading service address");
+  flags.Define("class", "", "class name, classes/{id}");
+  flags.Define("start", "", "first day of a module run, YYYY-MM-DD");
+  flags.Define("deadline", "", "new grading deadline, YYYY-MM-DD");
+  flags.Define("assignment", "", "classes/{id}/assignments/{learner id}");
+  flags.Define("learner", "", "people/{id}");
+  flags.Define("file_ref", "", "where a submitted file is stored");
+  flags.Define("sha256", "", "sha256 of a submitted file");
+  flags.Define("verdict", "", "pass (Đạt) or fail (Chưa đạt)");
+  flags.Define("score", "", "optional score 0-10");
+  flags.Define("format", "csv", "csv|json for LMS imports; recognition|temis for exports");
   flags.Define("provinces", "1", "demo: number of provinces (63 for a national-size directory)");
   flags.Define("learners", "5555", "demo: learners per province");
   return flags;
@@ -319,6 +342,146 @@ int ApprovalsCommand(const std::string& verb, const Flags& flags) {
   return 0;
 }
 
+absl::StatusOr<bdtx::v1::Date> ParseDay(const std::string& flag, const std::string& value) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(value, &day)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " must be a date like 2023-10-02"));
+  }
+  bdtx::v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+int GradingCommand(const std::string& verb, const Flags& flags) {
+  auto token = TokenAs(flags);
+  if (!token.ok()) return Fail(token.status());
+  auto stub = bdtx::v1::Grading::NewStub(
+      grpc::CreateChannel(flags.Get("grading"), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  grpc::Status status;
+  bdtx::v1::Run run;
+  bdtx::v1::Assignment assignment;
+  bdtx::v1::ImportLmsResultsResponse imported;
+  bdtx::v1::ListStatisticsResponse stats;
+  bdtx::v1::GetCompletionResponse completion;
+  google::protobuf::Message* out = nullptr;
+  int year = 0, module = 0;
+  (void)absl::SimpleAtoi(flags.Get("year"), &year);
+  (void)absl::SimpleAtoi(flags.Get("module"), &module);
+  if (verb == "enroll") {
+    bdtx::v1::EnrollClassRequest req;
+    req.set_class_name(flags.Get("class"));
+    auto start = ParseDay("start", flags.Get("start"));
+    if (!start.ok()) return Fail(start.status());
+    *req.mutable_start() = *start;
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->EnrollClass(&context, req, &run);
+    out = &run;
+  } else if (verb == "extend") {
+    bdtx::v1::GrantExtensionRequest req;
+    req.set_class_name(flags.Get("class"));
+    auto deadline = ParseDay("deadline", flags.Get("deadline"));
+    if (!deadline.ok()) return Fail(deadline.status());
+    *req.mutable_deadline() = *deadline;
+    req.set_reason(flags.Get("reason"));
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->GrantExtension(&context, req, &run);
+    out = &run;
+  } else if (verb == "submit") {
+    bdtx::v1::SubmitAssignmentRequest req;
+    req.set_class_name(flags.Get("class"));
+    req.set_learner(flags.Get("learner"));
+    req.set_file_ref(flags.Get("file_ref").empty() ? flags.Get("file") : flags.Get("file_ref"));
+    std::string sha = flags.Get("sha256");
+    if (sha.empty() && !flags.Get("file").empty()) {
+      sha = bdtx::Sha256Hex(ReadFileOrEmpty(flags.Get("file")));
+    }
+    req.set_sha256(sha);
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->SubmitAssignment(&context, req, &assignment);
+    out = &assignment;
+  } else if (verb == "grade") {
+    bdtx::v1::GradeRequest req;
+    req.set_assignment(flags.Get("assignment"));
+    const std::string v = flags.Get("verdict");
+    req.set_verdict(v == "pass"   ? bdtx::v1::PASS
+                    : v == "fail" ? bdtx::v1::FAIL
+                                  : bdtx::v1::VERDICT_UNSPECIFIED);
+    double score = 0;
+    if (!flags.Get("score").empty()) {
+      if (!absl::SimpleAtod(flags.Get("score"), &score)) {
+        return Fail(absl::InvalidArgumentError("--score must be a number 0-10"));
+      }
+      req.set_has_score(true);
+      req.set_score(score);
+    }
+    req.set_comment(flags.Get("comment"));
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->Grade(&context, req, &assignment);
+    out = &assignment;
+  } else if (verb == "review") {
+    bdtx::v1::ReviewRequest req;
+    req.set_assignment(flags.Get("assignment"));
+    req.set_comment(flags.Get("comment"));
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->Review(&context, req, &assignment);
+    out = &assignment;
+  } else if (verb == "import-lms") {
+    bdtx::v1::ImportLmsResultsRequest req;
+    req.set_format(flags.Get("format") == "json" ? bdtx::v1::JSON : bdtx::v1::CSV);
+    req.set_file_name(flags.Get("file"));
+    std::ifstream probe(flags.Get("file"));
+    if (!probe) {
+      return Fail(
+          absl::NotFoundError(absl::StrCat("cannot read --file '", flags.Get("file"), "'")));
+    }
+    req.set_content(ReadFileOrEmpty(flags.Get("file")));
+    req.set_validate_only(flags.Get("validate_only") == "true");
+    status = stub->ImportLmsResults(&context, req, &imported);
+    out = &imported;
+  } else if (verb == "stats") {
+    bdtx::v1::ListStatisticsRequest req;
+    req.set_unit(flags.Get("unit"));
+    req.set_year(year);
+    req.set_module(module);
+    status = stub->ListStatistics(&context, req, &stats);
+    out = &stats;
+  } else if (verb == "completion") {
+    bdtx::v1::GetCompletionRequest req;
+    req.set_learner(flags.Get("learner"));
+    req.set_year(year);
+    status = stub->GetCompletion(&context, req, &completion);
+    out = &completion;
+  } else if (verb == "export") {
+    bdtx::v1::ExportRecognitionRequest req;
+    req.set_province(flags.Get("unit"));
+    req.set_year(year);
+    req.set_module(module);
+    req.set_format(flags.Get("format") == "temis" ? bdtx::v1::TEMIS_SUMMARY
+                                                  : bdtx::v1::RECOGNITION);
+    bdtx::v1::ExportRecognitionResponse resp;
+    status = stub->ExportRecognition(&context, req, &resp);
+    if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+    std::fwrite(resp.content().data(), 1, resp.content().size(), stdout);
+    return 0;
+  } else {
+    return Usage();
+  }
+  if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+  std::printf("%s\n", Json(*out).c_str());
+  return 0;
+}
+
 int DirectoryCommand(const std::string& verb, const Flags& flags) {
   if (verb == "import") {
     auto kind = ParseKind(flags.Get("kind"));
@@ -378,8 +541,9 @@ int DemoProvince(const std::string& verb, const Flags& flags, const bdtx::demo::
   for (const auto& [name, content] : all) {
     std::ofstream(dir / name, std::ios::binary) << *content;
   }
+  std::ofstream(dir / "lms-prior.csv", std::ios::binary) << files.lms_prior;
   if (verb == "generate") {
-    std::printf("wrote units.csv, people.csv, classes.csv, assignments.csv to %s\n",
+    std::printf("wrote units.csv, people.csv, classes.csv, assignments.csv, lms-prior.csv to %s\n",
                 dir.string().c_str());
     return 0;
   }
@@ -449,5 +613,6 @@ int main(int argc, char** argv) {
   if (group == "directory") return DirectoryCommand(verb, flags);
   if (group == "demo") return DemoCommand(verb, flags);
   if (group == "approvals") return ApprovalsCommand(verb, flags);
+  if (group == "grading") return GradingCommand(verb, flags);
   return Usage();
 }
