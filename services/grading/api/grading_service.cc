@@ -56,11 +56,6 @@ const char* VerdictText(v1::Verdict v) {
   return v == v1::PASS ? "Đạt" : v == v1::FAIL ? "Chưa đạt" : "";
 }
 
-std::string IdOf(absl::string_view name) {
-  size_t slash = name.rfind('/');
-  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
-}
-
 }  // namespace
 
 // ------------------------------------------------------------ directory client

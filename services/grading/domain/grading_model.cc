@@ -23,9 +23,10 @@ bool IsSha256Hex(absl::string_view s) {
          });
 }
 
-std::string IdOf(absl::string_view name) {
-  size_t slash = name.rfind('/');
-  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+absl::Status NotGraded(absl::string_view assignment) {
+  return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                           assignment, " is not graded yet; a review comments on a grading")),
+                       "NOT_GRADED", {});
 }
 
 uint32_t YearModule(int year, int module) {
@@ -41,6 +42,11 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 }  // namespace
+
+std::string IdOf(absl::string_view name) {
+  size_t slash = name.rfind('/');
+  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+}
 
 absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 3600); }
 
@@ -420,9 +426,7 @@ absl::StatusOr<std::string> GradingModel::GraderOf(const std::string& assignment
   auto found = const_cast<GradingModel*>(this)->FindSlot(assignment);
   if (!found.ok()) return found.status();
   if (found->second->grader < 0) {
-    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
-                             assignment, " is not graded yet; a review comments on a grading")),
-                         "NOT_GRADED", {});
+    return NotGraded(assignment);
   }
   return people_[found->second->grader];
 }
@@ -435,9 +439,7 @@ absl::StatusOr<Decision> GradingModel::DecideReview(const Actor& actor,
   if (!found.ok()) return found.status();
   auto [run, slot] = *found;
   if (slot->grader < 0) {
-    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
-                             assignment, " is not graded yet; a review comments on a grading")),
-                         "NOT_GRADED", {});
+    return NotGraded(assignment);
   }
   const std::string& grader = people_[slot->grader];
   if (lecturer_of_grader.empty() || actor.person != lecturer_of_grader) {

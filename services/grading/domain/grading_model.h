@@ -41,6 +41,9 @@ bdtx::v1::Date FromCivil(absl::CivilDay day);
 absl::StatusOr<absl::CivilDay> CheckDate(const bdtx::v1::Date& date, absl::string_view field);
 std::string FormatDate(absl::CivilDay day);  // "2023-10-25"
 
+// The last segment of a resource name: "people/gv-1" -> "gv-1".
+std::string IdOf(absl::string_view name);
+
 // "classes/{class id}/assignments/{learner id}"
 std::string AssignmentName(absl::string_view class_name, absl::string_view learner);
 absl::Status ParseAssignmentName(absl::string_view name, std::string* class_name,

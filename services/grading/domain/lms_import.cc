@@ -86,8 +86,7 @@ std::vector<int> ObjectLines(absl::string_view json) {
   return lines;
 }
 
-absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string_view content,
-                                            Errors& errors) {
+absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string_view content) {
   absl::StatusOr<csv::CsvTable> table = csv::ParseCsv(file, content);
   if (!table.ok()) return table.status();
   std::vector<int> index;
@@ -113,7 +112,6 @@ absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string
     }
     rows.push_back(std::move(raw));
   }
-  (void)errors;
   return rows;
 }
 
@@ -173,7 +171,7 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
   absl::StatusOr<std::vector<RawRow>> raw;
   switch (format) {
     case bdtx::v1::CSV:
-      raw = ReadCsv(file, content, errors);
+      raw = ReadCsv(file, content);
       break;
     case bdtx::v1::JSON:
       raw = ReadJson(file, content, errors);
