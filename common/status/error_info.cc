@@ -18,4 +18,18 @@ absl::Status WithErrorInfo(
   return status;
 }
 
+absl::Status WithBadRequest(absl::Status status,
+                            const std::vector<std::pair<std::string, std::string>>& violations) {
+  if (status.ok()) return status;
+  google::rpc::BadRequest request;
+  for (const auto& [field, description] : violations) {
+    google::rpc::BadRequest::FieldViolation* v = request.add_field_violations();
+    v->set_field(field);
+    v->set_description(description);
+  }
+  status.SetPayload(std::string(kTypePrefix) + "google.rpc.BadRequest",
+                    absl::Cord(request.SerializeAsString()));
+  return status;
+}
+
 }  // namespace bdtx

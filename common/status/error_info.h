@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -20,6 +21,11 @@ inline constexpr char kTypePrefix[] = "type.googleapis.com/";
 absl::Status WithErrorInfo(
     absl::Status status, absl::string_view reason,
     std::initializer_list<std::pair<absl::string_view, std::string>> metadata = {});
+
+// Returns `status` with a google.rpc.BadRequest payload: one field violation per
+// (field path, description), e.g. {"rows[3].to", "ends before it starts"}.
+absl::Status WithBadRequest(absl::Status status,
+                            const std::vector<std::pair<std::string, std::string>>& violations);
 
 }  // namespace bdtx
 

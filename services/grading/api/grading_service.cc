@@ -58,94 +58,20 @@ const char* VerdictText(v1::Verdict v) {
 
 }  // namespace
 
-// ------------------------------------------------------------ directory client
+// ------------------------------------------------------------ enrolment facts
 
-template <typename Req, typename Resp, typename Call>
-absl::Status DirectoryClient::Invoke(Call call, const Req& req, Resp* resp) {
-  auto token = token_->Get();
-  if (!token.ok()) return token.status();
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", "Bearer " + *token);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::Status s = (stub_->*call)(&ctx, req, resp);
-  if (s.ok()) return absl::OkStatus();
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::UnavailableError(
-        absl::StrCat("the directory service is unreachable: ", s.error_message()));
-  }
-  return FromGrpcStatus(s);
-}
-
-absl::StatusOr<v1::Class> DirectoryClient::GetClass(const std::string& name) {
-  v1::GetClassRequest req;
-  req.set_name(name);
-  v1::Class out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::GetClass, req, &out); !s.ok()) return s;
-  return out;
-}
-
-absl::StatusOr<v1::Person> DirectoryClient::GetPerson(const std::string& name) {
-  v1::GetPersonRequest req;
-  req.set_name(name);
-  v1::Person out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::GetPerson, req, &out); !s.ok()) return s;
-  return out;
-}
-
-absl::StatusOr<v1::SupportGroup> DirectoryClient::GetSupportGroup(const std::string& core_member,
-                                                                  int year, int module) {
-  v1::GetSupportGroupRequest req;
-  req.set_core_member(core_member);
-  req.set_year(year);
-  req.set_module(module);
-  v1::SupportGroup out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::GetSupportGroup, req, &out); !s.ok()) {
-    return s;
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<std::string>> DirectoryClient::Ancestry(const std::string& unit) {
-  std::vector<std::string> out;
-  std::string current = unit;
-  while (!current.empty() && out.size() < 16) {
-    out.push_back(current);
-    std::string parent;
-    bool known = false;
-    {
-      absl::MutexLock lock(&mu_);
-      if (auto it = parent_.find(current); it != parent_.end()) {
-        parent = it->second;
-        known = true;
-      }
-    }
-    if (!known) {
-      v1::GetUnitRequest req;
-      req.set_name(current);
-      v1::Unit u;
-      if (auto s = Invoke(&v1::Directory::StubInterface::GetUnit, req, &u); !s.ok()) return s;
-      parent = u.parent();
-      absl::MutexLock lock(&mu_);
-      parent_[current] = parent;
-    }
-    current = parent;
-  }
-  return out;
-}
-
-absl::StatusOr<ClassFacts> DirectoryClient::ClassFactsOf(const std::string& class_name) {
+absl::StatusOr<ClassFacts> ClassFactsOf(DirectoryClient& directory, const std::string& class_name) {
   ClassFacts facts;
-  auto cls = GetClass(class_name);
+  auto cls = directory.GetClass(class_name);
   if (!cls.ok()) return cls.status();
   facts.cls = *std::move(cls);
-  auto ancestry = Ancestry(facts.cls.unit());
+  auto ancestry = directory.Ancestry(facts.cls.unit());
   if (!ancestry.ok()) return ancestry.status();
   facts.class_unit_ancestry = *std::move(ancestry);
   for (const std::string& learner : facts.cls.learners()) {
-    auto person = GetPerson(learner);
+    auto person = directory.GetPerson(learner);
     if (!person.ok()) return person.status();
-    auto units = Ancestry(person->home_unit());
+    auto units = directory.Ancestry(person->home_unit());
     if (!units.ok()) return units.status();
     facts.learners.push_back({*std::move(person), *std::move(units)});
   }
@@ -188,7 +114,7 @@ grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContex
   if (!subject.ok()) return fail(subject.status());
   if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok()) return fail(s);
   workers_.Run([this, reactor, request, response, actor = ActorOf(*subject)]() mutable {
-    auto facts = directory_->ClassFactsOf(request->class_name());
+    auto facts = ClassFactsOf(*directory_, request->class_name());
     if (!facts.ok()) return reactor->Finish(ToGrpcStatus(facts.status()));
     store_->RunCommand(
         request->request_id(), actor.person, clock_->Now(),

@@ -11,34 +11,17 @@
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "common/auth/service_token.h"
 #include "common/auth/subject.h"
+#include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
 #include "common/server/work_queue.h"
 #include "services/grading/store/grading_store.h"
 
 namespace bdtx::grading {
 
-// Synchronous directory lookups with this service's token; unit ancestry is cached.
-class DirectoryClient {
- public:
-  DirectoryClient(bdtx::v1::Directory::StubInterface* stub, auth::ServiceToken* token)
-      : stub_(stub), token_(token) {}
-  absl::StatusOr<bdtx::v1::Class> GetClass(const std::string& name);
-  absl::StatusOr<bdtx::v1::Person> GetPerson(const std::string& name);
-  absl::StatusOr<bdtx::v1::SupportGroup> GetSupportGroup(const std::string& core_member, int year,
-                                                         int module);
-  // `unit` first, then its parents up to the ministry.
-  absl::StatusOr<std::vector<std::string>> Ancestry(const std::string& unit);
-  absl::StatusOr<ClassFacts> ClassFactsOf(const std::string& class_name);
+using clients::DirectoryClient;
 
- private:
-  template <typename Req, typename Resp, typename Call>
-  absl::Status Invoke(Call call, const Req& req, Resp* resp);
-
-  bdtx::v1::Directory::StubInterface* const stub_;
-  auth::ServiceToken* const token_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::string> parent_ ABSL_GUARDED_BY(mu_);
-};
+// The class, its learners and the units above them, as enrolment needs them.
+absl::StatusOr<ClassFacts> ClassFactsOf(DirectoryClient& directory, const std::string& class_name);
 
 class GradingService final : public bdtx::v1::Grading::CallbackService {
  public:

@@ -1,0 +1,84 @@
+// Synchronous calls to the directory with this service's own token, for services that
+// need directory facts (grading, plans). Call from worker threads, never from gRPC's
+// callback threads: every method blocks on the network. Thread-safe. Unit parents are
+// cached for the life of the client (the org tree changes by imports, rarely); people for
+// `cache_ttl` (zero: every call asks the directory).
+#ifndef BDTX_COMMON_CLIENTS_DIRECTORY_CLIENT_H_
+#define BDTX_COMMON_CLIENTS_DIRECTORY_CLIENT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "common/auth/service_token.h"
+#include "common/status/grpc_status.h"
+#include "grpcpp/client_context.h"
+
+namespace bdtx::clients {
+
+// Runs `call` on `stub` with a bearer token and a deadline; UNAVAILABLE names `service`
+// when it cannot be reached, any other error keeps its code and message.
+template <typename Stub, typename Req, typename Resp, typename Call>
+absl::Status InvokeWithToken(Stub* stub, Call call, const std::string& token,
+                             absl::string_view service, const Req& req, Resp* resp);
+
+class DirectoryClient {
+ public:
+  DirectoryClient(bdtx::v1::Directory::StubInterface* stub, auth::ServiceToken* token,
+                  absl::Duration cache_ttl = absl::ZeroDuration())
+      : stub_(stub), token_(token), cache_ttl_(cache_ttl) {}
+
+  absl::StatusOr<bdtx::v1::Class> GetClass(const std::string& name);
+  absl::StatusOr<bdtx::v1::Unit> GetUnit(const std::string& name);
+  // Cached.
+  absl::StatusOr<bdtx::v1::Person> GetPerson(const std::string& name);
+  absl::StatusOr<bdtx::v1::SupportGroup> GetSupportGroup(const std::string& core_member, int year,
+                                                         int module);
+  // People whose home unit is `unit` with `role` (first page of up to 100).
+  absl::StatusOr<std::vector<bdtx::v1::Person>> PeopleWithRole(const std::string& unit,
+                                                               bdtx::v1::Role role);
+  // `unit` first, then its parents up to the ministry. Cached.
+  absl::StatusOr<std::vector<std::string>> Ancestry(const std::string& unit);
+
+ private:
+  template <typename Req, typename Resp, typename Call>
+  absl::Status Invoke(Call call, const Req& req, Resp* resp);
+
+  bdtx::v1::Directory::StubInterface* const stub_;
+  auth::ServiceToken* const token_;
+  const absl::Duration cache_ttl_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> parent_ ABSL_GUARDED_BY(mu_);
+  struct CachedPerson {
+    bdtx::v1::Person person;
+    absl::Time fetched;
+  };
+  absl::flat_hash_map<std::string, CachedPerson> people_ ABSL_GUARDED_BY(mu_);
+};
+
+// ------------------------------------------------------------ implementation
+
+template <typename Stub, typename Req, typename Resp, typename Call>
+absl::Status InvokeWithToken(Stub* stub, Call call, const std::string& token,
+                             absl::string_view service, const Req& req, Resp* resp) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status s = (stub->*call)(&ctx, req, resp);
+  if (s.ok()) return absl::OkStatus();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(
+        absl::StrCat("the ", service, " service is unreachable: ", s.error_message()));
+  }
+  return FromGrpcStatus(s);
+}
+
+}  // namespace bdtx::clients
+
+#endif  // BDTX_COMMON_CLIENTS_DIRECTORY_CLIENT_H_
