@@ -1,0 +1,1002 @@
+#include "services/plans/api/plans_service.h"
+
+#include <atomic>
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/crypto/sha256.h"
+#include "common/server/logging.h"
+#include "common/status/error_info.h"
+#include "common/status/grpc_status.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+
+namespace bdtx::plans {
+namespace {
+
+namespace v1 = ::bdtx::v1;
+using google::protobuf::util::TimeUtil;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr int kScanBatch = 500;
+constexpr int kMaxScanned = 200'000;
+constexpr size_t kChunkBytes = 256 << 10;
+
+absl::CivilDay TodayInVietnam(absl::Time now) {
+  static const absl::TimeZone kVietnam = absl::FixedTimeZone(7 * 3600);  // no DST
+  return absl::ToCivilDay(now, kVietnam);
+}
+
+absl::StatusOr<DocumentKey> KeyOf(const std::string& author, v1::DocumentKind kind, int year,
+                                  int module) {
+  if (!absl::StartsWith(author, "people/") || author.size() == 7) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("author '", author, "' must look like people/{id}"));
+  }
+  if (year < 2000 || year > 2100) {
+    return absl::InvalidArgumentError(absl::StrCat("year must be 2000..2100, got ", year));
+  }
+  if (module < 1 || module > 9) {
+    return absl::InvalidArgumentError(absl::StrCat("module must be 1..9, got ", module));
+  }
+  return DocumentKey{author, kind, year, module};
+}
+
+// The caller's bearer token, forwarded when plans acts for them (Submit at approvals).
+std::string CallerToken(const grpc::CallbackServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return "";
+  absl::string_view value(it->second.data(), it->second.size());
+  absl::ConsumePrefix(&value, "Bearer ");
+  return std::string(value);
+}
+
+// One command at a time per document in this process.
+class Reservation {
+ public:
+  Reservation(PlansStore* store, std::string name) : store_(store), name_(std::move(name)) {
+    held_ = store_->Reserve(name_);
+  }
+  ~Reservation() {
+    if (held_) store_->Release(name_);
+  }
+  absl::Status status() const {
+    if (held_) return absl::OkStatus();
+    return absl::AbortedError(
+        absl::StrCat("another change to ", name_, " is in progress; retry in a moment"));
+  }
+
+ private:
+  PlansStore* store_;
+  std::string name_;
+  bool held_ = false;
+};
+
+bool Editable(v1::DocumentState s) { return s == v1::DRAFT || s == v1::RETURNED; }
+
+const char* SignerTitle(v1::SignOffAuthority::Kind kind) {
+  switch (kind) {
+    case v1::SignOffAuthority::PRINCIPAL:
+      return "HIỆU TRƯỞNG";
+    case v1::SignOffAuthority::OFFICE_LEADER:
+      return "LÃNH ĐẠO PHÒNG/SỞ GDĐT";
+    case v1::SignOffAuthority::DISTRICT_OFFICE:
+      return "ĐẠI DIỆN PHÒNG GDĐT";
+    case v1::SignOffAuthority::PROVINCE_DEPARTMENT:
+      return "ĐẠI DIỆN SỞ GDĐT";
+    default:
+      return "";
+  }
+}
+
+absl::Status CheckExpected(const LoadedDocument& doc, int64_t expected) {
+  const int64_t latest = static_cast<int64_t>(doc.versions.size());
+  if (expected == 0 || expected == latest) return absl::OkStatus();
+  return WithErrorInfo(absl::AbortedError(absl::StrCat(
+                           doc.versions.back().content().name(), " is at version ", latest,
+                           ", not ", expected, "; reload it and apply your change again")),
+                       "VERSION_MISMATCH", {{"latest_version", absl::StrCat(latest)}});
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ plumbing
+
+template <typename Work>
+grpc::ServerUnaryReactor* PlansService::OnWorker(grpc::CallbackServerContext* context, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) {
+    reactor->Finish(ToGrpcStatus(subject.status()));
+    return reactor;
+  }
+  workers_.Run([reactor, work = std::move(work), subject = *std::move(subject)]() mutable {
+    reactor->Finish(ToGrpcStatus(work(subject)));
+  });
+  return reactor;
+}
+
+absl::StatusOr<v1::Document> PlansService::ApprovalOf(const std::string& name) {
+  auto token = peers_.token->Get();
+  if (!token.ok()) return token.status();
+  v1::GetDocumentRequest req;
+  req.set_name(name);
+  v1::Document out;
+  absl::Status s = clients::InvokeWithToken(
+      peers_.approvals, &v1::Approvals::StubInterface::GetDocument, *token, "approvals", req, &out);
+  if (absl::IsNotFound(s)) {
+    out.Clear();
+    out.set_name(name);
+    out.set_state(v1::DRAFT);
+    return out;
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::SupportCountsResponse> PlansService::CountsOf(const DocumentKey& key) {
+  auto token = peers_.token->Get();
+  if (!token.ok()) return token.status();
+  v1::SupportCountsRequest req;
+  req.set_core_member(key.author);
+  req.set_year(key.year);
+  req.set_module(key.module);
+  v1::SupportCountsResponse out;
+  if (absl::Status s =
+          clients::InvokeWithToken(peers_.grading, &v1::Grading::StubInterface::GetSupportCounts,
+                                   *token, "grading", req, &out);
+      !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+absl::Status PlansService::MayRead(const auth::Subject& subject, const LoadedDocument& doc,
+                                   const v1::Document& approval) {
+  const std::string& author = doc.versions.front().content().author();
+  if (subject.name == author || subject.IsService() || subject.HasRole(v1::SYSTEM_ADMIN) ||
+      subject.HasRole(v1::MINISTRY_OFFICER) || approval.routing().lecturer() == subject.name) {
+    return absl::OkStatus();
+  }
+  for (const std::string& p : approval.routing().sign_off().people()) {
+    if (p == subject.name) return absl::OkStatus();
+  }
+  return auth::Authorize(subject, auth::Action::kRead, {doc.author_unit_ancestry, author});
+}
+
+absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std::string& person) {
+  if (subject.name == person || subject.IsService() || subject.HasRole(v1::SYSTEM_ADMIN) ||
+      subject.HasRole(v1::MINISTRY_OFFICER)) {
+    return absl::OkStatus();
+  }
+  auto p = peers_.directory->GetPerson(person);
+  if (!p.ok()) return p.status();
+  auto ancestry = peers_.directory->Ancestry(p->home_unit());
+  if (!ancestry.ok()) return ancestry.status();
+  return auth::Authorize(subject, auth::Action::kRead, {*ancestry, person});
+}
+
+absl::StatusOr<AuthorFacts> PlansService::FactsOf(const DocumentKey& key) {
+  AuthorFacts facts;
+  auto person = peers_.directory->GetPerson(key.author);
+  if (!person.ok()) return person.status();
+  facts.person = *std::move(person);
+  bool core = false;
+  for (int r : facts.person.roles()) core = core || r == v1::CORE_TEACHER || r == v1::CORE_MANAGER;
+  if (!core) {
+    return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                             "plans and reports are filed by core teachers and core managers; ",
+                             key.author, " is neither in the directory")),
+                         "NOT_A_CORE_MEMBER");
+  }
+  auto unit = peers_.directory->GetUnit(facts.person.home_unit());
+  if (!unit.ok()) return unit.status();
+  facts.school_name = unit->display_name();
+  auto ancestry = peers_.directory->Ancestry(facts.person.home_unit());
+  if (!ancestry.ok()) return ancestry.status();
+  facts.unit_ancestry = *std::move(ancestry);
+  auto group = peers_.directory->GetSupportGroup(key.author, key.year, key.module);
+  if (absl::IsNotFound(group.status()) || (group.ok() && group->colleagues_size() == 0)) {
+    return WithErrorInfo(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the Sở has not assigned colleagues to ", key.author, " for module ", key.module,
+            " of ", key.year, " (directory assignments); the plan's N comes from that list")),
+        "NO_SUPPORT_GROUP");
+  }
+  if (!group.ok()) return group.status();
+  facts.assigned = group->colleagues_size();
+  if (!group->lecturer().empty()) {
+    if (auto lecturer = peers_.directory->GetPerson(group->lecturer()); lecturer.ok()) {
+      facts.lecturer_name = lecturer->display_name();
+    }
+  }
+  if (unit->kind() == v1::SCHOOL) {
+    auto principals = peers_.directory->PeopleWithRole(unit->name(), v1::PRINCIPAL);
+    if (!principals.ok()) return principals.status();
+    if (!principals->empty()) facts.principal_name = principals->front().display_name();
+  }
+  return facts;
+}
+
+absl::StatusOr<v1::SupportDocument> PlansService::Commit(
+    const std::string& name, const LoadedDocument& before, const v1::PlansEvent& event,
+    const std::string& actor, const std::string& request_id, v1::DocumentState approval_state) {
+  const absl::Time now = clock_->Now();
+  LoadedDocument after = before;
+  v1::EventEnvelope envelope = eventstore::MakeEvent(event, actor, now);
+  envelope.set_version(before.stream_version + 1);
+  envelope.set_request_id(request_id);
+  if (absl::Status s = PlansStore::Apply(envelope, after); !s.ok()) return s;
+  auto result =
+      store_->Append(name, before.stream_version, event, actor, now, request_id, after.Summary());
+  if (!result.ok()) return result.status();
+  if (result->replayed) {
+    auto reloaded = store_->Load(name);
+    if (!reloaded.ok()) return reloaded.status();
+    after = *std::move(reloaded);
+  }
+  auto out = after.At(after.ContentVersionAt(result->last_version));
+  if (out.ok()) out->set_approval_state(approval_state);
+  return out;
+}
+
+absl::StatusOr<v1::SupportDocument> PlansService::Create(const auth::Subject& subject,
+                                                         const DocumentKey& key,
+                                                         v1::DocumentContent content,
+                                                         std::vector<std::string> ancestry,
+                                                         const std::string& request_id) {
+  v1::PlansEvent event;
+  v1::ContentSaved* saved = event.mutable_created();
+  saved->set_content_sha256(ContentSha256(content));
+  *saved->mutable_content() = std::move(content);
+  saved->set_version(1);
+  for (std::string& u : ancestry) saved->add_author_unit_ancestry(std::move(u));
+  auto out = Commit(key.Name(), LoadedDocument{}, event, subject.name, request_id, v1::DRAFT);
+  if (absl::IsAborted(out.status())) {
+    auto existing = store_->Load(key.Name());
+    const int64_t version = existing.ok() ? static_cast<int64_t>(existing->versions.size()) : 0;
+    return WithErrorInfo(
+        absl::AlreadyExistsError(absl::StrCat(key.Name(), " already exists (version ", version,
+                                              "); change it with UpdateDocument")),
+        "ALREADY_EXISTS", {{"latest_version", absl::StrCat(version)}});
+  }
+  return out;
+}
+
+namespace {
+// A request already answered: the document as that request left it.
+std::optional<v1::SupportDocument> Replayed(const LoadedDocument& doc,
+                                            const std::string& request_id) {
+  if (request_id.empty()) return std::nullopt;
+  auto it = doc.requests.find(request_id);
+  if (it == doc.requests.end()) return std::nullopt;
+  auto out = doc.At(doc.ContentVersionAt(it->second));
+  if (!out.ok()) return std::nullopt;
+  return *std::move(out);
+}
+
+absl::Status OnlyTheAuthor(const auth::Subject& subject, const std::string& author,
+                           absl::string_view what) {
+  if (subject.name == author) return absl::OkStatus();
+  return WithErrorInfo(
+      absl::PermissionDeniedError(
+          absl::StrCat("only the author (", author, ") may ", what, "; you are ", subject.name)),
+      "NOT_THE_AUTHOR");
+}
+}  // namespace
+
+// ------------------------------------------------------------ handlers
+
+grpc::ServerUnaryReactor* PlansService::CreatePlan(grpc::CallbackServerContext* context,
+                                                   const v1::CreatePlanRequest* request,
+                                                   v1::SupportDocument* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    auto key = KeyOf(request->author(), v1::PLAN, request->year(), request->module());
+    if (!key.ok()) return key.status();
+    if (absl::Status s = OnlyTheAuthor(subject, key->author, "create their plan"); !s.ok())
+      return s;
+    auto facts = FactsOf(*key);
+    if (!facts.ok()) return facts.status();
+    v1::DocumentContent content = NewPlan(*key, *facts, TodayInVietnam(clock_->Now()));
+    auto out =
+        Create(subject, *key, std::move(content), facts->unit_ancestry, request->request_id());
+    if (!out.ok()) return out.status();
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext* context,
+                                                     const v1::CreateReportRequest* request,
+                                                     v1::SupportDocument* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    auto key = KeyOf(request->author(), v1::REPORT, request->year(), request->module());
+    if (!key.ok()) return key.status();
+    if (absl::Status s = OnlyTheAuthor(subject, key->author, "create their report"); !s.ok()) {
+      return s;
+    }
+    DocumentKey plan_key = *key;
+    plan_key.kind = v1::PLAN;
+    auto plan = store_->Load(plan_key.Name());
+    if (absl::IsNotFound(plan.status())) {
+      return WithErrorInfo(
+          absl::FailedPreconditionError(absl::StrCat("create the plan ", plan_key.Name(),
+                                                     " first: the report is built from its rows")),
+          "NO_PLAN");
+    }
+    if (!plan.ok()) return plan.status();
+    // The version approvals has (when submitted) is the plan being reported on.
+    auto base = plan->At(plan->submitted_version);
+    if (!base.ok()) return base.status();
+    absl::CivilDay report_date = TodayInVietnam(clock_->Now());
+    if (request->has_report_date()) {
+      v1::DocumentContent probe;
+      probe.set_kind(v1::REPORT);
+      probe.set_year(key->year);
+      *probe.mutable_report_date() = request->report_date();
+      if (absl::Status s = Validate(probe, false); !s.ok()) return s;
+      report_date = ToDay(request->report_date());
+    }
+    v1::SupportCountsResponse counts;
+    if (!request->not_deployed()) {
+      auto fetched = CountsOf(*key);
+      if (!fetched.ok()) return fetched.status();
+      counts = *std::move(fetched);
+    }
+    v1::DocumentContent content =
+        NewReport(*key, base->content(), counts, request->not_deployed(), report_date);
+    auto out = Create(subject, *key, std::move(content), plan->author_unit_ancestry,
+                      request->request_id());
+    if (!out.ok()) return out.status();
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::GetDocument(grpc::CallbackServerContext* context,
+                                                    const v1::GetSupportDocumentRequest* request,
+                                                    v1::SupportDocument* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    if (auto key = approvals::ParseDocumentName(request->name()); !key.ok()) return key.status();
+    auto doc = store_->Load(request->name());
+    if (!doc.ok()) return doc.status();
+    auto approval = ApprovalOf(request->name());
+    if (!approval.ok()) return approval.status();
+    if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
+    auto out = doc->At(request->version());
+    if (!out.ok()) return out.status();
+    out->set_approval_state(approval->state());
+    out->set_approved_content_sha256(approval->content_sha256());
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::UpdateDocument(
+    grpc::CallbackServerContext* context, const v1::UpdateSupportDocumentRequest* request,
+    v1::SupportDocument* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    const std::string& name = request->content().name();
+    auto key = approvals::ParseDocumentName(name);
+    if (!key.ok()) return key.status();
+    if (absl::Status s = OnlyTheAuthor(subject, key->author, "edit it"); !s.ok()) return s;
+    Reservation reservation(store_, name);
+    if (absl::Status s = reservation.status(); !s.ok()) return s;
+    auto doc = store_->Load(name);
+    if (!doc.ok()) return doc.status();
+    if (auto replayed = Replayed(*doc, request->request_id())) {
+      *response = *std::move(replayed);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = CheckExpected(*doc, request->expected_version()); !s.ok()) return s;
+    auto approval = ApprovalOf(name);
+    if (!approval.ok()) return approval.status();
+    if (!Editable(approval->state())) {
+      return WithErrorInfo(
+          absl::FailedPreconditionError(absl::StrCat(
+              name, " is ", v1::DocumentState_Name(approval->state()),
+              " at approvals: a submitted version never changes; edits are possible only while "
+              "it is DRAFT or RETURNED")),
+          "NOT_EDITABLE", {{"state", v1::DocumentState_Name(approval->state())}});
+    }
+    const v1::SupportDocument& latest = doc->versions.back();
+    auto next = ApplyEdit(latest.content(), request->content(), request->update_mask());
+    if (!next.ok()) return next.status();
+    bool needs_counts = false;
+    for (const v1::Row& row : next->rows()) {
+      needs_counts = needs_counts || row.result().source() == v1::NOT_DEPLOYED;
+    }
+    if (next->kind() == v1::REPORT && !next->not_deployed() && needs_counts) {
+      auto counts = CountsOf(*key);
+      if (!counts.ok()) return counts.status();
+      ApplyCounts(*counts, *next);
+      if (absl::Status s = Validate(*next, false); !s.ok()) return s;
+    }
+    const std::string sha = ContentSha256(*next);
+    if (sha == latest.content_sha256()) {  // nothing changed: no new version
+      auto out = doc->At(0);
+      if (!out.ok()) return out.status();
+      out->set_approval_state(approval->state());
+      *response = *std::move(out);
+      return absl::OkStatus();
+    }
+    v1::PlansEvent event;
+    v1::ContentSaved* saved = event.mutable_edited();
+    *saved->mutable_content() = *std::move(next);
+    saved->set_content_sha256(sha);
+    saved->set_version(latest.version() + 1);
+    for (const std::string& p : request->update_mask().paths()) saved->add_paths(p);
+    auto out = Commit(name, *doc, event, subject.name, request->request_id(), approval->state());
+    if (!out.ok()) return out.status();
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::RefreshReportCounts(
+    grpc::CallbackServerContext* context, const v1::RefreshReportCountsRequest* request,
+    v1::SupportDocument* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    auto key = approvals::ParseDocumentName(request->name());
+    if (!key.ok()) return key.status();
+    if (key->kind != v1::REPORT) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(request->name(), " is a plan; only reports have counts"));
+    }
+    if (absl::Status s = OnlyTheAuthor(subject, key->author, "refresh its counts"); !s.ok()) {
+      return s;
+    }
+    Reservation reservation(store_, request->name());
+    if (absl::Status s = reservation.status(); !s.ok()) return s;
+    auto doc = store_->Load(request->name());
+    if (!doc.ok()) return doc.status();
+    if (auto replayed = Replayed(*doc, request->request_id())) {
+      *response = *std::move(replayed);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = CheckExpected(*doc, request->expected_version()); !s.ok()) return s;
+    const v1::SupportDocument& latest = doc->versions.back();
+    if (latest.content().not_deployed()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(request->name(),
+                       " is marked not deployed (Chưa triển khai); clear not_deployed with "
+                       "UpdateDocument to report counts"));
+    }
+    auto approval = ApprovalOf(request->name());
+    if (!approval.ok()) return approval.status();
+    if (!Editable(approval->state())) {
+      return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
+                               request->name(), " is ", v1::DocumentState_Name(approval->state()),
+                               " at approvals: its submitted counts never change")),
+                           "NOT_EDITABLE", {{"state", v1::DocumentState_Name(approval->state())}});
+    }
+    auto counts = CountsOf(*key);
+    if (!counts.ok()) return counts.status();
+    v1::DocumentContent next = latest.content();
+    ApplyCounts(*counts, next);
+    if (absl::Status s = Validate(next, false); !s.ok()) return s;
+    const std::string sha = ContentSha256(next);
+    if (sha == latest.content_sha256()) {
+      auto out = doc->At(0);
+      if (!out.ok()) return out.status();
+      out->set_approval_state(approval->state());
+      *response = *std::move(out);
+      return absl::OkStatus();
+    }
+    v1::PlansEvent event;
+    v1::ContentSaved* saved = event.mutable_edited();
+    *saved->mutable_content() = std::move(next);
+    saved->set_content_sha256(sha);
+    saved->set_version(latest.version() + 1);
+    saved->add_paths("rows.result");
+    auto out = Commit(request->name(), *doc, event, subject.name, request->request_id(),
+                      approval->state());
+    if (!out.ok()) return out.status();
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::SubmitDocument(
+    grpc::CallbackServerContext* context, const v1::SubmitSupportDocumentRequest* request,
+    v1::SupportDocument* response) {
+  return OnWorker(
+      context, [this, context, request, response](const auth::Subject& subject) -> absl::Status {
+        auto key = approvals::ParseDocumentName(request->name());
+        if (!key.ok()) return key.status();
+        if (absl::Status s = OnlyTheAuthor(subject, key->author, "submit it"); !s.ok()) return s;
+        Reservation reservation(store_, request->name());
+        if (absl::Status s = reservation.status(); !s.ok()) return s;
+        auto doc = store_->Load(request->name());
+        if (!doc.ok()) return doc.status();
+        if (auto replayed = Replayed(*doc, request->request_id())) {
+          *response = *std::move(replayed);
+          return absl::OkStatus();
+        }
+        if (absl::Status s = CheckExpected(*doc, request->expected_version()); !s.ok()) return s;
+        const v1::SupportDocument& latest = doc->versions.back();
+        if (absl::Status s = Validate(latest.content(), /*for_submission=*/true); !s.ok()) return s;
+
+        // As the author: approvals checks who submits and records the content hash.
+        v1::SubmitRequest submit;
+        submit.set_document(request->name());
+        submit.set_content_sha256(latest.content_sha256());
+        submit.set_not_deployed(latest.content().not_deployed());
+        submit.set_request_id(request->request_id());
+        v1::Document approval;
+        if (absl::Status s =
+                clients::InvokeWithToken(peers_.approvals, &v1::Approvals::StubInterface::Submit,
+                                         CallerToken(*context), "approvals", submit, &approval);
+            !s.ok()) {
+          return s;
+        }
+        v1::PlansEvent event;
+        event.mutable_submitted()->set_version(latest.version());
+        event.mutable_submitted()->set_content_sha256(latest.content_sha256());
+        event.mutable_submitted()->set_approvals_version(approval.version());
+        auto out = Commit(request->name(), *doc, event, subject.name, request->request_id(),
+                          approval.state());
+        if (!out.ok()) return out.status();
+        out->set_approved_content_sha256(approval.content_sha256());
+        *response = *std::move(out);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* PlansService::ListVersions(grpc::CallbackServerContext* context,
+                                                     const v1::ListVersionsRequest* request,
+                                                     v1::ListVersionsResponse* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    if (auto key = approvals::ParseDocumentName(request->name()); !key.ok()) return key.status();
+    auto doc = store_->Load(request->name());
+    if (!doc.ok()) return doc.status();
+    auto approval = ApprovalOf(request->name());
+    if (!approval.ok()) return approval.status();
+    if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
+    for (const v1::VersionEntry& e : doc->history) *response->add_entries() = e;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::ListDocuments(
+    grpc::CallbackServerContext* context, const v1::ListSupportDocumentsRequest* request,
+    v1::ListSupportDocumentsResponse* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    if (request->author().empty() == request->unit().empty()) {
+      return absl::InvalidArgumentError("set exactly one of author or unit");
+    }
+    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    const int page_size =
+        request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+    if (!request->author().empty()) {
+      if (absl::Status s = MayReadPerson(subject, request->author()); !s.ok()) return s;
+    } else {
+      auto ancestry = peers_.directory->Ancestry(request->unit());
+      if (!ancestry.ok()) return ancestry.status();
+      if (absl::Status s = auth::Authorize(subject, auth::Action::kRead, {*ancestry, ""});
+          !s.ok()) {
+        return s;
+      }
+    }
+    std::string after = request->page_token();
+    int scanned = 0;
+    while (true) {
+      auto batch = request->author().empty()
+                       ? store_->ListByUnit(request->unit(), after, kScanBatch)
+                       : store_->ListByAuthor(request->author(), after, kScanBatch);
+      if (!batch.ok()) return batch.status();
+      for (v1::SupportDocumentSummary& s : *batch) {
+        after = s.name();
+        ++scanned;
+        if ((request->year() != 0 && s.year() != request->year()) ||
+            (request->module() != 0 && s.module() != request->module()) ||
+            (request->kind() != v1::DOCUMENT_KIND_UNSPECIFIED && s.kind() != request->kind())) {
+          continue;
+        }
+        *response->add_documents() = std::move(s);
+        if (response->documents_size() == page_size) {
+          response->set_next_page_token(after);
+          return absl::OkStatus();
+        }
+      }
+      if (static_cast<int>(batch->size()) < kScanBatch) return absl::OkStatus();
+      if (scanned >= kMaxScanned) {  // keep one call bounded; the client continues
+        response->set_next_page_token(after);
+        return absl::OkStatus();
+      }
+    }
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::RenderDocument(grpc::CallbackServerContext* context,
+                                                       const v1::RenderDocumentRequest* request,
+                                                       v1::RenderedDocument* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    auto key = approvals::ParseDocumentName(request->name());
+    if (!key.ok()) return key.status();
+    auto doc = store_->Load(request->name());
+    if (!doc.ok()) return doc.status();
+    auto approval = ApprovalOf(request->name());
+    if (!approval.ok()) return approval.status();
+    if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
+    auto version = doc->At(request->version());
+    if (!version.ok()) return version.status();
+
+    RenderContext ctx;
+    ctx.state = approval->state();
+    ctx.signer_title = SignerTitle(approval->routing().sign_off().kind());
+    if (!approval->routing().lecturer().empty()) {
+      if (auto lecturer = peers_.directory->GetPerson(approval->routing().lecturer());
+          lecturer.ok()) {
+        ctx.lecturer_name = lecturer->display_name();
+      }
+    }
+    // The verdict box shows the lecturer's last word on the version that was submitted.
+    if (approval->state() != v1::DRAFT) {
+      auto token = peers_.token->Get();
+      if (!token.ok()) return token.status();
+      v1::ListHistoryRequest req;
+      req.set_document(request->name());
+      v1::ListHistoryResponse history;
+      if (absl::Status s =
+              clients::InvokeWithToken(peers_.approvals, &v1::Approvals::StubInterface::ListHistory,
+                                       *token, "approvals", req, &history);
+          !s.ok()) {
+        return s;
+      }
+      for (const v1::HistoryEntry& e : history.entries()) {
+        if (e.event().has_submitted()) ctx.lecturer_passed = ctx.lecturer_returned = false;
+        if (e.event().has_lecturer_approved()) ctx.lecturer_passed = true;
+        if (e.event().has_returned() && e.event().returned().from_state() == v1::SUBMITTED) {
+          ctx.lecturer_returned = true;
+        }
+      }
+    }
+    response->set_media_type("text/html; charset=utf-8");
+    response->set_content(RenderHtml(*version, ctx));
+    absl::string_view id = request->name();
+    absl::ConsumePrefix(&id, "documents/");
+    response->set_file_name(absl::StrCat(id, "-v", version->version(), ".html"));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::Eligibility> PlansService::EligibilityOf(const std::string& core_member,
+                                                            int year,
+                                                            const std::string& display_name) {
+  // Modules the core member must report on: those the Sở assigned colleagues for, and
+  // any with a document here.
+  std::map<int, ModuleDocuments> modules;
+  std::set<std::string> known;
+  auto docs = store_->ListByAuthor(core_member, "", 1000);
+  if (!docs.ok()) return docs.status();
+  for (const v1::SupportDocumentSummary& s : *docs) {
+    if (s.year() != year) continue;
+    known.insert(s.name());
+    modules[s.module()].module = s.module();
+    if (s.kind() == v1::REPORT) modules[s.module()].report_not_deployed = s.not_deployed();
+  }
+  for (int module = 1; module <= 9; ++module) {
+    auto group = peers_.directory->GetSupportGroup(core_member, year, module);
+    if (absl::IsNotFound(group.status()) || absl::IsInvalidArgument(group.status())) continue;
+    if (!group.ok()) return group.status();
+    if (group->colleagues_size() == 0) continue;
+    modules[module].module = module;
+  }
+  std::vector<ModuleDocuments> list;
+  for (auto& [module, d] : modules) {
+    for (v1::DocumentKind kind : {v1::PLAN, v1::REPORT}) {
+      const std::string name = DocumentKey{core_member, kind, year, module}.Name();
+      auto approval = ApprovalOf(name);
+      if (!approval.ok()) return approval.status();
+      v1::DocumentState state = approval->state();
+      if (state == v1::DRAFT && !known.count(name)) state = v1::DOCUMENT_STATE_UNSPECIFIED;
+      (kind == v1::PLAN ? d.plan : d.report) = state;
+      if (kind == v1::REPORT && approval->not_deployed()) d.report_not_deployed = true;
+    }
+    list.push_back(d);
+  }
+  v1::Eligibility out = DecideEligibility(core_member, year, list);
+  out.set_core_member_name(display_name);
+  return out;
+}
+
+grpc::ServerUnaryReactor* PlansService::GetEligibility(grpc::CallbackServerContext* context,
+                                                       const v1::GetEligibilityRequest* request,
+                                                       v1::Eligibility* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    if (auto key = KeyOf(request->core_member(), v1::PLAN, request->year(), 1); !key.ok()) {
+      return key.status();
+    }
+    if (absl::Status s = MayReadPerson(subject, request->core_member()); !s.ok()) return s;
+    auto person = peers_.directory->GetPerson(request->core_member());
+    if (!person.ok()) return person.status();
+    auto out = EligibilityOf(request->core_member(), request->year(), person->display_name());
+    if (!out.ok()) return out.status();
+    *response = *std::move(out);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PlansService::ListEligibility(grpc::CallbackServerContext* context,
+                                                        const v1::ListEligibilityRequest* request,
+                                                        v1::ListEligibilityResponse* response) {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+    if (request->unit().empty()) return absl::InvalidArgumentError("unit is required (e.g. a Sở)");
+    if (request->year() < 2000 || request->year() > 2100) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("year must be 2000..2100, got ", request->year()));
+    }
+    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    const int page_size = request->page_size() == 0 ? 20 : std::min(request->page_size(), 100);
+    auto ancestry = peers_.directory->Ancestry(request->unit());
+    if (!ancestry.ok()) return ancestry.status();
+    if (absl::Status s = auth::Authorize(subject, auth::Action::kRead, {*ancestry, ""}); !s.ok()) {
+      return s;
+    }
+    // Core members with documents of that year inside the unit, in name order.
+    std::map<std::string, std::string> authors;  // name -> display name
+    std::string after;
+    for (int scanned = 0; scanned < kMaxScanned;) {
+      auto batch = store_->ListByUnit(request->unit(), after, kScanBatch);
+      if (!batch.ok()) return batch.status();
+      for (const v1::SupportDocumentSummary& s : *batch) {
+        after = s.name();
+        ++scanned;
+        if (s.year() == request->year() && s.author() > request->page_token()) {
+          authors.emplace(s.author(), s.author_name());
+        }
+      }
+      if (static_cast<int>(batch->size()) < kScanBatch) break;
+    }
+    for (const auto& [author, display_name] : authors) {
+      auto e = EligibilityOf(author, request->year(), display_name);
+      if (!e.ok()) return e.status();
+      if (request->only_missing() && e->eligible()) continue;
+      *response->add_core_members() = *std::move(e);
+      if (response->core_members_size() == page_size) {
+        if (author != authors.rbegin()->first) response->set_next_page_token(author);
+        break;
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ------------------------------------------------------------ attachments
+
+// Client-streaming upload: metadata first, then chunks; the type is checked on the first
+// bytes and the size on every chunk, so a wrong or oversized file is refused early.
+class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAttachmentRequest> {
+ public:
+  UploadReactor(PlansService* service, grpc::CallbackServerContext* context,
+                v1::Attachment* response)
+      : service_(service), context_(context), response_(response) {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) {
+      FinishOnce(subject.status());
+      return;
+    }
+    subject_ = *std::move(subject);
+    StartRead(&message_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (finished_) return;
+    if (!ok) {  // the client finished sending
+      service_->workers_.Run([this] { FinishOnce(Store()); });
+      return;
+    }
+    if (absl::Status s = Take(); !s.ok()) {
+      FinishOnce(s);
+      return;
+    }
+    StartRead(&message_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Take() {
+    if (first_) {
+      first_ = false;
+      if (!message_.has_metadata()) {
+        return absl::InvalidArgumentError(
+            "the first message must carry metadata (document, file_name)");
+      }
+      metadata_ = message_.metadata();
+      if (auto key = approvals::ParseDocumentName(metadata_.document()); !key.ok()) {
+        return key.status();
+      }
+      auto summary = service_->store_->Summary(metadata_.document());
+      if (!summary.ok()) return summary.status();
+      if (!summary->has_value()) {
+        return absl::NotFoundError(absl::StrCat(metadata_.document(), " does not exist"));
+      }
+      const v1::SupportDocumentSummary& s = **summary;
+      // The author (who scans the signed form) or someone who manages the author's unit
+      // (the principal, the Phòng or Sở that signs).
+      if (subject_.name != s.author()) {
+        std::vector<std::string> ancestry(s.author_unit_ancestry().begin(),
+                                          s.author_unit_ancestry().end());
+        if (absl::Status a =
+                auth::Authorize(subject_, auth::Action::kManage, {ancestry, s.author()});
+            !a.ok()) {
+          return a;
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (!message_.has_chunk() && !message_.has_metadata()) return absl::OkStatus();
+    if (message_.has_metadata()) {
+      return absl::InvalidArgumentError("metadata may only be sent once, in the first message");
+    }
+    const std::string& chunk = message_.chunk();
+    if (static_cast<int64_t>(bytes_.size() + chunk.size()) >
+        service_->options_.max_attachment_bytes) {
+      return WithErrorInfo(absl::InvalidArgumentError(
+                               absl::StrCat("the attachment is larger than the limit of ",
+                                            service_->options_.max_attachment_bytes,
+                                            " bytes; scan at a lower resolution or split it")),
+                           "ATTACHMENT_TOO_LARGE");
+    }
+    const bool had_head = bytes_.size() >= 8;
+    bytes_ += chunk;
+    if (!had_head && bytes_.size() >= 8) {
+      if (auto type = SniffMediaType(bytes_, false); !type.ok()) return type.status();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Store() {
+    if (first_) return absl::InvalidArgumentError("no metadata was sent");
+    if (bytes_.empty()) return absl::InvalidArgumentError("the attachment is empty");
+    auto type = SniffMediaType(bytes_, true);
+    if (!type.ok()) return type.status();
+    v1::Attachment a;
+    a.set_sha256(Sha256Hex(bytes_));
+    a.set_size(static_cast<int64_t>(bytes_.size()));
+    a.set_media_type(*type);
+    a.set_file_name(metadata_.file_name());
+    a.set_reference(absl::StrCat(metadata_.document(), "/attachments/", a.sha256()));
+    a.set_uploaded_by(subject_.name);
+    *a.mutable_uploaded() =
+        TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(service_->clock_->Now()));
+    // Bytes first (content-addressed, synced), then the event that points at them: a
+    // crash in between leaves an unreferenced blob, never a dangling reference.
+    if (absl::Status s = service_->blobs_->Put(a.sha256(), bytes_); !s.ok()) return s;
+    PlansStore* store = service_->store_;
+    Reservation reservation(store, metadata_.document());
+    if (absl::Status s = reservation.status(); !s.ok()) return s;
+    auto doc = store->Load(metadata_.document());
+    if (!doc.ok()) return doc.status();
+    for (const v1::Attachment& existing : doc->attachments) {
+      if (existing.sha256() == a.sha256()) {  // the same file again: nothing new
+        *response_ = existing;
+        return absl::OkStatus();
+      }
+    }
+    v1::PlansEvent event;
+    *event.mutable_attachment_added()->mutable_attachment() = a;
+    auto out = service_->Commit(metadata_.document(), *doc, event, subject_.name,
+                                metadata_.request_id(), v1::DOCUMENT_STATE_UNSPECIFIED);
+    if (!out.ok()) return out.status();
+    for (const v1::Attachment& stored : out->attachments()) {
+      if (stored.sha256() == a.sha256()) *response_ = stored;
+    }
+    server::LogInfo("attachment stored", {{"document", metadata_.document()},
+                                          {"sha256", a.sha256()},
+                                          {"bytes", absl::StrCat(a.size())}});
+    return absl::OkStatus();
+  }
+
+  void FinishOnce(const absl::Status& s) {
+    if (finished_.exchange(true)) return;
+    Finish(ToGrpcStatus(s));
+  }
+
+  PlansService* const service_;
+  grpc::CallbackServerContext* const context_;
+  v1::Attachment* const response_;
+  auth::Subject subject_;
+  v1::UploadAttachmentRequest message_;
+  v1::UploadAttachmentRequest::Metadata metadata_;
+  bool first_ = true;
+  std::string bytes_;
+  std::atomic<bool> finished_{false};
+};
+
+grpc::ServerReadReactor<v1::UploadAttachmentRequest>* PlansService::UploadAttachment(
+    grpc::CallbackServerContext* context, v1::Attachment* response) {
+  return new UploadReactor(this, context, response);
+}
+
+class PlansService::DownloadReactor : public grpc::ServerWriteReactor<v1::AttachmentChunk> {
+ public:
+  DownloadReactor(PlansService* service, grpc::CallbackServerContext* context,
+                  const v1::DownloadAttachmentRequest* request)
+      : service_(service) {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) {
+      Finish(ToGrpcStatus(subject.status()));
+      return;
+    }
+    service_->workers_.Run([this, request, subject = *std::move(subject)] {
+      absl::Status s = Prepare(subject, *request);
+      if (!s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+      WriteNext();
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Prepare(const auth::Subject& subject, const v1::DownloadAttachmentRequest& request) {
+    if (auto key = approvals::ParseDocumentName(request.document()); !key.ok()) {
+      return key.status();
+    }
+    auto doc = service_->store_->Load(request.document());
+    if (!doc.ok()) return doc.status();
+    auto approval = service_->ApprovalOf(request.document());
+    if (!approval.ok()) return approval.status();
+    if (absl::Status s = service_->MayRead(subject, *doc, *approval); !s.ok()) return s;
+    for (const v1::Attachment& a : doc->attachments) {
+      if (a.sha256() == request.sha256()) attachment_ = a;
+    }
+    if (attachment_.sha256().empty()) {
+      return absl::NotFoundError(
+          absl::StrCat(request.document(), " has no attachment with sha256 ", request.sha256()));
+    }
+    auto bytes = service_->blobs_->Get(attachment_.sha256());
+    if (!bytes.ok()) return bytes.status();
+    if (Sha256Hex(*bytes) != attachment_.sha256()) {
+      return absl::DataLossError(
+          absl::StrCat("stored bytes of ", attachment_.sha256(), " do not match their hash"));
+    }
+    bytes_ = *std::move(bytes);
+    return absl::OkStatus();
+  }
+
+  void WriteNext() {
+    if (started_ && offset_ >= bytes_.size()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    chunk_.Clear();
+    if (!started_) *chunk_.mutable_attachment() = attachment_;  // metadata first
+    started_ = true;
+    const size_t n = std::min(kChunkBytes, bytes_.size() - offset_);
+    chunk_.set_data(bytes_.substr(offset_, n));
+    offset_ += n;
+    StartWrite(&chunk_);
+  }
+
+  PlansService* const service_;
+  v1::Attachment attachment_;
+  std::string bytes_;
+  size_t offset_ = 0;
+  bool started_ = false;
+  v1::AttachmentChunk chunk_;
+};
+
+grpc::ServerWriteReactor<v1::AttachmentChunk>* PlansService::DownloadAttachment(
+    grpc::CallbackServerContext* context, const v1::DownloadAttachmentRequest* request) {
+  return new DownloadReactor(this, context, request);
+}
+
+}  // namespace bdtx::plans

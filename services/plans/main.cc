@@ -1,0 +1,50 @@
+// bdtx-plans: wiring only. See services/plans/api for the handlers.
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/service_token.h"
+#include "common/clients/directory_client.h"
+#include "common/clock/clock.h"
+#include "common/server/server.h"
+#include "grpcpp/grpcpp.h"
+#include "services/plans/api/plans_service.h"
+
+int main(int argc, char** argv) {
+  bdtx::server::ServiceRunner runner("plans", 7102);
+  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
+  runner.flags().Define("approvals", "127.0.0.1:7103", "address of the approvals service");
+  runner.flags().Define("grading", "127.0.0.1:7104", "address of the grading service");
+  runner.flags().Define("max_attachment_bytes", "10485760",
+                        "largest attachment accepted (bytes; default 10 MiB)");
+  if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
+  bdtx::plans::PlansOptions options;
+  if (!absl::SimpleAtoi(runner.flags().Get("max_attachment_bytes"),
+                        &options.max_attachment_bytes) ||
+      options.max_attachment_bytes <= 0) {
+    return runner.Fail(absl::InvalidArgumentError(
+        absl::StrCat("--max_attachment_bytes must be a positive number of bytes, got '",
+                     runner.flags().Get("max_attachment_bytes"), "'")));
+  }
+  auto secret = bdtx::server::ServiceSecret(runner.flags());
+  if (!secret.ok()) return runner.Fail(secret.status());
+  auto events = runner.OpenEventStore();
+  if (!events.ok()) return runner.Fail(events.status());
+  auto blobs = bdtx::plans::AttachmentBlobs::Open(runner.data_dir() + "/attachments");
+  if (!blobs.ok()) return runner.Fail(blobs.status());
+
+  auto channel = [&](const char* flag) {
+    return grpc::CreateChannel(runner.flags().Get(flag), grpc::InsecureChannelCredentials());
+  };
+  auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
+  auto approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
+  auto grading_stub = bdtx::v1::Grading::NewStub(channel("grading"));
+  bdtx::auth::ServiceToken token("plans", *secret, &bdtx::RealClock());
+  // People change by directory imports; a minute of staleness in a plan's pre-filled
+  // header is harmless and saves a call per request.
+  bdtx::clients::DirectoryClient directory(directory_stub.get(), &token, absl::Seconds(60));
+  bdtx::plans::PlansStore store(*events);
+  bdtx::plans::PlansService service(&store, blobs->get(),
+                                    {&directory, approvals_stub.get(), grading_stub.get(), &token},
+                                    &bdtx::RealClock(), options);
+  runner.AddService(&service);
+  return runner.Run();
+}
