@@ -19,6 +19,7 @@ SERVICES=()
 [ -d services/directory ] && SERVICES+=("directory:7101")
 [ -d services/approvals ] && SERVICES+=("approvals:7103")
 [ -d services/grading ] && SERVICES+=("grading:7104")
+[ -d services/plans ] && SERVICES+=("plans:7102")
 
 echo "[run] building (${BUILD_DIR}, -j${JOBS})"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
@@ -44,7 +45,8 @@ for entry in "${SERVICES[@]}"; do
   port=${entry##*:}
   bin="$BUILD_DIR/services/$name/bdtx-$name"
   extra=()
-  case "$name" in approvals | grading) extra+=(--directory=127.0.0.1:7101) ;; esac
+  case "$name" in approvals | grading | plans) extra+=(--directory=127.0.0.1:7101) ;; esac
+  [ "$name" = plans ] && extra+=(--approvals=127.0.0.1:7103 --grading=127.0.0.1:7104)
   "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
     --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
@@ -65,15 +67,19 @@ echo "[run] example: where does core teacher gvcc-001's module-4 plan go?"
   --addr 127.0.0.1:7101 --key-file "$DATA_ROOT/auth.key"
 K=(--key-file "$DATA_ROOT/auth.key")
 DOC=documents/gvcc-001-2023-m4-plan
-echo "[run] demo approval: gvcc-001 submits the module-4 plan, the lecturer approves it"
+PRINCIPAL=people/ht-thcs-dong-xoai-1
+echo "[run] demo plan: gvcc-001 creates the module-4 plan (Appendix 1, pre-filled from the"
+echo "      directory), submits it through plans (its sha256 goes to approvals), the lecturer approves"
 if "$CTL" approvals get --as people/gvcc-001 --document "$DOC" "${K[@]}" | grep -q '"DRAFT"'; then
-  echo "Kế hoạch hỗ trợ đồng nghiệp mô đun 4 (demo)" > "$DATA_ROOT/demo/plan-gvcc-001.txt"
-  "$CTL" approvals submit --as people/gvcc-001 --document "$DOC" \
-    --content-file "$DATA_ROOT/demo/plan-gvcc-001.txt" "${K[@]}" >/dev/null
+  "$CTL" plans create --as people/gvcc-001 --year 2023 --module 4 --request_id demo-plan "${K[@]}" \
+    | grep -E '"authorName"|"school"' | head -2
+  "$CTL" plans submit --as people/gvcc-001 --document "$DOC" --request_id demo-plan-submit "${K[@]}" \
+    | grep -E '"approvalState"|"contentSha256"' | head -2
   "$CTL" approvals approve --as people/gvsp-01 --document "$DOC" --comment "Đạt" "${K[@]}" >/dev/null
 fi
 echo "[run] the principal's inbox now holds it (seed 001: the signer is told at once):"
-"$CTL" approvals inbox --as people/ht-thcs-dong-xoai-1 "${K[@]}" | grep -E '"name"|"state"' | head -4
+"$CTL" approvals inbox --as "$PRINCIPAL" "${K[@]}" | grep -E '"name"|"state"' | head -4 ||
+  echo "      (empty: signed off by an earlier run)"
 echo "[run] demo grading: LMS history (modules 1-3), the Sở enrols class lop-2023-m4-001,"
 echo "      learner hv-00001 submits, grader gvcc-001 grades (retries change nothing)"
 "$CTL" grading import-lms --as people/so-cv-1 --file "$DATA_ROOT/demo/lms-prior.csv" "${K[@]}" \
@@ -86,11 +92,31 @@ echo "bài cuối khoá (demo)" > "$DATA_ROOT/demo/final-hv-00001.txt"
   --file "$DATA_ROOT/demo/final-hv-00001.txt" --request_id demo-submit "${K[@]}" >/dev/null
 "$CTL" grading grade --as people/gvcc-001 --assignment classes/lop-2023-m4-001/assignments/hv-00001 \
   --verdict pass --score 8 --request_id demo-grade "${K[@]}" | grep -E '"verdict"'
+echo "[run] the principal prints the plan (HTML, A4), signs, stamps, scans and uploads it, then"
+echo "      signs off SCANNED with the scan's sha256"
+"$CTL" plans render --as "$PRINCIPAL" --document "$DOC" --out "$DATA_ROOT/demo/plan-gvcc-001.html" "${K[@]}"
+if "$CTL" approvals get --as "$PRINCIPAL" --document "$DOC" "${K[@]}" | grep -q '"LECTURER_APPROVED"'; then
+  printf '%%PDF-1.4\n%% demo scan of the signed and stamped plan of gvcc-001\n%%%%EOF\n' \
+    >"$DATA_ROOT/demo/plan-gvcc-001-signed.pdf"
+  ATT=$("$CTL" plans upload --as "$PRINCIPAL" --document "$DOC" \
+    --file "$DATA_ROOT/demo/plan-gvcc-001-signed.pdf" "${K[@]}" 2>/dev/null)
+  SHA=$(echo "$ATT" | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p')
+  "$CTL" approvals sign-off --as "$PRINCIPAL" --document "$DOC" --method scanned \
+    --evidence-sha256 "$SHA" --evidence-ref "$DOC/attachments/$SHA" "${K[@]}" | grep -E '"state"'
+fi
+echo "[run] demo report: gvcc-001's module-4 report with counts from grading (rows 1.2 ... 5.1)"
+"$CTL" plans create --as people/gvcc-001 --year 2023 --module 4 --kind report \
+  --request_id demo-report "${K[@]}" | grep -E '"number"|"count"|"base"|"source"' | head -12 || true
+echo "[run] certificate eligibility of gvcc-001 for 2023:"
+"$CTL" plans eligibility --as people/gvcc-001 --year 2023 "${K[@]}" | grep -E '"eligible"|"missing"' -A1 | head -6 || true
 cat <<EOT
 [run] all services up; Ctrl-C to stop. Try:
   $CTL grading stats --as people/so-cv-1 --unit classes/lop-2023-m4-001 --key-file $DATA_ROOT/auth.key
   $CTL grading export --as people/so-cv-1 --unit units/so-bp --year 2023 --format temis --key-file $DATA_ROOT/auth.key
-  $CTL approvals sign-off --as people/ht-thcs-dong-xoai-1 --document $DOC --key-file $DATA_ROOT/auth.key
+  $CTL plans get --as people/gvcc-001 --document documents/gvcc-001-2023-m4-report --key-file $DATA_ROOT/auth.key
+  $CTL plans list --as people/so-cv-1 --unit units/so-bp --year 2023 --key-file $DATA_ROOT/auth.key
+  $CTL plans eligibility --as people/so-cv-1 --unit units/so-bp --year 2023 --key-file $DATA_ROOT/auth.key
+  xdg-open $DATA_ROOT/demo/plan-gvcc-001.html   # the printable Appendix 1
   $CTL approvals verify --as people/gvcc-001 --document $DOC --key-file $DATA_ROOT/auth.key
   $CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key
   $CTL directory route --author people/cbqlcc-005 --year 2023 --module 9 --key-file $DATA_ROOT/auth.key

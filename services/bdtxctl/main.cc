@@ -25,6 +25,7 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
+#include "bdtx/v1/plans.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
 #include "common/server/flags.h"
@@ -58,6 +59,15 @@ int Usage() {
       "  bdtxctl grading stats --unit units/ID|classes/ID [--year Y --module M] --as ...\n"
       "  bdtxctl grading completion --learner people/ID [--year Y] --as ...\n"
       "  bdtxctl grading export --unit units/SO --year Y [--format recognition|temis] --as ...\n"
+      "  bdtxctl plans create --as people/ID --year Y --module M [--kind plan|report]\n"
+      "          [--not-deployed true]\n"
+      "  bdtxctl plans get|versions|refresh|submit|render --document D --as ... [--out F.html]\n"
+      "  bdtxctl plans update --document D --file content.json --mask rows,header.position --as "
+      "...\n"
+      "  bdtxctl plans upload --document D --file scan.pdf --as ...\n"
+      "  bdtxctl plans download --document D --sha256 H --out F --as ...\n"
+      "  bdtxctl plans list --unit units/ID|--author people/ID [--year Y --module M] --as ...\n"
+      "  bdtxctl plans eligibility --author people/ID|--unit units/ID --year Y --as ...\n"
       "  bdtxctl demo generate --out DIR [--provinces N --learners M]\n"
       "  bdtxctl demo load --out DIR [--provinces N --learners M]\n"
       "common flags: --addr (directory, default 127.0.0.1:7101), --key-file, --token\n",
@@ -111,6 +121,9 @@ Flags CommonFlags() {
   flags.Define("verdict", "", "pass (Đạt) or fail (Chưa đạt)");
   flags.Define("score", "", "optional score 0-10");
   flags.Define("format", "csv", "csv|json for LMS imports; recognition|temis for exports");
+  flags.Define("plans", "127.0.0.1:7102", "plans service address");
+  flags.Define("version", "0", "content version of a plan or report (0: the latest)");
+  flags.Define("mask", "", "comma-separated fields to update, e.g. rows,header.position");
   flags.Define("provinces", "1", "demo: number of provinces (63 for a national-size directory)");
   flags.Define("learners", "5555", "demo: learners per province");
   return flags;
@@ -482,6 +495,194 @@ int GradingCommand(const std::string& verb, const Flags& flags) {
   return 0;
 }
 
+// Streams a file to UploadAttachment in 256 KiB messages, printing progress.
+absl::StatusOr<bdtx::v1::Attachment> UploadFile(bdtx::v1::Plans::Stub& stub,
+                                                const std::string& token, const Flags& flags) {
+  const std::string path = flags.Get("file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --file '", path, "'"));
+  in.seekg(0, std::ios::end);
+  const int64_t total = in.tellg();
+  in.seekg(0);
+  grpc::ClientContext context;
+  Authorize(context, token);
+  bdtx::v1::Attachment out;
+  auto writer = stub.UploadAttachment(&context, &out);
+  bdtx::v1::UploadAttachmentRequest msg;
+  msg.mutable_metadata()->set_document(flags.Get("document"));
+  msg.mutable_metadata()->set_file_name(std::filesystem::path(path).filename().string());
+  msg.mutable_metadata()->set_request_id(flags.Get("request_id"));
+  bool open = writer->Write(msg);
+  std::string buffer(256 << 10, '\0');
+  int64_t sent = 0;
+  while (open && in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    msg.Clear();
+    msg.set_chunk(buffer.substr(0, static_cast<size_t>(n)));
+    open = writer->Write(msg);
+    sent += n;
+    std::fprintf(stderr, "\ruploading %s: %lld / %lld bytes", path.c_str(),
+                 static_cast<long long>(sent), static_cast<long long>(total));
+  }
+  std::fprintf(stderr, "\n");
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return bdtx::FromGrpcStatus(s);
+  return out;
+}
+
+int PlansCommand(const std::string& verb, const Flags& flags) {
+  auto token = TokenAs(flags);
+  if (!token.ok()) return Fail(token.status());
+  auto stub = bdtx::v1::Plans::NewStub(
+      grpc::CreateChannel(flags.Get("plans"), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  grpc::Status status;
+  google::protobuf::Message* out = nullptr;
+  bdtx::v1::SupportDocument doc;
+  bdtx::v1::ListVersionsResponse versions;
+  bdtx::v1::ListSupportDocumentsResponse list;
+  bdtx::v1::Eligibility eligibility;
+  bdtx::v1::ListEligibilityResponse eligibility_list;
+  int year = 0, module = 0;
+  int64_t version = 0;
+  (void)absl::SimpleAtoi(flags.Get("year"), &year);
+  (void)absl::SimpleAtoi(flags.Get("module"), &module);
+  (void)absl::SimpleAtoi(flags.Get("version"), &version);
+  const std::string document = flags.Get("document");
+  if (verb == "create") {
+    const std::string author = flags.Get("author").empty() ? flags.Get("as") : flags.Get("author");
+    if (flags.Get("kind") == "report") {
+      bdtx::v1::CreateReportRequest req;
+      req.set_author(author);
+      req.set_year(year);
+      req.set_module(module);
+      req.set_not_deployed(flags.Get("not_deployed") == "true");
+      req.set_request_id(flags.Get("request_id"));
+      status = stub->CreateReport(&context, req, &doc);
+    } else {
+      bdtx::v1::CreatePlanRequest req;
+      req.set_author(author);
+      req.set_year(year);
+      req.set_module(module);
+      req.set_request_id(flags.Get("request_id"));
+      status = stub->CreatePlan(&context, req, &doc);
+    }
+    out = &doc;
+  } else if (verb == "get") {
+    bdtx::v1::GetSupportDocumentRequest req;
+    req.set_name(document);
+    req.set_version(version);
+    status = stub->GetDocument(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "update") {
+    bdtx::v1::UpdateSupportDocumentRequest req;
+    const std::string json = ReadFileOrEmpty(flags.Get("file"));
+    if (json.empty()) {
+      return Fail(absl::InvalidArgumentError(
+          "--file must name a JSON DocumentContent (e.g. from 'plans get', field content)"));
+    }
+    auto parsed = google::protobuf::util::JsonStringToMessage(json, req.mutable_content());
+    if (!parsed.ok()) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat(flags.Get("file"), ": not a DocumentContent: ", parsed.ToString())));
+    }
+    if (!document.empty()) req.mutable_content()->set_name(document);
+    for (absl::string_view p : absl::StrSplit(flags.Get("mask"), ',', absl::SkipEmpty())) {
+      req.mutable_update_mask()->add_paths(std::string(p));
+    }
+    req.set_expected_version(version);
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->UpdateDocument(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "refresh") {
+    bdtx::v1::RefreshReportCountsRequest req;
+    req.set_name(document);
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->RefreshReportCounts(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "submit") {
+    bdtx::v1::SubmitSupportDocumentRequest req;
+    req.set_name(document);
+    req.set_expected_version(version);
+    req.set_request_id(flags.Get("request_id"));
+    status = stub->SubmitDocument(&context, req, &doc);
+    out = &doc;
+  } else if (verb == "versions") {
+    bdtx::v1::ListVersionsRequest req;
+    req.set_name(document);
+    status = stub->ListVersions(&context, req, &versions);
+    out = &versions;
+  } else if (verb == "list") {
+    bdtx::v1::ListSupportDocumentsRequest req;
+    req.set_unit(flags.Get("unit"));
+    req.set_author(flags.Get("author"));
+    req.set_year(year);
+    req.set_module(module);
+    req.set_page_size(500);
+    status = stub->ListDocuments(&context, req, &list);
+    out = &list;
+  } else if (verb == "eligibility") {
+    if (!flags.Get("unit").empty()) {
+      bdtx::v1::ListEligibilityRequest req;
+      req.set_unit(flags.Get("unit"));
+      req.set_year(year);
+      req.set_page_size(100);
+      status = stub->ListEligibility(&context, req, &eligibility_list);
+      out = &eligibility_list;
+    } else {
+      bdtx::v1::GetEligibilityRequest req;
+      req.set_core_member(flags.Get("author").empty() ? flags.Get("as") : flags.Get("author"));
+      req.set_year(year);
+      status = stub->GetEligibility(&context, req, &eligibility);
+      out = &eligibility;
+    }
+  } else if (verb == "render") {
+    bdtx::v1::RenderDocumentRequest req;
+    req.set_name(document);
+    req.set_version(version);
+    bdtx::v1::RenderedDocument rendered;
+    status = stub->RenderDocument(&context, req, &rendered);
+    if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+    const std::string path = flags.Get("out").empty() ? rendered.file_name() : flags.Get("out");
+    std::ofstream(path, std::ios::binary) << rendered.content();
+    std::printf("wrote %s (%zu bytes, %s); open it in a browser and print on A4 landscape\n",
+                path.c_str(), rendered.content().size(), rendered.media_type().c_str());
+    return 0;
+  } else if (verb == "upload") {
+    auto attachment = UploadFile(*stub, *token, flags);
+    if (!attachment.ok()) return Fail(attachment.status());
+    std::printf("%s\n", Json(*attachment).c_str());
+    return 0;
+  } else if (verb == "download") {
+    if (flags.Get("out").empty()) return Fail(absl::InvalidArgumentError("--out is required"));
+    bdtx::v1::DownloadAttachmentRequest req;
+    req.set_document(document);
+    req.set_sha256(flags.Get("sha256"));
+    auto reader = stub->DownloadAttachment(&context, req);
+    std::ofstream file(flags.Get("out"), std::ios::binary);
+    bdtx::v1::AttachmentChunk chunk;
+    int64_t received = 0;
+    while (reader->Read(&chunk)) {
+      file << chunk.data();
+      received += static_cast<int64_t>(chunk.data().size());
+    }
+    status = reader->Finish();
+    if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+    std::printf("wrote %s (%lld bytes)\n", flags.Get("out").c_str(),
+                static_cast<long long>(received));
+    return 0;
+  } else {
+    return Usage();
+  }
+  if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+  std::printf("%s\n", Json(*out).c_str());
+  return 0;
+}
+
 int DirectoryCommand(const std::string& verb, const Flags& flags) {
   if (verb == "import") {
     auto kind = ParseKind(flags.Get("kind"));
@@ -614,5 +815,6 @@ int main(int argc, char** argv) {
   if (group == "demo") return DemoCommand(verb, flags);
   if (group == "approvals") return ApprovalsCommand(verb, flags);
   if (group == "grading") return GradingCommand(verb, flags);
+  if (group == "plans") return PlansCommand(verb, flags);
   return Usage();
 }
