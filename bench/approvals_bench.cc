@@ -30,30 +30,10 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
+using bdtx::bench::Print;
+using bdtx::bench::Stats;
+
 namespace {
-
-struct Stats {
-  std::mutex mu;
-  std::vector<absl::Duration> latencies;
-  std::atomic<int64_t> errors{0};
-  std::string first_error;
-  void Add(absl::Duration d, const grpc::Status& s) {
-    std::lock_guard<std::mutex> lock(mu);
-    latencies.push_back(d);
-    if (!s.ok()) {
-      if (errors++ == 0) first_error = s.error_message();
-    }
-  }
-};
-
-void Print(const char* what, Stats& stats, double seconds) {
-  std::lock_guard<std::mutex> lock(stats.mu);
-  const bdtx::bench::Percentiles p = bdtx::bench::ComputePercentiles(stats.latencies);
-  std::printf("%-14s %9.0f/s  p50 %-10s p99 %-10s p999 %-10s errors %lld %s\n", what,
-              stats.latencies.size() / seconds, absl::FormatDuration(p.p50).c_str(),
-              absl::FormatDuration(p.p99).c_str(), absl::FormatDuration(p.p999).c_str(),
-              static_cast<long long>(stats.errors.load()), stats.first_error.c_str());
-}
 
 struct Actor {
   std::string token;

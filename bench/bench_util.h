@@ -4,15 +4,21 @@
 #define BDTX_BENCH_BENCH_UTIL_H_
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/server/flags.h"
+#include "grpcpp/support/status.h"
 
 namespace bdtx::bench {
 
@@ -53,6 +59,63 @@ inline Percentiles ComputePercentiles(std::vector<absl::Duration>& latencies) {
     return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
   };
   return {at(0.5), at(0.99), at(0.999)};
+}
+
+// Latencies and errors of one phase; thread-safe.
+struct Stats {
+  std::mutex mu;
+  std::vector<absl::Duration> latencies;
+  int64_t errors = 0;
+  std::string first_error;
+  void Add(absl::Duration d, const grpc::Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    latencies.push_back(d);
+    if (!s.ok() && errors++ == 0) first_error = s.error_message();
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu);
+    return latencies.size();
+  }
+};
+
+// One line: rate over `seconds`, p50/p99/p999, errors and the first error's message.
+inline void Print(const char* what, Stats& stats, double seconds) {
+  std::lock_guard<std::mutex> lock(stats.mu);
+  const Percentiles p = ComputePercentiles(stats.latencies);
+  std::printf("%-14s %9.0f/s  p50 %-10s p99 %-10s p999 %-10s errors %lld %s\n", what,
+              stats.latencies.size() / seconds, absl::FormatDuration(p.p50).c_str(),
+              absl::FormatDuration(p.p99).c_str(), absl::FormatDuration(p.p999).c_str(),
+              static_cast<long long>(stats.errors), stats.first_error.c_str());
+  std::fflush(stdout);
+}
+
+// Keeps `concurrency` calls in flight: `issue(i, done)` starts call number i and must
+// call done(status) once. Stops after `duration` or `total` calls, whichever is first.
+inline void Drive(int concurrency, absl::Duration duration, int64_t total, Stats& stats,
+                  const std::function<void(int64_t, std::function<void(grpc::Status)>)>& issue) {
+  std::atomic<int64_t> next{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stop{false};
+  absl::Notification drained;
+  std::function<void()> one = [&] {
+    const int64_t i = next++;
+    if (i >= total) {
+      stop = true;
+      return;
+    }
+    ++in_flight;
+    const absl::Time t0 = absl::Now();
+    issue(i, [&, t0](grpc::Status s) {
+      stats.Add(absl::Now() - t0, s);
+      if (!stop) one();
+      if (--in_flight == 0 && stop) drained.Notify();
+    });
+  };
+  for (int i = 0; i < concurrency; ++i) one();
+  const absl::Time end = absl::Now() + duration;
+  while (!stop && absl::Now() < end) absl::SleepFor(absl::Milliseconds(20));
+  stop = true;
+  if (in_flight > 0) drained.WaitForNotificationWithTimeout(absl::Seconds(60));
 }
 
 }  // namespace bdtx::bench

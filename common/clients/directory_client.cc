@@ -19,54 +19,65 @@ absl::StatusOr<v1::Class> DirectoryClient::GetClass(const std::string& name) {
   return out;
 }
 
-absl::StatusOr<v1::Unit> DirectoryClient::GetUnit(const std::string& name) {
-  v1::GetUnitRequest req;
-  req.set_name(name);
-  v1::Unit out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::GetUnit, req, &out); !s.ok()) return s;
+template <typename Resp, typename Fetch>
+absl::StatusOr<Resp> DirectoryClient::CachedCall(const std::string& key, Fetch fetch) {
+  const absl::Time now = absl::Now();
+  Resp out;
+  if (cache_ttl_ > absl::ZeroDuration()) {
+    absl::MutexLock lock(&mu_);
+    if (auto it = cache_.find(key); it != cache_.end() && now - it->second.fetched < cache_ttl_) {
+      if (out.ParseFromString(it->second.bytes)) return out;
+    }
+  }
+  if (absl::Status s = fetch(&out); !s.ok()) return s;
+  if (cache_ttl_ > absl::ZeroDuration()) {
+    absl::MutexLock lock(&mu_);
+    if (cache_.size() > 100'000) cache_.clear();  // bounded; refills on demand
+    cache_[key] = Cached{out.SerializeAsString(), now};
+  }
   return out;
 }
 
+absl::StatusOr<v1::Unit> DirectoryClient::GetUnit(const std::string& name) {
+  return CachedCall<v1::Unit>(absl::StrCat("unit:", name), [&](v1::Unit* out) {
+    v1::GetUnitRequest req;
+    req.set_name(name);
+    return Invoke(&v1::Directory::StubInterface::GetUnit, req, out);
+  });
+}
+
 absl::StatusOr<v1::Person> DirectoryClient::GetPerson(const std::string& name) {
-  const absl::Time now = absl::Now();
-  {
-    absl::MutexLock lock(&mu_);
-    if (auto it = people_.find(name);
-        it != people_.end() && now - it->second.fetched < cache_ttl_) {
-      return it->second.person;
-    }
-  }
-  v1::GetPersonRequest req;
-  req.set_name(name);
-  v1::Person out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::GetPerson, req, &out); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
-  people_[name] = CachedPerson{out, now};
-  return out;
+  return CachedCall<v1::Person>(absl::StrCat("person:", name), [&](v1::Person* out) {
+    v1::GetPersonRequest req;
+    req.set_name(name);
+    return Invoke(&v1::Directory::StubInterface::GetPerson, req, out);
+  });
 }
 
 absl::StatusOr<v1::SupportGroup> DirectoryClient::GetSupportGroup(const std::string& core_member,
                                                                   int year, int module) {
-  v1::GetSupportGroupRequest req;
-  req.set_core_member(core_member);
-  req.set_year(year);
-  req.set_module(module);
-  v1::SupportGroup out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::GetSupportGroup, req, &out); !s.ok()) {
-    return s;
-  }
-  return out;
+  return CachedCall<v1::SupportGroup>(
+      absl::StrCat("group:", core_member, ":", year, ":", module), [&](v1::SupportGroup* out) {
+        v1::GetSupportGroupRequest req;
+        req.set_core_member(core_member);
+        req.set_year(year);
+        req.set_module(module);
+        return Invoke(&v1::Directory::StubInterface::GetSupportGroup, req, out);
+      });
 }
 
 absl::StatusOr<std::vector<v1::Person>> DirectoryClient::PeopleWithRole(const std::string& unit,
                                                                         v1::Role role) {
-  v1::ListPeopleRequest req;
-  req.set_unit(unit);
-  req.set_role(role);
-  req.set_page_size(100);
-  v1::ListPeopleResponse out;
-  if (auto s = Invoke(&v1::Directory::StubInterface::ListPeople, req, &out); !s.ok()) return s;
-  return std::vector<v1::Person>(out.people().begin(), out.people().end());
+  auto page = CachedCall<v1::ListPeopleResponse>(
+      absl::StrCat("people:", unit, ":", static_cast<int>(role)), [&](v1::ListPeopleResponse* out) {
+        v1::ListPeopleRequest req;
+        req.set_unit(unit);
+        req.set_role(role);
+        req.set_page_size(100);
+        return Invoke(&v1::Directory::StubInterface::ListPeople, req, out);
+      });
+  if (!page.ok()) return page.status();
+  return std::vector<v1::Person>(page->people().begin(), page->people().end());
 }
 
 absl::StatusOr<std::vector<std::string>> DirectoryClient::Ancestry(const std::string& unit) {

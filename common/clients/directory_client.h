@@ -34,8 +34,8 @@ class DirectoryClient {
       : stub_(stub), token_(token), cache_ttl_(cache_ttl) {}
 
   absl::StatusOr<bdtx::v1::Class> GetClass(const std::string& name);
+  // These four are cached for `cache_ttl`.
   absl::StatusOr<bdtx::v1::Unit> GetUnit(const std::string& name);
-  // Cached.
   absl::StatusOr<bdtx::v1::Person> GetPerson(const std::string& name);
   absl::StatusOr<bdtx::v1::SupportGroup> GetSupportGroup(const std::string& core_member, int year,
                                                          int module);
@@ -54,11 +54,14 @@ class DirectoryClient {
   const absl::Duration cache_ttl_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::string> parent_ ABSL_GUARDED_BY(mu_);
-  struct CachedPerson {
-    bdtx::v1::Person person;
+  // Answers by request key ("person:people/1", "unit:units/2", ...), serialized.
+  struct Cached {
+    std::string bytes;
     absl::Time fetched;
   };
-  absl::flat_hash_map<std::string, CachedPerson> people_ ABSL_GUARDED_BY(mu_);
+  template <typename Resp, typename Fetch>
+  absl::StatusOr<Resp> CachedCall(const std::string& key, Fetch fetch);
+  absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 // ------------------------------------------------------------ implementation

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   runner.flags().Define("grading", "127.0.0.1:7104", "address of the grading service");
   runner.flags().Define("max_attachment_bytes", "10485760",
                         "largest attachment accepted (bytes; default 10 MiB)");
+  runner.flags().Define("workers", "32",
+                        "threads for calls that wait on other services (directory, approvals, "
+                        "grading)");
   if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
   bdtx::plans::PlansOptions options;
   if (!absl::SimpleAtoi(runner.flags().Get("max_attachment_bytes"),
@@ -23,6 +26,11 @@ int main(int argc, char** argv) {
     return runner.Fail(absl::InvalidArgumentError(
         absl::StrCat("--max_attachment_bytes must be a positive number of bytes, got '",
                      runner.flags().Get("max_attachment_bytes"), "'")));
+  }
+  if (!absl::SimpleAtoi(runner.flags().Get("workers"), &options.workers) || options.workers < 1 ||
+      options.workers > 1024) {
+    return runner.Fail(absl::InvalidArgumentError(
+        absl::StrCat("--workers must be 1..1024, got '", runner.flags().Get("workers"), "'")));
   }
   auto secret = bdtx::server::ServiceSecret(runner.flags());
   if (!secret.ok()) return runner.Fail(secret.status());
