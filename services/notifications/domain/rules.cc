@@ -1,0 +1,303 @@
+#include "services/notifications/domain/rules.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace bdtx::notifications {
+namespace {
+
+namespace v1 = ::bdtx::v1;
+
+const absl::TimeZone& Vietnam() {
+  static const absl::TimeZone tz = absl::FixedTimeZone(7 * 3600);  // no DST
+  return tz;
+}
+
+std::string DateText(const v1::Date& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+std::string WhatDocument(const v1::DocumentFacts& f) {
+  return absl::StrCat(f.kind() == v1::REPORT ? "báo cáo" : "kế hoạch", " mô đun ", f.module(),
+                      " năm ", f.year(), " của ", f.author());
+}
+
+v1::Notification Make(const std::string& recipient, v1::NotificationKind kind, std::string title,
+                      std::string body, const std::string& subject, const std::string& source) {
+  v1::Notification n;
+  n.set_recipient(recipient);
+  n.set_kind(kind);
+  n.set_title(std::move(title));
+  n.set_body(std::move(body));
+  n.set_subject(subject);
+  n.set_source(source);
+  return n;
+}
+
+// The signers of a routed document: the people named, else the signing unit itself.
+std::vector<std::string> Signers(const v1::Routing& routing) {
+  std::vector<std::string> out(routing.sign_off().people().begin(),
+                               routing.sign_off().people().end());
+  if (out.empty() && !routing.sign_off().unit().empty()) out.push_back(routing.sign_off().unit());
+  return out;
+}
+
+std::string IdAfterSlash(const std::string& name) { return name.substr(name.find('/') + 1); }
+
+void AddUnique(google::protobuf::RepeatedPtrField<std::string>* list, const std::string& v) {
+  if (std::find(list->begin(), list->end(), v) == list->end()) *list->Add() = v;
+}
+
+}  // namespace
+
+ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::DocumentFacts* known) {
+  ApprovalOutcome out;
+  if (known != nullptr) out.facts = *known;
+  v1::DocumentFacts& f = out.facts;
+  f.set_name(event.document());
+  const std::string source = absl::StrCat("approvals:", event.position());
+  const v1::ApprovalEvent& e = event.event();
+  auto notify = [&](const std::string& to, v1::NotificationKind kind, std::string title,
+                    std::string body, bool urgent = false) {
+    v1::Notification n = Make(to, kind, std::move(title), std::move(body), f.name(), source);
+    n.set_urgent(urgent);
+    out.notifications.push_back(std::move(n));
+  };
+  auto wait_for = [&](const std::vector<std::string>& who) {
+    f.clear_waiting();
+    for (const std::string& w : who) f.add_waiting(w);
+  };
+  switch (e.kind_case()) {
+    case v1::ApprovalEvent::kSubmitted: {
+      const v1::DocumentSubmitted& s = e.submitted();
+      f.set_author(s.author());
+      f.set_kind(s.kind());
+      f.set_year(s.year());
+      f.set_module(s.module());
+      if (s.has_routing()) *f.mutable_routing() = s.routing();
+      const std::string& lecturer = f.routing().lecturer();
+      if (!lecturer.empty()) {
+        notify(lecturer, v1::DOCUMENT_SUBMITTED, absl::StrCat("Chờ duyệt: ", WhatDocument(f)),
+               absl::StrCat(s.author(), " đã nộp ", WhatDocument(f),
+                            s.not_deployed() ? " (chưa triển khai)" : "",
+                            ". Vui lòng duyệt (Đạt / Chưa đạt) trong tuần."));
+      }
+      wait_for({lecturer});
+      break;
+    }
+    case v1::ApprovalEvent::kLecturerApproved: {
+      const std::vector<std::string> signers = Signers(f.routing());
+      for (const std::string& signer : signers) {
+        notify(signer, v1::DOCUMENT_LECTURER_APPROVED,
+               absl::StrCat("Cần phê duyệt ngay: ", WhatDocument(f)),
+               absl::StrCat("Giảng viên ", e.lecturer_approved().lecturer(), " đã duyệt (Đạt) ",
+                            WhatDocument(f),
+                            ". Đề nghị phê duyệt trực tuyến hoặc ký, đóng dấu "
+                            "và tải bản quét lên."),
+               /*urgent=*/true);
+      }
+      wait_for(signers);
+      break;
+    }
+    case v1::ApprovalEvent::kReturned:
+      notify(f.author(), v1::DOCUMENT_RETURNED, absl::StrCat("Chưa đạt: ", WhatDocument(f)),
+             absl::StrCat(e.returned().by(), " đã trả lại ", WhatDocument(f),
+                          ". Lý do: ", e.returned().reason(), ". Vui lòng chỉnh sửa và nộp lại."));
+      wait_for({f.author()});
+      break;
+    case v1::ApprovalEvent::kSignedOff:
+      notify(f.author(), v1::DOCUMENT_SIGNED_OFF, absl::StrCat("Đã phê duyệt: ", WhatDocument(f)),
+             absl::StrCat(e.signed_off().signer(), " đã phê duyệt ", WhatDocument(f), " (",
+                          e.signed_off().method() == v1::SCANNED ? "bản quét có chữ ký, con dấu"
+                                                                 : "trực tuyến",
+                          ")."));
+      wait_for({});
+      break;
+    case v1::ApprovalEvent::kRerouted: {
+      const bool was_lecturer = f.waiting_size() == 1 && f.waiting(0) == f.routing().lecturer();
+      const bool was_signer = !f.waiting().empty() && !was_lecturer && f.waiting(0) != f.author();
+      *f.mutable_routing() = e.rerouted().routing();
+      if (was_lecturer || was_signer) {
+        const std::vector<std::string> now =
+            was_lecturer ? std::vector<std::string>{f.routing().lecturer()} : Signers(f.routing());
+        for (const std::string& who : now) {
+          notify(who, was_lecturer ? v1::DOCUMENT_SUBMITTED : v1::DOCUMENT_LECTURER_APPROVED,
+                 absl::StrCat("Được chuyển đến bạn: ", WhatDocument(f)),
+                 absl::StrCat(e.rerouted().by(), " đã chuyển ", WhatDocument(f),
+                              " đến bạn. Lý do: ", e.rerouted().reason()),
+                 /*urgent=*/was_signer);
+        }
+        wait_for(now);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+GradingOutcome OnGradingEvent(const v1::StoredGradingEvent& event, const v1::ClassWatch* known) {
+  GradingOutcome out;
+  const v1::GradingEvent& e = event.event();
+  const std::string& stream = event.stream();
+  if (e.has_run_enrolled()) {
+    const v1::RunEnrolled& r = e.run_enrolled();
+    v1::ClassWatch w;
+    w.set_class_name(r.class_name());
+    w.set_display_name(r.display_name());
+    w.set_year(r.year());
+    w.set_module(r.module());
+    *w.mutable_grading_deadline() = r.grading_deadline();
+    for (const std::string& g : r.graders()) w.add_graders(g);
+    // The Sở: the unit just below the ministry (the last of the ancestry).
+    const auto& up = r.class_unit_ancestry();
+    if (up.size() >= 2)
+      w.set_province(up[up.size() - 2]);
+    else if (!up.empty())
+      w.set_province(up[0]);
+    out.timers = GradingTimers(w);
+    out.watch = std::move(w);
+    return out;
+  }
+  if (known == nullptr) return out;
+  v1::ClassWatch w = *known;
+  if (e.has_extension_granted()) {
+    *w.mutable_grading_deadline() = e.extension_granted().deadline();
+    out.timers = GradingTimers(w);
+  } else if (e.has_assignment_submitted() || e.has_assignment_graded()) {
+    // "assignments/{class id}/{learner id}"
+    const std::string learner = stream.substr(stream.rfind('/') + 1);
+    AddUnique(e.has_assignment_submitted() ? w.mutable_submitted() : w.mutable_graded(), learner);
+  } else {
+    return out;
+  }
+  out.watch = std::move(w);
+  return out;
+}
+
+absl::Time MorningOf(const v1::Date& day) {
+  return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0), Vietnam());
+}
+
+std::vector<v1::Timer> GradingTimers(const v1::ClassWatch& watch) {
+  const v1::Date& d = watch.grading_deadline();
+  const absl::Time deadline_morning = MorningOf(d);
+  const std::string class_id = IdAfterSlash(watch.class_name());
+  std::vector<v1::Timer> out;
+  auto add = [&](const char* what, v1::NotificationKind kind, absl::Time at) {
+    v1::Timer t;
+    t.set_id(absl::StrCat(what, "/", class_id, "/", DateText(d)));
+    t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(at));
+    t.set_kind(kind);
+    t.set_subject(watch.class_name());
+    t.set_deadline(DateText(d));
+    out.push_back(std::move(t));
+  };
+  add("grading-closing", v1::GRADING_WINDOW_CLOSING, deadline_morning - absl::Hours(48));
+  add("grading-overdue", v1::GRADING_OVERDUE, deadline_morning + absl::Hours(24));
+  return out;
+}
+
+std::vector<v1::Notification> OnGradingTimer(const v1::Timer& timer, const v1::ClassWatch& watch) {
+  std::vector<v1::Notification> out;
+  if (timer.deadline() != DateText(watch.grading_deadline())) return out;  // superseded
+  std::set<std::string> graded(watch.graded().begin(), watch.graded().end());
+  int64_t ungraded = 0;
+  for (const std::string& l : watch.submitted()) ungraded += !graded.count(l);
+  if (ungraded == 0) return out;
+  const std::string source = absl::StrCat("timer:", timer.id());
+  const std::string what = watch.display_name().empty() ? watch.class_name() : watch.display_name();
+  if (timer.kind() == v1::GRADING_WINDOW_CLOSING) {
+    for (const std::string& g : watch.graders()) {
+      out.push_back(Make(g, v1::GRADING_WINDOW_CLOSING,
+                         absl::StrCat("Còn 2 ngày để chấm bài: ", what),
+                         absl::StrCat(ungraded, " bài tập cuối khoá của ", what,
+                                      " chưa được chấm; hạn chấm ", timer.deadline(), "."),
+                         watch.class_name(), source));
+    }
+  } else if (timer.kind() == v1::GRADING_OVERDUE) {
+    std::vector<std::string> to(watch.graders().begin(), watch.graders().end());
+    if (!watch.province().empty()) to.push_back(watch.province());
+    for (const std::string& r : to) {
+      v1::Notification n =
+          Make(r, v1::GRADING_OVERDUE, absl::StrCat("Quá hạn chấm bài: ", what),
+               absl::StrCat(ungraded, " bài tập cuối khoá của ", what, " chưa được chấm; hạn ",
+                            timer.deadline(), " đã qua. Chấm tiếp cần Sở GDĐT gia hạn."),
+               watch.class_name(), source);
+      n.set_urgent(true);
+      out.push_back(std::move(n));
+    }
+  }
+  return out;
+}
+
+std::vector<v1::Notification> CampaignDigests(const std::vector<v1::DocumentFacts>& pending,
+                                              int year, int module, int days_left) {
+  std::map<std::string, std::vector<std::string>> by_person;
+  for (const v1::DocumentFacts& f : pending) {
+    if (f.year() != year || (module != 0 && f.module() != module)) continue;
+    for (const std::string& who : f.waiting()) by_person[who].push_back(f.name());
+  }
+  std::vector<v1::Notification> out;
+  const std::string campaign =
+      module == 0 ? absl::StrCat("năm ", year) : absl::StrCat("mô đun ", module, " năm ", year);
+  for (auto& [person, docs] : by_person) {
+    std::sort(docs.begin(), docs.end());
+    out.push_back(
+        Make(person, v1::CAMPAIGN_DEADLINE_DIGEST,
+             absl::StrCat("Còn ", days_left, " ngày: ", docs.size(), " hồ sơ đang chờ bạn (",
+                          campaign, ")"),
+             absl::StrCat("Hạn của đợt ", campaign, " còn ", days_left,
+                          " ngày. Hồ sơ đang chờ bạn xử lý:\n", absl::StrJoin(docs, "\n")),
+             absl::StrCat("campaigns/", year, "/", module),
+             absl::StrCat("campaign:", year, "/", module, "/", days_left)));
+  }
+  return out;
+}
+
+absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base, absl::Duration cap) {
+  absl::Duration d = base;
+  for (int i = 1; i < attempts && d < cap; ++i) d *= 2;
+  d = std::min(d, cap);
+  const double jitter = 0.5 + 0.5 * static_cast<double>(random % 1'000'000) / 1'000'000.0;
+  return d * jitter;
+}
+
+std::string ComposeEmail(const std::string& from, const std::string& to, const v1::Notification& n,
+                         absl::Time now) {
+  std::string body = absl::StrCat(n.body(), "\r\n\r\n-- \r\nbdtx · ", n.subject(), "\r\n");
+  std::string encoded;
+  absl::Base64Escape(body, &encoded);
+  std::string wrapped;
+  for (size_t i = 0; i < encoded.size(); i += 76) {
+    absl::StrAppend(&wrapped, encoded.substr(i, 76), "\r\n");
+  }
+  std::string subject;
+  absl::Base64Escape(n.title(), &subject);
+  const std::string id = n.name().substr(n.name().find('/') + 1);
+  return absl::StrCat(
+      "From: ", from, "\r\nTo: ", to, "\r\nSubject: =?UTF-8?B?", subject,
+      "?=\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
+      "\r\nMessage-ID: <", id, "@bdtx>\r\nMIME-Version: 1.0\r\n",
+      "Content-Type: text/plain; charset=UTF-8\r\n", "Content-Transfer-Encoding: base64\r\n",
+      n.urgent() ? "Importance: high\r\n" : "", "\r\n", wrapped);
+}
+
+std::string WebhookBody(const v1::Notification& notification) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(notification, &out, options);
+  return out;
+}
+
+}  // namespace bdtx::notifications

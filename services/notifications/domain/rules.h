@@ -1,0 +1,72 @@
+// Who is told what, and when: the notification rules over approval and grading events,
+// reminder timers, retry schedules and the shape of e-mails and webhook bodies. Pure C++:
+// no gRPC, storage or clock (callers pass "now" and randomness in). Rules table:
+// docs/notifications.md.
+#ifndef BDTX_SERVICES_NOTIFICATIONS_DOMAIN_RULES_H_
+#define BDTX_SERVICES_NOTIFICATIONS_DOMAIN_RULES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "bdtx/v1/approvals.pb.h"
+#include "bdtx/v1/grading.pb.h"
+#include "bdtx/v1/notifications.pb.h"
+
+namespace bdtx::notifications {
+
+// What one approval event means: notifications (recipient, kind, texts; the store names
+// and numbers them) and the document's facts after it.
+struct ApprovalOutcome {
+  std::vector<bdtx::v1::Notification> notifications;
+  bdtx::v1::DocumentFacts facts;
+};
+
+// `known`: the facts from earlier events of the document (nullptr for its first event).
+ApprovalOutcome OnApprovalEvent(const bdtx::v1::StoredEvent& event,
+                                const bdtx::v1::DocumentFacts* known);
+
+// What one grading event means for the classes notifications follows: the class's facts
+// after it (nullopt when the event is not about a class run) and timers to set.
+struct GradingOutcome {
+  std::optional<bdtx::v1::ClassWatch> watch;
+  std::vector<bdtx::v1::Timer> timers;
+};
+GradingOutcome OnGradingEvent(const bdtx::v1::StoredGradingEvent& event,
+                              const bdtx::v1::ClassWatch* known);
+
+// The end of a Vietnam day (23:59:59 UTC+7) and 08:00 of it, when reminders go out.
+absl::Time MorningOf(const bdtx::v1::Date& day);
+
+// The reminders of a class's grading deadline: 2 days before (08:00) and the morning
+// after it. Their ids name the class and the deadline, so setting them twice is one set.
+std::vector<bdtx::v1::Timer> GradingTimers(const bdtx::v1::ClassWatch& watch);
+
+// What a due timer says now: nothing when it is stale (the deadline was extended) or
+// when every submitted assignment is graded.
+std::vector<bdtx::v1::Notification> OnGradingTimer(const bdtx::v1::Timer& timer,
+                                                   const bdtx::v1::ClassWatch& watch);
+
+// The campaign deadline digests: for each person with documents waiting on them (the
+// documents of `year`/`module`, or of every module when module is 0), one notification
+// listing them.
+std::vector<bdtx::v1::Notification> CampaignDigests(
+    const std::vector<bdtx::v1::DocumentFacts>& pending, int year, int module, int days_left);
+
+// Retry schedule: 1 s, 2 s, 4 s, ... capped at `cap`, times a jitter in [0.5, 1.0)
+// from `random` (any 64-bit value).
+absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base = absl::Seconds(1),
+                       absl::Duration cap = absl::Minutes(10));
+
+// An RFC 5322 message (UTF-8, base64 body) for `notification` to `to`.
+std::string ComposeEmail(const std::string& from, const std::string& to,
+                         const bdtx::v1::Notification& notification, absl::Time now);
+
+// The JSON body of a webhook POST (the notification, protobuf JSON mapping).
+std::string WebhookBody(const bdtx::v1::Notification& notification);
+
+}  // namespace bdtx::notifications
+
+#endif  // BDTX_SERVICES_NOTIFICATIONS_DOMAIN_RULES_H_

@@ -1,0 +1,226 @@
+#include "services/notifications/domain/rules.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+
+namespace bdtx::notifications {
+namespace {
+
+namespace v1 = ::bdtx::v1;
+
+v1::StoredEvent Event(int64_t position, const v1::ApprovalEvent& e) {
+  v1::StoredEvent s;
+  s.set_position(position);
+  s.set_document("documents/gvcc-1-2023-m4-plan");
+  *s.mutable_event() = e;
+  return s;
+}
+
+v1::ApprovalEvent Submitted(bool with_routing) {
+  v1::ApprovalEvent e;
+  v1::DocumentSubmitted* s = e.mutable_submitted();
+  s->set_author("people/gvcc-1");
+  s->set_kind(v1::PLAN);
+  s->set_year(2023);
+  s->set_module(4);
+  if (with_routing) {
+    s->mutable_routing()->set_lecturer("people/gvsp-1");
+    s->mutable_routing()->mutable_sign_off()->add_people("people/ht-1");
+    s->mutable_routing()->mutable_sign_off()->add_people("people/ht-2");
+    s->mutable_routing()->mutable_sign_off()->set_unit("units/school");
+  }
+  return e;
+}
+
+struct Told {
+  std::string to;
+  v1::NotificationKind kind;
+  bool urgent;
+};
+std::vector<Told> ToldOf(const ApprovalOutcome& o) {
+  std::vector<Told> out;
+  for (const auto& n : o.notifications) out.push_back({n.recipient(), n.kind(), n.urgent()});
+  return out;
+}
+bool operator==(const Told& a, const Told& b) {
+  return a.to == b.to && a.kind == b.kind && a.urgent == b.urgent;
+}
+
+TEST(OnApprovalEvent, TheFullChainTellsEachPersonInTurn) {
+  v1::ApprovalEvent approved, returned, signed_off;
+  approved.mutable_lecturer_approved()->set_lecturer("people/gvsp-1");
+  returned.mutable_returned()->set_by("people/gvsp-1");
+  returned.mutable_returned()->set_reason("thiếu mục 2.3");
+  signed_off.mutable_signed_off()->set_signer("people/ht-1");
+  signed_off.mutable_signed_off()->set_method(v1::SCANNED);
+
+  ApprovalOutcome o = OnApprovalEvent(Event(1, Submitted(true)), nullptr);
+  EXPECT_EQ(ToldOf(o), (std::vector<Told>{{"people/gvsp-1", v1::DOCUMENT_SUBMITTED, false}}));
+  EXPECT_EQ(o.notifications[0].source(), "approvals:1");
+  EXPECT_EQ(o.notifications[0].subject(), "documents/gvcc-1-2023-m4-plan");
+  EXPECT_EQ(o.facts.waiting(0), "people/gvsp-1");
+
+  o = OnApprovalEvent(Event(2, returned), &o.facts);
+  ASSERT_EQ(ToldOf(o), (std::vector<Told>{{"people/gvcc-1", v1::DOCUMENT_RETURNED, false}}));
+  EXPECT_TRUE(absl::StrContains(o.notifications[0].body(), "thiếu mục 2.3"));
+
+  // The resubmission carries no routing: the recorded one is used.
+  o = OnApprovalEvent(Event(3, Submitted(false)), &o.facts);
+  EXPECT_EQ(ToldOf(o), (std::vector<Told>{{"people/gvsp-1", v1::DOCUMENT_SUBMITTED, false}}));
+
+  o = OnApprovalEvent(Event(4, approved), &o.facts);
+  EXPECT_EQ(ToldOf(o), (std::vector<Told>{{"people/ht-1", v1::DOCUMENT_LECTURER_APPROVED, true},
+                                          {"people/ht-2", v1::DOCUMENT_LECTURER_APPROVED, true}}));
+  EXPECT_EQ(o.facts.waiting_size(), 2);
+
+  o = OnApprovalEvent(Event(5, signed_off), &o.facts);
+  EXPECT_EQ(ToldOf(o), (std::vector<Told>{{"people/gvcc-1", v1::DOCUMENT_SIGNED_OFF, false}}));
+  EXPECT_TRUE(absl::StrContains(o.notifications[0].body(), "bản quét"));
+  EXPECT_EQ(o.facts.waiting_size(), 0);
+}
+
+TEST(OnApprovalEvent, ARerouteTellsTheNewSignerAndASignerlessRouteTellsTheUnit) {
+  ApprovalOutcome o = OnApprovalEvent(Event(1, Submitted(true)), nullptr);
+  v1::ApprovalEvent approved;
+  approved.mutable_lecturer_approved()->set_lecturer("people/gvsp-1");
+  o = OnApprovalEvent(Event(2, approved), &o.facts);
+  v1::ApprovalEvent rerouted;
+  rerouted.mutable_rerouted()->set_by("people/cv-so");
+  rerouted.mutable_rerouted()->set_reason("đổi hiệu trưởng");
+  rerouted.mutable_rerouted()->mutable_routing()->set_lecturer("people/gvsp-1");
+  rerouted.mutable_rerouted()->mutable_routing()->mutable_sign_off()->set_unit("units/phong");
+  o = OnApprovalEvent(Event(3, rerouted), &o.facts);
+  EXPECT_EQ(ToldOf(o), (std::vector<Told>{{"units/phong", v1::DOCUMENT_LECTURER_APPROVED, true}}));
+}
+
+v1::ClassWatch Watch() {
+  v1::StoredGradingEvent e;
+  e.set_stream("runs/lop-1");
+  v1::RunEnrolled* r = e.mutable_event()->mutable_run_enrolled();
+  r->set_class_name("classes/lop-1");
+  r->set_display_name("Lớp 1");
+  r->set_year(2023);
+  r->set_module(4);
+  r->mutable_grading_deadline()->set_year(2023);
+  r->mutable_grading_deadline()->set_month(11);
+  r->mutable_grading_deadline()->set_day(5);
+  r->add_graders("people/gvcc-1");
+  r->add_graders("people/gvcc-2");
+  for (const char* u : {"units/so", "units/moet"}) r->add_class_unit_ancestry(u);
+  GradingOutcome o = OnGradingEvent(e, nullptr);
+  EXPECT_TRUE(o.watch.has_value());
+  EXPECT_EQ(o.timers.size(), 2u);
+  return *o.watch;
+}
+
+v1::ClassWatch Apply(v1::ClassWatch w, const char* learner, bool graded) {
+  v1::StoredGradingEvent e;
+  e.set_stream(absl::StrCat("assignments/lop-1/", learner));
+  if (graded)
+    e.mutable_event()->mutable_assignment_graded()->set_grader("people/gvcc-1");
+  else
+    e.mutable_event()->mutable_assignment_submitted()->set_file_ref("f");
+  return *OnGradingEvent(e, &w).watch;
+}
+
+TEST(GradingTimers, TwoDaysBeforeAndTheMorningAfterOnlyWhileWorkIsUngraded) {
+  v1::ClassWatch w = Watch();
+  EXPECT_EQ(w.province(), "units/so");
+  const std::vector<v1::Timer> timers = GradingTimers(w);
+  ASSERT_EQ(timers.size(), 2u);
+  // 2023-11-05 08:00 +07:00 is 01:00 UTC.
+  EXPECT_EQ(absl::FromUnixSeconds(timers[0].fire_at().seconds()),
+            absl::FromCivil(absl::CivilSecond(2023, 11, 3, 1, 0, 0), absl::UTCTimeZone()));
+  EXPECT_EQ(absl::FromUnixSeconds(timers[1].fire_at().seconds()),
+            absl::FromCivil(absl::CivilSecond(2023, 11, 6, 1, 0, 0), absl::UTCTimeZone()));
+  EXPECT_EQ(timers[0].id(), "grading-closing/lop-1/2023-11-05");
+
+  EXPECT_TRUE(OnGradingTimer(timers[0], w).empty());  // nothing submitted
+  w = Apply(w, "gv-1", false);
+  w = Apply(w, "gv-2", false);
+  w = Apply(w, "gv-1", false);  // a resubmission counts once
+  w = Apply(w, "gv-1", true);
+  std::vector<v1::Notification> closing = OnGradingTimer(timers[0], w);
+  ASSERT_EQ(closing.size(), 2u);  // both graders
+  EXPECT_EQ(closing[0].recipient(), "people/gvcc-1");
+  EXPECT_TRUE(absl::StrContains(closing[0].body(), "1 bài")) << closing[0].body();
+  std::vector<v1::Notification> overdue = OnGradingTimer(timers[1], w);
+  ASSERT_EQ(overdue.size(), 3u);  // graders and the Sở
+  EXPECT_EQ(overdue[2].recipient(), "units/so");
+  EXPECT_TRUE(overdue[2].urgent());
+  w = Apply(w, "gv-2", true);
+  EXPECT_TRUE(OnGradingTimer(timers[1], w).empty());  // all graded
+
+  // An extension supersedes the old timers and sets new ones.
+  v1::StoredGradingEvent ext;
+  ext.set_stream("runs/lop-1");
+  ext.mutable_event()->mutable_extension_granted()->mutable_deadline()->set_year(2023);
+  ext.mutable_event()->mutable_extension_granted()->mutable_deadline()->set_month(11);
+  ext.mutable_event()->mutable_extension_granted()->mutable_deadline()->set_day(20);
+  w = Apply(w, "gv-3", false);
+  GradingOutcome o = OnGradingEvent(ext, &w);
+  ASSERT_EQ(o.timers.size(), 2u);
+  EXPECT_EQ(o.timers[1].id(), "grading-overdue/lop-1/2023-11-20");
+  EXPECT_TRUE(OnGradingTimer(timers[1], *o.watch).empty());  // stale
+  EXPECT_EQ(OnGradingTimer(o.timers[1], *o.watch).size(), 3u);
+}
+
+TEST(CampaignDigests, OneDigestPerPersonWithWhatWaitsOnThem) {
+  std::vector<v1::DocumentFacts> pending(3);
+  pending[0].set_name("documents/a-2021-m4-plan");
+  pending[0].set_year(2021);
+  pending[0].set_module(4);
+  pending[0].add_waiting("people/ht-1");
+  pending[1] = pending[0];
+  pending[1].set_name("documents/b-2021-m4-plan");
+  pending[2] = pending[0];
+  pending[2].set_name("documents/c-2021-m5-plan");
+  pending[2].set_module(5);
+  pending[2].set_waiting(0, "people/gvsp-1");
+  auto digests = CampaignDigests(pending, 2021, 0, 7);
+  ASSERT_EQ(digests.size(), 2u);
+  EXPECT_EQ(digests[1].recipient(), "people/ht-1");
+  EXPECT_TRUE(absl::StrContains(digests[1].title(), "2 hồ sơ"));
+  EXPECT_TRUE(absl::StrContains(digests[1].body(), "documents/b-2021-m4-plan"));
+  EXPECT_EQ(CampaignDigests(pending, 2021, 5, 1).size(), 1u);
+  EXPECT_TRUE(CampaignDigests(pending, 2022, 0, 1).empty());
+}
+
+TEST(Backoff, DoublesWithJitterUpToTheCap) {
+  for (uint64_t r : {0ull, 999'999ull, 123'456'789ull}) {
+    for (int a = 1; a <= 20; ++a) {
+      const absl::Duration full =
+          std::min(absl::Seconds(1) * (1 << std::min(a - 1, 20)), absl::Minutes(10));
+      const absl::Duration d = Backoff(a, r);
+      EXPECT_GE(d, full / 2) << a;
+      EXPECT_LT(d, full) << a;
+    }
+  }
+}
+
+TEST(ComposeEmail, Utf8SubjectAndBase64Body) {
+  v1::Notification n;
+  n.set_name("notifications/42");
+  n.set_title("Cần phê duyệt ngay");
+  n.set_body("Giảng viên đã duyệt (Đạt).");
+  n.set_urgent(true);
+  const std::string mail = ComposeEmail("bdtx@localhost", "ht@school.vn", n, absl::UnixEpoch());
+  EXPECT_TRUE(absl::StrContains(mail, "To: ht@school.vn\r\n"));
+  std::string subject;
+  absl::Base64Escape("Cần phê duyệt ngay", &subject);
+  EXPECT_TRUE(absl::StrContains(mail, "Subject: =?UTF-8?B?" + subject + "?="));
+  EXPECT_TRUE(absl::StrContains(mail, "Message-ID: <42@bdtx>"));
+  EXPECT_TRUE(absl::StrContains(mail, "Importance: high"));
+  const std::string encoded = mail.substr(mail.find("\r\n\r\n") + 4);
+  std::string decoded;
+  std::string joined;
+  for (char c : encoded)
+    if (c != '\r' && c != '\n') joined += c;
+  ASSERT_TRUE(absl::Base64Unescape(joined, &decoded));
+  EXPECT_TRUE(absl::StrContains(decoded, "Giảng viên đã duyệt (Đạt)."));
+  EXPECT_TRUE(absl::StrContains(WebhookBody(n), "\"name\":\"notifications/42\""));
+}
+
+}  // namespace
+}  // namespace bdtx::notifications
