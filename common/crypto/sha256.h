@@ -11,6 +11,9 @@ namespace bdtx {
 
 std::string Sha256Hex(absl::string_view data);
 
+// HMAC-SHA256 of `data` with `key`, lowercase hex (webhook signatures).
+std::string HmacSha256Hex(absl::string_view key, absl::string_view data);
+
 }  // namespace bdtx
 
 #endif  // BDTX_COMMON_CRYPTO_SHA256_H_

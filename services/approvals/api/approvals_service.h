@@ -18,17 +18,6 @@
 
 namespace bdtx::approvals {
 
-// Campaign deadlines: (year, module) -> deadline; module 0 means every module of the year.
-class Deadlines {
- public:
-  // "2021=2022-02-28T23:59:59+07:00,2023:4=2023-12-31T23:59:59+07:00"; empty: none.
-  static absl::StatusOr<Deadlines> Parse(absl::string_view spec);
-  absl::Time For(int year, int module) const;
-
- private:
-  std::map<std::pair<int, int>, absl::Time> deadlines_;
-};
-
 using auth::ServiceToken;
 
 class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {

@@ -13,6 +13,7 @@
 #ifndef BDTX_SERVICES_APPROVALS_DOMAIN_DOCUMENT_H_
 #define BDTX_SERVICES_APPROVALS_DOMAIN_DOCUMENT_H_
 
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,6 +26,19 @@ namespace bdtx::approvals {
 
 using bdtx::v1::ApprovalEvent;
 using bdtx::v1::DocumentState;
+
+// Campaign deadlines: (year, module) -> deadline; module 0 means every module of the year.
+class Deadlines {
+ public:
+  // "2021=2022-02-28T23:59:59+07:00,2023:4=2023-12-31T23:59:59+07:00"; empty: none.
+  static absl::StatusOr<Deadlines> Parse(absl::string_view spec);
+  absl::Time For(int year, int module) const;
+  // Every (year, module) -> deadline, module 0 standing for the whole year.
+  const std::map<std::pair<int, int>, absl::Time>& entries() const { return deadlines_; }
+
+ private:
+  std::map<std::pair<int, int>, absl::Time> deadlines_;
+};
 
 // The document's identity, known before any event: one author, kind, module, year.
 struct DocumentKey {

@@ -1,0 +1,285 @@
+#include "services/notifications/api/notifications_service.h"
+
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/server/unary.h"
+#include "common/status/grpc_status.h"
+
+namespace bdtx::notifications {
+namespace {
+
+namespace v1 = ::bdtx::v1;
+using server::FinishUnary;
+
+bool IsOperator(const auth::Subject& s) { return s.IsService() || s.HasRole(v1::SYSTEM_ADMIN); }
+
+}  // namespace
+
+absl::StatusOr<std::string> InboxOf(const auth::Subject& subject, const std::string& requested) {
+  const std::string inbox = requested.empty() ? subject.name : requested;
+  if (!absl::StartsWith(inbox, "people/") && !absl::StartsWith(inbox, "units/")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recipient '", inbox, "' must be people/{id} or units/{id}"));
+  }
+  if (inbox == subject.name || IsOperator(subject)) return inbox;
+  if (inbox == subject.unit) {
+    for (v1::Role r : {v1::PROVINCE_OFFICER, v1::PROVINCE_LEADER, v1::DISTRICT_OFFICER,
+                       v1::DISTRICT_LEADER, v1::PRINCIPAL}) {
+      if (subject.HasRole(r)) return inbox;
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(subject.name, " may not read the notifications of ", inbox));
+}
+
+grpc::ServerUnaryReactor* NotificationsService::ListNotifications(
+    grpc::CallbackServerContext* context, const v1::ListNotificationsRequest* request,
+    v1::ListNotificationsResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    auto inbox = InboxOf(*subject, request->recipient());
+    if (!inbox.ok()) return inbox.status();
+    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    const int page_size = request->page_size() == 0 ? 50 : std::min(request->page_size(), 500);
+    int64_t after = 0;
+    if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
+      return absl::InvalidArgumentError("page_token is not one this service gave out");
+    }
+    int64_t unread = 0;
+    int64_t cursor = 0;
+    // One pass over the inbox: the page after the token, and the unread count of all.
+    while (true) {
+      auto batch = store_->Inbox(*inbox, cursor, 1000);
+      if (!batch.ok()) return batch.status();
+      for (v1::Notification& n : *batch) {
+        cursor = n.sequence();
+        unread += !n.read();
+        if (n.sequence() <= after || (request->unread_only() && n.read())) continue;
+        if (response->notifications_size() < page_size) {
+          *response->add_notifications() = std::move(n);
+        } else if (response->next_page_token().empty()) {
+          response->set_next_page_token(
+              absl::StrCat(response->notifications(page_size - 1).sequence()));
+        }
+      }
+      if (batch->size() < 1000) break;
+    }
+    response->set_unread(unread);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* NotificationsService::MarkRead(grpc::CallbackServerContext* context,
+                                                         const v1::MarkReadRequest* request,
+                                                         v1::MarkReadResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    auto inbox = InboxOf(*subject, request->recipient());
+    if (!inbox.ok()) return inbox.status();
+    auto marked = store_->MarkRead(
+        *inbox, {request->notifications().begin(), request->notifications().end()}, clock_->Now());
+    if (!marked.ok()) return marked.status();
+    response->set_marked(*marked);
+    return absl::OkStatus();
+  });
+}
+
+// Writes what is in the inbox after a sequence, then follows the store for new entries.
+// A helper thread does the waiting (gRPC threads must not block) and writes one at a time.
+class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::Notification> {
+ public:
+  WatchReactor(NotificationsStore* store, std::string inbox, int64_t after)
+      : store_(store), inbox_(std::move(inbox)), after_(after) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) stopped_ = true;
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+  void OnDone() override {
+    thread_.join();
+    delete this;
+  }
+
+ private:
+  void Run() {
+    eventstore::EventStore* events = store_->events();
+    absl::Status status;
+    while (true) {
+      const int64_t seen = events->LastPosition();
+      auto batch = store_->Inbox(inbox_, after_, 100);
+      if (!batch.ok()) {
+        status = batch.status();
+        break;
+      }
+      bool stop = false;
+      for (v1::Notification& n : *batch) {
+        after_ = n.sequence();
+        message_ = std::move(n);
+        absl::MutexLock lock(&mu_);
+        if (stopped_) {
+          stop = true;
+          break;
+        }
+        writing_ = true;
+        StartWrite(&message_);
+        mu_.Await(absl::Condition(
+            +[](WatchReactor* r) { return !r->writing_ || r->stopped_; }, this));
+        if (stopped_) {
+          stop = true;
+          break;
+        }
+      }
+      if (stop) break;
+      if (batch->size() == 100) continue;
+      // Nothing more now: wait for the store to move (or a second, to notice cancellation).
+      events->WaitForPosition(seen, absl::Seconds(1));
+      absl::MutexLock lock(&mu_);
+      if (stopped_) break;
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](WatchReactor* r) { return !r->writing_; }, this));
+    Finish(status.ok() ? grpc::Status(grpc::StatusCode::CANCELLED, "the watch ended")
+                       : ToGrpcStatus(status));
+  }
+
+  NotificationsStore* const store_;
+  const std::string inbox_;
+  int64_t after_;
+  v1::Notification message_;
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+grpc::ServerWriteReactor<v1::Notification>* NotificationsService::WatchNotifications(
+    grpc::CallbackServerContext* context, const v1::WatchNotificationsRequest* request) {
+  class Refused : public grpc::ServerWriteReactor<v1::Notification> {
+   public:
+    explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+    void OnDone() override { delete this; }
+  };
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return new Refused(subject.status());
+  auto inbox = InboxOf(*subject, request->recipient());
+  if (!inbox.ok()) return new Refused(inbox.status());
+  if (request->after_sequence() < 0) {
+    return new Refused(absl::InvalidArgumentError("after_sequence must be >= 0"));
+  }
+  return new WatchReactor(store_, *inbox, request->after_sequence());
+}
+
+grpc::ServerUnaryReactor* NotificationsService::GetPreferences(
+    grpc::CallbackServerContext* context, const v1::GetPreferencesRequest* request,
+    v1::Preferences* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    const std::string person = request->person().empty() ? subject->name : request->person();
+    if (person != subject->name && !IsOperator(*subject)) {
+      return absl::PermissionDeniedError("only the person (or an admin) reads their preferences");
+    }
+    auto prefs = store_->Preferences(person);
+    if (!prefs.ok()) return prefs.status();
+    if (prefs->has_value()) {
+      *response = **prefs;
+    } else {  // the defaults
+      response->set_person(person);
+      response->set_email(true);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* NotificationsService::SetPreferences(
+    grpc::CallbackServerContext* context, const v1::SetPreferencesRequest* request,
+    v1::Preferences* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    v1::Preferences p = request->preferences();
+    if (p.person().empty()) p.set_person(subject->name);
+    if (p.person() != subject->name && !IsOperator(*subject)) {
+      return absl::PermissionDeniedError("only the person (or an admin) sets their preferences");
+    }
+    if (p.webhook() && !absl::StartsWith(p.webhook_url(), "http://")) {
+      return WithBadRequest(absl::InvalidArgumentError("webhook_url must be an http:// URL"),
+                            {{"preferences.webhook_url", "must start with http://"}});
+    }
+    if (absl::Status s = store_->SetPreferences(p, subject->name, clock_->Now()); !s.ok()) return s;
+    *response = p;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* NotificationsService::ListDeadLetters(
+    grpc::CallbackServerContext* context, const v1::ListDeadLettersRequest* request,
+    v1::ListDeadLettersResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    if (!IsOperator(*subject)) {
+      return absl::PermissionDeniedError("dead letters are for system admins");
+    }
+    const int page_size = request->page_size() <= 0 ? 100 : std::min(request->page_size(), 1000);
+    auto jobs = store_->DeadLetters(request->page_token(), page_size);
+    if (!jobs.ok()) return jobs.status();
+    for (v1::DeliveryJob& j : *jobs) *response->add_jobs() = std::move(j);
+    if (response->jobs_size() == page_size) {
+      response->set_next_page_token(response->jobs(page_size - 1).id());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* NotificationsService::ReplayDeadLetter(
+    grpc::CallbackServerContext* context, const v1::ReplayDeadLetterRequest* request,
+    v1::ReplayDeadLetterResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    if (!IsOperator(*subject)) {
+      return absl::PermissionDeniedError("replaying dead letters is for system admins");
+    }
+    std::vector<std::string> ids;
+    if (request->job() == "all") {
+      auto jobs = store_->DeadLetters("", 100000);
+      if (!jobs.ok()) return jobs.status();
+      for (const v1::DeliveryJob& j : *jobs) ids.push_back(j.id());
+    } else {
+      ids.push_back(request->job());
+    }
+    for (const std::string& id : ids) {
+      if (absl::Status s = store_->ReplayDeadLetter(id, subject->name, clock_->Now()); !s.ok()) {
+        return s;
+      }
+      response->set_replayed(response->replayed() + 1);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* NotificationsService::GetStatus(grpc::CallbackServerContext* context,
+                                                          const v1::GetStatusRequest* request,
+                                                          v1::GetStatusResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
+    if (!IsOperator(*subject)) return absl::PermissionDeniedError("status is for system admins");
+    *response = pipeline_->Status();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace bdtx::notifications

@@ -1,0 +1,341 @@
+#include "services/notifications/api/pipeline.h"
+
+#include <random>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/sha256.h"
+#include "common/server/logging.h"
+#include "common/status/grpc_status.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "services/notifications/delivery/net.h"
+#include "services/notifications/domain/rules.h"
+
+namespace bdtx::notifications {
+namespace {
+
+namespace v1 = ::bdtx::v1;
+using server::LogInfo;
+using server::LogWarning;
+
+uint64_t Random() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng();
+}
+
+// "runs/{id}" and "assignments/{id}/{learner}" belong to class "classes/{id}".
+std::string ClassOf(const std::string& stream) {
+  const size_t slash = stream.find('/');
+  if (slash == std::string::npos) return "";
+  const std::string rest = stream.substr(slash + 1);
+  if (absl::StartsWith(stream, "runs/")) return absl::StrCat("classes/", rest);
+  if (absl::StartsWith(stream, "assignments/")) {
+    return absl::StrCat("classes/", rest.substr(0, rest.find('/')));
+  }
+  return "";
+}
+
+}  // namespace
+
+Pipeline::Pipeline(NotificationsStore* store, clients::DirectoryClient* directory,
+                   v1::Approvals::StubInterface* approvals, v1::Grading::StubInterface* grading,
+                   auth::ServiceToken* token, const Clock* clock, PipelineOptions options)
+    : store_(store),
+      directory_(directory),
+      approvals_(approvals),
+      grading_(grading),
+      token_(token),
+      clock_(clock),
+      options_(std::move(options)) {
+  approvals_source_.name = "approvals";
+  grading_source_.name = "grading";
+}
+
+Pipeline::~Pipeline() { Stop(); }
+
+std::vector<v1::DeliveryJob> Pipeline::Plan(const v1::Notification& n) {
+  std::vector<v1::DeliveryJob> jobs;
+  if (absl::StartsWith(n.recipient(), "people/")) {
+    auto prefs = store_->Preferences(n.recipient());
+    const bool has_prefs = prefs.ok() && prefs->has_value();
+    if (!options_.smtp.empty() && (!has_prefs || (*prefs)->email())) {
+      auto person = directory_->GetPerson(n.recipient());
+      if (person.ok() && !person->email().empty()) {
+        v1::DeliveryJob job;
+        job.set_channel(v1::EMAIL);
+        job.set_target(person->email());
+        jobs.push_back(std::move(job));
+      } else if (!person.ok()) {
+        LogWarning("no e-mail: directory lookup failed",
+                   {{"recipient", n.recipient()}, {"error", person.status().ToString()}});
+      }
+    }
+    if (has_prefs && (*prefs)->webhook() && !(*prefs)->webhook_url().empty()) {
+      v1::DeliveryJob job;
+      job.set_channel(v1::WEBHOOK);
+      job.set_target((*prefs)->webhook_url());
+      jobs.push_back(std::move(job));
+    }
+  }
+  if (!options_.webhook_url.empty()) {
+    v1::DeliveryJob job;
+    job.set_id("WEBHOOK-system");
+    job.set_channel(v1::WEBHOOK);
+    job.set_target(options_.webhook_url);
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+absl::Status Pipeline::Start() {
+  // Campaign reminders: 7 days and 1 day before each configured deadline.
+  for (const auto& [key, deadline] : options_.deadlines.entries()) {
+    for (int days : {7, 1}) {
+      v1::Timer t;
+      t.set_id(absl::StrCat("campaign/", key.first, "/", key.second, "/", days));
+      t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(deadline - absl::Hours(24 * days)));
+      t.set_kind(v1::CAMPAIGN_DEADLINE_DIGEST);
+      t.set_subject(absl::StrCat(key.first, "/", key.second));
+      t.set_deadline(absl::StrCat(days));
+      if (absl::Status s = store_->EnsureTimer(t, clock_->Now()); !s.ok()) return s;
+    }
+  }
+  email_workers_ = std::make_unique<server::WorkQueue>(4);
+  webhook_workers_ = std::make_unique<server::WorkQueue>(4);
+  if (approvals_ != nullptr) threads_.emplace_back([this] { FollowApprovals(); });
+  if (grading_ != nullptr) threads_.emplace_back([this] { FollowGrading(); });
+  threads_.emplace_back([this] { TimerLoop(); });
+  threads_.emplace_back([this] { DeliveryLoop(); });
+  return absl::OkStatus();
+}
+
+void Pipeline::Stop() {
+  if (stopped_.exchange(true)) return;
+  stopping_.Notify();
+  for (Source* s : {&approvals_source_, &grading_source_}) {
+    absl::MutexLock lock(&s->mu);
+    if (s->context != nullptr) s->context->TryCancel();
+  }
+  for (std::thread& t : threads_) t.join();
+  email_workers_.reset();  // finishes the attempts under way
+  webhook_workers_.reset();
+}
+
+bool Pipeline::Sleep(absl::Duration d) { return !stopping_.WaitForNotificationWithTimeout(d); }
+
+void Pipeline::Follow(Source& source,
+                      const std::function<absl::Status(grpc::ClientContext&)>& follow) {
+  absl::Duration pause = absl::Milliseconds(200);
+  while (!stopping_.HasBeenNotified()) {
+    grpc::ClientContext ctx;
+    auto token = token_->Get();
+    absl::Status s = token.status();
+    if (token.ok()) {
+      ctx.AddMetadata("authorization", "Bearer " + *token);
+      {
+        absl::MutexLock lock(&source.mu);
+        source.context = &ctx;
+      }
+      if (stopping_.HasBeenNotified()) ctx.TryCancel();
+      s = follow(ctx);
+      absl::MutexLock lock(&source.mu);
+      source.context = nullptr;
+    }
+    source.connected = false;
+    if (stopping_.HasBeenNotified()) return;
+    {
+      absl::MutexLock lock(&source.mu);
+      source.last_error = s.ToString();
+    }
+    LogWarning("event stream interrupted; resuming from the checkpoint",
+               {{"source", source.name}, {"error", s.ToString()}});
+    if (!Sleep(pause)) return;
+    pause = std::min(pause * 2, absl::Seconds(10));
+  }
+}
+
+void Pipeline::FollowApprovals() {
+  Follow(approvals_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
+    auto checkpoint = store_->Checkpoint("approvals");
+    if (!checkpoint.ok()) return checkpoint.status();
+    v1::SubscribeEventsRequest req;
+    req.set_from_position(*checkpoint + 1);
+    auto reader = approvals_->SubscribeEvents(&ctx, req);
+    approvals_source_.connected = true;
+    v1::StoredEvent e;
+    while (reader->Read(&e)) {
+      auto facts = store_->Facts(e.document());
+      if (!facts.ok()) {
+        ctx.TryCancel();
+        return facts.status();
+      }
+      ApprovalOutcome outcome = OnApprovalEvent(e, facts->has_value() ? &**facts : nullptr);
+      Production p;
+      p.source_id = absl::StrCat("approvals:", e.position());
+      p.checkpoint_source = "approvals";
+      p.checkpoint = e.position();
+      p.notifications = std::move(outcome.notifications);
+      p.facts = std::move(outcome.facts);
+      if (auto r = store_->Produce(std::move(p), clock_->Now()); !r.ok()) {
+        ctx.TryCancel();
+        return r.status();
+      }
+    }
+    return FromGrpcStatus(reader->Finish());
+  });
+}
+
+void Pipeline::FollowGrading() {
+  Follow(grading_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
+    auto checkpoint = store_->Checkpoint("grading");
+    if (!checkpoint.ok()) return checkpoint.status();
+    v1::SubscribeGradingEventsRequest req;
+    req.set_from_position(*checkpoint + 1);
+    auto reader = grading_->SubscribeEvents(&ctx, req);
+    grading_source_.connected = true;
+    v1::StoredGradingEvent e;
+    while (reader->Read(&e)) {
+      Production p;
+      p.source_id = absl::StrCat("grading:", e.position());
+      p.checkpoint_source = "grading";
+      p.checkpoint = e.position();
+      const std::string cls = ClassOf(e.stream());
+      if (!cls.empty()) {
+        auto watch = store_->Watch(cls);
+        if (!watch.ok()) {
+          ctx.TryCancel();
+          return watch.status();
+        }
+        GradingOutcome outcome = OnGradingEvent(e, watch->has_value() ? &**watch : nullptr);
+        p.watch = std::move(outcome.watch);
+        p.timers = std::move(outcome.timers);
+      }
+      if (auto r = store_->Produce(std::move(p), clock_->Now()); !r.ok()) {
+        ctx.TryCancel();
+        return r.status();
+      }
+    }
+    return FromGrpcStatus(reader->Finish());
+  });
+}
+
+void Pipeline::TimerLoop() {
+  while (Sleep(options_.poll_interval)) {
+    auto due = store_->DueTimers(clock_->Now(), 100);
+    if (!due.ok()) {
+      LogWarning("reading timers failed", {{"error", due.status().ToString()}});
+      continue;
+    }
+    for (auto& [key, timer] : *due) {
+      Production p;
+      p.source_id = absl::StrCat("timer:", timer.id());
+      p.fired_timer_key = key;
+      if (timer.kind() == v1::CAMPAIGN_DEADLINE_DIGEST) {
+        int year = 0, module = 0, days = 0;
+        std::sscanf(timer.subject().c_str(), "%d/%d", &year, &module);
+        days = std::atoi(timer.deadline().c_str());
+        auto pending = store_->PendingDocuments();
+        if (!pending.ok()) continue;
+        p.notifications = CampaignDigests(*pending, year, module, days);
+      } else {
+        auto watch = store_->Watch(timer.subject());
+        if (!watch.ok()) continue;
+        if (watch->has_value()) p.notifications = OnGradingTimer(timer, **watch);
+      }
+      const size_t count = p.notifications.size();
+      auto r = store_->Produce(std::move(p), clock_->Now());
+      if (!r.ok()) {
+        LogWarning("firing a timer failed", {{"timer", timer.id()}, {"error", r.status().ToString()}});
+      } else if (*r) {
+        LogInfo("timer fired", {{"timer", timer.id()}, {"notifications", absl::StrCat(count)}});
+      }
+    }
+  }
+}
+
+void Pipeline::DeliveryLoop() {
+  while (Sleep(options_.poll_interval)) {
+    auto due = store_->DueJobs(clock_->Now(), 500);
+    if (!due.ok()) {
+      LogWarning("reading delivery jobs failed", {{"error", due.status().ToString()}});
+      continue;
+    }
+    for (auto& [key, job] : *due) {
+      {
+        absl::MutexLock lock(&in_flight_mu_);
+        if (!in_flight_.insert(key).second) continue;
+      }
+      server::WorkQueue* pool =
+          job.channel() == v1::EMAIL ? email_workers_.get() : webhook_workers_.get();
+      pool->Run([this, key = key, job = job]() mutable { Attempt(key, std::move(job)); });
+    }
+  }
+}
+
+absl::Status Pipeline::Send(const v1::DeliveryJob& job) {
+  const absl::Time now = clock_->Now();
+  if (job.channel() == v1::EMAIL) {
+    return SendSmtp(options_.smtp, options_.mail_from, job.target(),
+                    ComposeEmail(options_.mail_from, job.target(), job.payload(), now),
+                    options_.delivery_timeout);
+  }
+  const std::string body = WebhookBody(job.payload());
+  const std::string timestamp = absl::StrCat(absl::ToUnixSeconds(now));
+  // The receiver recomputes HMAC-SHA256(secret, timestamp + "." + body) (docs/notifications.md).
+  const std::string signature =
+      absl::StrCat("sha256=", HmacSha256Hex(options_.webhook_secret, timestamp + "." + body));
+  auto code = PostHttp(job.target(), body,
+                       {{"X-Bdtx-Timestamp", timestamp},
+                        {"X-Bdtx-Signature", signature},
+                        {"X-Bdtx-Delivery", job.id()}},
+                       options_.delivery_timeout);
+  if (!code.ok()) return code.status();
+  if (*code < 200 || *code > 299) {
+    return absl::UnavailableError(absl::StrCat("POST ", job.target(), " answered ", *code));
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::Attempt(const std::string& key, v1::DeliveryJob job) {
+  job.set_attempts(job.attempts() + 1);
+  const absl::Status sent = Send(job);
+  const bool dead = !sent.ok() && job.attempts() >= options_.max_attempts;
+  const absl::Time now = clock_->Now();
+  const absl::Time retry_at =
+      now + Backoff(job.attempts(), Random(), options_.base_backoff, options_.max_backoff);
+  if (!sent.ok()) {
+    LogWarning(dead ? "delivery gave up: dead letter" : "delivery failed; will retry",
+               {{"job", job.id()},
+                {"attempts", absl::StrCat(job.attempts())},
+                {"error", std::string(sent.message())}});
+  }
+  if (absl::Status s = store_->RecordAttempt(key, job, sent.ok(), std::string(sent.message()), dead,
+                                             retry_at, now);
+      !s.ok()) {
+    LogWarning("recording a delivery attempt failed", {{"job", job.id()}, {"error", s.ToString()}});
+  }
+  absl::MutexLock lock(&in_flight_mu_);
+  in_flight_.erase(key);
+}
+
+v1::GetStatusResponse Pipeline::Status() {
+  v1::GetStatusResponse out;
+  for (Source* s : {&approvals_source_, &grading_source_}) {
+    v1::SourceStatus* st = out.add_sources();
+    st->set_source(s->name);
+    auto checkpoint = store_->Checkpoint(s->name);
+    st->set_checkpoint(checkpoint.ok() ? *checkpoint : -1);
+    st->set_connected(s->connected);
+    absl::MutexLock lock(&s->mu);
+    st->set_last_error(s->last_error);
+  }
+  if (auto counts = store_->Count(); counts.ok()) {
+    out.set_pending_jobs(counts->jobs);
+    out.set_dead_letters(counts->dead);
+    out.set_pending_timers(counts->timers);
+  }
+  return out;
+}
+
+}  // namespace bdtx::notifications
