@@ -6,6 +6,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   std::unique_ptr<bdtx::v1::Approvals::Stub> approvals_stub;
   std::unique_ptr<bdtx::v1::Grading::Stub> grading_stub;
-  if (!flags.Get("approvals").empty()) approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
+  if (!flags.Get("approvals").empty())
+    approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
   if (!flags.Get("grading").empty()) grading_stub = bdtx::v1::Grading::NewStub(channel("grading"));
   bdtx::auth::ServiceToken token("notifications", *secret, &bdtx::RealClock());
   bdtx::clients::DirectoryClient directory(directory_stub.get(), &token, absl::Seconds(60));

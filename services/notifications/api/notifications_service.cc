@@ -148,7 +148,8 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
       if (stopped_) break;
     }
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](WatchReactor* r) { return !r->writing_; }, this));
+    mu_.Await(absl::Condition(
+        +[](WatchReactor* r) { return !r->writing_; }, this));
     Finish(status.ok() ? grpc::Status(grpc::StatusCode::CANCELLED, "the watch ended")
                        : ToGrpcStatus(status));
   }

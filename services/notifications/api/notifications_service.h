@@ -32,12 +32,12 @@ class NotificationsService final : public bdtx::v1::Notifications::CallbackServi
   grpc::ServerUnaryReactor* SetPreferences(grpc::CallbackServerContext* context,
                                            const bdtx::v1::SetPreferencesRequest* request,
                                            bdtx::v1::Preferences* response) override;
-  grpc::ServerUnaryReactor* ListDeadLetters(
-      grpc::CallbackServerContext* context, const bdtx::v1::ListDeadLettersRequest* request,
-      bdtx::v1::ListDeadLettersResponse* response) override;
-  grpc::ServerUnaryReactor* ReplayDeadLetter(
-      grpc::CallbackServerContext* context, const bdtx::v1::ReplayDeadLetterRequest* request,
-      bdtx::v1::ReplayDeadLetterResponse* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
+                                            const bdtx::v1::ListDeadLettersRequest* request,
+                                            bdtx::v1::ListDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* ReplayDeadLetter(grpc::CallbackServerContext* context,
+                                             const bdtx::v1::ReplayDeadLetterRequest* request,
+                                             bdtx::v1::ReplayDeadLetterResponse* response) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const bdtx::v1::GetStatusRequest* request,
                                       bdtx::v1::GetStatusResponse* response) override;

@@ -246,7 +246,8 @@ void Pipeline::TimerLoop() {
       const size_t count = p.notifications.size();
       auto r = store_->Produce(std::move(p), clock_->Now());
       if (!r.ok()) {
-        LogWarning("firing a timer failed", {{"timer", timer.id()}, {"error", r.status().ToString()}});
+        LogWarning("firing a timer failed",
+                   {{"timer", timer.id()}, {"error", r.status().ToString()}});
       } else if (*r) {
         LogInfo("timer fired", {{"timer", timer.id()}, {"notifications", absl::StrCat(count)}});
       }

@@ -52,7 +52,8 @@ class Connection {
             freeaddrinfo(found);
             return absl::OkStatus();
           }
-          last = absl::UnavailableError(absl::StrCat("connect to ", host_port, ": ", strerror(err)));
+          last =
+              absl::UnavailableError(absl::StrCat("connect to ", host_port, ": ", strerror(err)));
         } else {
           last = s;
         }
@@ -131,7 +132,8 @@ class Connection {
 absl::Status Expect(Connection& c, char want, absl::string_view step) {
   while (true) {
     auto line = c.ReadLine();
-    if (!line.ok()) return absl::UnavailableError(absl::StrCat("SMTP ", step, ": ", line.status().message()));
+    if (!line.ok())
+      return absl::UnavailableError(absl::StrCat("SMTP ", step, ": ", line.status().message()));
     if (line->size() < 3) return absl::UnavailableError(absl::StrCat("SMTP ", step, ": bad reply"));
     if (line->size() > 3 && (*line)[3] == '-') continue;  // more lines follow
     if ((*line)[0] != want) {
@@ -182,7 +184,8 @@ absl::StatusOr<int> PostHttp(const std::string& url, const std::string& body,
                              absl::Duration timeout) {
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "http://")) {
-    return absl::InvalidArgumentError(absl::StrCat("webhook URL '", url, "' must start with http://"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("webhook URL '", url, "' must start with http://"));
   }
   const size_t slash = rest.find('/');
   const std::string host_port(rest.substr(0, slash));
@@ -207,7 +210,8 @@ absl::StatusOr<int> PostHttp(const std::string& url, const std::string& body,
   std::vector<absl::string_view> parts = absl::StrSplit(*status_line, ' ');
   int code = 0;
   if (parts.size() < 2 || !absl::SimpleAtoi(parts[1], &code)) {
-    return absl::UnavailableError(absl::StrCat("POST ", url, ": bad status line '", *status_line, "'"));
+    return absl::UnavailableError(
+        absl::StrCat("POST ", url, ": bad status line '", *status_line, "'"));
   }
   return code;
 }

@@ -17,8 +17,8 @@
 namespace bdtx::notifications {
 
 // UNAVAILABLE when the server cannot be reached or answers with an error code.
-absl::Status SendSmtp(const std::string& host_port, const std::string& from,
-                      const std::string& to, const std::string& message, absl::Duration timeout);
+absl::Status SendSmtp(const std::string& host_port, const std::string& from, const std::string& to,
+                      const std::string& message, absl::Duration timeout);
 
 // The HTTP status code of the answer, or UNAVAILABLE when there is none.
 absl::StatusOr<int> PostHttp(const std::string& url, const std::string& body,

@@ -19,8 +19,7 @@ std::string DueKey(absl::Time t, const std::string& job) {
   return absl::StrCat("due/", Millis(t), "/", job);
 }
 std::string TimerKey(const v1::Timer& t) {
-  return absl::StrCat("timers/", Millis(absl::FromUnixSeconds(t.fire_at().seconds())), "/",
-                      t.id());
+  return absl::StrCat("timers/", Millis(absl::FromUnixSeconds(t.fire_at().seconds())), "/", t.id());
 }
 google::protobuf::Timestamp Ts(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
@@ -139,7 +138,8 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
     if (!seq.ok()) return seq.status();
     touched.insert(n.recipient());
     n.set_sequence(*seq);
-    writes.push_back({absl::StrFormat("inbox/%s/%020d", n.recipient(), *seq), n.SerializeAsString()});
+    writes.push_back(
+        {absl::StrFormat("inbox/%s/%020d", n.recipient(), *seq), n.SerializeAsString()});
     writes.push_back({absl::StrCat("seq/", n.recipient()), absl::StrCat(*seq)});
     for (v1::DeliveryJob& job : plan_(n)) {
       job.set_id(absl::StrCat(n.name().substr(n.name().find('/') + 1), "-",
@@ -155,9 +155,9 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
   if (p.facts) {
     const std::string& doc = p.facts->name();
     writes.push_back({absl::StrCat("facts/", doc), p.facts->SerializeAsString()});
-    writes.push_back({absl::StrCat("pending/", doc),
-                      p.facts->waiting().empty() ? std::optional<std::string>()
-                                                 : p.facts->SerializeAsString()});
+    writes.push_back({absl::StrCat("pending/", doc), p.facts->waiting().empty()
+                                                         ? std::optional<std::string>()
+                                                         : p.facts->SerializeAsString()});
   }
   if (p.watch) {
     writes.push_back({absl::StrCat("watch/", p.watch->class_name()), p.watch->SerializeAsString()});
@@ -173,7 +173,8 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
   }
   if (!p.fired_timer_key.empty()) writes.push_back({p.fired_timer_key, std::nullopt});
   if (!p.checkpoint_source.empty()) {
-    writes.push_back({absl::StrCat("checkpoint/", p.checkpoint_source), absl::StrCat(p.checkpoint)});
+    writes.push_back(
+        {absl::StrCat("checkpoint/", p.checkpoint_source), absl::StrCat(p.checkpoint)});
   }
   auto result = AppendOne(events_, stream, eventstore::kNoStream, event, "system/notifications",
                           now, std::move(writes), p.source_id);
@@ -213,8 +214,8 @@ absl::StatusOr<int> NotificationsStore::MarkRead(const std::string& recipient,
       if (n.read() || (!wanted.empty() && !wanted.count(n.name()))) continue;
       n.set_read(true);
       event.mutable_marked_read()->add_notifications(n.name());
-      writes.push_back({absl::StrFormat("inbox/%s/%020d", recipient, n.sequence()),
-                        n.SerializeAsString()});
+      writes.push_back(
+          {absl::StrFormat("inbox/%s/%020d", recipient, n.sequence()), n.SerializeAsString()});
     }
     if (page->size() < 1000) break;
   }
@@ -285,10 +286,10 @@ absl::Status NotificationsStore::ReplayDeadLetter(const std::string& job_id, con
   v1::NotificationsEvent event;
   event.mutable_replayed()->set_job(job_id);
   event.mutable_replayed()->set_by(by);
-  auto r = AppendOne(events_, absl::StrCat("jobs/", job_id), eventstore::kAnyVersion, event, by,
-                     now,
-                     {{absl::StrCat("dead/", job_id), std::nullopt},
-                      {DueKey(now, job_id), j.SerializeAsString()}});
+  auto r =
+      AppendOne(events_, absl::StrCat("jobs/", job_id), eventstore::kAnyVersion, event, by, now,
+                {{absl::StrCat("dead/", job_id), std::nullopt},
+                 {DueKey(now, job_id), j.SerializeAsString()}});
   return r.status();
 }
 
@@ -322,15 +323,16 @@ absl::Status NotificationsStore::SetPreferences(const v1::Preferences& p, const 
                                                 absl::Time now) {
   v1::NotificationsEvent event;
   *event.mutable_preferences_set()->mutable_preferences() = p;
-  auto r = AppendOne(events_, absl::StrCat("preferences/", p.person()), eventstore::kAnyVersion,
-                     event, actor, now, {{absl::StrCat("prefs/", p.person()), p.SerializeAsString()}});
+  auto r =
+      AppendOne(events_, absl::StrCat("preferences/", p.person()), eventstore::kAnyVersion, event,
+                actor, now, {{absl::StrCat("prefs/", p.person()), p.SerializeAsString()}});
   return r.status();
 }
 
 absl::StatusOr<NotificationsStore::Counts> NotificationsStore::Count() {
   Counts c;
-  for (auto [prefix, out] : {std::pair{"due/", &c.jobs}, std::pair{"dead/", &c.dead},
-                             std::pair{"timers/", &c.timers}}) {
+  for (auto [prefix, out] :
+       {std::pair{"due/", &c.jobs}, std::pair{"dead/", &c.dead}, std::pair{"timers/", &c.timers}}) {
     std::string after;
     while (true) {
       auto rows = events_->ScanReadModel(prefix, after, 10000);

@@ -21,7 +21,7 @@
 namespace bdtx::notifications {
 
 struct Production {
-  std::string source_id;  // "approvals:17", "grading:3", "timer:{id}": produced once
+  std::string source_id;          // "approvals:17", "grading:3", "timer:{id}": produced once
   std::string checkpoint_source;  // advance this source's checkpoint to `checkpoint`
   int64_t checkpoint = 0;
   std::vector<v1::Notification> notifications;
@@ -52,8 +52,8 @@ class NotificationsStore {
   // Inbox of `recipient` after `after_sequence`, oldest first.
   absl::StatusOr<std::vector<v1::Notification>> Inbox(const std::string& recipient,
                                                       int64_t after_sequence, int limit);
-  absl::StatusOr<int> MarkRead(const std::string& recipient,
-                               const std::vector<std::string>& names, absl::Time now);
+  absl::StatusOr<int> MarkRead(const std::string& recipient, const std::vector<std::string>& names,
+                               absl::Time now);
 
   // Jobs due at `now` (key, job), oldest first.
   absl::StatusOr<std::vector<std::pair<std::string, v1::DeliveryJob>>> DueJobs(absl::Time now,

@@ -1,0 +1,492 @@
+// End to end: real bdtx-directory, bdtx-approvals, bdtx-grading and bdtx-notifications
+// processes, a real SMTP server (Debian's python3-aiosmtpd, writing a Maildir) and a real
+// HTTP receiver for webhooks (a loopback socket server in this test that answers 500
+// while told to). Scenarios: the approval chain produces exactly the expected
+// notifications in order (inbox, live watch, e-mail, signed webhook); SMTP down for a
+// while, then mails arrive; a failing webhook is retried, dead-lettered and replayed by an
+// operator; kill -9 mid-stream loses and doubles nothing; a reminder timer set before a
+// restart fires once after it.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "bdtx/v1/approvals.grpc.pb.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/notifications.grpc.pb.h"
+#include "common/crypto/sha256.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
+#include "services/directory/domain/fake_directory.h"
+#include "tests/e2e_support.h"
+
+namespace bdtx {
+namespace {
+
+using ::bdtx::testing::Running;
+using ::bdtx::testing::StartService;
+using ::bdtx::testing::StubTo;
+using ::bdtx::testing::Who;
+
+const Who kAdmin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+const Who kAuthor{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
+const Who kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
+const Who kManagementLecturer{"people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units/hvqlgd"};
+const Who kPrincipal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
+constexpr char kSecret[] = "webhook-test-secret";
+constexpr char kPlan[] = "documents/gvcc-thcs-2023-m4-plan";
+
+constexpr char kEmails[] =
+    "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+    "gvcc-thcs,,Nguyễn Văn An,core_teacher;reporter,thcs-tanphu,Toán,THCS,an@thcs.example\n"
+    "ht-thcs,,Trần Thị Bình,principal;core_manager,thcs-tanphu,,THCS,binh@thcs.example\n"
+    "gvsp-1,,GVSP Nguyễn Thị Phương,pedagogy_lecturer,dhsp,,,phuong@dhsp.example\n";
+
+// A webhook receiver: records every POST; answers 500 while `failing` is set.
+class WebhookReceiver {
+ public:
+  WebhookReceiver() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(fd_, 64);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~WebhookReceiver() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_, "/hooks/bdtx"); }
+  void set_failing(bool f) { failing_ = f; }
+
+  struct Request {
+    std::map<std::string, std::string> headers;
+    std::string body;
+    int answered = 0;
+  };
+  std::vector<Request> requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      const int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string data;
+      char buf[4096];
+      size_t header_end = std::string::npos;
+      size_t want = 0;
+      while (true) {
+        const ssize_t n = recv(c, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        data.append(buf, static_cast<size_t>(n));
+        if (header_end == std::string::npos &&
+            (header_end = data.find("\r\n\r\n")) != std::string::npos) {
+          Request r;
+          for (absl::string_view line : absl::StrSplit(data.substr(0, header_end), "\r\n")) {
+            const size_t colon = line.find(": ");
+            if (colon != absl::string_view::npos) {
+              r.headers[std::string(line.substr(0, colon))] = std::string(line.substr(colon + 2));
+            }
+          }
+          (void)absl::SimpleAtoi(r.headers["Content-Length"], &want);
+          pending_ = r;
+        }
+        if (header_end != std::string::npos && data.size() >= header_end + 4 + want) break;
+      }
+      if (header_end != std::string::npos) {
+        pending_.body = data.substr(header_end + 4, want);
+        pending_.answered = failing_ ? 500 : 200;
+        const std::string answer =
+            failing_ ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+                     : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+        absl::MutexLock lock(&mu_);
+        requests_.push_back(pending_);
+      }
+      close(c);
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failing_{false};
+  std::thread thread_;
+  Request pending_;
+  absl::Mutex mu_;
+  std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Polls `done` until it holds or `timeout` passes.
+template <typename F>
+bool Eventually(F done, absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return done();
+}
+
+class NotificationsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto directory =
+        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    directory_ = *std::move(directory);
+    auto dir_stub = StubTo<v1::Directory>(directory_.address);
+    for (auto [kind, csv] :
+         {std::pair{v1::UNITS, directory::kSampleUnits},
+          std::pair{v1::PEOPLE, directory::kSamplePeople}, std::pair{v1::PEOPLE, kEmails},
+          std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments}}) {
+      v1::ImportCsvRequest req;
+      req.set_kind(kind);
+      req.set_content(csv);
+      v1::ImportCsvResponse resp;
+      grpc::Status s = dir_stub->ImportCsv(tokens_.As(kAdmin).get(), req, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    auto approvals = StartService(
+        BDTX_APPROVALS_PATH,
+        {"--data_dir=" + dir_.Sub("approvals"), Key(), "--directory=" + directory_.address});
+    ASSERT_TRUE(approvals.ok()) << approvals.status();
+    approvals_ = *std::move(approvals);
+    approvals_stub_ = StubTo<v1::Approvals>(approvals_.address);
+    smtp_port_ = FreePort();
+  }
+
+  void TearDown() override {
+    if (smtp_pid_ > 0) {
+      kill(smtp_pid_, SIGTERM);
+      waitpid(smtp_pid_, nullptr, 0);
+    }
+  }
+
+  void StartNotifications(const std::string& deadlines = "") {
+    auto n =
+        StartService(BDTX_NOTIFICATIONS_PATH,
+                     {"--data_dir=" + dir_.Sub("notifications"), Key(),
+                      "--directory=" + directory_.address, "--approvals=" + approvals_.address,
+                      "--grading=", absl::StrCat("--smtp=127.0.0.1:", smtp_port_),
+                      "--webhook_url=" + webhook_.url(), std::string("--webhook_secret=") + kSecret,
+                      "--max_attempts=6", "--base_backoff=200ms", "--max_backoff=2s",
+                      "--poll_interval=50ms", "--delivery_timeout=2s", "--deadlines=" + deadlines});
+    ASSERT_TRUE(n.ok()) << n.status();
+    notifications_ = *std::move(n);
+    stub_ = StubTo<v1::Notifications>(notifications_.address);
+  }
+
+  void StartSmtp() {
+    smtp_pid_ = fork();
+    if (smtp_pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+      execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l",
+            absl::StrCat("127.0.0.1:", smtp_port_).c_str(), "-c", "aiosmtpd.handlers.Mailbox",
+            dir_.Sub("maildir").c_str(), nullptr);
+      _exit(127);
+    }
+  }
+
+  // The mails the SMTP server stored, as raw messages.
+  std::vector<std::string> Mails() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(dir_.Sub("maildir") + "/new", ec)) {
+      std::ifstream in(f.path());
+      std::stringstream s;
+      s << in.rdbuf();
+      out.push_back(s.str());
+    }
+    return out;
+  }
+
+  std::string Key() const { return "--auth_key_file=" + dir_.Sub("auth.key"); }
+
+  std::vector<v1::Notification> Inbox(const Who& who) {
+    v1::ListNotificationsRequest req;
+    req.set_page_size(500);
+    v1::ListNotificationsResponse resp;
+    grpc::Status s = stub_->ListNotifications(tokens_.As(who).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.notifications().begin(), resp.notifications().end()};
+  }
+  std::vector<v1::NotificationKind> Kinds(const Who& who) {
+    std::vector<v1::NotificationKind> out;
+    for (const auto& n : Inbox(who)) out.push_back(n.kind());
+    return out;
+  }
+
+  grpc::Status Act(const std::string& verb, const Who& who, const std::string& doc,
+                   const std::string& reason = "") {
+    v1::Document d;
+    if (verb == "submit") {
+      v1::SubmitRequest r;
+      r.set_document(doc);
+      r.set_content_sha256(Sha256Hex(doc + reason));
+      return approvals_stub_->Submit(tokens_.As(who).get(), r, &d);
+    }
+    if (verb == "approve") {
+      v1::ApproveRequest r;
+      r.set_document(doc);
+      return approvals_stub_->Approve(tokens_.As(who).get(), r, &d);
+    }
+    if (verb == "return") {
+      v1::ReturnRequest r;
+      r.set_document(doc);
+      r.set_reason(reason);
+      return approvals_stub_->Return(tokens_.As(who).get(), r, &d);
+    }
+    v1::SignOffRequest r;
+    r.set_document(doc);
+    r.set_method(v1::ONLINE);
+    return approvals_stub_->SignOff(tokens_.As(who).get(), r, &d);
+  }
+
+  v1::GetStatusResponse Status() {
+    v1::GetStatusResponse s;
+    (void)stub_->GetStatus(tokens_.As(kAdmin).get(), v1::GetStatusRequest(), &s);
+    return s;
+  }
+
+  bdtx::testing::TempDir dir_;
+  bdtx::testing::Tokens tokens_{dir_.Sub("auth.key")};
+  Running directory_, approvals_, notifications_;
+  WebhookReceiver webhook_;
+  int smtp_port_ = 0;
+  pid_t smtp_pid_ = -1;
+  std::unique_ptr<v1::Approvals::Stub> approvals_stub_;
+  std::unique_ptr<v1::Notifications::Stub> stub_;
+};
+
+TEST_F(NotificationsE2eTest, ApprovalChainInboxWatchMailWebhookDeadLetterAndReplay) {
+  webhook_.set_failing(true);  // the other system is down: retried, then dead letters
+  StartNotifications();        // SMTP is not up yet either
+
+  // A live watcher for the principal (the signer must be told at once).
+  grpc::ClientContext watch_ctx;
+  watch_ctx.AddMetadata("authorization", "Bearer " + tokens_.For(kPrincipal));
+  v1::WatchNotificationsRequest watch_req;
+  auto watch = stub_->WatchNotifications(&watch_ctx, watch_req);
+
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan).ok());
+  ASSERT_TRUE(Act("return", kLecturer, kPlan, "thiếu hoạt động 2.3").ok());
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan, "v2").ok());
+  ASSERT_TRUE(Act("approve", kLecturer, kPlan).ok());
+
+  v1::Notification live;
+  ASSERT_TRUE(watch->Read(&live));
+  EXPECT_EQ(live.kind(), v1::DOCUMENT_LECTURER_APPROVED);
+  EXPECT_TRUE(live.urgent());
+  EXPECT_EQ(live.subject(), kPlan);
+
+  ASSERT_TRUE(Act("sign-off", kPrincipal, kPlan).ok());
+  ASSERT_TRUE(Eventually([&] { return Inbox(kAuthor).size() == 2; }));
+  EXPECT_EQ(Kinds(kLecturer),
+            (std::vector<v1::NotificationKind>{v1::DOCUMENT_SUBMITTED, v1::DOCUMENT_SUBMITTED}));
+  EXPECT_EQ(Kinds(kAuthor),
+            (std::vector<v1::NotificationKind>{v1::DOCUMENT_RETURNED, v1::DOCUMENT_SIGNED_OFF}));
+  EXPECT_TRUE(absl::StrContains(Inbox(kAuthor)[0].body(), "thiếu hoạt động 2.3"));
+  EXPECT_EQ(Kinds(kPrincipal), (std::vector<v1::NotificationKind>{v1::DOCUMENT_LECTURER_APPROVED}));
+  EXPECT_TRUE(Kinds(kManagementLecturer).empty());
+
+  // Mark read; unread counts follow.
+  v1::MarkReadRequest mark;
+  v1::MarkReadResponse marked;
+  ASSERT_TRUE(stub_->MarkRead(tokens_.As(kAuthor).get(), mark, &marked).ok());
+  EXPECT_EQ(marked.marked(), 2);
+  v1::ListNotificationsRequest unread_req;
+  unread_req.set_unread_only(true);
+  v1::ListNotificationsResponse unread;
+  ASSERT_TRUE(stub_->ListNotifications(tokens_.As(kAuthor).get(), unread_req, &unread).ok());
+  EXPECT_EQ(unread.notifications_size(), 0);
+  EXPECT_EQ(unread.unread(), 0);
+  v1::ListNotificationsRequest other;
+  other.set_recipient(kAuthor.name);
+  EXPECT_EQ(stub_->ListNotifications(tokens_.As(kLecturer).get(), other, &unread).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // SMTP was down: the first attempts failed; start it, and every mail arrives.
+  ASSERT_TRUE(Eventually([&] { return Status().pending_jobs() > 0; }));
+  StartSmtp();
+  ASSERT_TRUE(Eventually([&] { return Mails().size() == 5; })) << Mails().size() << " mails\n"
+                                                               << notifications_.process->Output();
+  std::set<std::string> to;
+  for (const std::string& m : Mails()) {
+    for (absl::string_view line : absl::StrSplit(m, '\n')) {
+      if (absl::StartsWith(line, "To: "))
+        to.insert(std::string(absl::StripSuffix(line.substr(4), "\r")));
+    }
+  }
+  EXPECT_EQ(to,
+            (std::set<std::string>{"an@thcs.example", "binh@thcs.example", "phuong@dhsp.example"}));
+
+  // The webhook kept failing: 6 attempts each, then dead letters.
+  ASSERT_TRUE(Eventually([&] { return Status().dead_letters() == 5; }, absl::Seconds(60)))
+      << Status().ShortDebugString();
+  v1::ListDeadLettersResponse dead;
+  ASSERT_TRUE(
+      stub_->ListDeadLetters(tokens_.As(kAdmin).get(), v1::ListDeadLettersRequest(), &dead).ok());
+  ASSERT_EQ(dead.jobs_size(), 5);
+  EXPECT_EQ(dead.jobs(0).attempts(), 6);
+  EXPECT_TRUE(absl::StrContains(dead.jobs(0).last_error(), "answered 500"));
+  EXPECT_EQ(stub_->ListDeadLetters(tokens_.As(kAuthor).get(), v1::ListDeadLettersRequest(), &dead)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(webhook_.requests().size(), 30u);
+
+  // The operator fixes the receiver and replays: each delivered once, signed.
+  webhook_.set_failing(false);
+  v1::ReplayDeadLetterRequest replay;
+  replay.set_job("all");
+  v1::ReplayDeadLetterResponse replayed;
+  ASSERT_TRUE(stub_->ReplayDeadLetter(tokens_.As(kAdmin).get(), replay, &replayed).ok());
+  EXPECT_EQ(replayed.replayed(), 5);
+  ASSERT_TRUE(Eventually([&] { return webhook_.requests().size() == 35u; }));
+  absl::SleepFor(absl::Milliseconds(500));
+  const auto requests = webhook_.requests();
+  EXPECT_EQ(requests.size(), 35u);
+  std::set<std::string> delivered;
+  for (const auto& r : requests) {
+    const std::string expected =
+        "sha256=" + HmacSha256Hex(kSecret, r.headers.at("X-Bdtx-Timestamp") + "." + r.body);
+    EXPECT_EQ(r.headers.at("X-Bdtx-Signature"), expected);
+    if (r.answered == 200) delivered.insert(r.headers.at("X-Bdtx-Delivery"));
+  }
+  EXPECT_EQ(delivered.size(), 5u);
+  EXPECT_EQ(Status().dead_letters(), 0);
+  EXPECT_TRUE(Eventually([&] { return Status().pending_jobs() == 0; }));
+}
+
+TEST_F(NotificationsE2eTest, KillNineMidStreamLosesAndDoublesNothing) {
+  webhook_.set_failing(false);
+  StartSmtp();
+  StartNotifications();
+  // Core members whose module-4 documents gvsp-1 / gvqlgd-1 approve.
+  const std::vector<std::pair<std::string, Who>> authors = {
+      {"gvcc-thcs", kLecturer},
+      {"gvcc-phong", kLecturer},
+      {"gvcc-so", kLecturer},
+      {"cbqlcc-dx-lower", kManagementLecturer},
+      {"cbqlcc-th", kManagementLecturer},
+      {"cbqlcc-ththcs", kManagementLecturer}};
+  constexpr int kRounds = 20;
+  std::atomic<bool> done{false};
+  std::thread load([&] {
+    for (int round = 0; round < kRounds; ++round) {
+      for (const auto& [id, lecturer] : authors) {
+        const Who author{"people/" + id, {"CORE_TEACHER", "CORE_MANAGER"}, ""};
+        const std::string doc = absl::StrCat("documents/", id, "-2023-m4-plan");
+        EXPECT_TRUE(Act("submit", author, doc, absl::StrCat(round)).ok());
+        EXPECT_TRUE(Act("return", lecturer, doc, absl::StrCat("vòng ", round)).ok());
+      }
+    }
+    done = true;
+  });
+  // Kill it while it is consuming: some events behind it, more still coming.
+  int64_t at_kill = 0;
+  ASSERT_TRUE(Eventually([&] {
+    const v1::GetStatusResponse status = Status();
+    for (const auto& s : status.sources()) {
+      if (s.source() == "approvals") at_kill = s.checkpoint();
+    }
+    return at_kill >= 20;
+  }));
+  notifications_.process->Signal(SIGKILL);
+  ASSERT_TRUE(notifications_.process->WaitExit(absl::Seconds(10)).ok());
+  StartNotifications();
+  load.join();
+  const int64_t events = 2 * kRounds * static_cast<int64_t>(authors.size());
+  EXPECT_LT(at_kill, events);  // it really was mid-stream
+  ASSERT_TRUE(Eventually([&] {
+    const v1::GetStatusResponse status = Status();
+    for (const auto& s : status.sources()) {
+      if (s.source() == "approvals") return s.checkpoint() == events;
+    }
+    return false;
+  })) << Status().ShortDebugString();
+  // Each author: one "returned" per round; each lecturer: one "submitted" per round and author.
+  for (const auto& [id, lecturer] : authors) {
+    const Who author{"people/" + id, {"CORE_TEACHER"}, ""};
+    const auto inbox = Inbox(author);
+    EXPECT_EQ(inbox.size(), static_cast<size_t>(kRounds)) << id;
+    std::set<std::string> sources;
+    for (size_t i = 0; i < inbox.size(); ++i) {
+      sources.insert(inbox[i].source());
+      EXPECT_TRUE(absl::StrContains(inbox[i].body(), absl::StrCat("vòng ", i))) << id;
+    }
+    EXPECT_EQ(sources.size(), inbox.size()) << id;
+  }
+  EXPECT_EQ(Inbox(kLecturer).size(), 3u * kRounds);
+  EXPECT_EQ(Inbox(kManagementLecturer).size(), 3u * kRounds);
+}
+
+TEST_F(NotificationsE2eTest, AReminderSetBeforeARestartFiresOnceAfterIt) {
+  webhook_.set_failing(false);
+  StartSmtp();
+  // The 2023 campaign closes in 7 days and 4 seconds: the 7-day digest is due in 4 s.
+  const absl::Time deadline = absl::Now() + absl::Hours(24 * 7) + absl::Seconds(4);
+  const std::string spec =
+      absl::StrCat("2023=", absl::FormatTime(absl::RFC3339_sec, deadline, absl::UTCTimeZone()));
+  StartNotifications(spec);
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan).ok());
+  ASSERT_TRUE(Eventually([&] { return Inbox(kLecturer).size() == 1; }));
+  EXPECT_EQ(Status().pending_timers(), 2);  // 7 days and 1 day before
+  notifications_.process->Signal(SIGTERM);
+  ASSERT_TRUE(notifications_.process->WaitExit(absl::Seconds(10)).ok());
+  absl::SleepFor(absl::Seconds(5));  // it falls due while the service is down
+  StartNotifications(spec);
+  ASSERT_TRUE(Eventually([&] { return Inbox(kLecturer).size() == 2; }));
+  const auto inbox = Inbox(kLecturer);
+  EXPECT_EQ(inbox[1].kind(), v1::CAMPAIGN_DEADLINE_DIGEST);
+  EXPECT_TRUE(absl::StrContains(inbox[1].body(), kPlan));
+  EXPECT_EQ(Status().pending_timers(), 1);  // the 1-day one is still ahead
+  // Another restart: it does not fire again.
+  notifications_.process->Signal(SIGTERM);
+  ASSERT_TRUE(notifications_.process->WaitExit(absl::Seconds(10)).ok());
+  StartNotifications(spec);
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(Inbox(kLecturer).size(), 2u);
+}
+
+}  // namespace
+}  // namespace bdtx
