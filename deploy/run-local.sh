@@ -20,6 +20,7 @@ SERVICES=()
 [ -d services/approvals ] && SERVICES+=("approvals:7103")
 [ -d services/grading ] && SERVICES+=("grading:7104")
 [ -d services/plans ] && SERVICES+=("plans:7102")
+[ -d services/notifications ] && SERVICES+=("notifications:7105")
 
 echo "[run] building (${BUILD_DIR}, -j${JOBS})"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
@@ -45,8 +46,10 @@ for entry in "${SERVICES[@]}"; do
   port=${entry##*:}
   bin="$BUILD_DIR/services/$name/bdtx-$name"
   extra=()
-  case "$name" in approvals | grading | plans) extra+=(--directory=127.0.0.1:7101) ;; esac
-  [ "$name" = plans ] && extra+=(--approvals=127.0.0.1:7103 --grading=127.0.0.1:7104)
+  case "$name" in approvals | grading | plans | notifications) extra+=(--directory=127.0.0.1:7101) ;; esac
+  case "$name" in plans | notifications) extra+=(--approvals=127.0.0.1:7103 --grading=127.0.0.1:7104) ;; esac
+  # E-mail only when a relay is given (BDTX_SMTP=host:port); the inbox always works.
+  [ "$name" = notifications ] && [ -n "${BDTX_SMTP:-}" ] && extra+=(--smtp="$BDTX_SMTP")
   "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
     --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &
   pids+=($!)
@@ -109,6 +112,14 @@ echo "[run] demo report: gvcc-001's module-4 report with counts from grading (ro
   --request_id demo-report "${K[@]}" | grep -E '"number"|"count"|"base"|"source"' | head -12 || true
 echo "[run] certificate eligibility of gvcc-001 for 2023:"
 "$CTL" plans eligibility --as people/gvcc-001 --year 2023 "${K[@]}" | grep -E '"eligible"|"missing"' -A1 | head -6 || true
+echo "[run] notifications (from the approvals and grading streams): the principal's and gvcc-001's inbox"
+for _ in $(seq 1 50); do
+  "$CTL" notifications status "${K[@]}" 2>/dev/null | grep -q '"connected": true' && break
+  sleep 0.2
+done
+sleep 1
+"$CTL" notifications inbox --as "$PRINCIPAL" "${K[@]}" | grep -E '"title"' | head -3 || true
+"$CTL" notifications inbox --as people/gvcc-001 "${K[@]}" | grep -E '"title"' | head -3 || true
 cat <<EOT
 [run] all services up; Ctrl-C to stop. Try:
   $CTL grading stats --as people/so-cv-1 --unit classes/lop-2023-m4-001 --key-file $DATA_ROOT/auth.key
@@ -117,6 +128,8 @@ cat <<EOT
   $CTL plans list --as people/so-cv-1 --unit units/so-bp --year 2023 --key-file $DATA_ROOT/auth.key
   $CTL plans eligibility --as people/so-cv-1 --unit units/so-bp --year 2023 --key-file $DATA_ROOT/auth.key
   xdg-open $DATA_ROOT/demo/plan-gvcc-001.html   # the printable Appendix 1
+  $CTL notifications watch --as people/gvsp-01 --key-file $DATA_ROOT/auth.key   # live inbox
+  $CTL notifications status --key-file $DATA_ROOT/auth.key
   $CTL approvals verify --as people/gvcc-001 --document $DOC --key-file $DATA_ROOT/auth.key
   $CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key
   $CTL directory route --author people/cbqlcc-005 --year 2023 --module 9 --key-file $DATA_ROOT/auth.key

@@ -25,6 +25,7 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
+#include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
@@ -68,6 +69,9 @@ int Usage() {
       "  bdtxctl plans download --document D --sha256 H --out F --as ...\n"
       "  bdtxctl plans list --unit units/ID|--author people/ID [--year Y --module M] --as ...\n"
       "  bdtxctl plans eligibility --author people/ID|--unit units/ID --year Y --as ...\n"
+      "  bdtxctl notifications inbox|mark-read|watch|prefs --as people/ID [--unread true]\n"
+      "          [--email true|false --digest true|false --webhook-url URL]\n"
+      "  bdtxctl notifications dead-letters|replay [--job ID|all]|status\n"
       "  bdtxctl demo generate --out DIR [--provinces N --learners M]\n"
       "  bdtxctl demo load --out DIR [--provinces N --learners M]\n"
       "common flags: --addr (directory, default 127.0.0.1:7101), --key-file, --token\n",
@@ -122,6 +126,12 @@ Flags CommonFlags() {
   flags.Define("score", "", "optional score 0-10");
   flags.Define("format", "csv", "csv|json for LMS imports; recognition|temis for exports");
   flags.Define("plans", "127.0.0.1:7102", "plans service address");
+  flags.Define("notifications", "127.0.0.1:7105", "notifications service address");
+  flags.Define("unread", "false", "only unread notifications");
+  flags.Define("job", "", "a dead letter's job id, or 'all'");
+  flags.Define("email", "", "preference: e-mail on (true) or off (false)");
+  flags.Define("digest", "", "preference: one e-mail a day (true) instead of one per notification");
+  flags.Define("webhook_url", "", "preference: a personal webhook (http://...)");
   flags.Define("version", "0", "content version of a plan or report (0: the latest)");
   flags.Define("mask", "", "comma-separated fields to update, e.g. rows,header.position");
   flags.Define("provinces", "1", "demo: number of provinces (63 for a national-size directory)");
@@ -683,6 +693,90 @@ int PlansCommand(const std::string& verb, const Flags& flags) {
   return 0;
 }
 
+int NotificationsCommand(const std::string& verb, const Flags& flags) {
+  // Operator verbs run as an admin (minted from the key file) unless --as is given.
+  const bool operator_verb = verb == "dead-letters" || verb == "replay" || verb == "status";
+  auto token = operator_verb && flags.Get("as").empty() ? CallToken(flags) : TokenAs(flags);
+  if (!token.ok()) return Fail(token.status());
+  auto stub = bdtx::v1::Notifications::NewStub(
+      grpc::CreateChannel(flags.Get("notifications"), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  grpc::Status status;
+  google::protobuf::Message* out = nullptr;
+  bdtx::v1::ListNotificationsResponse inbox;
+  bdtx::v1::MarkReadResponse marked;
+  bdtx::v1::Preferences prefs;
+  bdtx::v1::ListDeadLettersResponse dead;
+  bdtx::v1::ReplayDeadLetterResponse replayed;
+  bdtx::v1::GetStatusResponse state;
+  if (verb == "inbox") {
+    bdtx::v1::ListNotificationsRequest req;
+    req.set_recipient(flags.Get("unit"));
+    req.set_unread_only(flags.Get("unread") == "true");
+    req.set_page_size(100);
+    status = stub->ListNotifications(&context, req, &inbox);
+    out = &inbox;
+  } else if (verb == "mark-read") {
+    bdtx::v1::MarkReadRequest req;
+    req.set_recipient(flags.Get("unit"));
+    status = stub->MarkRead(&context, req, &marked);
+    out = &marked;
+  } else if (verb == "watch") {
+    bdtx::v1::WatchNotificationsRequest req;
+    req.set_recipient(flags.Get("unit"));
+    auto reader = stub->WatchNotifications(&context, req);
+    bdtx::v1::Notification n;
+    while (reader->Read(&n)) {
+      std::printf("%s\n", Json(n).c_str());
+      std::fflush(stdout);
+    }
+    status = reader->Finish();
+    if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+    return 0;
+  } else if (verb == "prefs") {
+    bdtx::v1::GetPreferencesRequest get;
+    status = stub->GetPreferences(&context, get, &prefs);
+    const bool change = !flags.Get("email").empty() || !flags.Get("digest").empty() ||
+                        !flags.Get("webhook_url").empty();
+    if (status.ok() && change) {
+      if (!flags.Get("email").empty()) prefs.set_email(flags.Get("email") == "true");
+      if (!flags.Get("digest").empty()) prefs.set_email_digest_daily(flags.Get("digest") == "true");
+      if (!flags.Get("webhook_url").empty()) {
+        prefs.set_webhook(true);
+        prefs.set_webhook_url(flags.Get("webhook_url"));
+      }
+      grpc::ClientContext set_context;
+      Authorize(set_context, *token);
+      bdtx::v1::SetPreferencesRequest set;
+      *set.mutable_preferences() = prefs;
+      status = stub->SetPreferences(&set_context, set, &prefs);
+    }
+    out = &prefs;
+  } else if (verb == "dead-letters") {
+    bdtx::v1::ListDeadLettersRequest req;
+    req.set_page_size(1000);
+    status = stub->ListDeadLetters(&context, req, &dead);
+    out = &dead;
+  } else if (verb == "replay") {
+    if (flags.Get("job").empty()) {
+      return Fail(absl::InvalidArgumentError("--job is required (an id, or all)"));
+    }
+    bdtx::v1::ReplayDeadLetterRequest req;
+    req.set_job(flags.Get("job"));
+    status = stub->ReplayDeadLetter(&context, req, &replayed);
+    out = &replayed;
+  } else if (verb == "status") {
+    status = stub->GetStatus(&context, bdtx::v1::GetStatusRequest(), &state);
+    out = &state;
+  } else {
+    return Usage();
+  }
+  if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+  std::printf("%s\n", Json(*out).c_str());
+  return 0;
+}
+
 int DirectoryCommand(const std::string& verb, const Flags& flags) {
   if (verb == "import") {
     auto kind = ParseKind(flags.Get("kind"));
@@ -816,5 +910,6 @@ int main(int argc, char** argv) {
   if (group == "approvals") return ApprovalsCommand(verb, flags);
   if (group == "grading") return GradingCommand(verb, flags);
   if (group == "plans") return PlansCommand(verb, flags);
+  if (group == "notifications") return NotificationsCommand(verb, flags);
   return Usage();
 }

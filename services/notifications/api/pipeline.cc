@@ -65,6 +65,7 @@ std::vector<v1::DeliveryJob> Pipeline::Plan(const v1::Notification& n) {
         v1::DeliveryJob job;
         job.set_channel(v1::EMAIL);
         job.set_target(person->email());
+        job.set_digest(has_prefs && (*prefs)->email_digest_daily());
         jobs.push_back(std::move(job));
       } else if (!person.ok()) {
         LogWarning("no e-mail: directory lookup failed",
@@ -231,7 +232,26 @@ void Pipeline::TimerLoop() {
       Production p;
       p.source_id = absl::StrCat("timer:", timer.id());
       p.fired_timer_key = key;
-      if (timer.kind() == v1::CAMPAIGN_DEADLINE_DIGEST) {
+      if (timer.kind() == v1::DAILY_EMAIL_DIGEST) {
+        auto held = store_->HeldForDigest(timer.subject());
+        if (!held.ok()) continue;
+        std::vector<v1::Notification> notes;
+        for (const auto& [held_key, job] : *held) {
+          notes.push_back(job.payload());
+          p.delete_keys.push_back(held_key);
+        }
+        if (!held->empty()) {
+          v1::DeliveryJob mail;
+          mail.set_id(absl::StrCat("digest-", timer.fire_at().seconds(), "-",
+                                   timer.subject().substr(timer.subject().find('/') + 1)));
+          mail.set_channel(v1::EMAIL);
+          mail.set_target(held->front().second.target());
+          mail.set_recipient(timer.subject());
+          *mail.mutable_payload() = DailyDigest(timer.subject(), notes);
+          mail.mutable_payload()->set_name(absl::StrCat("notifications/", mail.id()));
+          p.jobs.push_back(std::move(mail));
+        }
+      } else if (timer.kind() == v1::CAMPAIGN_DEADLINE_DIGEST) {
         int year = 0, module = 0, days = 0;
         std::sscanf(timer.subject().c_str(), "%d/%d", &year, &module);
         days = std::atoi(timer.deadline().c_str());

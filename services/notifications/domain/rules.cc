@@ -264,6 +264,26 @@ std::vector<v1::Notification> CampaignDigests(const std::vector<v1::DocumentFact
   return out;
 }
 
+absl::Time NextDigestTime(absl::Time now) {
+  const absl::CivilDay today = absl::ToCivilDay(now, Vietnam());
+  absl::Time at = absl::FromCivil(
+      absl::CivilSecond(today.year(), today.month(), today.day(), 7, 0, 0), Vietnam());
+  if (at <= now) at += absl::Hours(24);
+  return at;
+}
+
+v1::Notification DailyDigest(const std::string& person, const std::vector<v1::Notification>& held) {
+  std::string body;
+  for (const v1::Notification& n : held) {
+    absl::StrAppend(&body, n.urgent() ? "[!] " : "- ", n.title(), "\n    ", n.body(), "\n");
+  }
+  v1::Notification d =
+      Make(person, v1::DAILY_EMAIL_DIGEST,
+           absl::StrCat("Tóm tắt hằng ngày: ", held.size(), " thông báo"), body, person, "");
+  for (const v1::Notification& n : held) d.set_urgent(d.urgent() || n.urgent());
+  return d;
+}
+
 absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base, absl::Duration cap) {
   absl::Duration d = base;
   for (int i = 1; i < attempts && d < cap; ++i) d *= 2;

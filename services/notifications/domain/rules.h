@@ -55,6 +55,14 @@ std::vector<bdtx::v1::Notification> OnGradingTimer(const bdtx::v1::Timer& timer,
 std::vector<bdtx::v1::Notification> CampaignDigests(
     const std::vector<bdtx::v1::DocumentFacts>& pending, int year, int module, int days_left);
 
+// 07:00 Vietnam time on the first day after `now` that has it still ahead: when daily
+// digests go out.
+absl::Time NextDigestTime(absl::Time now);
+
+// One notification summarising `held` (oldest first) for the daily digest mail of `person`.
+bdtx::v1::Notification DailyDigest(const std::string& person,
+                                   const std::vector<bdtx::v1::Notification>& held);
+
 // Retry schedule: 1 s, 2 s, 4 s, ... capped at `cap`, times a jitter in [0.5, 1.0)
 // from `random` (any 64-bit value).
 absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base = absl::Seconds(1),

@@ -222,5 +222,24 @@ TEST(ComposeEmail, Utf8SubjectAndBase64Body) {
   EXPECT_TRUE(absl::StrContains(WebhookBody(n), "\"name\":\"notifications/42\""));
 }
 
+TEST(DailyDigest, OneMailAtSevenInTheMorningWithEverythingHeld) {
+  // 2023-11-05 06:59 +07:00 -> 07:00 the same day; 07:00 itself -> the next day.
+  const absl::TimeZone vn = absl::FixedTimeZone(7 * 3600);
+  EXPECT_EQ(NextDigestTime(absl::FromCivil(absl::CivilSecond(2023, 11, 5, 6, 59, 0), vn)),
+            absl::FromCivil(absl::CivilSecond(2023, 11, 5, 7, 0, 0), vn));
+  EXPECT_EQ(NextDigestTime(absl::FromCivil(absl::CivilSecond(2023, 11, 5, 7, 0, 0), vn)),
+            absl::FromCivil(absl::CivilSecond(2023, 11, 6, 7, 0, 0), vn));
+  std::vector<v1::Notification> held(2);
+  held[0].set_title("Chờ duyệt: A");
+  held[1].set_title("Cần phê duyệt ngay: B");
+  held[1].set_urgent(true);
+  const v1::Notification d = DailyDigest("people/x", held);
+  EXPECT_EQ(d.kind(), v1::DAILY_EMAIL_DIGEST);
+  EXPECT_EQ(d.recipient(), "people/x");
+  EXPECT_TRUE(d.urgent());
+  EXPECT_TRUE(absl::StrContains(d.title(), "2 thông báo"));
+  EXPECT_TRUE(absl::StrContains(d.body(), "[!] Cần phê duyệt ngay: B"));
+}
+
 }  // namespace
 }  // namespace bdtx::notifications

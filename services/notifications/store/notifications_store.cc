@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/notifications/domain/rules.h"
 
 namespace bdtx::notifications {
 namespace {
@@ -148,6 +149,19 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
       job.set_recipient(n.recipient());
       *job.mutable_next_attempt() = Ts(now);
       *job.mutable_payload() = n;
+      if (job.digest()) {
+        // Held for the daily digest; the digest timer of that morning sends them as one.
+        writes.push_back({absl::StrFormat("digestq/%s/%020d", n.recipient(), n.sequence()),
+                          job.SerializeAsString()});
+        const absl::Time at = NextDigestTime(now);
+        v1::Timer t;
+        t.set_id(absl::StrCat("digest/", n.recipient(), "/", absl::ToUnixSeconds(at)));
+        t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(at));
+        t.set_kind(v1::DAILY_EMAIL_DIGEST);
+        t.set_subject(n.recipient());
+        p.timers.push_back(std::move(t));
+        continue;
+      }
       writes.push_back({DueKey(now, job.id()), job.SerializeAsString()});
     }
     *produced->add_notifications() = n;
@@ -172,6 +186,11 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
     writes.push_back({absl::StrCat("timer/", t.id()), TimerKey(t)});
   }
   if (!p.fired_timer_key.empty()) writes.push_back({p.fired_timer_key, std::nullopt});
+  for (v1::DeliveryJob& job : p.jobs) {
+    *job.mutable_next_attempt() = Ts(now);
+    writes.push_back({DueKey(now, job.id()), job.SerializeAsString()});
+  }
+  for (const std::string& key : p.delete_keys) writes.push_back({key, std::nullopt});
   if (!p.checkpoint_source.empty()) {
     writes.push_back(
         {absl::StrCat("checkpoint/", p.checkpoint_source), absl::StrCat(p.checkpoint)});
@@ -312,6 +331,11 @@ absl::Status NotificationsStore::EnsureTimer(const v1::Timer& timer, absl::Time 
   p.timers.push_back(timer);
   auto r = Produce(std::move(p), now);
   return r.status();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, v1::DeliveryJob>>>
+NotificationsStore::HeldForDigest(const std::string& person) {
+  return ScanProtos<v1::DeliveryJob>(events_, absl::StrCat("digestq/", person, "/"), "", 10000);
 }
 
 absl::StatusOr<std::optional<v1::Preferences>> NotificationsStore::Preferences(

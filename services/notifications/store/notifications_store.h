@@ -27,8 +27,10 @@ struct Production {
   std::vector<v1::Notification> notifications;
   std::optional<v1::DocumentFacts> facts;
   std::optional<v1::ClassWatch> watch;
-  std::vector<v1::Timer> timers;  // to set (an id already set is kept as it is)
-  std::string fired_timer_key;    // a due timer this production consumes
+  std::vector<v1::Timer> timers;         // to set (an id already set is kept as it is)
+  std::string fired_timer_key;           // a due timer this production consumes
+  std::vector<v1::DeliveryJob> jobs;     // ready jobs (ids set), e.g. a daily digest mail
+  std::vector<std::string> delete_keys;  // e.g. the held notifications a digest sends
 };
 
 // The delivery jobs of one stored notification (channels from preferences).
@@ -71,6 +73,10 @@ class NotificationsStore {
                                                                            int limit);
   // Sets a timer unless one with its id exists (fired or not).
   absl::Status EnsureTimer(const v1::Timer& timer, absl::Time now);
+
+  // Notifications held for `person`'s daily digest (key, job), oldest first.
+  absl::StatusOr<std::vector<std::pair<std::string, v1::DeliveryJob>>> HeldForDigest(
+      const std::string& person);
 
   absl::StatusOr<std::optional<v1::Preferences>> Preferences(const std::string& person);
   absl::Status SetPreferences(const v1::Preferences& p, const std::string& actor, absl::Time now);
