@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "common/crypto/sha256.h"
 #include "common/testing/temp_dir.h"
@@ -50,6 +51,15 @@ const Who kManagementLecturer{"people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units
 const Who kPrincipal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
 constexpr char kSecret[] = "webhook-test-secret";
 constexpr char kPlan[] = "documents/gvcc-thcs-2023-m4-plan";
+
+constexpr char kClasses[] =
+    "id,code,name,year,module,unit_id\n"
+    "m3-1,L3001,Lớp mô đun 3 số 1,2023,3,bp\n";
+constexpr char kClassAssignments[] =
+    "year,module,kind,from_id,to_id\n"
+    "2023,3,learner,m3-1,gv-1\n2023,3,learner,m3-1,gv-2\n"
+    "2023,3,grader,m3-1,gvcc-thcs\n";
+const Who kSo{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
 
 constexpr char kEmails[] =
     "id,code,full_name,roles,home_unit_id,subject,level,email\n"
@@ -178,6 +188,7 @@ class NotificationsE2eTest : public ::testing::Test {
     for (auto [kind, csv] :
          {std::pair{v1::UNITS, directory::kSampleUnits},
           std::pair{v1::PEOPLE, directory::kSamplePeople}, std::pair{v1::PEOPLE, kEmails},
+          std::pair{v1::CLASSES, kClasses}, std::pair{v1::ASSIGNMENTS, kClassAssignments},
           std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments}}) {
       v1::ImportCsvRequest req;
       req.set_kind(kind);
@@ -202,15 +213,16 @@ class NotificationsE2eTest : public ::testing::Test {
     }
   }
 
-  void StartNotifications(const std::string& deadlines = "") {
-    auto n =
-        StartService(BDTX_NOTIFICATIONS_PATH,
-                     {"--data_dir=" + dir_.Sub("notifications"), Key(),
-                      "--directory=" + directory_.address, "--approvals=" + approvals_.address,
-                      "--grading=", absl::StrCat("--smtp=127.0.0.1:", smtp_port_),
-                      "--webhook_url=" + webhook_.url(), std::string("--webhook_secret=") + kSecret,
-                      "--max_attempts=6", "--base_backoff=200ms", "--max_backoff=2s",
-                      "--poll_interval=50ms", "--delivery_timeout=2s", "--deadlines=" + deadlines});
+  void StartNotifications(const std::string& deadlines = "", const std::string& grading = "",
+                          const std::string& poll = "50ms") {
+    auto n = StartService(
+        BDTX_NOTIFICATIONS_PATH,
+        {"--data_dir=" + dir_.Sub("notifications"), Key(), "--directory=" + directory_.address,
+         "--approvals=" + approvals_.address, "--grading=" + grading,
+         absl::StrCat("--smtp=127.0.0.1:", smtp_port_), "--webhook_url=" + webhook_.url(),
+         std::string("--webhook_secret=") + kSecret, "--max_attempts=6", "--base_backoff=200ms",
+         "--max_backoff=2s", "--poll_interval=" + poll, "--delivery_timeout=2s",
+         "--deadlines=" + deadlines});
     ASSERT_TRUE(n.ok()) << n.status();
     notifications_ = *std::move(n);
     stub_ = StubTo<v1::Notifications>(notifications_.address);
@@ -486,6 +498,71 @@ TEST_F(NotificationsE2eTest, AReminderSetBeforeARestartFiresOnceAfterIt) {
   StartNotifications(spec);
   absl::SleepFor(absl::Seconds(1));
   EXPECT_EQ(Inbox(kLecturer).size(), 2u);
+}
+
+TEST_F(NotificationsE2eTest, GradingEventsSetTheDeadlineRemindersOfAClass) {
+  auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(),
+                                                  "--directory=" + directory_.address});
+  ASSERT_TRUE(grading.ok()) << grading.status();
+  auto stub = StubTo<v1::Grading>(grading->address);
+  // A run whose grading deadline is tomorrow (Vietnam time): the "2 days before" reminder is
+  // already due, the "overdue" one is not.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(7 * 3600));
+  const absl::CivilDay start = today - 24;  // ends after 15 days; deadline 10 days later
+  v1::EnrollClassRequest enrol;
+  enrol.set_class_name("classes/m3-1");
+  enrol.mutable_start()->set_year(static_cast<int>(start.year()));
+  enrol.mutable_start()->set_month(start.month());
+  enrol.mutable_start()->set_day(start.day());
+  v1::Run run;
+  grpc::Status s = stub->EnrollClass(tokens_.As(kSo).get(), enrol, &run);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const char* learner : {"gv-1", "gv-2"}) {
+    v1::SubmitAssignmentRequest submit;
+    submit.set_class_name("classes/m3-1");
+    submit.set_file_ref(absl::StrCat("lms://", learner));
+    submit.set_sha256(Sha256Hex(learner));
+    v1::Assignment a;
+    const Who who{absl::StrCat("people/", learner), {"MASS_TEACHER"}, "units/thcs-tanphu"};
+    s = stub->SubmitAssignment(tokens_.As(who).get(), submit, &a);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::GradeRequest grade;
+  grade.set_assignment("classes/m3-1/assignments/gv-1");
+  grade.set_verdict(v1::PASS);
+  v1::Assignment graded;
+  s = stub->Grade(tokens_.As(kAuthor).get(), grade, &graded);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // First run: timers are not looked at (poll 1h); it consumes the grading stream.
+  StartNotifications("", grading->address, "1h");
+  ASSERT_TRUE(Eventually([&] {
+    const v1::GetStatusResponse status = Status();
+    for (const auto& src : status.sources()) {
+      if (src.source() == "grading" && src.checkpoint() >= 4) return true;
+    }
+    return false;
+  })) << Status().ShortDebugString();
+  EXPECT_EQ(Status().pending_timers(), 2);
+  EXPECT_TRUE(Inbox(kAuthor).empty());
+  notifications_.process->Signal(SIGTERM);
+  ASSERT_TRUE(notifications_.process->WaitExit(absl::Seconds(10)).ok());
+
+  // Second run: the due reminder fires once, naming the one ungraded assignment.
+  StartNotifications("", grading->address);
+  ASSERT_TRUE(Eventually([&] { return !Inbox(kAuthor).empty(); }));
+  const auto inbox = Inbox(kAuthor);
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0].kind(), v1::GRADING_WINDOW_CLOSING);
+  EXPECT_EQ(inbox[0].subject(), "classes/m3-1");
+  EXPECT_TRUE(absl::StrContains(inbox[0].body(), "1 bài")) << inbox[0].body();
+  EXPECT_EQ(Status().pending_timers(), 1);  // overdue: the morning after tomorrow
+  // The Sở's inbox has nothing yet (only an overdue reminder goes there).
+  v1::ListNotificationsRequest so_req;
+  so_req.set_recipient("units/bp");
+  v1::ListNotificationsResponse so_inbox;
+  ASSERT_TRUE(stub_->ListNotifications(tokens_.As(kSo).get(), so_req, &so_inbox).ok());
+  EXPECT_EQ(so_inbox.notifications_size(), 0);
 }
 
 }  // namespace
