@@ -226,6 +226,7 @@ int ServiceRunner::Run() {
                         {"data_dir", data_dir()}});
   server.WaitForShutdown();
   LogInfo("drained; in-flight calls finished");
+  for (auto& stop : before_store_closes_) stop();
   if (store_) {
     store_.reset();
     LogInfo("event store closed");

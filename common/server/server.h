@@ -16,6 +16,7 @@
 #define BDTX_COMMON_SERVER_SERVER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -114,6 +115,11 @@ class ServiceRunner {
   // REQUIRES: after Init(), before Run(). Not owned.
   void AddService(grpc::Service* service) { services_.push_back(service); }
 
+  // `stop` runs after the server drained and before the event store closes: background
+  // work that uses the store (consumers, timers) stops there. Called in the order added.
+  void BeforeStoreCloses(std::function<void()> stop) {
+    before_store_closes_.push_back(std::move(stop));
+  }
   // Serves until SIGTERM/SIGINT, drains, closes the store. Returns the exit code.
   int Run();
 
@@ -127,6 +133,7 @@ class ServiceRunner {
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
   bool auth_enabled_ = true;
   std::shared_ptr<grpc::AuthMetadataProcessor> auth_processor_;
+  std::vector<std::function<void()>> before_store_closes_;
 };
 
 // The auth flags every service and bdtxctl share: --auth_key_file (HS256 secret; a

@@ -78,7 +78,6 @@ int main(int argc, char** argv) {
   if (absl::Status s = pipeline.Start(); !s.ok()) return runner.Fail(s);
   bdtx::notifications::NotificationsService service(&store, &pipeline, &bdtx::RealClock());
   runner.AddService(&service);
-  const int rc = runner.Run();
-  pipeline.Stop();
-  return rc;
+  runner.BeforeStoreCloses([&pipeline] { pipeline.Stop(); });
+  return runner.Run();
 }

@@ -1,7 +1,9 @@
 #include "services/notifications/api/pipeline.h"
 
+#include <deque>
 #include <random>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
@@ -156,6 +158,71 @@ void Pipeline::Follow(Source& source,
   }
 }
 
+namespace {
+
+// Reads the stream on this thread and produces on a helper thread, in batches of whatever
+// has arrived meanwhile: while one batch commits (a synced write) the next one grows, so
+// the consumer keeps up with a busy source instead of paying one sync per event.
+template <typename Event>
+struct ProduceQueue {
+  static constexpr size_t kMaxBatch = 1000, kMaxQueued = 20000;
+  std::deque<Event> queue;
+  bool ended = false;
+  absl::Status failure;
+  bool Ready() const { return !queue.empty() || ended; }
+  bool HasRoom() const { return queue.size() < kMaxQueued || !failure.ok(); }
+};
+
+template <typename Event, typename Reader, typename Build>
+absl::Status ReadAndProduce(grpc::ClientContext& ctx, Reader& reader, int64_t checkpoint,
+                            NotificationsStore* store, const Clock* clock, Build build) {
+  using Queue = ProduceQueue<Event>;
+  absl::Mutex mu;
+  Queue state;
+  std::thread producer([&] {
+    while (true) {
+      std::vector<Event> batch;
+      {
+        absl::MutexLock lock(&mu);
+        mu.Await(absl::Condition(&state, &Queue::Ready));
+        if (state.queue.empty()) return;
+        while (!state.queue.empty() && batch.size() < Queue::kMaxBatch) {
+          batch.push_back(std::move(state.queue.front()));
+          state.queue.pop_front();
+        }
+      }
+      absl::StatusOr<std::vector<Production>> productions = build(batch);
+      absl::Status s = productions.status();
+      if (s.ok()) s = store->ProduceBatch(*std::move(productions), clock->Now()).status();
+      if (!s.ok()) {
+        absl::MutexLock lock(&mu);
+        state.failure = s;
+        state.ended = true;
+        state.queue.clear();
+        ctx.TryCancel();
+        return;
+      }
+    }
+  });
+  Event e;
+  while (reader->Read(&e)) {
+    if (e.position() <= checkpoint) continue;
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(&state, &Queue::HasRoom));
+    if (!state.failure.ok()) break;
+    state.queue.push_back(e);
+  }
+  {
+    absl::MutexLock lock(&mu);
+    state.ended = true;
+  }
+  producer.join();
+  const grpc::Status finished = reader->Finish();
+  return state.failure.ok() ? FromGrpcStatus(finished) : state.failure;
+}
+
+}  // namespace
+
 void Pipeline::FollowApprovals() {
   Follow(approvals_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
     auto checkpoint = store_->Checkpoint("approvals");
@@ -164,26 +231,35 @@ void Pipeline::FollowApprovals() {
     req.set_from_position(*checkpoint + 1);
     auto reader = approvals_->SubscribeEvents(&ctx, req);
     approvals_source_.connected = true;
-    v1::StoredEvent e;
-    while (reader->Read(&e)) {
-      auto facts = store_->Facts(e.document());
-      if (!facts.ok()) {
-        ctx.TryCancel();
-        return facts.status();
-      }
-      ApprovalOutcome outcome = OnApprovalEvent(e, facts->has_value() ? &**facts : nullptr);
-      Production p;
-      p.source_id = absl::StrCat("approvals:", e.position());
-      p.checkpoint_source = "approvals";
-      p.checkpoint = e.position();
-      p.notifications = std::move(outcome.notifications);
-      p.facts = std::move(outcome.facts);
-      if (auto r = store_->Produce(std::move(p), clock_->Now()); !r.ok()) {
-        ctx.TryCancel();
-        return r.status();
-      }
-    }
-    return FromGrpcStatus(reader->Finish());
+    return ReadAndProduce<v1::StoredEvent>(
+        ctx, reader, *checkpoint, store_, clock_,
+        [this](
+            const std::vector<v1::StoredEvent>& batch) -> absl::StatusOr<std::vector<Production>> {
+          // Facts as this batch leaves them (events of one document chain).
+          absl::flat_hash_map<std::string, v1::DocumentFacts> overlay;
+          std::vector<Production> out;
+          for (const v1::StoredEvent& e : batch) {
+            const v1::DocumentFacts* known = nullptr;
+            std::optional<v1::DocumentFacts> stored;
+            if (auto it = overlay.find(e.document()); it != overlay.end()) {
+              known = &it->second;
+            } else {
+              auto facts = store_->Facts(e.document());
+              if (!facts.ok()) return facts.status();
+              stored = *std::move(facts);
+              if (stored) known = &*stored;
+            }
+            ApprovalOutcome outcome = OnApprovalEvent(e, known);
+            overlay[e.document()] = outcome.facts;
+            Production& p = out.emplace_back();
+            p.source_id = absl::StrCat("approvals:", e.position());
+            p.checkpoint_source = "approvals";
+            p.checkpoint = e.position();
+            p.notifications = std::move(outcome.notifications);
+            p.facts = std::move(outcome.facts);
+          }
+          return out;
+        });
   });
 }
 
@@ -195,29 +271,36 @@ void Pipeline::FollowGrading() {
     req.set_from_position(*checkpoint + 1);
     auto reader = grading_->SubscribeEvents(&ctx, req);
     grading_source_.connected = true;
-    v1::StoredGradingEvent e;
-    while (reader->Read(&e)) {
-      Production p;
-      p.source_id = absl::StrCat("grading:", e.position());
-      p.checkpoint_source = "grading";
-      p.checkpoint = e.position();
-      const std::string cls = ClassOf(e.stream());
-      if (!cls.empty()) {
-        auto watch = store_->Watch(cls);
-        if (!watch.ok()) {
-          ctx.TryCancel();
-          return watch.status();
-        }
-        GradingOutcome outcome = OnGradingEvent(e, watch->has_value() ? &**watch : nullptr);
-        p.watch = std::move(outcome.watch);
-        p.timers = std::move(outcome.timers);
-      }
-      if (auto r = store_->Produce(std::move(p), clock_->Now()); !r.ok()) {
-        ctx.TryCancel();
-        return r.status();
-      }
-    }
-    return FromGrpcStatus(reader->Finish());
+    return ReadAndProduce<v1::StoredGradingEvent>(
+        ctx, reader, *checkpoint, store_, clock_,
+        [this](const std::vector<v1::StoredGradingEvent>& batch)
+            -> absl::StatusOr<std::vector<Production>> {
+          absl::flat_hash_map<std::string, v1::ClassWatch> overlay;
+          std::vector<Production> out;
+          for (const v1::StoredGradingEvent& e : batch) {
+            Production& p = out.emplace_back();
+            p.source_id = absl::StrCat("grading:", e.position());
+            p.checkpoint_source = "grading";
+            p.checkpoint = e.position();
+            const std::string cls = ClassOf(e.stream());
+            if (cls.empty()) continue;
+            const v1::ClassWatch* known = nullptr;
+            std::optional<v1::ClassWatch> stored;
+            if (auto it = overlay.find(cls); it != overlay.end()) {
+              known = &it->second;
+            } else {
+              auto watch = store_->Watch(cls);
+              if (!watch.ok()) return watch.status();
+              stored = *std::move(watch);
+              if (stored) known = &*stored;
+            }
+            GradingOutcome outcome = OnGradingEvent(e, known);
+            if (outcome.watch) overlay[cls] = *outcome.watch;
+            p.watch = std::move(outcome.watch);
+            p.timers = std::move(outcome.timers);
+          }
+          return out;
+        });
   });
 }
 

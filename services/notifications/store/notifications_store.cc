@@ -67,6 +67,21 @@ absl::StatusOr<eventstore::AppendResult> AppendOne(eventstore::EventStore* event
   return events->Append(std::move(req));
 }
 
+absl::StatusOr<eventstore::AppendResult> AppendMany(
+    eventstore::EventStore* events, const std::string& stream, int64_t expected,
+    const std::vector<v1::NotificationsEvent>& batch, const std::string& actor, absl::Time now,
+    std::vector<eventstore::ReadModelWrite> writes, const std::string& request_id) {
+  eventstore::AppendRequest req;
+  req.stream = stream;
+  req.expected_version = expected;
+  req.request_id = request_id;
+  for (const v1::NotificationsEvent& e : batch) {
+    req.events.push_back(eventstore::MakeEvent(e, actor, now));
+  }
+  req.read_model_writes = std::move(writes);
+  return events->Append(std::move(req));
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> NotificationsStore::Checkpoint(const std::string& source) {
@@ -118,85 +133,97 @@ absl::StatusOr<int64_t> NotificationsStore::NextSequence(const std::string& reci
 }
 
 absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
+  std::vector<Production> batch;
+  batch.push_back(std::move(p));
+  return ProduceBatch(std::move(batch), now);
+}
+
+absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> batch,
+                                                      absl::Time now) {
+  if (batch.empty()) return false;
   absl::MutexLock lock(&mu_);
-  const std::string stream = absl::StrCat("sources/", p.source_id);
+  const std::string stream = absl::StrCat("sources/", batch.front().source_id);
   auto existing = events_->StreamVersion(stream);
   if (!existing.ok()) return existing.status();
   if (*existing > 0) return false;  // produced before (a replayed source event)
 
   std::vector<eventstore::ReadModelWrite> writes;
+  std::vector<v1::NotificationsEvent> events;
   std::set<std::string> touched;  // recipients whose cached sequence may need a reload
-  const std::string id_prefix = absl::StrReplaceAll(p.source_id, {{":", "-"}, {"/", "-"}});
-  v1::NotificationsEvent event;
-  v1::NotificationsProduced* produced = event.mutable_produced();
-  produced->set_source(p.source_id);
-  produced->set_source_position(p.checkpoint);
-  for (size_t i = 0; i < p.notifications.size(); ++i) {
-    v1::Notification& n = p.notifications[i];
-    n.set_name(absl::StrCat("notifications/", id_prefix, "-", i));
-    *n.mutable_created() = Ts(now);
-    auto seq = NextSequence(n.recipient());
-    if (!seq.ok()) return seq.status();
-    touched.insert(n.recipient());
-    n.set_sequence(*seq);
-    writes.push_back(
-        {absl::StrFormat("inbox/%s/%020d", n.recipient(), *seq), n.SerializeAsString()});
-    writes.push_back({absl::StrCat("seq/", n.recipient()), absl::StrCat(*seq)});
-    for (v1::DeliveryJob& job : plan_(n)) {
-      job.set_id(absl::StrCat(n.name().substr(n.name().find('/') + 1), "-",
-                              job.id().empty() ? v1::Channel_Name(job.channel()) : job.id()));
-      job.set_notification(n.name());
-      job.set_recipient(n.recipient());
-      *job.mutable_next_attempt() = Ts(now);
-      *job.mutable_payload() = n;
-      if (job.digest()) {
-        // Held for the daily digest; the digest timer of that morning sends them as one.
-        writes.push_back({absl::StrFormat("digestq/%s/%020d", n.recipient(), n.sequence()),
-                          job.SerializeAsString()});
-        const absl::Time at = NextDigestTime(now);
-        v1::Timer t;
-        t.set_id(absl::StrCat("digest/", n.recipient(), "/", absl::ToUnixSeconds(at)));
-        t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(at));
-        t.set_kind(v1::DAILY_EMAIL_DIGEST);
-        t.set_subject(n.recipient());
-        p.timers.push_back(std::move(t));
-        continue;
+  std::set<std::string> timer_ids;
+  for (Production& p : batch) {
+    const std::string id_prefix = absl::StrReplaceAll(p.source_id, {{":", "-"}, {"/", "-"}});
+    v1::NotificationsEvent& event = events.emplace_back();
+    v1::NotificationsProduced* produced = event.mutable_produced();
+    produced->set_source(p.source_id);
+    produced->set_source_position(p.checkpoint);
+    for (size_t i = 0; i < p.notifications.size(); ++i) {
+      v1::Notification& n = p.notifications[i];
+      n.set_name(absl::StrCat("notifications/", id_prefix, "-", i));
+      *n.mutable_created() = Ts(now);
+      auto seq = NextSequence(n.recipient());
+      if (!seq.ok()) return seq.status();
+      touched.insert(n.recipient());
+      n.set_sequence(*seq);
+      writes.push_back(
+          {absl::StrFormat("inbox/%s/%020d", n.recipient(), *seq), n.SerializeAsString()});
+      writes.push_back({absl::StrCat("seq/", n.recipient()), absl::StrCat(*seq)});
+      for (v1::DeliveryJob& job : plan_(n)) {
+        job.set_id(absl::StrCat(n.name().substr(n.name().find('/') + 1), "-",
+                                job.id().empty() ? v1::Channel_Name(job.channel()) : job.id()));
+        job.set_notification(n.name());
+        job.set_recipient(n.recipient());
+        *job.mutable_next_attempt() = Ts(now);
+        *job.mutable_payload() = n;
+        if (job.digest()) {
+          // Held for the daily digest; the digest timer of that morning sends them as one.
+          writes.push_back({absl::StrFormat("digestq/%s/%020d", n.recipient(), n.sequence()),
+                            job.SerializeAsString()});
+          const absl::Time at = NextDigestTime(now);
+          v1::Timer t;
+          t.set_id(absl::StrCat("digest/", n.recipient(), "/", absl::ToUnixSeconds(at)));
+          t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(at));
+          t.set_kind(v1::DAILY_EMAIL_DIGEST);
+          t.set_subject(n.recipient());
+          p.timers.push_back(std::move(t));
+          continue;
+        }
+        writes.push_back({DueKey(now, job.id()), job.SerializeAsString()});
       }
+      *produced->add_notifications() = n;
+    }
+    if (p.facts) {
+      const std::string& doc = p.facts->name();
+      writes.push_back({absl::StrCat("facts/", doc), p.facts->SerializeAsString()});
+      writes.push_back({absl::StrCat("pending/", doc), p.facts->waiting().empty()
+                                                           ? std::optional<std::string>()
+                                                           : p.facts->SerializeAsString()});
+    }
+    if (p.watch) {
+      writes.push_back(
+          {absl::StrCat("watch/", p.watch->class_name()), p.watch->SerializeAsString()});
+    }
+    for (const v1::Timer& t : p.timers) {
+      if (!timer_ids.insert(t.id()).second) continue;
+      auto known = events_->GetReadModel(absl::StrCat("timer/", t.id()));
+      if (!known.ok()) return known.status();
+      if (known->has_value()) continue;
+      writes.push_back({TimerKey(t), t.SerializeAsString()});
+      writes.push_back({absl::StrCat("timer/", t.id()), TimerKey(t)});
+    }
+    if (!p.fired_timer_key.empty()) writes.push_back({p.fired_timer_key, std::nullopt});
+    for (v1::DeliveryJob& job : p.jobs) {
+      *job.mutable_next_attempt() = Ts(now);
       writes.push_back({DueKey(now, job.id()), job.SerializeAsString()});
     }
-    *produced->add_notifications() = n;
-  }
-  if (p.facts) {
-    const std::string& doc = p.facts->name();
-    writes.push_back({absl::StrCat("facts/", doc), p.facts->SerializeAsString()});
-    writes.push_back({absl::StrCat("pending/", doc), p.facts->waiting().empty()
-                                                         ? std::optional<std::string>()
-                                                         : p.facts->SerializeAsString()});
-  }
-  if (p.watch) {
-    writes.push_back({absl::StrCat("watch/", p.watch->class_name()), p.watch->SerializeAsString()});
-  }
-  std::set<std::string> timer_ids;
-  for (const v1::Timer& t : p.timers) {
-    if (!timer_ids.insert(t.id()).second) continue;
-    auto known = events_->GetReadModel(absl::StrCat("timer/", t.id()));
-    if (!known.ok()) return known.status();
-    if (known->has_value()) continue;
-    writes.push_back({TimerKey(t), t.SerializeAsString()});
-    writes.push_back({absl::StrCat("timer/", t.id()), TimerKey(t)});
-  }
-  if (!p.fired_timer_key.empty()) writes.push_back({p.fired_timer_key, std::nullopt});
-  for (v1::DeliveryJob& job : p.jobs) {
-    *job.mutable_next_attempt() = Ts(now);
-    writes.push_back({DueKey(now, job.id()), job.SerializeAsString()});
-  }
-  for (const std::string& key : p.delete_keys) writes.push_back({key, std::nullopt});
-  if (!p.checkpoint_source.empty()) {
-    writes.push_back(
-        {absl::StrCat("checkpoint/", p.checkpoint_source), absl::StrCat(p.checkpoint)});
-  }
-  auto result = AppendOne(events_, stream, eventstore::kNoStream, event, "system/notifications",
-                          now, std::move(writes), p.source_id);
+    for (const std::string& key : p.delete_keys) writes.push_back({key, std::nullopt});
+    if (!p.checkpoint_source.empty()) {
+      writes.push_back(
+          {absl::StrCat("checkpoint/", p.checkpoint_source), absl::StrCat(p.checkpoint)});
+    }
+  }  // for each production
+  auto result = AppendMany(events_, stream, eventstore::kNoStream, events, "system/notifications",
+                           now, std::move(writes), batch.front().source_id);
   if (!result.ok() || result->replayed) {
     for (const std::string& r : touched) sequences_.erase(r);  // reload from the store
     if (result.ok() || absl::IsAborted(result.status())) return false;
@@ -204,7 +231,6 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
   }
   return true;
 }
-
 absl::StatusOr<std::vector<v1::Notification>> NotificationsStore::Inbox(
     const std::string& recipient, int64_t after_sequence, int limit) {
   const std::string prefix = absl::StrCat("inbox/", recipient, "/");

@@ -50,6 +50,9 @@ class NotificationsStore {
   // Names and numbers the notifications (per recipient, increasing), stores everything in
   // one commit. Returns false (and writes nothing) when `source_id` was produced before.
   absl::StatusOr<bool> Produce(Production p, absl::Time now);
+  // Several productions in one commit (stream named after the first): how a consumer keeps
+  // up with a busy source. Later writes to a key win; timers dedupe across the batch.
+  absl::StatusOr<bool> ProduceBatch(std::vector<Production> batch, absl::Time now);
 
   // Inbox of `recipient` after `after_sequence`, oldest first.
   absl::StatusOr<std::vector<v1::Notification>> Inbox(const std::string& recipient,
