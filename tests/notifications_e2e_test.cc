@@ -58,7 +58,8 @@ constexpr char kClasses[] =
 constexpr char kClassAssignments[] =
     "year,module,kind,from_id,to_id\n"
     "2023,3,learner,m3-1,gv-1\n2023,3,learner,m3-1,gv-2\n"
-    "2023,3,grader,m3-1,gvcc-thcs\n";
+    "2023,3,grader,m3-1,gvcc-thcs\n"
+    "2023,3,support,gvcc-thcs,gv-1\n2023,3,support,gvcc-thcs,gv-2\n";
 const Who kSo{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
 
 constexpr char kEmails[] =
@@ -534,28 +535,46 @@ TEST_F(NotificationsE2eTest, GradingEventsSetTheDeadlineRemindersOfAClass) {
   s = stub->Grade(tokens_.As(kAuthor).get(), grade, &graded);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
+  // The LMS: gv-1 did the quiz and the survey; gv-2 nothing.
+  v1::ImportLmsResultsRequest lms;
+  lms.set_format(v1::CSV);
+  lms.set_file_name("lms.csv");
+  lms.set_content(
+      "learner_id,year,module,result,quiz_done,survey_done\ngv-1,2023,3,pass,yes,yes\n");
+  v1::ImportLmsResultsResponse imported;
+  s = stub->ImportLmsResults(tokens_.As(kSo).get(), lms, &imported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
   // First run: timers are not looked at (poll 1h); it consumes the grading stream.
   StartNotifications("", grading->address, "1h");
   ASSERT_TRUE(Eventually([&] {
     const v1::GetStatusResponse status = Status();
     for (const auto& src : status.sources()) {
-      if (src.source() == "grading" && src.checkpoint() >= 4) return true;
+      if (src.source() == "grading" && src.checkpoint() >= 5) return true;
     }
     return false;
   })) << Status().ShortDebugString();
-  EXPECT_EQ(Status().pending_timers(), 2);
+  EXPECT_EQ(Status().pending_timers(), 3);  // closing, overdue, learners' nudge
   EXPECT_TRUE(Inbox(kAuthor).empty());
   notifications_.process->Signal(SIGTERM);
   ASSERT_TRUE(notifications_.process->WaitExit(absl::Seconds(10)).ok());
 
-  // Second run: the due reminder fires once, naming the one ungraded assignment.
+  // Second run: the due reminders fire once: the grader hears of the one ungraded
+  // assignment, and (as gv-2's core member) of what gv-2 has not done.
   StartNotifications("", grading->address);
-  ASSERT_TRUE(Eventually([&] { return !Inbox(kAuthor).empty(); }));
-  const auto inbox = Inbox(kAuthor);
-  ASSERT_EQ(inbox.size(), 1u);
+  ASSERT_TRUE(Eventually([&] { return Inbox(kAuthor).size() == 2; }));
+  auto inbox = Inbox(kAuthor);
+  std::sort(inbox.begin(), inbox.end(),
+            [](const auto& a, const auto& b) { return a.kind() < b.kind(); });
   EXPECT_EQ(inbox[0].kind(), v1::GRADING_WINDOW_CLOSING);
   EXPECT_EQ(inbox[0].subject(), "classes/m3-1");
   EXPECT_TRUE(absl::StrContains(inbox[0].body(), "1 bài")) << inbox[0].body();
+  EXPECT_EQ(inbox[1].kind(), v1::LEARNERS_MISSING_WORK);
+  EXPECT_TRUE(absl::StrContains(inbox[1].body(),
+                                "people/gv-2: bài kiểm tra trắc nghiệm, "
+                                "phiếu khảo sát cuối mô đun"))
+      << inbox[1].body();
+  EXPECT_FALSE(absl::StrContains(inbox[1].body(), "people/gv-1"));
   EXPECT_EQ(Status().pending_timers(), 1);  // overdue: the morning after tomorrow
   // The Sở's inbox has nothing yet (only an overdue reminder goes there).
   v1::ListNotificationsRequest so_req;

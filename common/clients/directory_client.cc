@@ -66,6 +66,18 @@ absl::StatusOr<v1::SupportGroup> DirectoryClient::GetSupportGroup(const std::str
       });
 }
 
+absl::StatusOr<v1::SupportGroup> DirectoryClient::SupporterOf(const std::string& colleague,
+                                                              int year, int module) {
+  return CachedCall<v1::SupportGroup>(
+      absl::StrCat("supporter:", colleague, ":", year, ":", module), [&](v1::SupportGroup* out) {
+        v1::GetSupportGroupRequest req;
+        req.set_colleague(colleague);
+        req.set_year(year);
+        req.set_module(module);
+        return Invoke(&v1::Directory::StubInterface::GetSupportGroup, req, out);
+      });
+}
+
 absl::StatusOr<std::vector<v1::Person>> DirectoryClient::PeopleWithRole(const std::string& unit,
                                                                         v1::Role role) {
   auto page = CachedCall<v1::ListPeopleResponse>(

@@ -39,6 +39,9 @@ class DirectoryClient {
   absl::StatusOr<bdtx::v1::Person> GetPerson(const std::string& name);
   absl::StatusOr<bdtx::v1::SupportGroup> GetSupportGroup(const std::string& core_member, int year,
                                                          int module);
+  // The support group `colleague` belongs to (who supports them).
+  absl::StatusOr<bdtx::v1::SupportGroup> SupporterOf(const std::string& colleague, int year,
+                                                     int module);
   // People whose home unit is `unit` with `role` (first page of up to 100).
   absl::StatusOr<std::vector<bdtx::v1::Person>> PeopleWithRole(const std::string& unit,
                                                                bdtx::v1::Role role);

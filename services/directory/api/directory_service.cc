@@ -142,7 +142,20 @@ grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
     if (absl::Status s = ValidateYearModule(request->year(), request->module()); !s.ok()) {
       return s;
     }
-    const std::string core = BareId(request->core_member());
+    if (request->core_member().empty() == request->colleague().empty()) {
+      return absl::InvalidArgumentError("set exactly one of core_member or colleague");
+    }
+    std::string core = BareId(request->core_member());
+    if (!request->colleague().empty()) {
+      auto supporter =
+          store_->SupporterOf(request->year(), request->module(), BareId(request->colleague()));
+      if (!supporter) {
+        return absl::NotFoundError(absl::StrCat("no core member supports ", request->colleague(),
+                                                " in module ", request->module(), " of ",
+                                                request->year()));
+      }
+      core = *supporter;
+    }
     if (!store_->FindPerson(core)) return NotFound("person", request->core_member());
     response->set_core_member(PersonName(core));
     response->set_year(request->year());

@@ -40,6 +40,10 @@ std::string YearModule(int year, int module) { return absl::StrFormat("%04d/%02d
 std::string SupportPrefix(int year, int module, absl::string_view core) {
   return absl::StrCat("s/", YearModule(year, module), core, "/");
 }
+// Reverse of the support groups: who supports a colleague.
+std::string Supporter(int year, int module, absl::string_view colleague) {
+  return absl::StrCat("sc/", YearModule(year, module), colleague);
+}
 std::string Lecturer(int year, int module, absl::string_view core) {
   return absl::StrCat("l/", YearModule(year, module), core);
 }
@@ -226,6 +230,13 @@ std::vector<std::string> DirectoryStore::SupportGroup(int year, int module,
   return ScanIds(k::SupportPrefix(year, module, core_id));
 }
 
+std::optional<std::string> DirectoryStore::SupporterOf(int year, int module,
+                                                       absl::string_view colleague_id) const {
+  auto value = store_->GetReadModel(k::Supporter(year, module, colleague_id));
+  if (!value.ok() || !value->has_value()) return std::nullopt;
+  return **value;
+}
+
 std::optional<std::string> DirectoryStore::UnitIdByCode(absl::string_view code) const {
   auto value = store_->GetReadModel(k::UnitCode(code));
   if (!value.ok() || !value->has_value()) return std::nullopt;
@@ -333,6 +344,8 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(const ImportPl
   }
   for (const SupportAssignment& s : plan.support) {
     const std::string key = k::SupportPrefix(s.year, s.module, s.core) + s.colleague;
+    const std::string reverse = k::Supporter(s.year, s.module, s.colleague);
+    if (c.Get(reverse) != std::optional<std::string>(s.core)) c.Put(reverse, s.core);
     if (c.Get(key)) {
       ++counts.unchanged;
       continue;

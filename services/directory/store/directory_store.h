@@ -44,6 +44,9 @@ class DirectoryStore : public DirectoryView {
   std::optional<std::string> PersonIdByCode(absl::string_view code) const;
   std::vector<std::string> SupportGroup(int year, int module,
                                         absl::string_view core_id) const override;
+  // The core member (bare id) whose support group holds `colleague_id`.
+  std::optional<std::string> SupporterOf(int year, int module,
+                                         absl::string_view colleague_id) const;
 
   // page_size <= 0 means 100; at most 1000. INVALID_ARGUMENT for a bad page token.
   absl::StatusOr<Page<Unit>> ListUnits(absl::string_view parent_id, bdtx::v1::UnitKind kind,

@@ -44,6 +44,8 @@ TEST_F(DirectoryStoreTest, ImportStoresRecordsAndIndexes) {
   EXPECT_EQ(*directory_->LecturerOf(2023, 4, "gvcc-thcs"), "gvsp-1");
   EXPECT_EQ(directory_->SupportGroup(2023, 4, "gvcc-thcs"),
             (std::vector<std::string>{"gv-1", "gv-2"}));
+  EXPECT_EQ(*directory_->SupporterOf(2023, 4, "gv-2"), "gvcc-thcs");
+  EXPECT_FALSE(directory_->SupporterOf(2023, 5, "gv-2").has_value());
   EXPECT_EQ(events_->LastPosition(), 3);  // one event per import
 }
 

@@ -1,7 +1,9 @@
 #include "services/notifications/api/pipeline.h"
 
 #include <deque>
+#include <map>
 #include <random>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -282,21 +284,47 @@ void Pipeline::FollowGrading() {
             p.source_id = absl::StrCat("grading:", e.position());
             p.checkpoint_source = "grading";
             p.checkpoint = e.position();
-            const std::string cls = ClassOf(e.stream());
-            if (cls.empty()) continue;
-            const v1::ClassWatch* known = nullptr;
-            std::optional<v1::ClassWatch> stored;
-            if (auto it = overlay.find(cls); it != overlay.end()) {
-              known = &it->second;
-            } else {
+            // The class a watch belongs to, as this batch leaves it.
+            auto watch_of = [&](const std::string& cls) -> absl::StatusOr<v1::ClassWatch*> {
+              if (auto it = overlay.find(cls); it != overlay.end()) return &it->second;
               auto watch = store_->Watch(cls);
               if (!watch.ok()) return watch.status();
-              stored = *std::move(watch);
-              if (stored) known = &*stored;
+              if (!watch->has_value()) return nullptr;
+              return &(overlay[cls] = **watch);
+            };
+            if (e.event().has_lms_results_imported()) {
+              // Quiz and survey per learner, for the classes followed.
+              std::set<std::string> touched;
+              for (const v1::LmsRow& row : e.event().lms_results_imported().rows()) {
+                const std::string learner = row.learner().substr(row.learner().find('/') + 1);
+                auto cls = store_->LearnerClass(row.year(), row.module(), learner);
+                if (!cls.ok()) return cls.status();
+                if (cls->empty()) continue;
+                auto w = watch_of(*cls);
+                if (!w.ok()) return w.status();
+                if (*w == nullptr) continue;
+                ApplyLmsRow(row, **w);
+                touched.insert(*cls);
+              }
+              for (const std::string& cls : touched) p.watches.push_back(overlay[cls]);
+              continue;
             }
-            GradingOutcome outcome = OnGradingEvent(e, known);
-            if (outcome.watch) overlay[cls] = *outcome.watch;
-            p.watch = std::move(outcome.watch);
+            const std::string cls = ClassOf(e.stream());
+            if (cls.empty()) continue;
+            auto known = watch_of(cls);
+            if (!known.ok()) return known.status();
+            GradingOutcome outcome = OnGradingEvent(e, *known);
+            if (outcome.watch) {
+              overlay[cls] = *outcome.watch;
+              if (e.event().has_run_enrolled()) {
+                for (const std::string& l : outcome.watch->learners()) {
+                  p.learner_classes.emplace_back(
+                      absl::StrCat(outcome.watch->year(), "/", outcome.watch->module(), "/", l),
+                      cls);
+                }
+              }
+              p.watches.push_back(*std::move(outcome.watch));
+            }
             p.timers = std::move(outcome.timers);
           }
           return out;
@@ -341,6 +369,30 @@ void Pipeline::TimerLoop() {
         auto pending = store_->PendingDocuments();
         if (!pending.ok()) continue;
         p.notifications = CampaignDigests(*pending, year, module, days);
+      } else if (timer.kind() == v1::LEARNERS_MISSING_WORK) {
+        auto watch = store_->Watch(timer.subject());
+        if (!watch.ok()) continue;
+        if (watch->has_value() && NudgeIsCurrent(timer, **watch)) {
+          // One nudge per core member, listing the colleagues they support in the class.
+          std::map<std::string, std::vector<MissingWork>> by_core;
+          bool failed = false;
+          for (MissingWork& m : LearnersMissingWork(**watch)) {
+            auto group = directory_->SupporterOf(absl::StrCat("people/", m.learner),
+                                                 (*watch)->year(), (*watch)->module());
+            if (absl::IsNotFound(group.status())) continue;  // nobody supports them
+            if (!group.ok()) {
+              LogWarning("supporter lookup failed; the nudge waits",
+                         {{"learner", m.learner}, {"error", group.status().ToString()}});
+              failed = true;
+              break;
+            }
+            by_core[group->core_member()].push_back(std::move(m));
+          }
+          if (failed) continue;  // the timer stays due: retried on the next pass
+          for (const auto& [core, learners] : by_core) {
+            p.notifications.push_back(NudgeCoreMember(core, **watch, learners, timer));
+          }
+        }
       } else {
         auto watch = store_->Watch(timer.subject());
         if (!watch.ok()) continue;

@@ -158,6 +158,8 @@ GradingOutcome OnGradingEvent(const v1::StoredGradingEvent& event, const v1::Cla
     w.set_module(r.module());
     *w.mutable_grading_deadline() = r.grading_deadline();
     for (const std::string& g : r.graders()) w.add_graders(g);
+    for (const v1::EnrolledLearner& l : r.learners()) w.add_learners(IdAfterSlash(l.person()));
+    *w.mutable_module_end() = r.end();
     // The Sở: the unit just below the ministry (the last of the ancestry).
     const auto& up = r.class_unit_ancestry();
     if (up.size() >= 2)
@@ -165,6 +167,18 @@ GradingOutcome OnGradingEvent(const v1::StoredGradingEvent& event, const v1::Cla
     else if (!up.empty())
       w.set_province(up[0]);
     out.timers = GradingTimers(w);
+    if (!w.learners().empty()) {
+      // 2 days before the module ends, 08:00: the core members nudge their colleagues.
+      v1::Timer t;
+      t.set_id(absl::StrCat("learners-nudge/", IdAfterSlash(w.class_name()), "/",
+                            DateText(w.module_end())));
+      t.mutable_fire_at()->set_seconds(
+          absl::ToUnixSeconds(MorningOf(w.module_end()) - absl::Hours(48)));
+      t.set_kind(v1::LEARNERS_MISSING_WORK);
+      t.set_subject(w.class_name());
+      t.set_deadline(DateText(w.module_end()));
+      out.timers.push_back(std::move(t));
+    }
     out.watch = std::move(w);
     return out;
   }
@@ -182,6 +196,46 @@ GradingOutcome OnGradingEvent(const v1::StoredGradingEvent& event, const v1::Cla
   }
   out.watch = std::move(w);
   return out;
+}
+
+void ApplyLmsRow(const v1::LmsRow& row, v1::ClassWatch& watch) {
+  const std::string learner = IdAfterSlash(row.learner());
+  if (row.quiz_done()) AddUnique(watch.mutable_quiz_done(), learner);
+  if (row.survey_done()) AddUnique(watch.mutable_survey_done(), learner);
+}
+
+std::vector<MissingWork> LearnersMissingWork(const v1::ClassWatch& watch) {
+  const std::set<std::string> quiz(watch.quiz_done().begin(), watch.quiz_done().end());
+  const std::set<std::string> survey(watch.survey_done().begin(), watch.survey_done().end());
+  const std::set<std::string> submitted(watch.submitted().begin(), watch.submitted().end());
+  std::vector<MissingWork> out;
+  for (const std::string& l : watch.learners()) {
+    MissingWork m{l, {}};
+    if (!quiz.count(l)) m.missing.push_back("bài kiểm tra trắc nghiệm");
+    if (!submitted.count(l)) m.missing.push_back("bài tập cuối khoá");
+    if (!survey.count(l)) m.missing.push_back("phiếu khảo sát cuối mô đun");
+    if (!m.missing.empty()) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool NudgeIsCurrent(const v1::Timer& timer, const v1::ClassWatch& watch) {
+  return timer.deadline() == DateText(watch.module_end());
+}
+
+v1::Notification NudgeCoreMember(const std::string& core_member, const v1::ClassWatch& watch,
+                                 const std::vector<MissingWork>& learners, const v1::Timer& timer) {
+  const std::string what = watch.display_name().empty() ? watch.class_name() : watch.display_name();
+  std::string body =
+      absl::StrCat("Mô đun ", watch.module(), " (", what, ") kết thúc ngày ",
+                   DateText(watch.module_end()), ". Đồng nghiệp bạn hỗ trợ còn thiếu:\n");
+  for (const MissingWork& m : learners) {
+    absl::StrAppend(&body, "- people/", m.learner, ": ", absl::StrJoin(m.missing, ", "), "\n");
+  }
+  return Make(core_member, v1::LEARNERS_MISSING_WORK,
+              absl::StrCat("Nhắc đồng nghiệp hoàn thành mô đun ", watch.module(), ": ",
+                           learners.size(), " người"),
+              body, watch.class_name(), absl::StrCat("timer:", timer.id()));
 }
 
 absl::Time MorningOf(const v1::Date& day) {

@@ -37,6 +37,24 @@ struct GradingOutcome {
 GradingOutcome OnGradingEvent(const bdtx::v1::StoredGradingEvent& event,
                               const bdtx::v1::ClassWatch* known);
 
+// An LMS row for a learner of the class: quiz and survey done.
+void ApplyLmsRow(const bdtx::v1::LmsRow& row, bdtx::v1::ClassWatch& watch);
+
+// What each learner of a class has not done yet (quiz, final assignment, survey).
+struct MissingWork {
+  std::string learner;  // bare id
+  std::vector<std::string> missing;
+};
+std::vector<MissingWork> LearnersMissingWork(const bdtx::v1::ClassWatch& watch);
+
+// The nudge to one core member about their colleagues in the class (plan rows 3.1, 4.1);
+// `stale` timers (the run changed) say nothing: check with NudgeIsCurrent first.
+bdtx::v1::Notification NudgeCoreMember(const std::string& core_member,
+                                       const bdtx::v1::ClassWatch& watch,
+                                       const std::vector<MissingWork>& learners,
+                                       const bdtx::v1::Timer& timer);
+bool NudgeIsCurrent(const bdtx::v1::Timer& timer, const bdtx::v1::ClassWatch& watch);
+
 // The end of a Vietnam day (23:59:59 UTC+7) and 08:00 of it, when reminders go out.
 absl::Time MorningOf(const bdtx::v1::Date& day);
 

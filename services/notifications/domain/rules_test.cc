@@ -241,5 +241,48 @@ TEST(DailyDigest, OneMailAtSevenInTheMorningWithEverythingHeld) {
   EXPECT_TRUE(absl::StrContains(d.body(), "[!] Cần phê duyệt ngay: B"));
 }
 
+TEST(LearnersMissingWork, TheNudgeListsWhatEachColleagueHasNotDone) {
+  v1::StoredGradingEvent e;
+  e.set_stream("runs/lop-1");
+  v1::RunEnrolled* r = e.mutable_event()->mutable_run_enrolled();
+  r->set_class_name("classes/lop-1");
+  r->set_module(3);
+  r->mutable_end()->set_year(2023);
+  r->mutable_end()->set_month(10);
+  r->mutable_end()->set_day(20);
+  for (const char* l : {"people/gv-1", "people/gv-2", "people/gv-3"}) {
+    r->add_learners()->set_person(l);
+  }
+  GradingOutcome o = OnGradingEvent(e, nullptr);
+  ASSERT_EQ(o.timers.size(), 3u);
+  const v1::Timer& nudge = o.timers[2];
+  EXPECT_EQ(nudge.id(), "learners-nudge/lop-1/2023-10-20");
+  EXPECT_EQ(absl::FromUnixSeconds(nudge.fire_at().seconds()),
+            absl::FromCivil(absl::CivilSecond(2023, 10, 18, 1, 0, 0), absl::UTCTimeZone()));
+  v1::ClassWatch w = *o.watch;
+  v1::LmsRow row;
+  row.set_learner("people/gv-1");
+  row.set_quiz_done(true);
+  row.set_survey_done(true);
+  ApplyLmsRow(row, w);
+  row.set_learner("people/gv-2");
+  row.set_survey_done(false);
+  ApplyLmsRow(row, w);
+  w.add_submitted("gv-1");
+  const std::vector<MissingWork> missing = LearnersMissingWork(w);
+  ASSERT_EQ(missing.size(), 2u);  // gv-1 has done everything
+  EXPECT_EQ(missing[0].learner, "gv-2");
+  EXPECT_EQ(missing[0].missing,
+            (std::vector<std::string>{"bài tập cuối khoá", "phiếu khảo sát cuối mô đun"}));
+  EXPECT_EQ(missing[1].missing.size(), 3u);
+  EXPECT_TRUE(NudgeIsCurrent(nudge, w));
+  const v1::Notification n = NudgeCoreMember("people/gvcc-1", w, missing, nudge);
+  EXPECT_EQ(n.kind(), v1::LEARNERS_MISSING_WORK);
+  EXPECT_EQ(n.recipient(), "people/gvcc-1");
+  EXPECT_TRUE(absl::StrContains(n.body(), "people/gv-3: bài kiểm tra trắc nghiệm")) << n.body();
+  w.mutable_module_end()->set_day(25);
+  EXPECT_FALSE(NudgeIsCurrent(nudge, w));
+}
+
 }  // namespace
 }  // namespace bdtx::notifications

@@ -104,6 +104,14 @@ absl::StatusOr<std::optional<v1::ClassWatch>> NotificationsStore::Watch(
   return ReadProto<v1::ClassWatch>(events_, absl::StrCat("watch/", class_name));
 }
 
+absl::StatusOr<std::string> NotificationsStore::LearnerClass(int year, int module,
+                                                             const std::string& learner_id) {
+  auto value =
+      events_->GetReadModel(absl::StrCat("learner-class/", year, "/", module, "/", learner_id));
+  if (!value.ok()) return value.status();
+  return value->has_value() ? **value : std::string();
+}
+
 absl::StatusOr<std::vector<v1::DocumentFacts>> NotificationsStore::PendingDocuments() {
   std::vector<v1::DocumentFacts> out;
   std::string after;
@@ -199,9 +207,11 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
                                                            ? std::optional<std::string>()
                                                            : p.facts->SerializeAsString()});
     }
-    if (p.watch) {
-      writes.push_back(
-          {absl::StrCat("watch/", p.watch->class_name()), p.watch->SerializeAsString()});
+    for (const v1::ClassWatch& w : p.watches) {
+      writes.push_back({absl::StrCat("watch/", w.class_name()), w.SerializeAsString()});
+    }
+    for (const auto& [learner, cls] : p.learner_classes) {
+      writes.push_back({absl::StrCat("learner-class/", learner), cls});
     }
     for (const v1::Timer& t : p.timers) {
       if (!timer_ids.insert(t.id()).second) continue;
@@ -231,6 +241,7 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
   }
   return true;
 }
+
 absl::StatusOr<std::vector<v1::Notification>> NotificationsStore::Inbox(
     const std::string& recipient, int64_t after_sequence, int limit) {
   const std::string prefix = absl::StrCat("inbox/", recipient, "/");

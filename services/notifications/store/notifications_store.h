@@ -26,7 +26,9 @@ struct Production {
   int64_t checkpoint = 0;
   std::vector<v1::Notification> notifications;
   std::optional<v1::DocumentFacts> facts;
-  std::optional<v1::ClassWatch> watch;
+  std::vector<v1::ClassWatch> watches;
+  // ("{year}/{module}/{learner id}", class name): which class a learner is in.
+  std::vector<std::pair<std::string, std::string>> learner_classes;
   std::vector<v1::Timer> timers;         // to set (an id already set is kept as it is)
   std::string fired_timer_key;           // a due timer this production consumes
   std::vector<v1::DeliveryJob> jobs;     // ready jobs (ids set), e.g. a daily digest mail
@@ -44,6 +46,8 @@ class NotificationsStore {
   absl::StatusOr<int64_t> Checkpoint(const std::string& source);
   absl::StatusOr<std::optional<v1::DocumentFacts>> Facts(const std::string& document);
   absl::StatusOr<std::optional<v1::ClassWatch>> Watch(const std::string& class_name);
+  // The class a learner is in for a module of a year ("" when none is followed).
+  absl::StatusOr<std::string> LearnerClass(int year, int module, const std::string& learner_id);
   // Documents someone must act on (for campaign digests).
   absl::StatusOr<std::vector<v1::DocumentFacts>> PendingDocuments();
 
