@@ -584,5 +584,32 @@ TEST_F(NotificationsE2eTest, GradingEventsSetTheDeadlineRemindersOfAClass) {
   EXPECT_EQ(so_inbox.notifications_size(), 0);
 }
 
+TEST_F(NotificationsE2eTest, ASlowMailServerHoldsUpNeitherTheStreamNorTheWebhook) {
+  // A "mail server" that accepts connections and never says a word.
+  const int black_hole = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(smtp_port_));
+  ASSERT_EQ(bind(black_hole, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(black_hole, 128), 0);
+  webhook_.set_failing(false);
+  StartNotifications();
+  // Enough mails to occupy every e-mail worker for its whole timeout.
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan).ok());
+  ASSERT_TRUE(Act("return", kLecturer, kPlan, "a").ok());
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan, "b").ok());
+  ASSERT_TRUE(Act("return", kLecturer, kPlan, "c").ok());
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan, "d").ok());
+  ASSERT_TRUE(Eventually([&] { return Inbox(kLecturer).size() == 3 && Inbox(kAuthor).size() == 2; },
+                         absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return webhook_.requests().size() == 5; }, absl::Seconds(10)));
+  // All of it inside one mail timeout (2 s): nothing waited behind the silent server.
+  EXPECT_LT(absl::Now() - t0, absl::Milliseconds(1800));
+  EXPECT_GT(Status().pending_jobs(), 0);  // the mails are still waiting for their server
+  close(black_hole);
+}
+
 }  // namespace
 }  // namespace bdtx
