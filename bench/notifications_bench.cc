@@ -28,6 +28,7 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
+#include "bench/bench_services.h"
 #include "bench/bench_util.h"
 #include "common/auth/jwt.h"
 #include "common/eventstore/rocksdb_event_store.h"
@@ -38,37 +39,9 @@
 
 namespace {
 
-using bdtx::testing::ServiceProcess;
-
-struct Started {
-  std::unique_ptr<ServiceProcess> process;
-  std::string address;
-};
-
-Started Start(const std::string& binary, std::vector<std::string> args) {
-  args.insert(args.begin(), "--listen=127.0.0.1:0");
-  auto p = ServiceProcess::Start(binary, args);
-  if (!p.ok()) {
-    std::fprintf(stderr, "%s: %s\n", binary.c_str(), p.status().ToString().c_str());
-    std::exit(1);
-  }
-  auto port = (*p)->WaitListening(absl::Seconds(120));
-  if (!port.ok()) {
-    std::fprintf(stderr, "%s: %s\n%s\n", binary.c_str(), port.status().ToString().c_str(),
-                 (*p)->Output().c_str());
-    std::exit(1);
-  }
-  return {*std::move(p), absl::StrCat("127.0.0.1:", *port)};
-}
-
-int64_t RssKb(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
-  }
-  return -1;
-}
+using bdtx::bench::RssKb;
+using bdtx::bench::Started;
+using bdtx::bench::StartOrExit;
 
 }  // namespace
 
@@ -87,7 +60,8 @@ int main(int argc, char** argv) {
 
   bdtx::testing::TempDir dir;
   const std::string key_arg = "--auth_key_file=" + dir.Sub("auth.key");
-  Started directory = Start(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir.Sub("directory"), key_arg});
+  Started directory =
+      StartOrExit(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir.Sub("directory"), key_arg});
   auto key = bdtx::auth::ReadKeyFile(dir.Sub("auth.key"));
   if (!key.ok()) return 1;
   auto mint = [&](const std::string& name, std::vector<std::string> roles) {
@@ -139,11 +113,11 @@ int main(int argc, char** argv) {
   }
   const std::string dir_arg = "--directory=" + directory.address;
   Started approvals =
-      Start(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key_arg, dir_arg});
+      StartOrExit(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key_arg, dir_arg});
   Started notifications =
-      Start(BDTX_NOTIFICATIONS_PATH, {"--data_dir=" + dir.Sub("notifications"), key_arg, dir_arg,
-                                      "--approvals=" + approvals.address,
-                                      "--grading=", "--poll_interval=50ms", "--deadlines="});
+      StartOrExit(BDTX_NOTIFICATIONS_PATH, {"--data_dir=" + dir.Sub("notifications"), key_arg,
+                                            dir_arg, "--approvals=" + approvals.address,
+                                            "--grading=", "--poll_interval=50ms", "--deadlines="});
   auto approvals_stub = bdtx::v1::Approvals::NewStub(
       grpc::CreateChannel(approvals.address, grpc::InsecureChannelCredentials()));
   auto notifications_stub = bdtx::v1::Notifications::NewStub(
@@ -297,8 +271,9 @@ int main(int argc, char** argv) {
                   absl::ToDoubleSeconds(absl::Now() - t0));
     }
     for (const std::string& d : {data, dir.Sub("empty")}) {
-      Started n = Start(BDTX_NOTIFICATIONS_PATH, {"--data_dir=" + d, key_arg, dir_arg,
-                                                  "--approvals=", "--grading=", "--deadlines="});
+      Started n = StartOrExit(
+          BDTX_NOTIFICATIONS_PATH,
+          {"--data_dir=" + d, key_arg, dir_arg, "--approvals=", "--grading=", "--deadlines="});
       absl::SleepFor(absl::Seconds(3));
       const absl::Time t0 = absl::Now();
       grpc::ClientContext ctx;

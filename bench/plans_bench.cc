@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
+#include "bench/bench_services.h"
 #include "bench/bench_util.h"
 #include "common/auth/jwt.h"
 #include "common/testing/service_process.h"
@@ -35,29 +36,10 @@ namespace {
 
 using bdtx::bench::Drive;
 using bdtx::bench::Print;
+using bdtx::bench::RssKb;
+using bdtx::bench::Started;
+using bdtx::bench::StartOrExit;
 using bdtx::bench::Stats;
-using bdtx::testing::ServiceProcess;
-
-struct Started {
-  std::unique_ptr<ServiceProcess> process;
-  std::string address;
-};
-
-Started Start(const std::string& binary, std::vector<std::string> args) {
-  args.insert(args.begin(), "--listen=127.0.0.1:0");
-  auto p = ServiceProcess::Start(binary, args);
-  if (!p.ok()) {
-    std::fprintf(stderr, "%s: %s\n", binary.c_str(), p.status().ToString().c_str());
-    std::exit(1);
-  }
-  auto port = (*p)->WaitListening(absl::Seconds(60));
-  if (!port.ok()) {
-    std::fprintf(stderr, "%s: %s\n%s\n", binary.c_str(), port.status().ToString().c_str(),
-                 (*p)->Output().c_str());
-    std::exit(1);
-  }
-  return {*std::move(p), absl::StrCat("127.0.0.1:", *port)};
-}
 
 }  // namespace
 
@@ -83,7 +65,8 @@ int main(int argc, char** argv) {
 
   bdtx::testing::TempDir dir;
   const std::string key_arg = "--auth_key_file=" + dir.Sub("auth.key");
-  Started directory = Start(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir.Sub("directory"), key_arg});
+  Started directory =
+      StartOrExit(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir.Sub("directory"), key_arg});
   auto key = bdtx::auth::ReadKeyFile(dir.Sub("auth.key"));
   if (!key.ok()) return 1;
   auto mint = [&](const std::string& name, std::vector<std::string> roles,
@@ -155,13 +138,13 @@ int main(int argc, char** argv) {
   }
   const std::string dir_arg = "--directory=" + directory.address;
   Started grading =
-      Start(BDTX_GRADING_PATH, {"--data_dir=" + dir.Sub("grading"), key_arg, dir_arg});
+      StartOrExit(BDTX_GRADING_PATH, {"--data_dir=" + dir.Sub("grading"), key_arg, dir_arg});
   Started approvals =
-      Start(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key_arg, dir_arg});
-  Started plans =
-      Start(BDTX_PLANS_PATH,
-            {"--data_dir=" + dir.Sub("plans"), key_arg, dir_arg, "--approvals=" + approvals.address,
-             "--grading=" + grading.address, "--workers=" + flags.Get("plans_workers")});
+      StartOrExit(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key_arg, dir_arg});
+  Started plans = StartOrExit(
+      BDTX_PLANS_PATH,
+      {"--data_dir=" + dir.Sub("plans"), key_arg, dir_arg, "--approvals=" + approvals.address,
+       "--grading=" + grading.address, "--workers=" + flags.Get("plans_workers")});
 
   auto channel = grpc::CreateChannel(plans.address, grpc::InsecureChannelCredentials());
   auto stub = bdtx::v1::Plans::NewStub(channel);

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/server/event_stream.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
 
@@ -166,17 +167,13 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
 
 grpc::ServerWriteReactor<v1::Notification>* NotificationsService::WatchNotifications(
     grpc::CallbackServerContext* context, const v1::WatchNotificationsRequest* request) {
-  class Refused : public grpc::ServerWriteReactor<v1::Notification> {
-   public:
-    explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-    void OnDone() override { delete this; }
-  };
+  using Refused = server::EventStreamReactor<v1::Notification>;
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return new Refused(subject.status());
+  if (!subject.ok()) return Refused::Refuse(subject.status());
   auto inbox = InboxOf(*subject, request->recipient());
-  if (!inbox.ok()) return new Refused(inbox.status());
+  if (!inbox.ok()) return Refused::Refuse(inbox.status());
   if (request->after_sequence() < 0) {
-    return new Refused(absl::InvalidArgumentError("after_sequence must be >= 0"));
+    return Refused::Refuse(absl::InvalidArgumentError("after_sequence must be >= 0"));
   }
   return new WatchReactor(store_, *inbox, request->after_sequence());
 }

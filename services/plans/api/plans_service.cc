@@ -181,6 +181,17 @@ absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std
   return auth::Authorize(subject, auth::Action::kRead, {*ancestry, person});
 }
 
+absl::StatusOr<std::pair<LoadedDocument, v1::Document>> PlansService::LoadReadable(
+    const auth::Subject& subject, const std::string& name) {
+  if (auto key = approvals::ParseDocumentName(name); !key.ok()) return key.status();
+  auto doc = store_->Load(name);
+  if (!doc.ok()) return doc.status();
+  auto approval = ApprovalOf(name);
+  if (!approval.ok()) return approval.status();
+  if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
+  return std::make_pair(*std::move(doc), *std::move(approval));
+}
+
 absl::StatusOr<AuthorFacts> PlansService::FactsOf(const DocumentKey& key) {
   AuthorFacts facts;
   auto person = peers_.directory->GetPerson(key.author);
@@ -243,6 +254,26 @@ absl::StatusOr<v1::SupportDocument> PlansService::Commit(
   auto out = after.At(after.ContentVersionAt(result->last_version));
   if (out.ok()) out->set_approval_state(approval_state);
   return out;
+}
+
+absl::StatusOr<v1::SupportDocument> PlansService::SaveVersion(
+    const std::string& name, const LoadedDocument& doc, v1::DocumentContent next,
+    std::vector<std::string> paths, const auth::Subject& subject, const std::string& request_id,
+    v1::DocumentState approval_state) {
+  const v1::SupportDocument& latest = doc.versions.back();
+  const std::string sha = ContentSha256(next);
+  if (sha == latest.content_sha256()) {  // nothing changed: no new version
+    auto out = doc.At(0);
+    if (out.ok()) out->set_approval_state(approval_state);
+    return out;
+  }
+  v1::PlansEvent event;
+  v1::ContentSaved* saved = event.mutable_edited();
+  *saved->mutable_content() = std::move(next);
+  saved->set_content_sha256(sha);
+  saved->set_version(latest.version() + 1);
+  for (std::string& p : paths) saved->add_paths(std::move(p));
+  return Commit(name, doc, event, subject.name, request_id, approval_state);
 }
 
 absl::StatusOr<v1::SupportDocument> PlansService::Create(const auth::Subject& subject,
@@ -362,16 +393,14 @@ grpc::ServerUnaryReactor* PlansService::GetDocument(grpc::CallbackServerContext*
                                                     const v1::GetSupportDocumentRequest* request,
                                                     v1::SupportDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    if (auto key = approvals::ParseDocumentName(request->name()); !key.ok()) return key.status();
-    auto doc = store_->Load(request->name());
-    if (!doc.ok()) return doc.status();
-    auto approval = ApprovalOf(request->name());
-    if (!approval.ok()) return approval.status();
-    if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
-    auto out = doc->At(request->version());
+    auto readable = LoadReadable(subject, request->name());
+    if (!readable.ok()) return readable.status();
+    const LoadedDocument& doc = readable->first;
+    const v1::Document& approval = readable->second;
+    auto out = doc.At(request->version());
     if (!out.ok()) return out.status();
-    out->set_approval_state(approval->state());
-    out->set_approved_content_sha256(approval->content_sha256());
+    out->set_approval_state(approval.state());
+    out->set_approved_content_sha256(approval.content_sha256());
     *response = *std::move(out);
     return absl::OkStatus();
   });
@@ -417,21 +446,10 @@ grpc::ServerUnaryReactor* PlansService::UpdateDocument(
       ApplyCounts(*counts, *next);
       if (absl::Status s = Validate(*next, false); !s.ok()) return s;
     }
-    const std::string sha = ContentSha256(*next);
-    if (sha == latest.content_sha256()) {  // nothing changed: no new version
-      auto out = doc->At(0);
-      if (!out.ok()) return out.status();
-      out->set_approval_state(approval->state());
-      *response = *std::move(out);
-      return absl::OkStatus();
-    }
-    v1::PlansEvent event;
-    v1::ContentSaved* saved = event.mutable_edited();
-    *saved->mutable_content() = *std::move(next);
-    saved->set_content_sha256(sha);
-    saved->set_version(latest.version() + 1);
-    for (const std::string& p : request->update_mask().paths()) saved->add_paths(p);
-    auto out = Commit(name, *doc, event, subject.name, request->request_id(), approval->state());
+    auto out =
+        SaveVersion(name, *doc, *std::move(next),
+                    {request->update_mask().paths().begin(), request->update_mask().paths().end()},
+                    subject, request->request_id(), approval->state());
     if (!out.ok()) return out.status();
     *response = *std::move(out);
     return absl::OkStatus();
@@ -480,22 +498,8 @@ grpc::ServerUnaryReactor* PlansService::RefreshReportCounts(
     v1::DocumentContent next = latest.content();
     ApplyCounts(*counts, next);
     if (absl::Status s = Validate(next, false); !s.ok()) return s;
-    const std::string sha = ContentSha256(next);
-    if (sha == latest.content_sha256()) {
-      auto out = doc->At(0);
-      if (!out.ok()) return out.status();
-      out->set_approval_state(approval->state());
-      *response = *std::move(out);
-      return absl::OkStatus();
-    }
-    v1::PlansEvent event;
-    v1::ContentSaved* saved = event.mutable_edited();
-    *saved->mutable_content() = std::move(next);
-    saved->set_content_sha256(sha);
-    saved->set_version(latest.version() + 1);
-    saved->add_paths("rows.result");
-    auto out = Commit(request->name(), *doc, event, subject.name, request->request_id(),
-                      approval->state());
+    auto out = SaveVersion(request->name(), *doc, std::move(next), {"rows.result"}, subject,
+                           request->request_id(), approval->state());
     if (!out.ok()) return out.status();
     *response = *std::move(out);
     return absl::OkStatus();
@@ -552,13 +556,9 @@ grpc::ServerUnaryReactor* PlansService::ListVersions(grpc::CallbackServerContext
                                                      const v1::ListVersionsRequest* request,
                                                      v1::ListVersionsResponse* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    if (auto key = approvals::ParseDocumentName(request->name()); !key.ok()) return key.status();
-    auto doc = store_->Load(request->name());
-    if (!doc.ok()) return doc.status();
-    auto approval = ApprovalOf(request->name());
-    if (!approval.ok()) return approval.status();
-    if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
-    for (const v1::VersionEntry& e : doc->history) *response->add_entries() = e;
+    auto readable = LoadReadable(subject, request->name());
+    if (!readable.ok()) return readable.status();
+    for (const v1::VersionEntry& e : readable->first.history) *response->add_entries() = e;
     return absl::OkStatus();
   });
 }
@@ -617,27 +617,24 @@ grpc::ServerUnaryReactor* PlansService::RenderDocument(grpc::CallbackServerConte
                                                        const v1::RenderDocumentRequest* request,
                                                        v1::RenderedDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto key = approvals::ParseDocumentName(request->name());
-    if (!key.ok()) return key.status();
-    auto doc = store_->Load(request->name());
-    if (!doc.ok()) return doc.status();
-    auto approval = ApprovalOf(request->name());
-    if (!approval.ok()) return approval.status();
-    if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
-    auto version = doc->At(request->version());
+    auto readable = LoadReadable(subject, request->name());
+    if (!readable.ok()) return readable.status();
+    const LoadedDocument& doc = readable->first;
+    const v1::Document& approval = readable->second;
+    auto version = doc.At(request->version());
     if (!version.ok()) return version.status();
 
     RenderContext ctx;
-    ctx.state = approval->state();
-    ctx.signer_title = SignerTitle(approval->routing().sign_off().kind());
-    if (!approval->routing().lecturer().empty()) {
-      if (auto lecturer = peers_.directory->GetPerson(approval->routing().lecturer());
+    ctx.state = approval.state();
+    ctx.signer_title = SignerTitle(approval.routing().sign_off().kind());
+    if (!approval.routing().lecturer().empty()) {
+      if (auto lecturer = peers_.directory->GetPerson(approval.routing().lecturer());
           lecturer.ok()) {
         ctx.lecturer_name = lecturer->display_name();
       }
     }
     // The verdict box shows the lecturer's last word on the version that was submitted.
-    if (approval->state() != v1::DRAFT) {
+    if (approval.state() != v1::DRAFT) {
       auto token = peers_.token->Get();
       if (!token.ok()) return token.status();
       v1::ListHistoryRequest req;
@@ -947,15 +944,9 @@ class PlansService::DownloadReactor : public grpc::ServerWriteReactor<v1::Attach
 
  private:
   absl::Status Prepare(const auth::Subject& subject, const v1::DownloadAttachmentRequest& request) {
-    if (auto key = approvals::ParseDocumentName(request.document()); !key.ok()) {
-      return key.status();
-    }
-    auto doc = service_->store_->Load(request.document());
-    if (!doc.ok()) return doc.status();
-    auto approval = service_->ApprovalOf(request.document());
-    if (!approval.ok()) return approval.status();
-    if (absl::Status s = service_->MayRead(subject, *doc, *approval); !s.ok()) return s;
-    for (const v1::Attachment& a : doc->attachments) {
+    auto readable = service_->LoadReadable(subject, request.document());
+    if (!readable.ok()) return readable.status();
+    for (const v1::Attachment& a : readable->first.attachments) {
       if (a.sha256() == request.sha256()) attachment_ = a;
     }
     if (attachment_.sha256().empty()) {

@@ -103,6 +103,15 @@ class PlansService final : public bdtx::v1::Plans::CallbackService {
                        const bdtx::v1::Document& approval);
   // Reading about a person (eligibility, their list): themselves, or above them.
   absl::Status MayReadPerson(const auth::Subject& subject, const std::string& person);
+  // The document with its approvals view, when `subject` may read it.
+  absl::StatusOr<std::pair<LoadedDocument, bdtx::v1::Document>> LoadReadable(
+      const auth::Subject& subject, const std::string& name);
+  // Stores `next` as the version after `doc`'s latest (nothing when the content is the
+  // same) and answers like GetDocument.
+  absl::StatusOr<bdtx::v1::SupportDocument> SaveVersion(
+      const std::string& name, const LoadedDocument& doc, bdtx::v1::DocumentContent next,
+      std::vector<std::string> paths, const auth::Subject& subject, const std::string& request_id,
+      bdtx::v1::DocumentState approval_state);
   absl::StatusOr<AuthorFacts> FactsOf(const DocumentKey& key);
   // Appends `event` under a reservation of the document, then answers like GetDocument
   // at the content version the event produced.
