@@ -10,7 +10,7 @@
 // Finally renders documents (RenderDocument over gRPC, and RenderHtml in-process).
 //
 //   plans_bench [--concurrency=64] [--seconds=5] [--rounds=3] [--core_members=80]
-//               [--years=60] [--renders=500] [--plans_workers=32]
+//               [--years=60] [--renders=500] [--plans_workers=32] [--submit=true|false]
 #include <signal.h>
 
 #include <atomic>
@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
                                                                    {"core_members", "80"},
                                                                    {"years", "60"},
                                                                    {"renders", "500"},
-                                                                   {"plans_workers", "32"}});
+                                                                   {"plans_workers", "32"},
+                                                                   {"submit", "true"}});
   const int concurrency = static_cast<int>(bdtx::bench::IntFlag(flags, "concurrency"));
   const int seconds = static_cast<int>(bdtx::bench::IntFlag(flags, "seconds"));
   const int rounds = static_cast<int>(bdtx::bench::IntFlag(flags, "rounds"));
@@ -154,6 +155,8 @@ int main(int argc, char** argv) {
     tokens.push_back(
         mint(absl::StrFormat("people/gvcc-b%03d", c), {"CORE_TEACHER"}, "units/thcs-bench"));
   }
+  // --submit=false measures CreatePlan alone (to see what each half costs).
+  const bool with_submit = flags.Get("submit") != "false";
   const int64_t capacity = static_cast<int64_t>(cores) * years * 9;
   std::atomic<int64_t> cursor{0};
   std::vector<std::string> created;
@@ -196,7 +199,7 @@ int main(int argc, char** argv) {
             call->create.set_module(module);
             stub->async()->CreatePlan(
                 &call->create_ctx, &call->create, &call->created, [&, call, done](grpc::Status s) {
-                  if (!s.ok()) return done(s);
+                  if (!s.ok() || !with_submit) return done(s);
                   call->submit.set_name(call->created.content().name());
                   stub->async()->SubmitDocument(&call->submit_ctx, &call->submit, &call->submitted,
                                                 [&, call, done](grpc::Status s2) {
