@@ -130,7 +130,17 @@ ServiceRunner::ServiceRunner(std::string service_name, int default_port)
                 "on SIGTERM, how long in-flight calls may run before they are cancelled");
   flags_.Define("tls_cert_file", "", "PEM certificate; with --tls_key_file the server uses TLS");
   flags_.Define("tls_key_file", "", "PEM private key of --tls_cert_file");
+  flags_.Define("peer_tls_ca_file", "",
+                "PEM CA of the other bdtx services this one calls; set: calls use TLS, "
+                "empty: plain calls (loopback only)");
   DefineAuthFlags(flags_);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ServiceRunner::PeerCredentials() const {
+  if (peer_ca_.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = peer_ca_;
+  return grpc::SslCredentials(options);
 }
 
 void DefineAuthFlags(Flags& flags) {
@@ -187,6 +197,11 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
   }
   if (!parsed.ok()) return parsed;
   if (absl::Status s = flags_.GetDuration("drain_timeout").status(); !s.ok()) return s;
+  if (!flags_.Get("peer_tls_ca_file").empty()) {
+    auto ca = auth::ReadKeyFile(flags_.Get("peer_tls_ca_file"));
+    if (!ca.ok()) return ca.status();
+    peer_ca_ = *std::move(ca);
+  }
   if (auth_enabled_) {
     auto verifier = VerifierFromFlags(flags_);
     if (!verifier.ok()) return verifier.status();

@@ -29,6 +29,7 @@
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/server/flags.h"
 #include "grpcpp/security/auth_metadata_processor.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/server.h"
 
 namespace bdtx::server {
@@ -105,6 +106,10 @@ class ServiceRunner {
   // usage and exits on --help.
   absl::Status Init(int argc, char** argv);
 
+  // Credentials for calls to the other bdtx services: TLS with --peer_tls_ca_file as the
+  // root (servers off loopback speak TLS), else plain (loopback, local credentials).
+  // REQUIRES: after Init().
+  std::shared_ptr<grpc::ChannelCredentials> PeerCredentials() const;
   // Serve without token verification. Only for test servers.
   void DisableAuthForTest() { auth_enabled_ = false; }
 
@@ -134,6 +139,7 @@ class ServiceRunner {
   bool auth_enabled_ = true;
   std::shared_ptr<grpc::AuthMetadataProcessor> auth_processor_;
   std::vector<std::function<void()>> before_store_closes_;
+  std::string peer_ca_;
 };
 
 // The auth flags every service and bdtxctl share: --auth_key_file (HS256 secret; a

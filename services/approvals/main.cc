@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   if (!events.ok()) return runner.Fail(events.status());
 
   auto directory = bdtx::v1::Directory::NewStub(
-      grpc::CreateChannel(runner.flags().Get("directory"), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(runner.flags().Get("directory"), runner.PeerCredentials()));
   bdtx::approvals::ServiceToken token("approvals", *secret, &bdtx::RealClock());
   bdtx::approvals::ApprovalsStore store(*events);
   bdtx::approvals::ApprovalsService service(&store, directory.get(), &token, *std::move(deadlines),

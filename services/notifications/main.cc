@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   if (!events.ok()) return runner.Fail(events.status());
 
   auto channel = [&](const char* flag) {
-    return grpc::CreateChannel(flags.Get(flag), grpc::InsecureChannelCredentials());
+    return grpc::CreateChannel(flags.Get(flag), runner.PeerCredentials());
   };
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   std::unique_ptr<bdtx::v1::Approvals::Stub> approvals_stub;

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   if (!blobs.ok()) return runner.Fail(blobs.status());
 
   auto channel = [&](const char* flag) {
-    return grpc::CreateChannel(runner.flags().Get(flag), grpc::InsecureChannelCredentials());
+    return grpc::CreateChannel(runner.flags().Get(flag), runner.PeerCredentials());
   };
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   auto approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
