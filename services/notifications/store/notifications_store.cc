@@ -149,6 +149,12 @@ absl::StatusOr<bool> NotificationsStore::Produce(Production p, absl::Time now) {
 absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> batch,
                                                       absl::Time now) {
   if (batch.empty()) return false;
+  // Channels come from preferences and the directory (a network call on a cache miss):
+  // decided before taking the lock that orders every production.
+  std::vector<std::vector<std::vector<v1::DeliveryJob>>> planned(batch.size());
+  for (size_t b = 0; b < batch.size(); ++b) {
+    for (const v1::Notification& n : batch[b].notifications) planned[b].push_back(plan_(n));
+  }
   absl::MutexLock lock(&mu_);
   const std::string stream = absl::StrCat("sources/", batch.front().source_id);
   auto existing = events_->StreamVersion(stream);
@@ -159,7 +165,8 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
   std::vector<v1::NotificationsEvent> events;
   std::set<std::string> touched;  // recipients whose cached sequence may need a reload
   std::set<std::string> timer_ids;
-  for (Production& p : batch) {
+  for (size_t b = 0; b < batch.size(); ++b) {
+    Production& p = batch[b];
     const std::string id_prefix = absl::StrReplaceAll(p.source_id, {{":", "-"}, {"/", "-"}});
     v1::NotificationsEvent& event = events.emplace_back();
     v1::NotificationsProduced* produced = event.mutable_produced();
@@ -176,7 +183,7 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
       writes.push_back(
           {absl::StrFormat("inbox/%s/%020d", n.recipient(), *seq), n.SerializeAsString()});
       writes.push_back({absl::StrCat("seq/", n.recipient()), absl::StrCat(*seq)});
-      for (v1::DeliveryJob& job : plan_(n)) {
+      for (v1::DeliveryJob& job : planned[b][i]) {
         job.set_id(absl::StrCat(n.name().substr(n.name().find('/') + 1), "-",
                                 job.id().empty() ? v1::Channel_Name(job.channel()) : job.id()));
         job.set_notification(n.name());
