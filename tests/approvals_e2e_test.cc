@@ -19,20 +19,16 @@
 #include "gtest/gtest.h"
 #include "services/approvals/store/approvals_store.h"
 #include "services/directory/domain/fake_directory.h"
+#include "tests/e2e_support.h"
 
 namespace bdtx {
 namespace {
 
-using ::bdtx::testing::ServiceProcess;
+using ::bdtx::testing::StartService;
+using Person = ::bdtx::testing::Who;
 
 const std::string kHash1(64, '1');
 const std::string kHash2(64, '2');
-
-struct Person {
-  std::string name;
-  std::vector<std::string> roles;
-  std::string unit;
-};
 
 const Person kTeacher{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Person kPrincipal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
@@ -47,60 +43,31 @@ const Person kSoOfficer{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
 class ApprovalsE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto directory = ServiceProcess::Start(
-        BDTX_DIRECTORY_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("directory"),
-                              "--auth_key_file=" + dir_.Sub("auth.key")});
-    ASSERT_TRUE(directory.ok());
-    directory_ = std::move(*directory);
-    auto port = directory_->WaitListening(absl::Seconds(30));
-    ASSERT_TRUE(port.ok()) << port.status();
-    directory_port_ = *port;
-    auto stub = v1::Directory::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
-    for (auto [kind, csv] : {std::pair{v1::UNITS, directory::kSampleUnits},
-                             std::pair{v1::PEOPLE, directory::kSamplePeople},
-                             std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments}}) {
-      v1::ImportCsvRequest req;
-      req.set_kind(kind);
-      req.set_content(csv);
-      v1::ImportCsvResponse resp;
-      grpc::ClientContext ctx;
-      ctx.AddMetadata("authorization", "Bearer " + Token({"people/admin", {"SYSTEM_ADMIN"}, ""}));
-      ASSERT_TRUE(stub->ImportCsv(&ctx, req, &resp).ok());
-    }
+    auto directory =
+        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    directory_ = *std::move(directory);
+    auto stub = testing::StubTo<v1::Directory>(directory_.address);
+    ASSERT_TRUE(testing::ImportCsvs(*stub, tokens_,
+                                    {{v1::UNITS, directory::kSampleUnits},
+                                     {v1::PEOPLE, directory::kSamplePeople},
+                                     {v1::ASSIGNMENTS, directory::kSampleAssignments}})
+                    .ok());
     StartApprovals();
   }
 
   void StartApprovals() {
-    auto approvals = ServiceProcess::Start(
-        BDTX_APPROVALS_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("approvals"),
-                              "--auth_key_file=" + dir_.Sub("auth.key"),
-                              absl::StrCat("--directory=127.0.0.1:", directory_port_)});
-    ASSERT_TRUE(approvals.ok());
-    approvals_ = std::move(*approvals);
-    auto port = approvals_->WaitListening(absl::Seconds(30));
-    ASSERT_TRUE(port.ok()) << port.status();
-    stub_ = v1::Approvals::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+    auto approvals = StartService(
+        BDTX_APPROVALS_PATH,
+        {"--data_dir=" + dir_.Sub("approvals"), Key(), "--directory=" + directory_.address});
+    ASSERT_TRUE(approvals.ok()) << approvals.status();
+    approvals_ = *std::move(approvals);
+    stub_ = testing::StubTo<v1::Approvals>(approvals_.address);
   }
 
-  std::string Token(const Person& p) {
-    auth::Claims claims;
-    claims.subject = p.name;
-    claims.roles = p.roles;
-    claims.unit = p.unit;
-    claims.issuer = claims.audience = "bdtx";
-    claims.expires_at = absl::Now() + absl::Hours(1);
-    return *auth::MintJwt(claims,
-                          {auth::JwtAlgorithm::kHs256, *auth::ReadKeyFile(dir_.Sub("auth.key"))});
-  }
-
-  std::unique_ptr<grpc::ClientContext> As(const Person& p) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + Token(p));
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return ctx;
-  }
+  std::string Key() const { return "--auth_key_file=" + dir_.Sub("auth.key"); }
+  std::string Token(const Person& p) { return tokens_.For(p); }
+  std::unique_ptr<grpc::ClientContext> As(const Person& p) { return tokens_.As(p); }
 
   grpc::Status Submit(const Person& p, const std::string& doc, const std::string& hash,
                       v1::Document* out = nullptr, const std::string& request_id = "",
@@ -157,9 +124,8 @@ class ApprovalsE2eTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<ServiceProcess> directory_;
-  std::unique_ptr<ServiceProcess> approvals_;
-  int directory_port_ = 0;
+  testing::Tokens tokens_{dir_.Sub("auth.key")};
+  testing::Running directory_, approvals_;
   std::unique_ptr<v1::Approvals::Stub> stub_;
 };
 
@@ -328,8 +294,8 @@ TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
   ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
   ASSERT_TRUE(Approve(kLecturer, doc).ok());
-  approvals_->Signal(SIGKILL);  // not even a clean shutdown
-  ASSERT_TRUE(approvals_->WaitExit(absl::Seconds(10)).ok());
+  approvals_.process->Signal(SIGKILL);  // not even a clean shutdown
+  ASSERT_TRUE(approvals_.process->WaitExit(absl::Seconds(10)).ok());
   StartApprovals();
   v1::Document d = Get(kTeacher, doc);
   EXPECT_EQ(d.state(), v1::LECTURER_APPROVED);
@@ -342,8 +308,8 @@ TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
   ASSERT_TRUE(Submit(kThManager, "documents/cbqlcc-th-2023-m4-plan", kHash1).ok());
 
   // The read models (summaries, inboxes, unit indexes) equal a rebuild from the events.
-  approvals_->Signal(SIGTERM);
-  ASSERT_TRUE(approvals_->WaitExit(absl::Seconds(20)).ok());
+  approvals_.process->Signal(SIGTERM);
+  ASSERT_TRUE(approvals_.process->WaitExit(absl::Seconds(20)).ok());
   auto events = eventstore::RocksDbEventStore::Open(dir_.Sub("approvals/events"));
   ASSERT_TRUE(events.ok()) << events.status();
   approvals::ApprovalsStore store(events->get());

@@ -3,6 +3,7 @@
 #ifndef BDTX_TESTS_E2E_SUPPORT_H_
 #define BDTX_TESTS_E2E_SUPPORT_H_
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/testing/service_process.h"
 #include "grpcpp/grpcpp.h"
@@ -69,6 +71,25 @@ inline absl::StatusOr<Running> StartService(const std::string& binary,
 template <typename Service>
 std::unique_ptr<typename Service::Stub> StubTo(const std::string& address) {
   return Service::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+// Imports `files` (kind, CSV) into a directory in order, as a system admin.
+inline absl::Status ImportCsvs(
+    bdtx::v1::Directory::StubInterface& directory, const Tokens& tokens,
+    std::initializer_list<std::pair<bdtx::v1::ImportKind, const char*>> files) {
+  for (const auto& [kind, csv] : files) {
+    bdtx::v1::ImportCsvRequest req;
+    req.set_kind(kind);
+    req.set_content(csv);
+    bdtx::v1::ImportCsvResponse resp;
+    grpc::Status s =
+        directory.ImportCsv(tokens.As({"people/admin", {"SYSTEM_ADMIN"}, ""}).get(), req, &resp);
+    if (!s.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                          absl::StrCat("import: ", s.error_message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace bdtx::testing

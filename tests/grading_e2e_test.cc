@@ -18,17 +18,13 @@
 #include "gtest/gtest.h"
 #include "services/directory/domain/fake_directory.h"
 #include "services/grading/domain/grading_model.h"
+#include "tests/e2e_support.h"
 
 namespace bdtx {
 namespace {
 
-using ::bdtx::testing::ServiceProcess;
-
-struct Who {
-  std::string name;
-  std::vector<std::string> roles;
-  std::string unit;
-};
+using ::bdtx::testing::StartService;
+using ::bdtx::testing::Who;
 
 const Who kAdmin{"people/admin", {"SYSTEM_ADMIN"}, ""};
 const Who kSo{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
@@ -65,60 +61,32 @@ constexpr char kAssignments[] =
 class GradingE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto directory = ServiceProcess::Start(
-        BDTX_DIRECTORY_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("directory"),
-                              "--auth_key_file=" + dir_.Sub("auth.key")});
-    ASSERT_TRUE(directory.ok());
-    directory_ = std::move(*directory);
-    auto port = directory_->WaitListening(absl::Seconds(30));
-    ASSERT_TRUE(port.ok()) << port.status();
-    directory_port_ = *port;
-    auto stub = v1::Directory::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
-    for (auto [kind, csv] : {std::pair{v1::UNITS, directory::kSampleUnits},
-                             std::pair{v1::PEOPLE, directory::kSamplePeople},
-                             std::pair{v1::PEOPLE, kMorePeople}, std::pair{v1::CLASSES, kClasses},
-                             std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments},
-                             std::pair{v1::ASSIGNMENTS, kAssignments}}) {
-      v1::ImportCsvRequest req;
-      req.set_kind(kind);
-      req.set_content(csv);
-      v1::ImportCsvResponse resp;
-      grpc::Status s = stub->ImportCsv(As(kAdmin).get(), req, &resp);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
+    auto directory =
+        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    directory_ = *std::move(directory);
+    auto stub = testing::StubTo<v1::Directory>(directory_.address);
+    ASSERT_TRUE(testing::ImportCsvs(*stub, tokens_,
+                                    {{v1::UNITS, directory::kSampleUnits},
+                                     {v1::PEOPLE, directory::kSamplePeople},
+                                     {v1::PEOPLE, kMorePeople},
+                                     {v1::CLASSES, kClasses},
+                                     {v1::ASSIGNMENTS, directory::kSampleAssignments},
+                                     {v1::ASSIGNMENTS, kAssignments}})
+                    .ok());
     StartGrading();
   }
 
   void StartGrading() {
-    auto grading = ServiceProcess::Start(
-        BDTX_GRADING_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir_.Sub("grading"),
-                            "--auth_key_file=" + dir_.Sub("auth.key"),
-                            absl::StrCat("--directory=127.0.0.1:", directory_port_)});
-    ASSERT_TRUE(grading.ok());
-    grading_ = std::move(*grading);
-    auto port = grading_->WaitListening(absl::Seconds(30));
-    ASSERT_TRUE(port.ok()) << port.status() << grading_->Output();
-    stub_ = v1::Grading::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+    auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(),
+                                                    "--directory=" + directory_.address});
+    ASSERT_TRUE(grading.ok()) << grading.status();
+    grading_ = *std::move(grading);
+    stub_ = testing::StubTo<v1::Grading>(grading_.address);
   }
 
-  std::string Token(const Who& p) {
-    auth::Claims claims;
-    claims.subject = p.name;
-    claims.roles = p.roles;
-    claims.unit = p.unit;
-    claims.issuer = claims.audience = "bdtx";
-    claims.expires_at = absl::Now() + absl::Hours(1);
-    return *auth::MintJwt(claims,
-                          {auth::JwtAlgorithm::kHs256, *auth::ReadKeyFile(dir_.Sub("auth.key"))});
-  }
-  std::unique_ptr<grpc::ClientContext> As(const Who& p) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + Token(p));
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return ctx;
-  }
+  std::string Key() const { return "--auth_key_file=" + dir_.Sub("auth.key"); }
+  std::unique_ptr<grpc::ClientContext> As(const Who& p) { return tokens_.As(p); }
 
   // Today in Vietnam, shifted by `days`.
   static v1::Date Day(int days) {
@@ -188,8 +156,8 @@ class GradingE2eTest : public ::testing::Test {
   }
 
   bdtx::testing::TempDir dir_;
-  std::unique_ptr<ServiceProcess> directory_, grading_;
-  int directory_port_ = 0;
+  testing::Tokens tokens_{dir_.Sub("auth.key")};
+  testing::Running directory_, grading_;
   std::unique_ptr<v1::Grading::Stub> stub_;
 };
 
@@ -402,10 +370,10 @@ TEST_F(GradingE2eTest, FullModuleRun) {
   }
 
   // Restart: everything acknowledged is back (state rebuilt from the events).
-  grading_->Signal(SIGTERM);
-  auto exit = grading_->WaitExit(absl::Seconds(30));
+  grading_.process->Signal(SIGTERM);
+  auto exit = grading_.process->WaitExit(absl::Seconds(30));
   ASSERT_TRUE(exit.ok());
-  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << grading_->Output();
+  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << grading_.process->Output();
   StartGrading();
   v1::Statistics after = Stats(kSo, "classes/m3-1");
   EXPECT_EQ(after.SerializeAsString(), cls.SerializeAsString());

@@ -186,18 +186,14 @@ class NotificationsE2eTest : public ::testing::Test {
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
     auto dir_stub = StubTo<v1::Directory>(directory_.address);
-    for (auto [kind, csv] :
-         {std::pair{v1::UNITS, directory::kSampleUnits},
-          std::pair{v1::PEOPLE, directory::kSamplePeople}, std::pair{v1::PEOPLE, kEmails},
-          std::pair{v1::CLASSES, kClasses}, std::pair{v1::ASSIGNMENTS, kClassAssignments},
-          std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments}}) {
-      v1::ImportCsvRequest req;
-      req.set_kind(kind);
-      req.set_content(csv);
-      v1::ImportCsvResponse resp;
-      grpc::Status s = dir_stub->ImportCsv(tokens_.As(kAdmin).get(), req, &resp);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
+    ASSERT_TRUE(testing::ImportCsvs(*dir_stub, tokens_,
+                                    {{v1::UNITS, directory::kSampleUnits},
+                                     {v1::PEOPLE, directory::kSamplePeople},
+                                     {v1::PEOPLE, kEmails},
+                                     {v1::CLASSES, kClasses},
+                                     {v1::ASSIGNMENTS, kClassAssignments},
+                                     {v1::ASSIGNMENTS, directory::kSampleAssignments}})
+                    .ok());
     auto approvals = StartService(
         BDTX_APPROVALS_PATH,
         {"--data_dir=" + dir_.Sub("approvals"), Key(), "--directory=" + directory_.address});

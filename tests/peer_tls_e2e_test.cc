@@ -82,17 +82,11 @@ TEST(PeerTlsE2eTest, ServicesCallATlsPeerWithTheCaAndNeverInPlainText) {
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = Read(dir.Sub("cert.pem"));
   auto dir_stub = v1::Directory::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(tls)));
-  const Who admin{"people/admin", {"SYSTEM_ADMIN"}, ""};
-  for (auto [kind, csv] : {std::pair{v1::UNITS, directory::kSampleUnits},
-                           std::pair{v1::PEOPLE, directory::kSamplePeople},
-                           std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments}}) {
-    v1::ImportCsvRequest req;
-    req.set_kind(kind);
-    req.set_content(csv);
-    v1::ImportCsvResponse resp;
-    grpc::Status s = dir_stub->ImportCsv(tokens.As(admin).get(), req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  ASSERT_TRUE(testing::ImportCsvs(*dir_stub, tokens,
+                                  {{v1::UNITS, directory::kSampleUnits},
+                                   {v1::PEOPLE, directory::kSamplePeople},
+                                   {v1::ASSIGNMENTS, directory::kSampleAssignments}})
+                  .ok());
 
   const Who author{"people/gvcc-thcs", {"CORE_TEACHER"}, "units/thcs-tanphu"};
   v1::CreatePlanRequest create;

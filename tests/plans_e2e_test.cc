@@ -73,17 +73,12 @@ class PlansE2eTest : public ::testing::Test {
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
     auto dir_stub = StubTo<v1::Directory>(directory_.address);
-    for (auto [kind, csv] : {std::pair{v1::UNITS, directory::kSampleUnits},
-                             std::pair{v1::PEOPLE, directory::kSamplePeople},
-                             std::pair{v1::ASSIGNMENTS, directory::kSampleAssignments},
-                             std::pair{v1::ASSIGNMENTS, kMoreAssignments}}) {
-      v1::ImportCsvRequest req;
-      req.set_kind(kind);
-      req.set_content(csv);
-      v1::ImportCsvResponse resp;
-      grpc::Status s = dir_stub->ImportCsv(tokens_.As(kAdmin).get(), req, &resp);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
+    ASSERT_TRUE(testing::ImportCsvs(*dir_stub, tokens_,
+                                    {{v1::UNITS, directory::kSampleUnits},
+                                     {v1::PEOPLE, directory::kSamplePeople},
+                                     {v1::ASSIGNMENTS, directory::kSampleAssignments},
+                                     {v1::ASSIGNMENTS, kMoreAssignments}})
+                    .ok());
     auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(),
                                                     "--directory=" + directory_.address});
     ASSERT_TRUE(grading.ok()) << grading.status();
