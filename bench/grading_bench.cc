@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
+#include "bench/bench_services.h"
 #include "bench/bench_util.h"
 #include "common/auth/jwt.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -174,17 +175,7 @@ int main(int argc, char** argv) {
   std::atomic<int64_t> cursor{0};
   for (int round = 1; round <= rounds; ++round) {
     Stats noop, grades;
-    Drive(concurrency, absl::Seconds(seconds), INT64_MAX, noop,
-          [&](int64_t, std::function<void(grpc::Status)> done) {
-            struct Call {
-              grpc::ClientContext ctx;
-              grpc::health::v1::HealthCheckRequest req;
-              grpc::health::v1::HealthCheckResponse resp;
-            };
-            auto call = std::make_shared<Call>();
-            health->async()->Check(&call->ctx, &call->req, &call->resp,
-                                   [call, done](grpc::Status s) { done(s); });
-          });
+    bdtx::bench::DriveHealthChecks(*health, concurrency, absl::Seconds(seconds), noop);
     Drive(concurrency, absl::Seconds(seconds), INT64_MAX, grades,
           [&](int64_t, std::function<void(grpc::Status)> done) {
             struct Call {

@@ -65,25 +65,10 @@ int main(int argc, char** argv) {
   auto key = bdtx::auth::ReadKeyFile(dir.Sub("auth.key"));
   if (!key.ok()) return 1;
   auto mint = [&](const std::string& name, std::vector<std::string> roles) {
-    bdtx::auth::Claims c;
-    c.subject = name;
-    c.roles = std::move(roles);
-    c.issuer = c.audience = "bdtx";
-    c.expires_at = absl::Now() + absl::Hours(4);
-    return *bdtx::auth::MintJwt(c, {bdtx::auth::JwtAlgorithm::kHs256, *key});
+    return bdtx::bench::MintToken(*key, name, std::move(roles));
   };
   const std::string admin = mint("people/notifications-bench", {"SYSTEM_ADMIN"});
-  std::string units =
-      "id,code,name,kind,parent_id,level,university_kind\n"
-      "moet,BGDDT,Bộ Giáo dục và Đào tạo,ministry,,,\n"
-      "so-bench,99,Sở GDĐT Bench,department,moet,,\n"
-      "pgd-bench,,Phòng GDĐT Bench,district,so-bench,,\n"
-      "thcs-bench,,Trường THCS Bench,school,pgd-bench,THCS,\n"
-      "dhsp-bench,,Trường ĐHSP Bench,university,moet,,DHSP\n";
-  std::string people =
-      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
-      "ht-bench,,Hiệu trưởng Bench,principal,thcs-bench,,THCS,\n"
-      "gvsp-bench,,GVSP Bench,pedagogy_lecturer,dhsp-bench,,,\n";
+  std::string people = bdtx::bench::kBenchPeopleHeader;
   std::string assignments = "year,module,kind,from_id,to_id\n";
   for (int c = 0; c < cores; ++c) {
     absl::StrAppendFormat(&people, "gvcc-n%03d,,Cốt cán %d,core_teacher,thcs-bench,Toán,THCS,\n", c,
@@ -92,25 +77,10 @@ int main(int argc, char** argv) {
       absl::StrAppendFormat(&assignments, "2030,%d,lecturer,gvsp-bench,gvcc-n%03d\n", m, c);
     }
   }
-  {
-    auto stub = bdtx::v1::Directory::NewStub(
-        grpc::CreateChannel(directory.address, grpc::InsecureChannelCredentials()));
-    for (auto [kind, csv] :
-         {std::pair{bdtx::v1::UNITS, &units}, std::pair{bdtx::v1::PEOPLE, &people},
-          std::pair{bdtx::v1::ASSIGNMENTS, &assignments}}) {
-      grpc::ClientContext ctx;
-      ctx.AddMetadata("authorization", "Bearer " + admin);
-      bdtx::v1::ImportCsvRequest req;
-      req.set_kind(kind);
-      req.set_file_name("bench.csv");
-      req.set_content(*csv);
-      bdtx::v1::ImportCsvResponse resp;
-      if (grpc::Status s = stub->ImportCsv(&ctx, req, &resp); !s.ok()) {
-        std::fprintf(stderr, "directory import: %s\n", s.error_message().c_str());
-        return 1;
-      }
-    }
-  }
+  bdtx::bench::ImportOrExit(directory.address, admin,
+                            {{bdtx::v1::UNITS, bdtx::bench::kBenchUnits},
+                             {bdtx::v1::PEOPLE, people},
+                             {bdtx::v1::ASSIGNMENTS, assignments}});
   const std::string dir_arg = "--directory=" + directory.address;
   Started approvals =
       StartOrExit(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key_arg, dir_arg});

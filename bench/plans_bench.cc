@@ -72,28 +72,12 @@ int main(int argc, char** argv) {
   if (!key.ok()) return 1;
   auto mint = [&](const std::string& name, std::vector<std::string> roles,
                   const std::string& unit) {
-    bdtx::auth::Claims c;
-    c.subject = name;
-    c.roles = std::move(roles);
-    c.unit = unit;
-    c.issuer = c.audience = "bdtx";
-    c.expires_at = absl::Now() + absl::Hours(4);
-    return *bdtx::auth::MintJwt(c, {bdtx::auth::JwtAlgorithm::kHs256, *key});
+    return bdtx::bench::MintToken(*key, name, std::move(roles), unit);
   };
   const std::string admin = mint("people/plans-bench", {"SYSTEM_ADMIN"}, "");
 
   // The synthetic school.
-  std::string units =
-      "id,code,name,kind,parent_id,level,university_kind\n"
-      "moet,BGDDT,Bộ Giáo dục và Đào tạo,ministry,,,\n"
-      "so-bench,99,Sở GDĐT Bench,department,moet,,\n"
-      "pgd-bench,,Phòng GDĐT Bench,district,so-bench,,\n"
-      "thcs-bench,,Trường THCS Bench,school,pgd-bench,THCS,\n"
-      "dhsp-bench,,Trường ĐHSP Bench,university,moet,,DHSP\n";
-  std::string people =
-      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
-      "ht-bench,,Hiệu trưởng Bench,principal,thcs-bench,,THCS,\n"
-      "gvsp-bench,,GVSP Bench,pedagogy_lecturer,dhsp-bench,,,\n";
+  std::string people = bdtx::bench::kBenchPeopleHeader;
   std::string assignments = "year,module,kind,from_id,to_id\n";
   for (int c = 0; c < cores; ++c) {
     absl::StrAppendFormat(
@@ -115,25 +99,11 @@ int main(int argc, char** argv) {
     }
   }
   {
-    auto stub = bdtx::v1::Directory::NewStub(
-        grpc::CreateChannel(directory.address, grpc::InsecureChannelCredentials()));
     const absl::Time t0 = absl::Now();
-    for (auto [kind, csv] :
-         {std::pair{bdtx::v1::UNITS, &units}, std::pair{bdtx::v1::PEOPLE, &people},
-          std::pair{bdtx::v1::ASSIGNMENTS, &assignments}}) {
-      grpc::ClientContext ctx;
-      ctx.AddMetadata("authorization", "Bearer " + admin);
-      bdtx::v1::ImportCsvRequest req;
-      req.set_kind(kind);
-      req.set_file_name("bench.csv");
-      req.set_content(*csv);
-      bdtx::v1::ImportCsvResponse resp;
-      grpc::Status s = stub->ImportCsv(&ctx, req, &resp);
-      if (!s.ok()) {
-        std::fprintf(stderr, "directory import: %s\n", s.error_message().c_str());
-        return 1;
-      }
-    }
+    bdtx::bench::ImportOrExit(directory.address, admin,
+                              {{bdtx::v1::UNITS, bdtx::bench::kBenchUnits},
+                               {bdtx::v1::PEOPLE, people},
+                               {bdtx::v1::ASSIGNMENTS, assignments}});
     std::printf("directory: %d core members x %d years x 9 modules imported in %.1f s\n", cores,
                 years, absl::ToDoubleSeconds(absl::Now() - t0));
   }
@@ -165,17 +135,7 @@ int main(int argc, char** argv) {
   std::vector<double> ratios;
   for (int round = 1; round <= rounds; ++round) {
     Stats noop, pairs;
-    Drive(concurrency, absl::Seconds(seconds), INT64_MAX, noop,
-          [&](int64_t, std::function<void(grpc::Status)> done) {
-            struct Call {
-              grpc::ClientContext ctx;
-              grpc::health::v1::HealthCheckRequest req;
-              grpc::health::v1::HealthCheckResponse resp;
-            };
-            auto call = std::make_shared<Call>();
-            health->async()->Check(&call->ctx, &call->req, &call->resp,
-                                   [call, done](grpc::Status s) { done(s); });
-          });
+    bdtx::bench::DriveHealthChecks(*health, concurrency, absl::Seconds(seconds), noop);
     // Bounded by the plans left, so running out ends the phase instead of failing calls.
     Drive(concurrency, absl::Seconds(seconds), std::max<int64_t>(0, capacity - cursor), pairs,
           [&](int64_t, std::function<void(grpc::Status)> done) {
