@@ -8,6 +8,7 @@
 //   approvals_bench --approvals=127.0.0.1:7103 --directory=127.0.0.1:7101
 //                   --key_file=./data/auth.key [--concurrency=64] [--seconds=5]
 //                   [--rounds=3] [--first_year=auto] [--last_year=2100]
+//                   [--pids=approvals:PID,directory:PID]  (CPU per call of each)
 // Every document is new: chains use years from --first_year on (the tool imports the
 // lecturer assignments those years need).
 #include <algorithm>
@@ -50,7 +51,9 @@ int main(int argc, char** argv) {
                                                                    {"rounds", "3"},
                                                                    {"first_year", "0"},
                                                                    {"key_file", "./data/auth.key"},
-                                                                   {"last_year", "2100"}});
+                                                                   {"last_year", "2100"},
+                                                                   {"pids", ""}});
+  bdtx::bench::CpuMeter cpu = bdtx::bench::CpuMeterOrExit(flags.Get("pids"));
   const std::string approvals_addr = flags.Get("approvals");
   const std::string directory_addr = flags.Get("directory");
   const int concurrency = static_cast<int>(bdtx::bench::IntFlag(flags, "concurrency"));
@@ -188,6 +191,7 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= rounds; ++round) {
     // Phase 1: no-op baseline.
     Stats noop;
+    cpu.Start();
     {
       std::atomic<bool> stop{false};
       std::atomic<int> in_flight{0};
@@ -213,8 +217,10 @@ int main(int argc, char** argv) {
       stop = true;
       drained.WaitForNotificationWithTimeout(absl::Seconds(30));
     }
+    cpu.PerCall("health Check", noop.count());
     // Phase 2: chains.
     Stats transitions;
+    cpu.Start();
     std::atomic<int64_t> chains_done{0};
     {
       std::atomic<bool> stop{false};
@@ -304,6 +310,7 @@ int main(int argc, char** argv) {
       stop = true;
       drained.WaitForNotificationWithTimeout(absl::Seconds(30));
     }
+    cpu.PerCall("transitions", transitions.count());
     std::printf("round %d\n", round);
     Print("health Check", noop, seconds);
     Print("transitions", transitions, seconds);

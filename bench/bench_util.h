@@ -3,13 +3,18 @@
 #ifndef BDTX_BENCH_BENCH_UTIL_H_
 #define BDTX_BENCH_BENCH_UTIL_H_
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +92,70 @@ inline void Print(const char* what, Stats& stats, double seconds) {
               absl::FormatDuration(p.p99).c_str(), absl::FormatDuration(p.p999).c_str(),
               static_cast<long long>(stats.errors), stats.first_error.c_str());
   std::fflush(stdout);
+}
+
+// CPU time (user + system) a process has used so far, in seconds; -1 when unknown.
+// Benches compare it across a phase: CPU per call is steadier than calls per second on
+// a machine whose two cores the client and the services share.
+inline double ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::atoll(field.c_str());
+    if (i == 15) stime = std::atoll(field.c_str());
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU used by a set of processes over one phase: Start() before, then PerCall(n) prints
+// each process's CPU microseconds per call for n calls.
+class CpuMeter {
+ public:
+  explicit CpuMeter(std::vector<std::pair<std::string, int>> processes)
+      : processes_(std::move(processes)) {}
+  void Start() {
+    start_.clear();
+    for (const auto& [name, pid] : processes_) start_.push_back(ProcessCpuSeconds(pid));
+  }
+  void PerCall(const char* what, size_t calls) const {
+    if (processes_.empty() || calls == 0) return;
+    std::printf("%-14s CPU per call:", what);
+    double total = 0;
+    for (size_t i = 0; i < processes_.size(); ++i) {
+      const double used = ProcessCpuSeconds(processes_[i].second) - start_[i];
+      total += used;
+      std::printf(" %s %.1f us", processes_[i].first.c_str(), used * 1e6 / calls);
+    }
+    std::printf(" | all %.1f us\n", total * 1e6 / calls);
+  }
+
+ private:
+  std::vector<std::pair<std::string, int>> processes_;
+  std::vector<double> start_;
+};
+
+// "--pids=approvals:123,directory:456": this process (as "client") and the named ones;
+// exits on a malformed list.
+inline CpuMeter CpuMeterOrExit(const std::string& spec) {
+  std::vector<std::pair<std::string, int>> measured = {{"client", getpid()}};
+  std::istringstream entries(spec);
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    if (entry.empty()) continue;
+    const size_t colon = entry.find(':');
+    const int pid = colon == std::string::npos ? 0 : std::atoi(entry.c_str() + colon + 1);
+    if (pid <= 0) {
+      std::fprintf(stderr, "--pids wants name:pid,name:pid; got '%s'\n", entry.c_str());
+      std::exit(2);
+    }
+    measured.emplace_back(entry.substr(0, colon), pid);
+  }
+  return CpuMeter(std::move(measured));
 }
 
 // Keeps `concurrency` calls in flight: `issue(i, done)` starts call number i and must

@@ -10,6 +10,7 @@
 // Needs run-local's directory (demo province) and a grading service with the same key:
 //   grading_bench --grading=127.0.0.1:7104 --directory=127.0.0.1:7101
 //                 --key_file=./data/auth.key [--concurrency=64] [--seconds=5] [--rounds=3]
+//                 [--pids=grading:PID]  (CPU per call of each)
 #include <atomic>
 #include <cstdio>
 #include <functional>
@@ -43,7 +44,9 @@ int main(int argc, char** argv) {
                                                                    {"seconds", "5"},
                                                                    {"rounds", "3"},
                                                                    {"key_file", "./data/auth.key"},
-                                                                   {"province", "units/so-bp"}});
+                                                                   {"province", "units/so-bp"},
+                                                                   {"pids", ""}});
+  bdtx::bench::CpuMeter cpu = bdtx::bench::CpuMeterOrExit(flags.Get("pids"));
   const int concurrency = static_cast<int>(bdtx::bench::IntFlag(flags, "concurrency"));
   const int seconds = static_cast<int>(bdtx::bench::IntFlag(flags, "seconds"));
   const int rounds = static_cast<int>(bdtx::bench::IntFlag(flags, "rounds"));
@@ -175,7 +178,10 @@ int main(int argc, char** argv) {
   std::atomic<int64_t> cursor{0};
   for (int round = 1; round <= rounds; ++round) {
     Stats noop, grades;
+    cpu.Start();
     bdtx::bench::DriveHealthChecks(*health, concurrency, absl::Seconds(seconds), noop);
+    cpu.PerCall("health Check", noop.count());
+    cpu.Start();
     Drive(concurrency, absl::Seconds(seconds), INT64_MAX, grades,
           [&](int64_t, std::function<void(grpc::Status)> done) {
             struct Call {
@@ -193,6 +199,7 @@ int main(int argc, char** argv) {
             grading->async()->Grade(&call->ctx, &call->req, &call->resp,
                                     [call, done](grpc::Status s) { done(s); });
           });
+    cpu.PerCall("Grade", grades.count());
     std::printf("round %d\n", round);
     Print("health Check", noop, seconds);
     Print("Grade", grades, seconds);

@@ -62,22 +62,23 @@ grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext*
   if (request_id.size() > 100) {
     return finish(absl::InvalidArgumentError("request_id is longer than 100 bytes")), reactor;
   }
+  absl::StatusOr<LoadedPtr> loaded = store_->Load(*key);
+  if (!loaded.ok()) return finish(loaded.status()), reactor;
+  LoadedPtr shared = *std::move(loaded);
   // A retried command returns its first answer and writes nothing.
-  absl::StatusOr<std::optional<bdtx::v1::Document>> replay = store_->Replay(document, request_id);
+  absl::StatusOr<std::optional<bdtx::v1::Document>> replay =
+      store_->Replay(*shared, request_id, deadlines_.For(key->year, key->module));
   if (!replay.ok()) return finish(replay.status()), reactor;
   if (replay->has_value()) {
-    *response = **replay;
+    *response = **std::move(replay);
     return finish(absl::OkStatus()), reactor;
   }
-  absl::StatusOr<Loaded> loaded = store_->Load(*key);
-  if (!loaded.ok()) return finish(loaded.status()), reactor;
-  if (expected_version > 0 && expected_version != loaded->document.version) {
+  if (expected_version > 0 && expected_version != shared->document.version) {
     return finish(absl::AbortedError(absl::StrCat(
-               document, " is at version ", loaded->document.version,
+               document, " is at version ", shared->document.version,
                ", the command expected version ", expected_version, "; reload and retry"))),
            reactor;
   }
-  auto shared = std::make_shared<Loaded>(*std::move(loaded));
   std::move(build)(*shared, [this, reactor, response, shared, request_id, finish,
                              actor = ActorOf(*subject)](absl::StatusOr<Command> command) mutable {
     if (!command.ok()) return finish(command.status());
@@ -85,9 +86,9 @@ grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext*
     absl::StatusOr<std::vector<ApprovalEvent>> events =
         Decide(shared->document, *command, actor, now);
     if (!events.ok()) return finish(events.status());
-    const DocumentKey& key = shared->document.key;
-    store_->Commit(*shared, *std::move(events), actor.person, now, request_id,
-                   deadlines_.For(key.year, key.module),
+    const absl::Time deadline =
+        deadlines_.For(shared->document.key.year, shared->document.key.module);
+    store_->Commit(std::move(shared), *std::move(events), actor.person, now, request_id, deadline,
                    [reactor, response](absl::StatusOr<bdtx::v1::Document> doc) {
                      if (doc.ok()) *response = *std::move(doc);
                      reactor->Finish(ToGrpcStatus(doc.status()));
@@ -111,7 +112,7 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
         if (key.kind == bdtx::v1::REPORT) {
           auto plan = store_->Load(DocumentKey{key.author, bdtx::v1::PLAN, key.year, key.module});
           if (!plan.ok()) return std::move(next)(plan.status());
-          submit.plan_state = plan->document.state;
+          submit.plan_state = (*plan)->document.state;
         }
         if (loaded.document.state != bdtx::v1::DRAFT) return std::move(next)(submit);
         // First submission: ask the directory who approves and who signs off.

@@ -26,9 +26,6 @@ std::string Id(absl::string_view resource) {
 
 // Read-model keys (docs/approvals.md).
 std::string DocKey(absl::string_view document_name) { return "doc/" + Id(document_name); }
-std::string RequestKey(absl::string_view document_name, absl::string_view request_id) {
-  return absl::StrCat("req/", Id(document_name), "/", request_id);
-}
 std::string InboxKey(absl::string_view person, absl::string_view document_name) {
   return absl::StrCat("inbox/", Id(person), "/", Id(document_name));
 }
@@ -37,14 +34,38 @@ std::string UnitKey(absl::string_view unit, DocumentState state, absl::string_vi
 }
 
 // The index keys a document in its current state appears under.
-std::vector<std::string> IndexKeys(const bdtx::v1::Document& d) {
+std::vector<std::string> IndexKeys(const Document& d) {
   std::vector<std::string> keys;
-  if (d.version() == 0) return keys;
-  for (const std::string& person : d.waiting_for()) keys.push_back(InboxKey(person, d.name()));
-  for (const std::string& unit : d.routing().author_unit_ancestry()) {
-    keys.push_back(UnitKey(unit, d.state(), d.name()));
+  if (d.version == 0) return keys;
+  const std::string name = d.key.Name();
+  for (const std::string& person : PeopleToAct(d)) keys.push_back(InboxKey(person, name));
+  for (const std::string& unit : d.routing.author_unit_ancestry()) {
+    keys.push_back(UnitKey(unit, d.state, name));
   }
   return keys;
+}
+
+// Folds one stored event into `loaded` (state, chain head, time, request record).
+absl::Status Fold(const eventstore::EventEnvelope& e, Loaded& loaded) {
+  ApprovalEvent event;
+  if (!e.payload().UnpackTo(&event)) {
+    return absl::DataLossError(
+        absl::StrCat("event ", e.version(), " of ", e.stream(), " is not an approval event"));
+  }
+  loaded.document = Apply(std::move(loaded.document), event);
+  loaded.head_hash = EventHash(e);
+  loaded.updated = e.time();
+  // The store records "{document id}/{request_id}"; an append of several events
+  // carries the id on each, and the answer was the document after the last one.
+  absl::string_view request = e.request_id();
+  if (absl::ConsumePrefix(&request, Id(e.stream())) && absl::ConsumePrefix(&request, "/")) {
+    if (!loaded.requests.empty() && loaded.requests.back().first == request) {
+      loaded.requests.back().second = e.version();
+    } else {
+      loaded.requests.emplace_back(std::string(request), e.version());
+    }
+  }
+  return absl::OkStatus();
 }
 
 int PageSize(int requested) {
@@ -85,7 +106,7 @@ std::string EventHash(const eventstore::EventEnvelope& e) {
                                 "\n", e.payload().value()));
 }
 
-bdtx::v1::Document Summarize(const Loaded& loaded) {
+bdtx::v1::Document Summarize(const Loaded& loaded, absl::Time deadline) {
   const Document& d = loaded.document;
   bdtx::v1::Document s;
   s.set_name(d.key.Name());
@@ -103,120 +124,120 @@ bdtx::v1::Document Summarize(const Loaded& loaded) {
   s.set_head_hash(loaded.head_hash);
   s.set_late(d.late);
   if (loaded.document.version > 0) *s.mutable_updated() = loaded.updated;
+  if (deadline != absl::InfiniteFuture()) {
+    *s.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deadline));
+  }
   return s;
 }
 
-void ApprovalsStore::Remember(const Loaded& loaded, bool overwrite) const {
-  Loaded light = loaded;
-  light.events.clear();
+void ApprovalsStore::Remember(LoadedPtr loaded, bool overwrite) const {
+  const std::string name = loaded->document.key.Name();
+  Cache dropped;  // destroyed after the lock is released
   absl::MutexLock lock(&cache_mu_);
-  if (cache_.size() >= kCacheCapacity) cache_.clear();
-  if (overwrite) {
-    cache_[light.document.key.Name()] = std::move(light);
-  } else {
-    // A read may be older than a commit that finished meanwhile: never replace.
-    cache_.try_emplace(light.document.key.Name(), std::move(light));
+  if (!overwrite && (newer_.contains(name) || older_.contains(name))) {
+    return;  // a read may be older than a commit that finished meanwhile: never replace
+  }
+  older_.erase(name);
+  newer_.insert_or_assign(name, std::move(loaded));
+  if (newer_.size() >= kCacheGeneration) {
+    dropped.swap(older_);
+    older_.swap(newer_);
   }
 }
 
 void ApprovalsStore::Forget(const std::string& name) const {
   absl::MutexLock lock(&cache_mu_);
-  cache_.erase(name);
+  newer_.erase(name);
+  older_.erase(name);
 }
 
-absl::StatusOr<Loaded> ApprovalsStore::Load(const DocumentKey& key) const {
+absl::StatusOr<LoadedPtr> ApprovalsStore::Load(const DocumentKey& key) const {
+  const std::string name = key.Name();
   {
     absl::MutexLock lock(&cache_mu_);
-    if (auto it = cache_.find(key.Name()); it != cache_.end()) return it->second;
+    if (auto it = newer_.find(name); it != newer_.end()) return it->second;
+    if (auto it = older_.find(name); it != older_.end()) return it->second;
   }
   absl::StatusOr<Loaded> loaded = LoadWithEvents(key);
-  if (loaded.ok() && loaded->document.version > 0) Remember(*loaded, /*overwrite=*/false);
-  if (loaded.ok()) loaded->events.clear();
-  return loaded;
+  if (!loaded.ok()) return loaded.status();
+  loaded->events.clear();
+  auto shared = std::make_shared<const Loaded>(*std::move(loaded));
+  if (shared->document.version > 0) Remember(shared, /*overwrite=*/false);
+  return shared;
 }
 
-absl::StatusOr<Loaded> ApprovalsStore::LoadWithEvents(const DocumentKey& key) const {
+absl::StatusOr<Loaded> ApprovalsStore::LoadWithEvents(const DocumentKey& key,
+                                                      int64_t up_to_version) const {
   Loaded loaded;
   loaded.document.key = key;
   int64_t from = 1;
-  while (true) {
+  while (from <= up_to_version) {
     auto batch = store_->ReadStream(key.Name(), from, 1000);
     if (!batch.ok()) return batch.status();
     if (batch->empty()) break;
+    from = batch->back().version() + 1;
     for (auto& e : *batch) {
-      ApprovalEvent event;
-      if (!e.payload().UnpackTo(&event)) {
-        return absl::DataLossError(
-            absl::StrCat("event ", e.version(), " of ", key.Name(), " is not an approval event"));
-      }
-      loaded.document = Apply(std::move(loaded.document), event);
-      loaded.head_hash = EventHash(e);
-      loaded.updated = e.time();
+      if (e.version() > up_to_version) break;
+      if (absl::Status s = Fold(e, loaded); !s.ok()) return s;
       loaded.events.push_back(std::move(e));
     }
-    from = loaded.events.back().version() + 1;
   }
   return loaded;
 }
 
-void ApprovalsStore::Commit(const Loaded& before, std::vector<ApprovalEvent> events,
+void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
                             const std::string& actor, absl::Time now, const std::string& request_id,
                             absl::Time deadline,
                             absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Document>) &&> done) {
-  Loaded after = before;
+  auto after = std::make_shared<Loaded>(*before);
   eventstore::AppendRequest request;
-  request.stream = before.document.key.Name();
-  request.expected_version = before.document.version;
+  request.stream = before->document.key.Name();
+  request.expected_version = before->document.version;
   if (!request_id.empty()) request.request_id = absl::StrCat(Id(request.stream), "/", request_id);
   for (ApprovalEvent& event : events) {
-    event.set_prev_hash(after.head_hash);
+    event.set_prev_hash(after->head_hash);
     eventstore::EventEnvelope envelope = eventstore::MakeEvent(event, actor, now);
     envelope.set_stream(request.stream);
-    envelope.set_version(after.document.version + 1);
-    after.head_hash = EventHash(envelope);
-    after.updated = envelope.time();
-    after.document = Apply(std::move(after.document), event);
+    envelope.set_version(after->document.version + 1);
+    after->head_hash = EventHash(envelope);
+    after->updated = envelope.time();
+    after->document = Apply(std::move(after->document), event);
     request.events.push_back(std::move(envelope));
   }
-  bdtx::v1::Document summary = Summarize(after);
-  if (deadline != absl::InfiniteFuture()) {
-    *summary.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deadline));
-  }
+  if (!request_id.empty()) after->requests.emplace_back(request_id, after->document.version);
+  bdtx::v1::Document summary = Summarize(*after, deadline);
   // Index keys move with the state: drop the old ones, write the new ones.
-  const bdtx::v1::Document old_summary = Summarize(before);
-  for (const std::string& key : IndexKeys(old_summary)) {
-    request.read_model_writes.push_back({key, std::nullopt});
+  for (std::string& key : IndexKeys(before->document)) {
+    request.read_model_writes.push_back({std::move(key), std::nullopt});
   }
-  for (const std::string& key : IndexKeys(summary)) request.read_model_writes.push_back({key, ""});
-  request.read_model_writes.push_back({DocKey(summary.name()), summary.SerializeAsString()});
-  if (!request_id.empty()) {
-    request.read_model_writes.push_back(
-        {RequestKey(summary.name(), request_id), summary.SerializeAsString()});
+  for (std::string& key : IndexKeys(after->document)) {
+    request.read_model_writes.push_back({std::move(key), ""});
   }
+  std::string doc_key = DocKey(request.stream);
+  request.read_model_writes.push_back({doc_key, summary.SerializeAsString()});
 
-  const std::string doc_key = DocKey(summary.name());
   store_->AppendAsync(
       std::move(request),
-      [this, summary = std::move(summary), doc_key, after = std::move(after),
+      [this, summary = std::move(summary), doc_key = std::move(doc_key), after = std::move(after),
        done = std::move(done)](absl::StatusOr<eventstore::AppendResult> result) mutable {
         if (!result.ok()) {
           // Someone else moved the document (or the write failed): reload next time.
-          Forget(after.document.key.Name());
+          Forget(after->document.key.Name());
           std::move(done)(result.status());
           return;
         }
         if (result->replayed) {
-          Forget(after.document.key.Name());
-        } else {
-          Remember(after, /*overwrite=*/true);
-        }
-        if (result->replayed) {  // the same request again: answer with the current view
+          // The same request raced itself and the other copy won: answer with the
+          // document as it is now.
+          Forget(after->document.key.Name());
           auto current = store_->GetReadModel(doc_key);
           bdtx::v1::Document doc;
           if (current.ok() && current->has_value() && doc.ParseFromString(**current)) {
             std::move(done)(std::move(doc));
             return;
           }
+        } else {
+          Remember(std::move(after), /*overwrite=*/true);
         }
         std::move(done)(std::move(summary));
       });
@@ -235,14 +256,17 @@ absl::StatusOr<bdtx::v1::Document> ApprovalsStore::GetSummary(
 }
 
 absl::StatusOr<std::optional<bdtx::v1::Document>> ApprovalsStore::Replay(
-    absl::string_view document_name, absl::string_view request_id) const {
+    const Loaded& loaded, absl::string_view request_id, absl::Time deadline) const {
   if (request_id.empty()) return std::nullopt;
-  auto value = store_->GetReadModel(RequestKey(document_name, request_id));
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return std::nullopt;
-  bdtx::v1::Document doc;
-  if (!doc.ParseFromString(**value)) return absl::DataLossError("request record is corrupt");
-  return doc;
+  for (const auto& [id, version] : loaded.requests) {
+    if (id != request_id) continue;
+    if (version == loaded.document.version) return Summarize(loaded, deadline);
+    // Later commands moved the document on: rebuild it as this one left it.
+    auto then = LoadWithEvents(loaded.document.key, version);
+    if (!then.ok()) return then.status();
+    return Summarize(*then, deadline);
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> ApprovalsStore::History(
@@ -369,9 +393,10 @@ absl::StatusOr<std::vector<std::string>> ApprovalsStore::CheckReadModels() const
         }
         it->second.document.key = *key;
       }
-      it->second.document = Apply(std::move(it->second.document), event);
-      it->second.head_hash = EventHash(e);
-      it->second.updated = e.time();
+      if (absl::Status s = Fold(e, it->second); !s.ok()) {
+        bad = s;
+        return false;
+      }
       return true;
     });
     if (!n.ok()) return n.status();
@@ -392,7 +417,7 @@ absl::StatusOr<std::vector<std::string>> ApprovalsStore::CheckReadModels() const
         mismatches.push_back(absl::StrCat(name, ": summary differs from its events"));
       }
     }
-    for (const std::string& key : IndexKeys(want)) expected_index.insert(key);
+    for (const std::string& key : IndexKeys(loaded.document)) expected_index.insert(key);
   }
   std::set<std::string> stored_index;
   for (const char* prefix : {"inbox/", "unit/"}) {

@@ -6,7 +6,9 @@
 #define BDTX_SERVICES_APPROVALS_STORE_APPROVALS_STORE_H_
 
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -25,9 +27,14 @@ struct Loaded {
   Document document;
   std::string head_hash;                // hash of the newest event; "" for a draft
   google::protobuf::Timestamp updated;  // time of the newest event
+  // The request_id of every command applied, with the version it brought the document
+  // to: a retried command is recognised from the document's own events.
+  std::vector<std::pair<std::string, int64_t>> requests;
   // Filled by LoadWithEvents only (history, chain checks); commands do not need them.
   std::vector<eventstore::EventEnvelope> events;
 };
+// Loaded documents are shared, never changed: a command builds a new one.
+using LoadedPtr = std::shared_ptr<const Loaded>;
 
 // The hash of one stored event: SHA-256 over its stream, version, time, actor, payload
 // type and payload bytes (which include prev_hash, so the hashes form a chain).
@@ -49,23 +56,26 @@ class ApprovalsStore {
   // The document's current state, from a bounded in-memory cache of recently used
   // documents or from its stream. Coherent because this process is the store's only
   // writer and refreshes the cache from every successful commit.
-  absl::StatusOr<Loaded> Load(const DocumentKey& key) const;
-  // Always from the stream, with every event.
-  absl::StatusOr<Loaded> LoadWithEvents(const DocumentKey& key) const;
+  absl::StatusOr<LoadedPtr> Load(const DocumentKey& key) const;
+  // Always from the stream, with every event (up to `up_to_version` when given).
+  absl::StatusOr<Loaded> LoadWithEvents(const DocumentKey& key,
+                                        int64_t up_to_version = INT64_MAX) const;
 
   // Appends `events` (prev_hash filled here) after `before`, with the read models of the
   // resulting document, as one atomic write; a retried request_id returns the first
   // outcome and writes nothing. Calls `done` with the document's new summary.
-  void Commit(const Loaded& before, std::vector<ApprovalEvent> events, const std::string& actor,
+  void Commit(LoadedPtr before, std::vector<ApprovalEvent> events, const std::string& actor,
               absl::Time now, const std::string& request_id, absl::Time deadline,
               absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Document>) &&> done);
 
   absl::StatusOr<bdtx::v1::Document> GetSummary(absl::string_view document_name) const;
 
-  // The answer recorded for `request_id` on this document, if that request was applied:
-  // a retried command returns it without deciding again.
-  absl::StatusOr<std::optional<bdtx::v1::Document>> Replay(absl::string_view document_name,
-                                                           absl::string_view request_id) const;
+  // The answer given to `request_id` on this document, if that request was applied
+  // (the document as that command left it): a retried command returns it without
+  // deciding again.
+  absl::StatusOr<std::optional<bdtx::v1::Document>> Replay(const Loaded& loaded,
+                                                           absl::string_view request_id,
+                                                           absl::Time deadline) const;
   absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> History(const DocumentKey& key) const;
   absl::StatusOr<bdtx::v1::VerifyChainResponse> VerifyChain(const DocumentKey& key) const;
 
@@ -86,17 +96,21 @@ class ApprovalsStore {
   eventstore::EventStore* events() const { return store_; }
 
  private:
-  void Remember(const Loaded& loaded, bool overwrite) const;
+  void Remember(LoadedPtr loaded, bool overwrite) const;
   void Forget(const std::string& name) const;
 
   eventstore::EventStore* const store_;
-  static constexpr size_t kCacheCapacity = 100'000;
+  // Two generations: when the newer one is full it becomes the older one and the old
+  // older one is dropped, so recently used documents stay and memory stays bounded.
+  static constexpr size_t kCacheGeneration = 50'000;
+  using Cache = absl::flat_hash_map<std::string, LoadedPtr>;
   mutable absl::Mutex cache_mu_;
-  mutable absl::flat_hash_map<std::string, Loaded> cache_ ABSL_GUARDED_BY(cache_mu_);
+  mutable Cache newer_ ABSL_GUARDED_BY(cache_mu_);
+  mutable Cache older_ ABSL_GUARDED_BY(cache_mu_);
 };
 
-// The summary proto of a document.
-bdtx::v1::Document Summarize(const Loaded& loaded);
+// The summary proto of a document; with the campaign deadline unless it is infinite.
+bdtx::v1::Document Summarize(const Loaded& loaded, absl::Time deadline = absl::InfiniteFuture());
 
 }  // namespace bdtx::approvals
 

@@ -22,15 +22,16 @@ bdtx::v1::Routing Routing() {
 
 class ApprovalsStoreTest : public ::testing::Test {
  protected:
-  absl::StatusOr<bdtx::v1::Document> Run(const Command& command, const Actor& actor) {
+  absl::StatusOr<bdtx::v1::Document> Run(const Command& command, const Actor& actor,
+                                         const std::string& request_id = "") {
     auto loaded = store_.Load(key_);
     if (!loaded.ok()) return loaded.status();
-    auto events = Decide(loaded->document, command, actor, kNow);
+    auto events = Decide((*loaded)->document, command, actor, kNow);
     if (!events.ok()) return events.status();
     absl::StatusOr<bdtx::v1::Document> out;
     absl::Notification done;
-    store_.Commit(*loaded, *std::move(events), actor.person, kNow, "", absl::InfiniteFuture(),
-                  [&](absl::StatusOr<bdtx::v1::Document> d) {
+    store_.Commit(*std::move(loaded), *std::move(events), actor.person, kNow, request_id,
+                  absl::InfiniteFuture(), [&](absl::StatusOr<bdtx::v1::Document> d) {
                     out = std::move(d);
                     done.Notify();
                   });
@@ -65,6 +66,32 @@ TEST_F(ApprovalsStoreTest, ReadModelsFollowTheStateAndMatchARebuild) {
   auto mismatches = store_.CheckReadModels();
   ASSERT_TRUE(mismatches.ok());
   EXPECT_TRUE(mismatches->empty()) << mismatches->front();
+}
+
+TEST_F(ApprovalsStoreTest, RetriedRequestsGetTheDocumentAsTheirCommandLeftIt) {
+  auto submitted = Run(Submit{std::string(64, 'a'), false, Routing()}, author_, "r-submit");
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  auto approved = Run(Approve{"Đạt"}, lecturer_, "r-approve");
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  const absl::Time deadline = absl::FromUnixSeconds(1709139599);
+  // From the cached document and from a store that reads the events afresh.
+  ApprovalsStore fresh(&events_);
+  for (const ApprovalsStore* store : {&store_, &fresh}) {
+    auto loaded = store->Load(key_);
+    ASSERT_TRUE(loaded.ok());
+    auto first = store->Replay(**loaded, "r-submit", deadline);
+    ASSERT_TRUE(first.ok() && first->has_value()) << first.status();
+    EXPECT_EQ((*first)->state(), bdtx::v1::SUBMITTED);
+    EXPECT_EQ((*first)->version(), 1);
+    EXPECT_EQ((*first)->waiting_for(0), "people/gvsp-1");
+    EXPECT_EQ((*first)->deadline().seconds(), 1709139599);
+    auto second = store->Replay(**loaded, "r-approve", absl::InfiniteFuture());
+    ASSERT_TRUE(second.ok() && second->has_value());
+    EXPECT_EQ((*second)->SerializeAsString(), approved->SerializeAsString());
+    auto unknown = store->Replay(**loaded, "r-other", absl::InfiniteFuture());
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_FALSE(unknown->has_value());
+  }
 }
 
 TEST_F(ApprovalsStoreTest, ChainIsIntactAndAForgedEventIsFound) {
