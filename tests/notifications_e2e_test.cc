@@ -570,7 +570,7 @@ TEST_F(NotificationsE2eTest, GradingEventsSetTheDeadlineRemindersOfAClass) {
                                 "people/gv-2: bài kiểm tra trắc nghiệm, "
                                 "phiếu khảo sát cuối mô đun"))
       << inbox[1].body();
-  EXPECT_FALSE(absl::StrContains(inbox[1].body(), "people/gv-1"));
+  EXPECT_FALSE(absl::StrContains(inbox[1].body(), "people/gv-1")) << inbox[1].body();
   EXPECT_EQ(Status().pending_timers(), 1);  // overdue: the morning after tomorrow
   // The Sở's inbox has nothing yet (only an overdue reminder goes there).
   v1::ListNotificationsRequest so_req;

@@ -278,6 +278,10 @@ void Pipeline::FollowGrading() {
         [this](const std::vector<v1::StoredGradingEvent>& batch)
             -> absl::StatusOr<std::vector<Production>> {
           absl::flat_hash_map<std::string, v1::ClassWatch> overlay;
+          // Learners enrolled by earlier events of this batch ("year/module/learner" ->
+          // class): not in the store until the batch commits, and an LMS import in the
+          // same batch must still find their class.
+          absl::flat_hash_map<std::string, std::string> enrolled_in_batch;
           std::vector<Production> out;
           for (const v1::StoredGradingEvent& e : batch) {
             Production& p = out.emplace_back();
@@ -297,7 +301,14 @@ void Pipeline::FollowGrading() {
               std::set<std::string> touched;
               for (const v1::LmsRow& row : e.event().lms_results_imported().rows()) {
                 const std::string learner = row.learner().substr(row.learner().find('/') + 1);
-                auto cls = store_->LearnerClass(row.year(), row.module(), learner);
+                absl::StatusOr<std::string> cls;
+                if (auto it = enrolled_in_batch.find(
+                        absl::StrCat(row.year(), "/", row.module(), "/", learner));
+                    it != enrolled_in_batch.end()) {
+                  cls = it->second;
+                } else {
+                  cls = store_->LearnerClass(row.year(), row.module(), learner);
+                }
                 if (!cls.ok()) return cls.status();
                 if (cls->empty()) continue;
                 auto w = watch_of(*cls);
@@ -318,9 +329,10 @@ void Pipeline::FollowGrading() {
               overlay[cls] = *outcome.watch;
               if (e.event().has_run_enrolled()) {
                 for (const std::string& l : outcome.watch->learners()) {
-                  p.learner_classes.emplace_back(
-                      absl::StrCat(outcome.watch->year(), "/", outcome.watch->module(), "/", l),
-                      cls);
+                  std::string key =
+                      absl::StrCat(outcome.watch->year(), "/", outcome.watch->module(), "/", l);
+                  enrolled_in_batch[key] = cls;
+                  p.learner_classes.emplace_back(std::move(key), cls);
                 }
               }
               p.watches.push_back(*std::move(outcome.watch));
