@@ -16,6 +16,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -157,6 +158,31 @@ inline CpuMeter CpuMeterOrExit(const std::string& spec) {
   }
   return CpuMeter(std::move(measured));
 }
+
+// While alive, prints every `every` how many of `total` calls `stats` has seen and the
+// rate since the start: long phases (a national year) show they are moving.
+class Progress {
+ public:
+  Progress(const char* what, Stats& stats, int64_t total, absl::Duration every = absl::Seconds(10))
+      : thread_([this, what, &stats, total, every] {
+          const absl::Time start = absl::Now();
+          while (!done_.WaitForNotificationWithTimeout(every)) {
+            const double n = static_cast<double>(stats.count());
+            const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+            std::printf("  [%s] %.0f / %lld after %.0f s (%.0f/s)\n", what, n,
+                        static_cast<long long>(total), elapsed, n / elapsed);
+            std::fflush(stdout);
+          }
+        }) {}
+  ~Progress() {
+    done_.Notify();
+    thread_.join();
+  }
+
+ private:
+  absl::Notification done_;
+  std::thread thread_;
+};
 
 // Keeps `concurrency` calls in flight: `issue(i, done)` starts call number i and must
 // call done(status) once. Stops after `duration` or `total` calls, whichever is first.

@@ -12,6 +12,7 @@
 //   plans_bench [--concurrency=64] [--seconds=5] [--rounds=3] [--core_members=80]
 //               [--years=60] [--renders=500] [--plans_workers=32] [--submit=true|false]
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -132,10 +133,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> created;
   std::mutex created_mu;
 
+  // CPU per call of every process: the machine's cores are shared by all five.
+  bdtx::bench::CpuMeter cpu({{"client", getpid()},
+                             {"plans", plans.process->pid()},
+                             {"approvals", approvals.process->pid()},
+                             {"directory", directory.process->pid()},
+                             {"grading", grading.process->pid()}});
   std::vector<double> ratios;
   for (int round = 1; round <= rounds; ++round) {
     Stats noop, pairs;
+    cpu.Start();
     bdtx::bench::DriveHealthChecks(*health, concurrency, absl::Seconds(seconds), noop);
+    cpu.PerCall("health Check", noop.count());
+    cpu.Start();
     // Bounded by the plans left, so running out ends the phase instead of failing calls.
     Drive(concurrency, absl::Seconds(seconds), std::max<int64_t>(0, capacity - cursor), pairs,
           [&](int64_t, std::function<void(grpc::Status)> done) {
@@ -171,6 +181,7 @@ int main(int argc, char** argv) {
                                                 });
                 });
           });
+    cpu.PerCall("create+submit", pairs.count());
     std::printf("round %d\n", round);
     Print("health Check", noop, seconds);
     Print("create+submit", pairs, seconds);
