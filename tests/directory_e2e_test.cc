@@ -182,7 +182,7 @@ TEST_F(DirectoryE2eTest, EveryMethodRefusesACallWithoutAToken) {
     done.WaitForNotification();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << path;
   }
-  EXPECT_EQ(service->method_count(), 11);
+  EXPECT_EQ(service->method_count(), 12);
 }
 
 TEST_F(DirectoryE2eTest, OnlyAdminsAndTheirOwnSoMayImport) {
@@ -218,6 +218,39 @@ TEST_F(DirectoryE2eTest, ImportErrorsComeBackWithLinesAndNothingIsWritten) {
   EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), req, &person).error_code(),
             grpc::StatusCode::NOT_FOUND)
       << "a failed import must write nothing";
+}
+
+TEST_F(DirectoryE2eTest, BatchGetPeopleAnswersInTheOrderAskedAllOrNothing) {
+  v1::BatchGetPeopleRequest req;
+  for (const char* id : {"ht-thpt", "gvcc-thcs", "cbqlcc-th", "gvcc-thcs"}) {
+    req.add_names(absl::StrCat("people/", id));
+  }
+  v1::BatchGetPeopleResponse resp;
+  ASSERT_TRUE(stub_->BatchGetPeople(Context(Admin()).get(), req, &resp).ok());
+  ASSERT_EQ(resp.people_size(), 4);
+  EXPECT_EQ(resp.people(0).name(), "people/ht-thpt");
+  EXPECT_EQ(resp.people(0).display_name(), "Lê Văn Cường");
+  EXPECT_EQ(resp.people(1).name(), "people/gvcc-thcs");
+  EXPECT_EQ(resp.people(2).home_unit(), "units/th-tanphu");
+  EXPECT_EQ(resp.people(3).name(), "people/gvcc-thcs");
+
+  req.add_names("people/nobody");
+  resp.Clear();
+  grpc::Status missing = stub_->BatchGetPeople(Context(Admin()).get(), req, &resp);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(missing.error_message().find("people/nobody"), std::string::npos)
+      << missing.error_message();
+
+  v1::BatchGetPeopleRequest too_many;
+  for (int i = 0; i < 1001; ++i) too_many.add_names("people/gvcc-thcs");
+  grpc::Status big = stub_->BatchGetPeople(Context(Admin()).get(), too_many, &resp);
+  EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(big.error_message().find("at most 1000"), std::string::npos) << big.error_message();
+
+  v1::BatchGetPeopleRequest none;
+  resp.Clear();
+  ASSERT_TRUE(stub_->BatchGetPeople(Context(Admin()).get(), none, &resp).ok());
+  EXPECT_EQ(resp.people_size(), 0);
 }
 
 TEST_F(DirectoryE2eTest, DataSurvivesRestartAndReimportChangesNothing) {

@@ -1,5 +1,7 @@
 #include "common/clients/directory_client.h"
 
+#include <algorithm>
+
 namespace bdtx::clients {
 
 namespace v1 = ::bdtx::v1;
@@ -52,6 +54,51 @@ absl::StatusOr<v1::Person> DirectoryClient::GetPerson(const std::string& name) {
     req.set_name(name);
     return Invoke(&v1::Directory::StubInterface::GetPerson, req, out);
   });
+}
+
+absl::StatusOr<std::vector<v1::Person>> DirectoryClient::GetPeople(
+    const std::vector<std::string>& names) {
+  constexpr int kBatch = 1000;  // the directory's limit per call
+  std::vector<v1::Person> out(names.size());
+  std::vector<size_t> missing;  // indexes of `names` not answered from the cache
+  const absl::Time now = absl::Now();
+  if (cache_ttl_ > absl::ZeroDuration()) {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto it = cache_.find(absl::StrCat("person:", names[i]));
+      if (it == cache_.end() || now - it->second.fetched >= cache_ttl_ ||
+          !out[i].ParseFromString(it->second.bytes)) {
+        missing.push_back(i);
+      }
+    }
+  } else {
+    for (size_t i = 0; i < names.size(); ++i) missing.push_back(i);
+  }
+  for (size_t start = 0; start < missing.size(); start += kBatch) {
+    const size_t end = std::min(missing.size(), start + kBatch);
+    v1::BatchGetPeopleRequest req;
+    for (size_t k = start; k < end; ++k) req.add_names(names[missing[k]]);
+    v1::BatchGetPeopleResponse resp;
+    if (auto s = Invoke(&v1::Directory::StubInterface::BatchGetPeople, req, &resp); !s.ok()) {
+      return s;
+    }
+    if (resp.people_size() != static_cast<int>(end - start)) {
+      return absl::InternalError(absl::StrCat("directory answered ", resp.people_size(),
+                                              " people for ", end - start, " names"));
+    }
+    for (size_t k = start; k < end; ++k) {
+      out[missing[k]] = std::move(*resp.mutable_people(static_cast<int>(k - start)));
+    }
+    if (cache_ttl_ > absl::ZeroDuration()) {
+      absl::MutexLock lock(&mu_);
+      if (cache_.size() > 100'000) cache_.clear();  // bounded; refills on demand
+      for (size_t k = start; k < end; ++k) {
+        cache_[absl::StrCat("person:", names[missing[k]])] =
+            Cached{out[missing[k]].SerializeAsString(), now};
+      }
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<v1::SupportGroup> DirectoryClient::GetSupportGroup(const std::string& core_member,

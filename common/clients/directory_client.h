@@ -37,6 +37,10 @@ class DirectoryClient {
   // These four are cached for `cache_ttl`.
   absl::StatusOr<bdtx::v1::Unit> GetUnit(const std::string& name);
   absl::StatusOr<bdtx::v1::Person> GetPerson(const std::string& name);
+  // Many people in the order asked, from the cache where fresh, the rest in batches of
+  // up to 1000 per call (one call per class instead of one per learner). NOT_FOUND names
+  // the first unknown person.
+  absl::StatusOr<std::vector<bdtx::v1::Person>> GetPeople(const std::vector<std::string>& names);
   absl::StatusOr<bdtx::v1::SupportGroup> GetSupportGroup(const std::string& core_member, int year,
                                                          int module);
   // The support group `colleague` belongs to (who supports them).

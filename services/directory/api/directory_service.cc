@@ -11,6 +11,8 @@ namespace {
 
 using server::FinishUnary;
 
+constexpr int kMaxBatchPeople = 1000;
+
 absl::Status NotFound(absl::string_view what, absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("no ", what, " ", name));
 }
@@ -90,6 +92,25 @@ grpc::ServerUnaryReactor* DirectoryService::GetPerson(grpc::CallbackServerContex
     std::optional<Person> person = store_->FindPerson(BareId(request->name()));
     if (!person) return NotFound("person", request->name());
     *response = *std::move(person);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* DirectoryService::BatchGetPeople(
+    grpc::CallbackServerContext* context, const bdtx::v1::BatchGetPeopleRequest* request,
+    bdtx::v1::BatchGetPeopleResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    if (request->names_size() > kMaxBatchPeople) {
+      return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxBatchPeople,
+                                                     " names per BatchGetPeople call, got ",
+                                                     request->names_size(), "; split the list"));
+    }
+    for (const std::string& name : request->names()) {
+      std::optional<Person> person = store_->FindPerson(BareId(name));
+      if (!person) return NotFound("person", name);
+      *response->add_people() = *std::move(person);
+    }
     return absl::OkStatus();
   });
 }

@@ -33,6 +33,9 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   grpc::ServerUnaryReactor* GetPerson(grpc::CallbackServerContext* context,
                                       const bdtx::v1::GetPersonRequest* request,
                                       bdtx::v1::Person* response) override;
+  grpc::ServerUnaryReactor* BatchGetPeople(grpc::CallbackServerContext* context,
+                                           const bdtx::v1::BatchGetPeopleRequest* request,
+                                           bdtx::v1::BatchGetPeopleResponse* response) override;
   grpc::ServerUnaryReactor* LookupPerson(grpc::CallbackServerContext* context,
                                          const bdtx::v1::LookupPersonRequest* request,
                                          bdtx::v1::Person* response) override;

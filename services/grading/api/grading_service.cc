@@ -68,12 +68,12 @@ absl::StatusOr<ClassFacts> ClassFactsOf(DirectoryClient& directory, const std::s
   auto ancestry = directory.Ancestry(facts.cls.unit());
   if (!ancestry.ok()) return ancestry.status();
   facts.class_unit_ancestry = *std::move(ancestry);
-  for (const std::string& learner : facts.cls.learners()) {
-    auto person = directory.GetPerson(learner);
-    if (!person.ok()) return person.status();
-    auto units = directory.Ancestry(person->home_unit());
+  auto people = directory.GetPeople({facts.cls.learners().begin(), facts.cls.learners().end()});
+  if (!people.ok()) return people.status();
+  for (v1::Person& person : *people) {
+    auto units = directory.Ancestry(person.home_unit());  // cached: schools repeat
     if (!units.ok()) return units.status();
-    facts.learners.push_back({*std::move(person), *std::move(units)});
+    facts.learners.push_back({std::move(person), *std::move(units)});
   }
   return facts;
 }
