@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "common/eventstore/key_codec.h"
 #include "common/testing/temp_dir.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -47,6 +48,50 @@ TEST(RocksDbEventStoreTest, EverythingSurvivesReopen) {
   auto next = (*store)->Append(Request("s", 1, "3"));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->first_position, 3);  // positions continue without a gap
+}
+
+// Stores written before ADR 006 were compacted by level: their files sit in L1..Ln.
+// Universal compaction must open them, read everything and go on compacting.
+TEST(RocksDbEventStoreTest, StoreLaidOutByLeveledCompactionOpensAndKeepsWorking) {
+  testing::TempDir dir;
+  constexpr int kStreams = 300;
+  {
+    auto store = RocksDbEventStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < kStreams; ++i) {
+      AppendRequest req = Request(absl::StrCat("s", i), kNoStream, std::string(500, 'x'));
+      req.read_model_writes.push_back({absl::StrCat("doc/", i), "v1"});
+      ASSERT_TRUE((*store)->Append(req).ok());
+    }
+  }
+  {
+    // What the old options left behind: everything compacted by level into L2.
+    rocksdb::Options leveled;
+    leveled.compaction_style = rocksdb::kCompactionStyleLevel;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(leveled, dir.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::CompactRangeOptions to_l2;
+    to_l2.change_level = true;
+    to_l2.target_level = 2;
+    ASSERT_TRUE(db->CompactRange(to_l2, nullptr, nullptr).ok());
+    std::string files;
+    ASSERT_TRUE(db->GetProperty("rocksdb.num-files-at-level2", &files));
+    ASSERT_NE(files, "0") << "the setup must leave files in L2";
+  }
+  auto store = RocksDbEventStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->LastPosition(), kStreams);
+  for (int i = 0; i < kStreams; ++i) {
+    AppendRequest req = Request(absl::StrCat("s", i), 1, "second");
+    req.read_model_writes.push_back({absl::StrCat("doc/", i), "v2"});
+    ASSERT_TRUE((*store)->Append(req).ok()) << i;
+  }
+  auto events = (*store)->ReadStream("s7", 1, 10);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 2u);
+  EXPECT_EQ(**(*store)->GetReadModel("doc/299"), "v2");
+  EXPECT_EQ((*store)->LastPosition(), 2 * kStreams);
 }
 
 TEST(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsRefusedAsLocked) {
