@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "common/eventstore/event_store.h"
 #include "common/eventstore/memory_event_store.h"
@@ -234,6 +235,47 @@ TEST_P(EventStoreConformanceTest, EventSizeLimitIsConfigurable) {
   auto big = store_->Append(Request("s", 1, {std::string(200, 'x')}));
   EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(big.status().message().find("the limit is 100"), std::string::npos);
+}
+
+// The RocksDB committer decides a group while the previous one is still being written,
+// from an overlay of heads not yet durable. With small groups and every append queued at
+// once (each stream's appends adjacent, so its next append is decided while the previous
+// one may not be durable), every append must still see the true head: right expectations
+// succeed, stale ones are ABORTED, nothing is skipped.
+TEST_P(EventStoreConformanceTest, ExpectedVersionsHoldAcrossGroupsNotYetDurable) {
+  EventStoreOptions small_groups;
+  small_groups.max_group_commit = 7;
+  Reopen(small_groups);
+  constexpr int kStreams = 40;
+  constexpr int kRounds = 6;
+  std::vector<absl::StatusOr<AppendResult>> right(kStreams * kRounds), stale(kStreams * kRounds);
+  absl::BlockingCounter answered(2 * kStreams * kRounds);
+  for (int i = 0; i < kStreams; ++i) {
+    for (int round = 0; round < kRounds; ++round) {
+      const std::string stream = absl::StrCat("streams/", i);
+      const int k = round * kStreams + i;
+      store_->AppendAsync(Request(stream, round, {absl::StrCat(round)}),
+                          [&, k](absl::StatusOr<AppendResult> r) {
+                            right[k] = std::move(r);
+                            answered.DecrementCount();
+                          });
+      store_->AppendAsync(Request(stream, round == 0 ? 5 : round - 1, {"stale"}),
+                          [&, k](absl::StatusOr<AppendResult> r) {
+                            stale[k] = std::move(r);
+                            answered.DecrementCount();
+                          });
+    }
+  }
+  answered.Wait();
+  for (int k = 0; k < kStreams * kRounds; ++k) {
+    ASSERT_TRUE(right[k].ok()) << "append " << k << ": " << right[k].status();
+    EXPECT_EQ(right[k]->first_version, k / kStreams + 1) << k;
+    EXPECT_EQ(stale[k].status().code(), absl::StatusCode::kAborted) << k;
+  }
+  for (int i = 0; i < kStreams; ++i) {
+    EXPECT_EQ(*store_->StreamVersion(absl::StrCat("streams/", i)), kRounds);
+  }
+  EXPECT_EQ(store_->LastPosition(), kStreams * kRounds);
 }
 
 TEST_P(EventStoreConformanceTest, ReadModelWritesCommitWithEventsAndScanByPrefix) {
