@@ -21,21 +21,35 @@ absl::StatusOr<v1::Class> DirectoryClient::GetClass(const std::string& name) {
   return out;
 }
 
+namespace {
+std::string PersonKey(const std::string& name) { return absl::StrCat("person:", name); }
+}  // namespace
+
+bool DirectoryClient::FromCacheLocked(const std::string& key, absl::Time now,
+                                      google::protobuf::Message* out) {
+  auto it = cache_.find(key);
+  return it != cache_.end() && now - it->second.fetched < cache_ttl_ &&
+         out->ParseFromString(it->second.bytes);
+}
+
+void DirectoryClient::ToCacheLocked(const std::string& key, const google::protobuf::Message& answer,
+                                    absl::Time now) {
+  if (cache_.size() > 100'000) cache_.clear();  // bounded; refills on demand
+  cache_[key] = Cached{answer.SerializeAsString(), now};
+}
+
 template <typename Resp, typename Fetch>
 absl::StatusOr<Resp> DirectoryClient::CachedCall(const std::string& key, Fetch fetch) {
   const absl::Time now = absl::Now();
   Resp out;
   if (cache_ttl_ > absl::ZeroDuration()) {
     absl::MutexLock lock(&mu_);
-    if (auto it = cache_.find(key); it != cache_.end() && now - it->second.fetched < cache_ttl_) {
-      if (out.ParseFromString(it->second.bytes)) return out;
-    }
+    if (FromCacheLocked(key, now, &out)) return out;
   }
   if (absl::Status s = fetch(&out); !s.ok()) return s;
   if (cache_ttl_ > absl::ZeroDuration()) {
     absl::MutexLock lock(&mu_);
-    if (cache_.size() > 100'000) cache_.clear();  // bounded; refills on demand
-    cache_[key] = Cached{out.SerializeAsString(), now};
+    ToCacheLocked(key, out, now);
   }
   return out;
 }
@@ -49,7 +63,7 @@ absl::StatusOr<v1::Unit> DirectoryClient::GetUnit(const std::string& name) {
 }
 
 absl::StatusOr<v1::Person> DirectoryClient::GetPerson(const std::string& name) {
-  return CachedCall<v1::Person>(absl::StrCat("person:", name), [&](v1::Person* out) {
+  return CachedCall<v1::Person>(PersonKey(name), [&](v1::Person* out) {
     v1::GetPersonRequest req;
     req.set_name(name);
     return Invoke(&v1::Directory::StubInterface::GetPerson, req, out);
@@ -65,11 +79,7 @@ absl::StatusOr<std::vector<v1::Person>> DirectoryClient::GetPeople(
   if (cache_ttl_ > absl::ZeroDuration()) {
     absl::MutexLock lock(&mu_);
     for (size_t i = 0; i < names.size(); ++i) {
-      auto it = cache_.find(absl::StrCat("person:", names[i]));
-      if (it == cache_.end() || now - it->second.fetched >= cache_ttl_ ||
-          !out[i].ParseFromString(it->second.bytes)) {
-        missing.push_back(i);
-      }
+      if (!FromCacheLocked(PersonKey(names[i]), now, &out[i])) missing.push_back(i);
     }
   } else {
     for (size_t i = 0; i < names.size(); ++i) missing.push_back(i);
@@ -91,10 +101,8 @@ absl::StatusOr<std::vector<v1::Person>> DirectoryClient::GetPeople(
     }
     if (cache_ttl_ > absl::ZeroDuration()) {
       absl::MutexLock lock(&mu_);
-      if (cache_.size() > 100'000) cache_.clear();  // bounded; refills on demand
       for (size_t k = start; k < end; ++k) {
-        cache_[absl::StrCat("person:", names[missing[k]])] =
-            Cached{out[missing[k]].SerializeAsString(), now};
+        ToCacheLocked(PersonKey(names[missing[k]]), out[missing[k]], now);
       }
     }
   }

@@ -68,6 +68,12 @@ class DirectoryClient {
   };
   template <typename Resp, typename Fetch>
   absl::StatusOr<Resp> CachedCall(const std::string& key, Fetch fetch);
+  // The fresh cached answer for `key` into `out`; false when there is none. REQUIRES: a
+  // cache (cache_ttl_ > 0).
+  bool FromCacheLocked(const std::string& key, absl::Time now, google::protobuf::Message* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ToCacheLocked(const std::string& key, const google::protobuf::Message& answer,
+                     absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };
 
