@@ -267,6 +267,49 @@ TEST_F(DirectoryE2eTest, DataSurvivesRestartAndReimportChangesNothing) {
   EXPECT_EQ(again.unchanged(), again.rows());
 }
 
+TEST_F(DirectoryE2eTest, ExcelFilesNfdNamesAndBadAddressesAsAPersonWouldSendThem) {
+  // Excel with Vietnamese regional settings: ';' between columns, roles quoted.
+  const std::string nfd_tam = "Nguye\xCC\x82\xCC\x83n Thanh Ta\xCC\x82m";
+  const std::string header = "id;code;full_name;roles;home_unit_id;subject;level;email\r\n";
+  v1::ImportCsvResponse first;
+  ASSERT_TRUE(Import(v1::PEOPLE, "people.csv",
+                     header + "gvcc-001;;" + nfd_tam +
+                         ";\"core_teacher;reporter\";thcs-tanphu;Toán;THCS;tam@thcs.example\r\n",
+                     "", &first)
+                  .ok());
+  EXPECT_EQ(first.created(), 1);
+  v1::GetPersonRequest get;
+  get.set_name("people/gvcc-001");
+  v1::Person person;
+  ASSERT_TRUE(stub_->GetPerson(Context(Admin()).get(), get, &person).ok());
+  EXPECT_EQ(person.display_name(), "Nguyễn Thanh Tâm");  // stored NFC
+  EXPECT_EQ(person.roles_size(), 2);
+  // The same file saved NFC (Windows): nothing changes.
+  v1::ImportCsvResponse again;
+  ASSERT_TRUE(Import(v1::PEOPLE, "people.csv",
+                     header +
+                         "gvcc-001;;Nguyễn Thanh Tâm;\"core_teacher;reporter\";thcs-tanphu;Toán;"
+                         "THCS;tam@thcs.example\r\n",
+                     "", &again)
+                  .ok());
+  EXPECT_EQ(again.updated(), 0);
+  EXPECT_EQ(again.unchanged(), 1);
+
+  // "khong co email" and a CR LF RCPT TO injection: INVALID_ARGUMENT, nothing imported.
+  const std::string comma = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  grpc::Status bad = Import(v1::PEOPLE, "people.csv",
+                            comma +
+                                "gv-new,,Người Mới,mass_teacher,thcs-tanphu,,,khong co email\n"
+                                "gvsp-06,,GVSP Sáu,pedagogy_lecturer,dhsp,,,"
+                                "\"gvsp-06@example.test>\r\nRCPT TO:<intruder@example.test\"\n");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("people.csv:2:8:"), std::string::npos) << bad.error_message();
+  EXPECT_NE(bad.error_message().find("people.csv:3:8:"), std::string::npos) << bad.error_message();
+  get.set_name("people/gv-new");
+  EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), get, &person).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(DirectoryE2eTest, ListsPageThroughEverything) {
   std::string token;
   int seen = 0;

@@ -1,6 +1,8 @@
 #include "common/csv/csv.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/text/unicode.h"
 
 namespace bdtx::csv {
 
@@ -41,9 +43,48 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
+namespace {
+
+// The delimiter of the header line (up to the first line break outside quotes).
+absl::StatusOr<char> DetectDelimiter(absl::string_view file, absl::string_view content) {
+  int commas = 0, semicolons = 0, tabs = 0;
+  bool in_quotes = false;
+  for (char c : content) {
+    if (c == '"') in_quotes = !in_quotes;
+    if (in_quotes) continue;
+    if (c == '\n') break;
+    commas += c == ',';
+    semicolons += c == ';';
+    tabs += c == '\t';
+  }
+  std::vector<std::string> found;
+  if (commas > 0) found.push_back(absl::StrCat(commas, " dấu phẩy ','"));
+  if (semicolons > 0) found.push_back(absl::StrCat(semicolons, " dấu chấm phẩy ';'"));
+  if (tabs > 0) found.push_back(absl::StrCat(tabs, " ký tự tab"));
+  if (found.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ":1:1: the header line mixes delimiters (dòng tiêu đề có ",
+        absl::StrJoin(found, ", "), "); use one of ',' ';' or tab between column names"));
+  }
+  if (semicolons > 0) return ';';
+  if (tabs > 0) return '\t';
+  return ',';
+}
+
+}  // namespace
+
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view content) {
+  if (content.substr(0, 2) == "\xFF\xFE" || content.substr(0, 2) == "\xFE\xFF") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file,
+        ":1:1: the file is UTF-16 (Excel \"Unicode Text\"); save it as \"CSV UTF-8 (Comma "
+        "delimited)\" (Lưu dưới dạng CSV UTF-8)"));
+  }
   if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
   CsvTable table;
+  absl::StatusOr<char> delimiter = DetectDelimiter(file, content);
+  if (!delimiter.ok()) return delimiter.status();
+  table.delimiter = *delimiter;
   std::vector<std::string> fields;
   std::string field;
   int line = 1;
@@ -57,10 +98,19 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
         absl::StrCat(file, ":", at_line, ":", fields.size() + 1, ": ", what));
   };
   auto end_field = [&]() -> absl::Status {
-    if (!IsValidUtf8(field)) {
-      return error(row_line, "invalid UTF-8 (save the file as UTF-8; diacritics must be intact)");
+    if (field.find('\0') != std::string::npos) {
+      return error(row_line,
+                   "NUL byte: the file looks like UTF-16 (Excel \"Unicode Text\"); save it as "
+                   "\"CSV UTF-8\"");
     }
-    fields.push_back(std::move(field));
+    if (!IsValidUtf8(field)) {
+      return error(row_line,
+                   "invalid UTF-8 (save the file as \"CSV UTF-8\"; a Windows-1258 or TCVN3 file "
+                   "must be converted first, diacritics must be intact)");
+    }
+    absl::StatusOr<std::string> nfc = text::ToNfc(field);
+    if (!nfc.ok()) return error(row_line, nfc.status().message());
+    fields.push_back(*std::move(nfc));
     field.clear();
     quoted_field = false;
     return absl::OkStatus();
@@ -94,16 +144,17 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
       }
       continue;
     }
+    if (c == table.delimiter) {
+      row_has_content = true;
+      if (absl::Status s = end_field(); !s.ok()) return s;
+      continue;
+    }
     switch (c) {
       case '"':
         if (!field.empty() || quoted_field) return error(line, "quote inside an unquoted field");
         in_quotes = true;
         quoted_field = true;
         row_has_content = true;
-        break;
-      case ',':
-        row_has_content = true;
-        if (absl::Status s = end_field(); !s.ok()) return s;
         break;
       case '\r':
         break;  // CRLF

@@ -1,5 +1,9 @@
-// RFC 4180 CSV reading for imports: UTF-8 only (a BOM is skipped), a header
-// row, quoted fields with "" escapes and embedded newlines, LF or CRLF line ends.
+// RFC 4180 CSV reading for imports, as Excel writes it: UTF-8 only (a BOM is skipped),
+// a header row, quoted fields with "" escapes and embedded newlines, LF or CRLF line
+// ends. The delimiter is taken from the header line: ',' (Excel, English settings), ';'
+// (Excel with Vietnamese regional settings) or a tab ("Text (Tab delimited)"). Every
+// cell (header included) is normalised to Unicode NFC (common/text), so names typed
+// on macOS (NFD) and on Windows (NFC) are one value. docs/import.md states the rules.
 #ifndef BDTX_COMMON_CSV_CSV_H_
 #define BDTX_COMMON_CSV_CSV_H_
 
@@ -17,12 +21,15 @@ struct CsvRow {
 };
 
 struct CsvTable {
+  char delimiter = ',';  // as detected from the header line
   std::vector<std::string> header;
   std::vector<CsvRow> rows;  // data rows; blank lines are skipped
 };
 
-// INVALID_ARGUMENT "<file>:<line>:<column>: <what>" for bad UTF-8 or an unterminated
-// quote; column is the 1-based field number.
+// INVALID_ARGUMENT "<file>:<line>:<column>: <what>" for bad UTF-8 (with a hint: UTF-16
+// "Unicode Text" and Windows-1258 files are named as such), NUL bytes, an unterminated
+// quote, or a header line holding more than one of ',', ';' and tab (the error names
+// what it found); column is the 1-based field number.
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view content);
 
 // Quotes a field when it needs it.

@@ -53,5 +53,45 @@ TEST(CsvTest, Utf8Validation) {
   EXPECT_EQ(CsvField("plain"), "plain");
 }
 
+TEST(CsvTest, DetectsTheDelimiterFromTheHeaderLine) {
+  auto semi = ParseCsv("f.csv", "id;name\n1;\"a;b\"\n2;x, y\n");
+  ASSERT_TRUE(semi.ok()) << semi.status();
+  EXPECT_EQ(semi->delimiter, ';');
+  EXPECT_EQ(semi->rows[0].fields, (std::vector<std::string>{"1", "a;b"}));
+  EXPECT_EQ(semi->rows[1].fields, (std::vector<std::string>{"2", "x, y"}));
+  auto tab = ParseCsv("f.txt", "id\tname\n1\tx,y;z\n");
+  ASSERT_TRUE(tab.ok()) << tab.status();
+  EXPECT_EQ(tab->delimiter, '\t');
+  EXPECT_EQ(tab->rows[0].fields[1], "x,y;z");
+  // A delimiter inside a quoted header name does not count.
+  auto quoted = ParseCsv("f.csv", "\"a;b\",c\n1,2\n");
+  ASSERT_TRUE(quoted.ok()) << quoted.status();
+  EXPECT_EQ(quoted->header, (std::vector<std::string>{"a;b", "c"}));
+  auto mixed = ParseCsv("f.csv", "a;b\tc\n");
+  EXPECT_NE(mixed.status().message().find("f.csv:1:1: the header line mixes delimiters"),
+            std::string::npos)
+      << mixed.status();
+  auto single = ParseCsv("f.csv", "id\n1\n");
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->delimiter, ',');
+}
+
+TEST(CsvTest, EveryCellIsNfc) {
+  // "Tâm" as NFD (a + U+0302) in the header and a cell.
+  auto table = ParseCsv("f.csv", "Ta\xCC\x82m\nTa\xCC\x82m\n");
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->header[0], "Tâm");
+  EXPECT_EQ(table->rows[0].fields[0], "Tâm");
+}
+
+TEST(CsvTest, Utf16AndNulBytesAreRefusedWithAHint) {
+  auto bom = ParseCsv("f.txt", std::string("\xFF\xFEi\0d\0", 6));
+  EXPECT_NE(bom.status().message().find("f.txt:1:1: the file is UTF-16"), std::string::npos)
+      << bom.status();
+  auto no_bom = ParseCsv("f.txt", std::string("i\0d\0\n\0", 7));
+  EXPECT_NE(no_bom.status().message().find("f.txt:1:1: NUL byte"), std::string::npos)
+      << no_bom.status();
+}
+
 }  // namespace
 }  // namespace bdtx::csv

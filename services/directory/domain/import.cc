@@ -13,6 +13,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/csv/csv.h"
+#include "common/mail/address.h"
+#include "common/text/unicode.h"
 #include "services/directory/domain/routing.h"
 
 namespace bdtx::directory {
@@ -53,6 +55,14 @@ std::vector<ColumnSpec> Spec(ImportKind kind) {
     default:
       return {};
   }
+}
+
+// A keyword as compared without regard to case (full Unicode folding: Đ/đ, Ư/ư, Ạ/ạ).
+// Cells are valid NFC UTF-8 already (common/csv); on the impossible failure the text
+// stays as it is and simply matches nothing.
+std::string Folded(absl::string_view s) {
+  absl::StatusOr<std::string> folded = text::FoldCase(s);
+  return folded.ok() ? *std::move(folded) : std::string(s);
 }
 
 bool ValidId(absl::string_view id) {
@@ -108,7 +118,8 @@ template <typename Enum>
 std::optional<Enum> ParseSpelling(const std::vector<Spelling<Enum>>& table, absl::string_view s) {
   for (const auto& entry : table) {
     for (absl::string_view text : entry.texts) {
-      if (absl::EqualsIgnoreCase(text, s) || text == s) return entry.value;
+      // Vietnamese letters fold too ("TRƯỜNG" is "Trường"); both sides are NFC.
+      if (text::EqualsIgnoringCase(text, s)) return entry.value;
     }
   }
   return std::nullopt;
@@ -345,7 +356,7 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
     bool bad_role = false;
     for (absl::string_view text : absl::StrSplit(r.get("roles"), ';', absl::SkipWhitespace())) {
       Role role;
-      const std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
+      const std::string upper = absl::AsciiStrToUpper(Folded(absl::StripAsciiWhitespace(text)));
       if (!bdtx::v1::Role_Parse(upper, &role) || role == bdtx::v1::ROLE_UNSPECIFIED) {
         errors.Add(r.line(), r.col("roles"), absl::StrCat("unknown role '", text, "'"));
         bad_role = true;
@@ -381,6 +392,13 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
       }
     }
     person.set_email(r.get("email"));
+    // Validated here (and again before every send): "khong co email" or an address
+    // carrying CR LF "RCPT TO:" never reaches the directory.
+    if (!person.email().empty()) {
+      if (absl::Status s = mail::ValidateAddress(person.email()); !s.ok()) {
+        errors.Add(r.line(), r.col("email"), s.message());
+      }
+    }
     plan.people.push_back(std::move(person));
   }
 }
@@ -455,7 +473,7 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
   for (const Row& r : rows) {
     int year = 0, module = 0;
     if (!ParseYearModule(r, errors, &year, &module)) continue;
-    const std::string kind = absl::AsciiStrToLower(r.get("kind"));
+    const std::string kind = Folded(r.get("kind"));
     const std::string from = r.get("from_id");
     const std::string to = r.get("to_id");
     if (!seen.emplace(year, module, kind, from, to).second) continue;  // repeated row: no-op
@@ -554,7 +572,7 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
   ImportPlan plan;
   plan.kind = kind;
   for (size_t i = 0; i < table->header.size(); ++i) {
-    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(table->header[i]));
+    const std::string name = Folded(absl::StripAsciiWhitespace(table->header[i]));
     if (!columns.emplace(name, static_cast<int>(i)).second) {
       errors.Add(1, static_cast<int>(i) + 1, absl::StrCat("column '", name, "' appears twice"));
     }

@@ -169,5 +169,79 @@ TEST_F(ImportTest, ClassesAndMembers) {
   ExpectMentions(s, "a.csv:3:5: people/gv-2 cannot grade");
 }
 
+TEST_F(ImportTest, EmailAddressesAreValidatedAndNothingIsImportedOnError) {
+  const std::string header = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  ExpectMentions(
+      ImportError(bdtx::v1::PEOPLE, "people.csv",
+                  header + "p1,,Ok,mass_teacher,thcs-tanphu,,,an@thcs.example\n"
+                           "p2,,Nguyễn Văn B,mass_teacher,thcs-tanphu,,,khong co email\n"),
+      "people.csv:3:8: địa chỉ e-mail 'khong co email' không hợp lệ");
+  // A quoted cell carrying CR LF and an SMTP command: refused at its line and column.
+  const absl::Status injected =
+      ImportError(bdtx::v1::PEOPLE, "people.csv",
+                  header +
+                      "gvsp-06,,GVSP Sáu,pedagogy_lecturer,dhsp,,,"
+                      "\"gvsp-06@example.test>\r\nRCPT TO:<intruder@example.test\"\n");
+  ExpectMentions(injected, "people.csv:2:8:");
+  ExpectMentions(injected, "ký tự điều khiển");
+  EXPECT_EQ(std::string(injected.message()).find("\r\nRCPT"), std::string::npos) << injected;
+}
+
+TEST_F(ImportTest, SemicolonAndTabFilesAsExcelWritesThem) {
+  auto semicolons =
+      PlanImport(bdtx::v1::PEOPLE, "people.csv",
+                 "id;code;full_name;roles;home_unit_id;subject;level;email\r\n"
+                 "p1;;Nguyễn Văn A, con;mass_teacher;thcs-tanphu;Toán;THCS;a@x.example\r\n",
+                 dir_);
+  ASSERT_TRUE(semicolons.ok()) << semicolons.status();
+  ASSERT_EQ(semicolons->people.size(), 1u);
+  EXPECT_EQ(semicolons->people[0].display_name(), "Nguyễn Văn A, con");
+  auto tabs = PlanImport(bdtx::v1::PEOPLE, "people.txt",
+                         "id\tcode\tfull_name\troles\thome_unit_id\tsubject\tlevel\temail\n"
+                         "p1\t\tNguyễn Văn A\tmass_teacher\tthcs-tanphu\t\t\t\n",
+                         dir_);
+  ASSERT_TRUE(tabs.ok()) << tabs.status();
+  // Both in one header line: one error naming what was found, not four missing columns.
+  const absl::Status mixed = ImportError(
+      bdtx::v1::PEOPLE, "people.csv", "id;code;full_name;roles,home_unit_id,subject,level,email\n");
+  ExpectMentions(mixed, "people.csv:1:1: the header line mixes delimiters");
+  ExpectMentions(mixed, "4 dấu phẩy ','");
+  ExpectMentions(mixed, "3 dấu chấm phẩy ';'");
+  EXPECT_EQ(std::string(mixed.message()).find("missing required column"), std::string::npos);
+}
+
+TEST_F(ImportTest, NfdTextIsStoredNfcAndVietnameseKeywordsFoldCase) {
+  // "Trường" typed NFD (ư = u + U+031B, ờ = o + U+031B + U+0300) and in capitals.
+  const std::string nfd_truong = "Tru\xCC\x9Bo\xCC\x9B\xCC\x80ng";
+  const std::string nfd_name = "Nguye\xCC\x82\xCC\x83n Thanh Ta\xCC\x82m";
+  auto units = PlanImport(bdtx::v1::UNITS, "units.csv",
+                          "ID,Code,Name,Kind,Parent_ID,Level,University_Kind\n"
+                          "s1,,Trường A,TRƯỜNG,dx,thcs,\n"
+                          "s2,,Trường B," +
+                              nfd_truong +
+                              ",dx,THCS,\n"
+                              "d2,,Phòng X,PHÒNG,bp,,\n"
+                              "u2,,Đại học Y,university,moet,,đhsp\n",
+                          dir_);
+  ASSERT_TRUE(units.ok()) << units.status();
+  EXPECT_EQ(units->units[0].kind(), bdtx::v1::SCHOOL);
+  EXPECT_EQ(units->units[1].kind(), bdtx::v1::SCHOOL);
+  EXPECT_EQ(units->units[2].kind(), bdtx::v1::DISTRICT_OFFICE);
+  EXPECT_EQ(units->units[3].university_kind(), bdtx::v1::PEDAGOGICAL_UNIVERSITY);
+  auto people = PlanImport(bdtx::v1::PEOPLE, "people.csv",
+                           "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+                           "p1,,\"" +
+                               nfd_name + "\",Core_Teacher;REPORTER,thcs-tanphu,,thcs,\n",
+                           dir_);
+  ASSERT_TRUE(people.ok()) << people.status();
+  EXPECT_EQ(people->people[0].display_name(), "Nguyễn Thanh Tâm");  // NFC
+  EXPECT_EQ(people->people[0].roles_size(), 2);
+  auto assignments =
+      PlanImport(bdtx::v1::ASSIGNMENTS, "a.csv",
+                 "YEAR,MODULE,KIND,FROM_ID,TO_ID\n2023,4,SUPPORT,gvcc-thcs,gv-1\n", dir_);
+  ASSERT_TRUE(assignments.ok()) << assignments.status();
+  EXPECT_EQ(assignments->support.size(), 1u);
+}
+
 }  // namespace
 }  // namespace bdtx::directory

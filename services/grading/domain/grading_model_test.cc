@@ -397,3 +397,55 @@ TEST(LmsImportTest, CsvAndJsonWithLineNumberedErrors) {
 
 }  // namespace
 }  // namespace bdtx::grading
+
+namespace bdtx::grading {
+namespace {
+
+TEST(LmsImportTest, SemicolonFilesNfdTextAndVietnameseCaseFoldedWords) {
+  // As Excel with Vietnamese regional settings saves it: ';' between columns, result
+  // words in capitals ("ĐẠT", "CHƯA ĐẠT"), "CÓ"/"KHÔNG" typed NFD (macOS), header in
+  // capitals.
+  const std::string nfd_co = "C\xC3\x93";         // "CÓ" (NFC, U+00D3)
+  const std::string nfd_khong = "KHO\xCC\x82NG";  // "KHÔNG" as O + U+0302 (NFD)
+  const std::string nfd_dat =
+      "\xC4\x90"
+      "A\xCC\xA3T";  // "ĐẠT": A + U+0323 (NFD)
+  auto rows = ParseLmsResults(v1::CSV, "lms.csv",
+                              "Learner_ID;Year;Module;Result;Quiz_Done;Survey_Done\r\n"
+                              "gv-1;2023;4;" +
+                                  nfd_dat + ";" + nfd_co + ";" + nfd_khong +
+                                  "\r\n"
+                                  "gv-2;2023;4;CHƯA ĐẠT;có;không\r\n");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].result(), v1::LMS_PASS);
+  EXPECT_TRUE((*rows)[0].quiz_done());
+  EXPECT_FALSE((*rows)[0].survey_done());
+  EXPECT_EQ((*rows)[1].result(), v1::LMS_FAIL);
+  EXPECT_TRUE((*rows)[1].quiz_done());
+
+  auto json = ParseLmsResults(v1::JSON, "lms.json",
+                              "[{\"learner_id\": \"gv-1\", \"year\": 2023, \"module\": 4, "
+                              "\"result\": \"" +
+                                  nfd_dat + "\", \"quiz_done\": \"" + nfd_co + "\"}]");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ((*json)[0].result(), v1::LMS_PASS);
+  EXPECT_TRUE((*json)[0].quiz_done());
+}
+
+TEST(LmsImportTest, NonUtf8FilesAreRefusedWithPositionAndHint) {
+  // UTF-16 (Excel "Unicode Text") and Windows-1258 ("Đạt" is D0 61 F2 74).
+  auto utf16 = ParseLmsResults(v1::CSV, "lms.txt", std::string("\xFF\xFEl\0e\0", 6));
+  ASSERT_FALSE(utf16.ok());
+  EXPECT_NE(utf16.status().message().find("lms.txt:1:1: the file is UTF-16"), std::string::npos)
+      << utf16.status();
+  auto cp1258 = ParseLmsResults(v1::CSV, "lms.csv",
+                                "learner_id,year,module,result\ngv-1,2023,4,\xD0\x61\xF2t\n");
+  ASSERT_FALSE(cp1258.ok());
+  EXPECT_NE(cp1258.status().message().find("lms.csv:2:4: invalid UTF-8"), std::string::npos)
+      << cp1258.status();
+  EXPECT_NE(cp1258.status().message().find("Windows-1258"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bdtx::grading

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/csv/csv.h"
+#include "common/text/unicode.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/grading/domain/grading_model.h"
@@ -46,8 +47,15 @@ class Errors {
   size_t count_ = 0;
 };
 
+// A word compared without regard to case, Vietnamese letters included ("ĐẠT" = "đạt",
+// "CÓ" = "có"); input is NFC already (common/csv, and JSON strings via Nfc below).
+std::string Folded(absl::string_view s) {
+  absl::StatusOr<std::string> folded = text::FoldCase(absl::StripAsciiWhitespace(s));
+  return folded.ok() ? *std::move(folded) : std::string(s);
+}
+
 bool ParseBool(absl::string_view v, bool* out) {
-  std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
+  const std::string s = Folded(v);
   if (s.empty() || s == "0" || s == "no" || s == "false" || s == "khong" || s == "không") {
     *out = false;
     return true;
@@ -91,7 +99,8 @@ absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string
   if (!table.ok()) return table.status();
   std::vector<int> index;
   for (const char* column : kColumns) {
-    auto it = std::find(table->header.begin(), table->header.end(), column);
+    auto it = std::find_if(table->header.begin(), table->header.end(),
+                           [&](const std::string& h) { return Folded(h) == column; });
     index.push_back(it == table->header.end() ? -1 : static_cast<int>(it - table->header.begin()));
   }
   for (int i : {0, 1, 2, 3}) {
@@ -141,9 +150,16 @@ absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::strin
         continue;
       }
       switch (value.kind_case()) {
-        case google::protobuf::Value::kStringValue:
-          raw.fields[key] = value.string_value();
+        case google::protobuf::Value::kStringValue: {
+          // Text enters bdtx in NFC, from JSON as from CSV.
+          absl::StatusOr<std::string> nfc = text::ToNfc(value.string_value());
+          if (!nfc.ok()) {
+            errors.Add(raw.line, absl::StrCat("'", key, "': ", nfc.status().message()));
+            break;
+          }
+          raw.fields[key] = *std::move(nfc);
           break;
+        }
         case google::protobuf::Value::kNumberValue:
           raw.fields[key] = absl::StrCat(value.number_value());
           break;
@@ -205,10 +221,11 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     }
     row.set_year(year);
     row.set_module(module);
-    const std::string result = absl::AsciiStrToLower(field("result"));
+    const std::string result = Folded(field("result"));
     if (result == "pass" || result == "dat" || result == "đạt") {
       row.set_result(bdtx::v1::LMS_PASS);
-    } else if (result == "fail" || result == "chua_dat" || result == "chưa đạt") {
+    } else if (result == "fail" || result == "chua_dat" || result == "chua dat" ||
+               result == "chưa đạt" || result == "chưa_đạt") {
       row.set_result(bdtx::v1::LMS_FAIL);
     } else if (result == "recognised" || result == "recognized") {
       row.set_result(bdtx::v1::LMS_RECOGNISED);
@@ -226,7 +243,7 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
       if (std::string(name) == "programme_survey_done") row.set_programme_survey_done(b);
       b = false;
     }
-    const std::string feedback = absl::AsciiStrToLower(field("feedback"));
+    const std::string feedback = Folded(field("feedback"));
     if (feedback == "positive") {
       row.set_feedback(bdtx::v1::POSITIVE);
     } else if (feedback == "negative") {
