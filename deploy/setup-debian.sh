@@ -7,7 +7,9 @@ PACKAGES=(
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
+  libcurl4-openssl-dev  # e-mail (SMTP, STARTTLS) and webhooks (https) delivery (ADR 010)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
+  openssl           # the notifications tests make their TLS certificates at run time
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -21,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -92,6 +94,7 @@ class WebhookReceiver {
     thread_.join();
   }
   std::string url() const { return absl::StrCat("http://127.0.0.1:", port_, "/hooks/bdtx"); }
+  int port() const { return port_; }
   void set_failing(bool f) { failing_ = f; }
 
   struct Request {
@@ -155,6 +158,33 @@ class WebhookReceiver {
   std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
 };
 
+// What a Standard Webhooks receiver checks: one "v1,<base64 HMAC-SHA256(key,
+// id.timestamp.body)>" of the webhook-signature header matches (key: the base64 after
+// "whsec_", or a legacy secret's own bytes).
+std::string ExpectedSignature(const std::string& secret, const std::string& id,
+                              const std::string& timestamp, const std::string& body) {
+  std::string key = secret;
+  if (absl::StartsWith(secret, "whsec_")) {
+    EXPECT_TRUE(absl::Base64Unescape(secret.substr(6), &key));
+  }
+  const std::string raw =
+      absl::HexStringToBytes(HmacSha256Hex(key, id + "." + timestamp + "." + body));
+  return "v1," + absl::Base64Escape(raw);
+}
+template <typename Request>
+bool Verified(const std::string& secret, const Request& r, const std::string& id = "") {
+  auto get = [&](const char* name) {
+    auto it = r.headers.find(name);
+    return it == r.headers.end() ? std::string() : it->second;
+  };
+  const std::string expected = ExpectedSignature(secret, id.empty() ? get("webhook-id") : id,
+                                                 get("webhook-timestamp"), r.body);
+  for (absl::string_view sig : absl::StrSplit(get("webhook-signature"), ' ')) {
+    if (sig == expected) return true;
+  }
+  return false;
+}
+
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -201,6 +231,11 @@ class NotificationsE2eTest : public ::testing::Test {
     approvals_ = *std::move(approvals);
     approvals_stub_ = StubTo<v1::Approvals>(approvals_.address);
     smtp_port_ = FreePort();
+    const std::string cert = absl::StrCat(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+        "'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout ",
+        dir_.Sub("key.pem"), " -out ", dir_.Sub("cert.pem"), " >/dev/null 2>&1");
+    ASSERT_EQ(std::system(cert.c_str()), 0);
   }
 
   void TearDown() override {
@@ -211,15 +246,31 @@ class NotificationsE2eTest : public ::testing::Test {
   }
 
   void StartNotifications(const std::string& deadlines = "", const std::string& grading = "",
-                          const std::string& poll = "50ms") {
-    auto n = StartService(
-        BDTX_NOTIFICATIONS_PATH,
-        {"--data_dir=" + dir_.Sub("notifications"), Key(), "--directory=" + directory_.address,
-         "--approvals=" + approvals_.address, "--grading=" + grading,
-         absl::StrCat("--smtp=127.0.0.1:", smtp_port_), "--webhook_url=" + webhook_.url(),
-         std::string("--webhook_secret=") + kSecret, "--max_attempts=6", "--base_backoff=200ms",
-         "--max_backoff=2s", "--poll_interval=" + poll, "--delivery_timeout=2s",
-         "--deadlines=" + deadlines});
+                          const std::string& poll = "50ms",
+                          const std::vector<std::string>& extra = {}) {
+    // The relay requires STARTTLS and AUTH (tests/smtp_tls_server.py), verified against
+    // the test CA.
+    std::vector<std::string> args = {"--data_dir=" + dir_.Sub("notifications"),
+                                     Key(),
+                                     "--directory=" + directory_.address,
+                                     "--approvals=" + approvals_.address,
+                                     "--grading=" + grading,
+                                     absl::StrCat("--smtp=smtp://127.0.0.1:", smtp_port_),
+                                     "--smtp_starttls=true",
+                                     "--smtp_user=relay-user",
+                                     "--smtp_password=relay-secret",
+                                     "--smtp_ca_file=" + dir_.Sub("cert.pem"),
+                                     "--mail_from=bdtx@so.example",
+                                     "--webhook_url=" + webhook_.url(),
+                                     std::string("--webhook_secret=") + kSecret,
+                                     "--max_attempts=6",
+                                     "--base_backoff=200ms",
+                                     "--max_backoff=2s",
+                                     "--poll_interval=" + poll,
+                                     "--delivery_timeout=2s",
+                                     "--deadlines=" + deadlines};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto n = StartService(BDTX_NOTIFICATIONS_PATH, args);
     ASSERT_TRUE(n.ok()) << n.status();
     notifications_ = *std::move(n);
     stub_ = StubTo<v1::Notifications>(notifications_.address);
@@ -229,11 +280,19 @@ class NotificationsE2eTest : public ::testing::Test {
     smtp_pid_ = fork();
     if (smtp_pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-      execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l",
-            absl::StrCat("127.0.0.1:", smtp_port_).c_str(), "-c", "aiosmtpd.handlers.Mailbox",
-            dir_.Sub("maildir").c_str(), nullptr);
+      execl("/usr/bin/python3", "python3", BDTX_SMTP_SERVER_PY, absl::StrCat(smtp_port_).c_str(),
+            dir_.Sub("cert.pem").c_str(), dir_.Sub("key.pem").c_str(), dir_.Sub("maildir").c_str(),
+            dir_.Sub("smtp.log").c_str(), "relay-user", "relay-secret", nullptr);
       _exit(127);
     }
+  }
+
+  // Every envelope the relay accepted, one JSON line each.
+  std::string SmtpLog() {
+    std::ifstream in(dir_.Sub("smtp.log"));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
   }
 
   // The mails the SMTP server stored, as raw messages.
@@ -368,6 +427,20 @@ TEST_F(NotificationsE2eTest, ApprovalChainInboxWatchMailWebhookDeadLetterAndRepl
   }
   EXPECT_EQ(to,
             (std::set<std::string>{"an@thcs.example", "binh@thcs.example", "phuong@dhsp.example"}));
+  // Every mail went over STARTTLS with AUTH, to exactly its one recipient.
+  const std::string envelopes = SmtpLog();
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(envelopes, '\n', absl::SkipEmpty())) {
+    ++lines;
+    EXPECT_TRUE(absl::StrContains(line, "\"tls\": true, \"auth\": true")) << line;
+    EXPECT_TRUE(absl::StrContains(line, "\"from\": \"bdtx@so.example\"")) << line;
+  }
+  EXPECT_EQ(lines, 5);
+  // People are named by their names, not their resource ids.
+  EXPECT_TRUE(absl::StrContains(Inbox(kLecturer)[0].title(), "của Nguyễn Văn An"))
+      << Inbox(kLecturer)[0].title();
+  EXPECT_FALSE(absl::StrContains(Inbox(kLecturer)[0].body(), "people/"))
+      << Inbox(kLecturer)[0].body();
 
   // The webhook kept failing: 6 attempts each, then dead letters.
   ASSERT_TRUE(Eventually([&] { return Status().dead_letters() == 5; }, absl::Seconds(60)))
@@ -396,14 +469,97 @@ TEST_F(NotificationsE2eTest, ApprovalChainInboxWatchMailWebhookDeadLetterAndRepl
   EXPECT_EQ(requests.size(), 35u);
   std::set<std::string> delivered;
   for (const auto& r : requests) {
-    const std::string expected =
-        "sha256=" + HmacSha256Hex(kSecret, r.headers.at("X-Bdtx-Timestamp") + "." + r.body);
-    EXPECT_EQ(r.headers.at("X-Bdtx-Signature"), expected);
-    if (r.answered == 200) delivered.insert(r.headers.at("X-Bdtx-Delivery"));
+    // Standard Webhooks, signed with the operator's secret (a legacy plain string: its bytes).
+    EXPECT_TRUE(Verified(kSecret, r)) << r.headers.at("webhook-signature");
+    if (r.answered == 200) delivered.insert(r.headers.at("webhook-id"));
   }
   EXPECT_EQ(delivered.size(), 5u);
   EXPECT_EQ(Status().dead_letters(), 0);
   EXPECT_TRUE(Eventually([&] { return Status().pending_jobs() == 0; }));
+}
+
+TEST_F(NotificationsE2eTest, PersonalWebhooksCannotReachInternalAddressesAndHaveTheirOwnSecret) {
+  webhook_.set_failing(false);
+  WebhookReceiver internal;  // an "internal admin" endpoint on loopback
+  internal.set_failing(false);
+  StartNotifications("", "", "50ms", {"--webhook_allow_hosts=127.0.0.1"});
+  auto set_webhook = [&](const Who& who, const std::string& url, v1::Preferences* out) {
+    v1::SetPreferencesRequest req;
+    req.mutable_preferences()->set_webhook(true);
+    req.mutable_preferences()->set_email(false);
+    req.mutable_preferences()->set_webhook_url(url);
+    return stub_->SetPreferences(tokens_.As(who).get(), req, out);
+  };
+  const std::string port = absl::StrCat(internal.port());
+  v1::Preferences prefs;
+  for (const std::string& url : std::vector<std::string>{
+           "http://localhost:" + port + "/internal-admin/reset-all",
+           "https://localhost:" + port + "/internal-admin/reset-all",
+           "https://127.0.0.2:" + port + "/x", "https://2130706434:" + port + "/x",
+           "https://0x7f.2:" + port + "/x", "https://[::ffff:127.0.0.2]:" + port + "/x",
+           "https://[::1]:" + port + "/x", "https://169.254.169.254/latest/meta-data",
+           "https://10.0.0.1/x", "https://user:pw@127.0.0.1:" + port + "/x",
+           "https://hooks.example/x\r\nX-Injected: 1", "ftp://127.0.0.1:" + port + "/x"}) {
+    grpc::Status s = set_webhook(kLecturer, url, &prefs);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+  }
+  // The operator allow-listed 127.0.0.1: http to it is accepted, with the endpoint's own
+  // secret, shown once.
+  v1::Preferences set;
+  ASSERT_TRUE(set_webhook(kLecturer, internal.url(), &set).ok());
+  const std::string secret = set.webhook_secret();
+  ASSERT_TRUE(absl::StartsWith(secret, "whsec_")) << secret;
+  EXPECT_EQ(set.webhook_keys_size(), 0);
+  v1::GetPreferencesRequest get;
+  v1::Preferences got;
+  ASSERT_TRUE(stub_->GetPreferences(tokens_.As(kLecturer).get(), get, &got).ok());
+  EXPECT_TRUE(got.webhook_secret().empty());
+  EXPECT_EQ(got.webhook_keys_size(), 0);
+  EXPECT_EQ(got.webhook_url(), internal.url());
+  // Another person's endpoint gets another secret.
+  v1::Preferences other;
+  ASSERT_TRUE(set_webhook(kAuthor, internal.url() + "?who=author", &other).ok());
+  EXPECT_NE(other.webhook_secret(), secret);
+
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan).ok());
+  ASSERT_TRUE(Eventually([&] { return internal.requests().size() == 1; }));
+  auto first = internal.requests()[0];
+  EXPECT_TRUE(Verified(secret, first));
+  EXPECT_FALSE(Verified(kSecret, first));  // not the system secret
+  EXPECT_FALSE(Verified(other.webhook_secret(), first));
+  // A captured request replayed under a new id (to dodge de-duplication) fails.
+  EXPECT_FALSE(Verified(secret, first, first.headers.at("webhook-id") + "-replay"));
+  EXPECT_TRUE(absl::StrContains(first.body, "Nguyễn Văn An")) << first.body;
+
+  // Rotation: the new secret is shown once; both sign for a while.
+  v1::RotateWebhookSecretResponse rotated;
+  ASSERT_TRUE(stub_
+                  ->RotateWebhookSecret(tokens_.As(kLecturer).get(),
+                                        v1::RotateWebhookSecretRequest(), &rotated)
+                  .ok());
+  ASSERT_TRUE(absl::StartsWith(rotated.webhook_secret(), "whsec_"));
+  EXPECT_GT(rotated.previous_valid_until().seconds(), absl::ToUnixSeconds(absl::Now()));
+  v1::RotateWebhookSecretRequest someone_else;
+  someone_else.set_person(kAuthor.name);
+  EXPECT_EQ(
+      stub_->RotateWebhookSecret(tokens_.As(kLecturer).get(), someone_else, &rotated).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Act("return", kLecturer, kPlan, "thiếu minh chứng").ok());
+  ASSERT_TRUE(Act("submit", kAuthor, kPlan, "v2").ok());
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& r : internal.requests()) {
+      if (absl::StrContains(r.headers.at("webhook-signature"), " ")) return true;
+    }
+    return false;
+  }));
+  for (const auto& r : internal.requests()) {
+    if (!absl::StrContains(r.headers.at("webhook-signature"), " ")) continue;
+    EXPECT_TRUE(Verified(secret, r));
+    EXPECT_TRUE(Verified(rotated.webhook_secret(), r));
+  }
+  // The system webhook got everything, signed with the operator's secret.
+  ASSERT_TRUE(Eventually([&] { return webhook_.requests().size() >= 3; }));
+  for (const auto& r : webhook_.requests()) EXPECT_TRUE(Verified(kSecret, r));
 }
 
 TEST_F(NotificationsE2eTest, KillNineMidStreamLosesAndDoublesNothing) {
@@ -567,10 +723,11 @@ TEST_F(NotificationsE2eTest, GradingEventsSetTheDeadlineRemindersOfAClass) {
   EXPECT_TRUE(absl::StrContains(inbox[0].body(), "1 bài")) << inbox[0].body();
   EXPECT_EQ(inbox[1].kind(), v1::LEARNERS_MISSING_WORK);
   EXPECT_TRUE(absl::StrContains(inbox[1].body(),
-                                "people/gv-2: bài kiểm tra trắc nghiệm, "
+                                "Giáo viên Hai: bài kiểm tra trắc nghiệm, "
                                 "phiếu khảo sát cuối mô đun"))
-      << inbox[1].body();
-  EXPECT_FALSE(absl::StrContains(inbox[1].body(), "people/gv-1")) << inbox[1].body();
+      << inbox[1].body();  // named, not "people/gv-2"
+  EXPECT_FALSE(absl::StrContains(inbox[1].body(), "Giáo viên Một")) << inbox[1].body();
+  EXPECT_FALSE(absl::StrContains(inbox[1].body(), "people/")) << inbox[1].body();
   EXPECT_EQ(Status().pending_timers(), 1);  // overdue: the morning after tomorrow
   // The Sở's inbox has nothing yet (only an overdue reminder goes there).
   v1::ListNotificationsRequest so_req;

@@ -71,6 +71,8 @@ int Usage() {
       "  bdtxctl plans eligibility --author people/ID|--unit units/ID --year Y --as ...\n"
       "  bdtxctl notifications inbox|mark-read|watch|prefs --as people/ID [--unread true]\n"
       "          [--email true|false --digest true|false --webhook-url URL]\n"
+      "          (a new --webhook-url prints its signing secret once)\n"
+      "  bdtxctl notifications rotate-secret --as people/ID   (new webhook secret, shown once)\n"
       "  bdtxctl notifications dead-letters|replay [--job ID|all]|status\n"
       "  bdtxctl demo generate --out DIR [--provinces N --learners M]\n"
       "  bdtxctl demo load --out DIR [--provinces N --learners M]\n"
@@ -131,7 +133,7 @@ Flags CommonFlags() {
   flags.Define("job", "", "a dead letter's job id, or 'all'");
   flags.Define("email", "", "preference: e-mail on (true) or off (false)");
   flags.Define("digest", "", "preference: one e-mail a day (true) instead of one per notification");
-  flags.Define("webhook_url", "", "preference: a personal webhook (http://...)");
+  flags.Define("webhook_url", "", "preference: a personal webhook (https://...)");
   flags.Define("version", "0", "content version of a plan or report (0: the latest)");
   flags.Define("mask", "", "comma-separated fields to update, e.g. rows,header.position");
   flags.Define("provinces", "1", "demo: number of provinces (63 for a national-size directory)");
@@ -710,6 +712,7 @@ int NotificationsCommand(const std::string& verb, const Flags& flags) {
   bdtx::v1::ListDeadLettersResponse dead;
   bdtx::v1::ReplayDeadLetterResponse replayed;
   bdtx::v1::GetStatusResponse state;
+  bdtx::v1::RotateWebhookSecretResponse rotated;
   if (verb == "inbox") {
     bdtx::v1::ListNotificationsRequest req;
     req.set_recipient(flags.Get("unit"));
@@ -769,6 +772,9 @@ int NotificationsCommand(const std::string& verb, const Flags& flags) {
   } else if (verb == "status") {
     status = stub->GetStatus(&context, bdtx::v1::GetStatusRequest(), &state);
     out = &state;
+  } else if (verb == "rotate-secret") {
+    status = stub->RotateWebhookSecret(&context, bdtx::v1::RotateWebhookSecretRequest(), &rotated);
+    out = &rotated;
   } else {
     return Usage();
   }

@@ -8,6 +8,9 @@
 #include "common/server/event_stream.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
+#include "common/text/unicode.h"
+#include "services/notifications/delivery/signature.h"
+#include "services/notifications/delivery/webhook_url.h"
 
 namespace bdtx::notifications {
 namespace {
@@ -16,6 +19,9 @@ namespace v1 = ::bdtx::v1;
 using server::FinishUnary;
 
 bool IsOperator(const auth::Subject& s) { return s.IsService() || s.HasRole(v1::SYSTEM_ADMIN); }
+
+// How long a rotated-out webhook secret keeps signing next to the new one.
+constexpr absl::Duration kRotationOverlap = absl::Hours(24);
 
 }  // namespace
 
@@ -192,6 +198,8 @@ grpc::ServerUnaryReactor* NotificationsService::GetPreferences(
     if (!prefs.ok()) return prefs.status();
     if (prefs->has_value()) {
       *response = **prefs;
+      response->clear_webhook_keys();  // secrets are shown once, when generated
+      response->clear_webhook_secret();
     } else {  // the defaults
       response->set_person(person);
       response->set_email(true);
@@ -203,20 +211,86 @@ grpc::ServerUnaryReactor* NotificationsService::GetPreferences(
 grpc::ServerUnaryReactor* NotificationsService::SetPreferences(
     grpc::CallbackServerContext* context, const v1::SetPreferencesRequest* request,
     v1::Preferences* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Checking a webhook URL resolves its host (DNS can take seconds): off the gRPC thread.
+  lookups_.Run([this, context, request, response, reactor] {
+    reactor->Finish(ToGrpcStatus(SetPreferencesNow(*context, *request, response)));
+  });
+  return reactor;
+}
+
+absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext& context,
+                                                     const v1::SetPreferencesRequest& request,
+                                                     v1::Preferences* response) {
+  auto subject = auth::SubjectFromContext(context);
+  if (!subject.ok()) return subject.status();
+  v1::Preferences p = request.preferences();
+  if (p.person().empty()) p.set_person(subject->name);
+  if (p.person() != subject->name && !IsOperator(*subject)) {
+    return absl::PermissionDeniedError("only the person (or an admin) sets their preferences");
+  }
+  // Keys and secrets come from this service only, never from a request.
+  p.clear_webhook_keys();
+  p.clear_webhook_secret();
+  if (!p.webhook_url().empty() || p.webhook()) {
+    auto checked = CheckWebhookUrl(p.webhook_url(), pipeline_->allow_hosts(), /*resolve=*/true);
+    if (!checked.ok()) {
+      return WithBadRequest(checked.status(),
+                            {{"preferences.webhook_url", std::string(checked.status().message())}});
+    }
+  }
+  absl::MutexLock lock(&preferences_mu_);  // read-modify-write of the stored keys
+  auto stored = store_->Preferences(p.person());
+  if (!stored.ok()) return stored.status();
+  std::string fresh_secret;
+  if (stored->has_value() && (*stored)->webhook_url() == p.webhook_url() &&
+      !(*stored)->webhook_keys().empty()) {
+    *p.mutable_webhook_keys() = (*stored)->webhook_keys();
+  } else if (!p.webhook_url().empty()) {
+    fresh_secret = GenerateWebhookSecret();  // a new endpoint: its own secret
+    p.add_webhook_keys()->set_secret(fresh_secret);
+  }
+  if (absl::Status s = store_->SetPreferences(p, subject->name, clock_->Now()); !s.ok()) return s;
+  *response = p;
+  response->clear_webhook_keys();
+  response->set_webhook_secret(fresh_secret);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* NotificationsService::RotateWebhookSecret(
+    grpc::CallbackServerContext* context, const v1::RotateWebhookSecretRequest* request,
+    v1::RotateWebhookSecretResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
     auto subject = auth::SubjectFromContext(*context);
     if (!subject.ok()) return subject.status();
-    v1::Preferences p = request->preferences();
-    if (p.person().empty()) p.set_person(subject->name);
-    if (p.person() != subject->name && !IsOperator(*subject)) {
-      return absl::PermissionDeniedError("only the person (or an admin) sets their preferences");
+    const std::string person = request->person().empty() ? subject->name : request->person();
+    if (person != subject->name && !IsOperator(*subject)) {
+      return absl::PermissionDeniedError("only the person (or an admin) rotates their secret");
     }
-    if (p.webhook() && !absl::StartsWith(p.webhook_url(), "http://")) {
-      return WithBadRequest(absl::InvalidArgumentError("webhook_url must be an http:// URL"),
-                            {{"preferences.webhook_url", "must start with http://"}});
+    absl::MutexLock lock(&preferences_mu_);
+    auto stored = store_->Preferences(person);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value() || (*stored)->webhook_url().empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(person, " has no webhook; set one with SetPreferences first"));
     }
-    if (absl::Status s = store_->SetPreferences(p, subject->name, clock_->Now()); !s.ok()) return s;
-    *response = p;
+    v1::Preferences p = **stored;
+    const absl::Time now = clock_->Now();
+    const absl::Time until = now + kRotationOverlap;
+    google::protobuf::RepeatedPtrField<v1::WebhookSigningKey> keys;
+    const std::string secret = GenerateWebhookSecret();
+    keys.Add()->set_secret(secret);
+    for (const v1::WebhookSigningKey& k : p.webhook_keys()) {
+      // Only the key current until now overlaps; older rotated-out keys are dropped.
+      if (k.has_not_after()) continue;
+      v1::WebhookSigningKey* old = keys.Add();
+      old->set_secret(k.secret());
+      old->mutable_not_after()->set_seconds(absl::ToUnixSeconds(until));
+    }
+    *p.mutable_webhook_keys() = std::move(keys);
+    if (absl::Status s = store_->SetPreferences(p, subject->name, now); !s.ok()) return s;
+    response->set_webhook_secret(secret);
+    response->mutable_previous_valid_until()->set_seconds(absl::ToUnixSeconds(until));
     return absl::OkStatus();
   });
 }
@@ -251,7 +325,7 @@ grpc::ServerUnaryReactor* NotificationsService::ReplayDeadLetter(
       return absl::PermissionDeniedError("replaying dead letters is for system admins");
     }
     std::vector<std::string> ids;
-    if (request->job() == "all") {
+    if (text::EqualsIgnoringCase(request->job(), "all")) {  // "ALL", "All" too
       auto jobs = store_->DeadLetters("", 100000);
       if (!jobs.ok()) return jobs.status();
       for (const v1::DeliveryJob& j : *jobs) ids.push_back(j.id());

@@ -3,9 +3,11 @@
 #ifndef BDTX_SERVICES_NOTIFICATIONS_API_NOTIFICATIONS_SERVICE_H_
 #define BDTX_SERVICES_NOTIFICATIONS_API_NOTIFICATIONS_SERVICE_H_
 
+#include "absl/synchronization/mutex.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "common/auth/subject.h"
 #include "common/clock/clock.h"
+#include "common/server/work_queue.h"
 #include "services/notifications/api/pipeline.h"
 #include "services/notifications/store/notifications_store.h"
 
@@ -32,6 +34,10 @@ class NotificationsService final : public bdtx::v1::Notifications::CallbackServi
   grpc::ServerUnaryReactor* SetPreferences(grpc::CallbackServerContext* context,
                                            const bdtx::v1::SetPreferencesRequest* request,
                                            bdtx::v1::Preferences* response) override;
+  // A new secret for a personal webhook (shown once); the old one signs too for 24 h.
+  grpc::ServerUnaryReactor* RotateWebhookSecret(
+      grpc::CallbackServerContext* context, const bdtx::v1::RotateWebhookSecretRequest* request,
+      bdtx::v1::RotateWebhookSecretResponse* response) override;
   grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext* context,
                                             const bdtx::v1::ListDeadLettersRequest* request,
                                             bdtx::v1::ListDeadLettersResponse* response) override;
@@ -44,10 +50,15 @@ class NotificationsService final : public bdtx::v1::Notifications::CallbackServi
 
  private:
   class WatchReactor;
+  absl::Status SetPreferencesNow(grpc::CallbackServerContext& context,
+                                 const bdtx::v1::SetPreferencesRequest& request,
+                                 bdtx::v1::Preferences* response);
 
   NotificationsStore* const store_;
   Pipeline* const pipeline_;
   const Clock* const clock_;
+  absl::Mutex preferences_mu_;    // serialises read-modify-writes of stored webhook keys
+  server::WorkQueue lookups_{2};  // SetPreferences: URL checks that resolve DNS
 };
 
 // The inbox `subject` may read: their own, or their unit's when they are an officer,

@@ -14,6 +14,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "services/notifications/delivery/net.h"
+#include "services/notifications/delivery/signature.h"
+#include "services/notifications/delivery/webhook_url.h"
 #include "services/notifications/domain/rules.h"
 
 namespace bdtx::notifications {
@@ -63,7 +65,7 @@ std::vector<v1::DeliveryJob> Pipeline::Plan(const v1::Notification& n) {
   if (absl::StartsWith(n.recipient(), "people/")) {
     auto prefs = store_->Preferences(n.recipient());
     const bool has_prefs = prefs.ok() && prefs->has_value();
-    if (!options_.smtp.empty() && (!has_prefs || (*prefs)->email())) {
+    if (!options_.smtp.url.empty() && (!has_prefs || (*prefs)->email())) {
       auto person = directory_->GetPerson(n.recipient());
       if (person.ok() && !person->email().empty()) {
         v1::DeliveryJob job;
@@ -251,7 +253,8 @@ void Pipeline::FollowApprovals() {
               stored = *std::move(facts);
               if (stored) known = &*stored;
             }
-            ApprovalOutcome outcome = OnApprovalEvent(e, known);
+            ApprovalOutcome outcome =
+                OnApprovalEvent(e, known, [this](const std::string& who) { return NameOf(who); });
             overlay[e.document()] = outcome.facts;
             Production& p = out.emplace_back();
             p.source_id = absl::StrCat("approvals:", e.position());
@@ -402,7 +405,9 @@ void Pipeline::TimerLoop() {
           }
           if (failed) continue;  // the timer stays due: retried on the next pass
           for (const auto& [core, learners] : by_core) {
-            p.notifications.push_back(NudgeCoreMember(core, **watch, learners, timer));
+            p.notifications.push_back(
+                NudgeCoreMember(core, **watch, learners, timer,
+                                [this](const std::string& who) { return NameOf(who); }));
           }
         }
       } else {
@@ -441,23 +446,82 @@ void Pipeline::DeliveryLoop() {
   }
 }
 
+std::string Pipeline::NameOf(const std::string& name) {
+  if (directory_ == nullptr || !absl::StartsWith(name, "people/")) return name;
+  auto person = directory_->GetPerson(name);  // cached by the client
+  if (!person.ok() || person->display_name().empty()) return name;
+  return person->display_name();
+}
+
+namespace {
+
+// Failures no retry can fix: the job goes to the dead letters at once.
+bool IsPermanent(const absl::Status& s) {
+  return absl::IsInvalidArgument(s) || absl::IsPermissionDenied(s) || absl::IsFailedPrecondition(s);
+}
+
+}  // namespace
+
 absl::Status Pipeline::Send(const v1::DeliveryJob& job) {
   const absl::Time now = clock_->Now();
   if (job.channel() == v1::EMAIL) {
-    return SendSmtp(options_.smtp, options_.mail_from, job.target(),
-                    ComposeEmail(options_.mail_from, job.target(), job.payload(), now),
-                    options_.delivery_timeout);
+    if (options_.smtp.url.empty()) {
+      return absl::FailedPreconditionError("e-mail is not configured (--smtp)");
+    }
+    // Checked again here: an address stored before import validation existed, or
+    // written by anything else, never reaches the relay unchecked.
+    auto message = ComposeEmail(options_.mail_from, job.target(), job.payload(), now);
+    if (!message.ok()) return message.status();
+    return SendSmtp(options_.smtp, options_.mail_from, job.target(), *message);
   }
+  return SendWebhook(job, now);
+}
+
+absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
+  HttpConfig http;
+  http.ca_file = options_.webhook_ca_file;
+  http.connect_timeout = options_.connect_timeout;
+  http.timeout = options_.delivery_timeout;
+  std::vector<std::string> secrets;
+  if (absl::EndsWith(job.id(), "-WEBHOOK-system")) {
+    http.allow_http = true;  // the operator's own endpoint
+    secrets = options_.webhook_secrets;
+  } else {
+    // A personal endpoint: the person's current settings decide, and the URL is checked
+    // again (it may predate these rules), then every address at the socket.
+    auto prefs = store_->Preferences(job.recipient());
+    if (!prefs.ok()) return absl::UnavailableError(prefs.status().message());
+    if (!prefs->has_value() || !(*prefs)->webhook() || (*prefs)->webhook_url() != job.target()) {
+      return absl::FailedPreconditionError(
+          "the person changed or turned off this webhook since; not sent");
+    }
+    auto checked = CheckWebhookUrl(job.target(), options_.allow_hosts, /*resolve=*/false);
+    if (!checked.ok()) return checked.status();
+    http.allow_http = checked->allow_listed;
+    if (!checked->allow_listed) {
+      http.check_address = [](const sockaddr* address) -> absl::Status {
+        if (auto why = ForbiddenAddress(address)) {
+          return absl::PermissionDeniedError(absl::StrCat("refused to connect: ", *why));
+        }
+        return absl::OkStatus();
+      };
+    }
+    for (const v1::WebhookSigningKey& key : (*prefs)->webhook_keys()) {
+      if (!key.has_not_after() || key.not_after().seconds() > absl::ToUnixSeconds(now)) {
+        secrets.push_back(key.secret());
+      }
+    }
+  }
+  if (secrets.empty()) return absl::FailedPreconditionError("no secret to sign the webhook with");
   const std::string body = WebhookBody(job.payload());
   const std::string timestamp = absl::StrCat(absl::ToUnixSeconds(now));
-  // The receiver recomputes HMAC-SHA256(secret, timestamp + "." + body) (docs/notifications.md).
-  const std::string signature =
-      absl::StrCat("sha256=", HmacSha256Hex(options_.webhook_secret, timestamp + "." + body));
+  // Standard Webhooks: the receiver recomputes HMAC-SHA256(key, id.timestamp.body)
+  // (docs/notifications.md); the id is the same on every retry, for de-duplication.
   auto code = PostHttp(job.target(), body,
-                       {{"X-Bdtx-Timestamp", timestamp},
-                        {"X-Bdtx-Signature", signature},
-                        {"X-Bdtx-Delivery", job.id()}},
-                       options_.delivery_timeout);
+                       {{"webhook-id", job.id()},
+                        {"webhook-timestamp", timestamp},
+                        {"webhook-signature", SignWebhook(secrets, job.id(), timestamp, body)}},
+                       http);
   if (!code.ok()) return code.status();
   if (*code < 200 || *code > 299) {
     return absl::UnavailableError(absl::StrCat("POST ", job.target(), " answered ", *code));
@@ -468,7 +532,7 @@ absl::Status Pipeline::Send(const v1::DeliveryJob& job) {
 void Pipeline::Attempt(const std::string& key, v1::DeliveryJob job) {
   job.set_attempts(job.attempts() + 1);
   const absl::Status sent = Send(job);
-  const bool dead = !sent.ok() && job.attempts() >= options_.max_attempts;
+  const bool dead = !sent.ok() && (job.attempts() >= options_.max_attempts || IsPermanent(sent));
   const absl::Time now = clock_->Now();
   const absl::Time retry_at =
       now + Backoff(job.attempts(), Random(), options_.base_backoff, options_.max_backoff);

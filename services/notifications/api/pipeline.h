@@ -23,19 +23,25 @@
 #include "common/clock/clock.h"
 #include "common/server/work_queue.h"
 #include "services/approvals/domain/document.h"
+#include "services/notifications/delivery/net.h"
 #include "services/notifications/store/notifications_store.h"
 
 namespace bdtx::notifications {
 
 struct PipelineOptions {
-  std::string smtp;  // "host:port"; empty: no e-mail
-  std::string mail_from = "bdtx@localhost";
-  std::string webhook_url;     // every notification is also POSTed here (other systems)
-  std::string webhook_secret;  // HMAC-SHA256 key of the signature header
+  SmtpConfig smtp;  // smtp.url empty: no e-mail
+  std::string mail_from = "bdtx@localhost.localdomain";
+  std::string webhook_url;  // every notification is also POSTed here (other systems)
+  // The operator's secrets of the system webhook ("whsec_..."; the first is current,
+  // more sign too during a rotation).
+  std::vector<std::string> webhook_secrets;
+  std::string webhook_ca_file;           // PEM CA bundle for https webhooks; empty: system
+  std::vector<std::string> allow_hosts;  // personal webhook hosts allowed http and any address
   int max_attempts = 8;
   absl::Duration base_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Minutes(10);
   absl::Duration delivery_timeout = absl::Seconds(10);
+  absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration poll_interval = absl::Milliseconds(100);
   approvals::Deadlines deadlines;
 };
@@ -57,6 +63,9 @@ class Pipeline {
 
   bdtx::v1::GetStatusResponse Status();
 
+  // Hosts personal webhooks may use with http and any address (operator allow-list).
+  const std::vector<std::string>& allow_hosts() const { return options_.allow_hosts; }
+
  private:
   struct Source {
     std::string name;
@@ -73,6 +82,10 @@ class Pipeline {
   void DeliveryLoop();
   void Attempt(const std::string& key, bdtx::v1::DeliveryJob job);
   absl::Status Send(const bdtx::v1::DeliveryJob& job);
+  absl::Status SendWebhook(const bdtx::v1::DeliveryJob& job, absl::Time now);
+  // The display name of a person ("people/x") from the directory, or `name` itself when
+  // it is not a person or the directory cannot say.
+  std::string NameOf(const std::string& name);
   bool Sleep(absl::Duration d);  // false when stopping
 
   NotificationsStore* const store_;

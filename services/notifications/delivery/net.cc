@@ -1,219 +1,211 @@
 #include "services/notifications/delivery/net.h"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
+#include <curl/curl.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 
 namespace bdtx::notifications {
 namespace {
 
-// A TCP connection whose every operation ends by `deadline`.
-class Connection {
- public:
-  ~Connection() {
-    if (fd_ >= 0) close(fd_);
-  }
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
-  absl::Status Connect(const std::string& host_port, absl::Time deadline) {
-    deadline_ = deadline;
-    const size_t colon = host_port.rfind(':');
-    if (colon == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("'", host_port, "' needs host:port"));
-    }
-    const std::string host = host_port.substr(0, colon), port = host_port.substr(colon + 1);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-      return absl::UnavailableError(absl::StrCat("cannot resolve ", host, ": ", gai_strerror(rc)));
-    }
-    absl::Status last = absl::UnavailableError(absl::StrCat("no address for ", host_port));
-    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-      fd_ = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd_ < 0) continue;
-      if (connect(fd_, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
-        if (absl::Status s = Wait(POLLOUT); s.ok()) {
-          int err = 0;
-          socklen_t len = sizeof(err);
-          getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-          if (err == 0) {
-            freeaddrinfo(found);
-            return absl::OkStatus();
-          }
-          last =
-              absl::UnavailableError(absl::StrCat("connect to ", host_port, ": ", strerror(err)));
-        } else {
-          last = s;
-        }
-      }
-      close(fd_);
-      fd_ = -1;
-    }
-    freeaddrinfo(found);
-    return last;
-  }
+struct EasyDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct ListDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using Easy = std::unique_ptr<CURL, EasyDeleter>;
+using List = std::unique_ptr<curl_slist, ListDeleter>;
 
-  absl::Status Send(absl::string_view data) {
-    while (!data.empty()) {
-      if (absl::Status s = Wait(POLLOUT); !s.ok()) return s;
-      const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) continue;
-        return absl::UnavailableError(absl::StrCat("send: ", strerror(errno)));
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
-  }
+bool HasLineBreakOrNul(absl::string_view s) {
+  return s.find_first_of(absl::string_view("\r\n\0", 3)) != absl::string_view::npos;
+}
 
-  // One line without its CRLF.
-  absl::StatusOr<std::string> ReadLine() {
-    while (true) {
-      if (size_t eol = buffer_.find("\r\n"); eol != std::string::npos) {
-        std::string line = buffer_.substr(0, eol);
-        buffer_.erase(0, eol + 2);
-        return line;
-      }
-      if (absl::Status s = Fill(); !s.ok()) return s;
-    }
-  }
+// Settings every transfer shares: timeouts, no signals (threads), no proxies from the
+// environment, no redirects, certificate verification on.
+void CommonOptions(CURL* c, const std::string& ca_file, absl::Duration connect_timeout,
+                   absl::Duration timeout, char* error_buffer) {
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(connect_timeout)));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  curl_easy_setopt(c, CURLOPT_PROXY, "");  // never https_proxy & co. from the environment
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
+}
 
-  // Everything until the peer closes.
-  absl::StatusOr<std::string> ReadAll() {
-    while (true) {
-      absl::Status s = Fill();
-      if (absl::IsOutOfRange(s)) return std::move(buffer_);
-      if (!s.ok()) return s;
-    }
-  }
+std::string CurlError(CURLcode rc, const char* error_buffer) {
+  return error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
+}
 
- private:
-  absl::Status Fill() {
-    if (absl::Status s = Wait(POLLIN); !s.ok()) return s;
-    char chunk[4096];
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n == 0) return absl::OutOfRangeError("the peer closed the connection");
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return absl::OkStatus();
-      return absl::UnavailableError(absl::StrCat("recv: ", strerror(errno)));
-    }
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return absl::OkStatus();
-  }
-
-  absl::Status Wait(short events) {
-    const int64_t ms = absl::ToInt64Milliseconds(deadline_ - absl::Now());
-    if (ms <= 0) return absl::DeadlineExceededError("timed out");
-    pollfd p{fd_, events, 0};
-    const int rc = poll(&p, 1, static_cast<int>(ms));
-    if (rc == 0) return absl::DeadlineExceededError("timed out");
-    if (rc < 0 && errno != EINTR) return absl::UnavailableError(strerror(errno));
-    return absl::OkStatus();
-  }
-
-  int fd_ = -1;
-  absl::Time deadline_;
-  std::string buffer_;
+struct Upload {
+  absl::string_view rest;
 };
 
-// Reads an SMTP reply (possibly multi-line) and checks its code class.
-absl::Status Expect(Connection& c, char want, absl::string_view step) {
-  while (true) {
-    auto line = c.ReadLine();
-    if (!line.ok())
-      return absl::UnavailableError(absl::StrCat("SMTP ", step, ": ", line.status().message()));
-    if (line->size() < 3) return absl::UnavailableError(absl::StrCat("SMTP ", step, ": bad reply"));
-    if (line->size() > 3 && (*line)[3] == '-') continue;  // more lines follow
-    if ((*line)[0] != want) {
-      return absl::UnavailableError(absl::StrCat("SMTP ", step, ": ", *line));
-    }
-    return absl::OkStatus();
+size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  const size_t n = std::min(size * count, upload->rest.size());
+  std::memcpy(buffer, upload->rest.data(), n);
+  upload->rest.remove_prefix(n);
+  return n;
+}
+
+size_t DiscardBody(char*, size_t size, size_t count, void*) { return size * count; }
+
+struct AddressCheck {
+  const std::function<absl::Status(const sockaddr*)>* check;
+  absl::Status refused;
+};
+
+curl_socket_t OpenCheckedSocket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* check = static_cast<AddressCheck*>(user);
+  if (absl::Status s = (*check->check)(&address->addr); !s.ok()) {
+    check->refused = s;
+    return CURL_SOCKET_BAD;
   }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 }  // namespace
 
-absl::Status SendSmtp(const std::string& host_port, const std::string& from, const std::string& to,
-                      const std::string& message, absl::Duration timeout) {
-  Connection c;
-  if (absl::Status s = c.Connect(host_port, absl::Now() + timeout); !s.ok()) {
-    return absl::UnavailableError(absl::StrCat("SMTP ", host_port, ": ", s.message()));
+absl::Status ValidateSmtpConfig(const SmtpConfig& config) {
+  if (config.url.empty()) return absl::InvalidArgumentError("no SMTP relay configured");
+  const bool smtps = absl::StartsWith(config.url, "smtps://");
+  if (absl::StrContains(config.url, "://") && !smtps && !absl::StartsWith(config.url, "smtp://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SMTP relay '", config.url, "' must be smtp://, smtps:// or host:port"));
   }
-  // Dot-stuffing (RFC 5321 4.5.2): a line starting with '.' gets another.
-  std::string data;
-  for (absl::string_view line : absl::StrSplit(message, "\r\n")) {
-    absl::StrAppend(&data, absl::StartsWith(line, ".") ? "." : "", line, "\r\n");
+  if (HasLineBreakOrNul(config.url) || HasLineBreakOrNul(config.username) ||
+      HasLineBreakOrNul(config.password)) {
+    return absl::InvalidArgumentError("SMTP settings must not contain line breaks");
   }
-  struct Step {
-    std::string send;
-    char want;
-    const char* name;
-  };
-  const Step steps[] = {{"", '2', "greeting"},
-                        {"EHLO bdtx\r\n", '2', "EHLO"},
-                        {absl::StrCat("MAIL FROM:<", from, ">\r\n"), '2', "MAIL FROM"},
-                        {absl::StrCat("RCPT TO:<", to, ">\r\n"), '2', "RCPT TO"},
-                        {"DATA\r\n", '3', "DATA"},
-                        {absl::StrCat(data, ".\r\n"), '2', "message"},
-                        {"QUIT\r\n", '2', "QUIT"}};
-  for (const Step& step : steps) {
-    if (!step.send.empty()) {
-      if (absl::Status s = c.Send(step.send); !s.ok()) {
-        return absl::UnavailableError(absl::StrCat("SMTP ", step.name, ": ", s.message()));
-      }
+  if (!config.username.empty() && !smtps && !config.require_tls) {
+    return absl::InvalidArgumentError(
+        "SMTP AUTH needs TLS: use smtps:// or require STARTTLS (the password would travel in "
+        "clear text)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SendSmtp(const SmtpConfig& config, const std::string& from, const std::string& to,
+                      const std::string& message) {
+  if (absl::Status s = ValidateSmtpConfig(config); !s.ok()) return s;
+  for (const std::string* address : {&from, &to}) {
+    if (address->empty() || HasLineBreakOrNul(*address) ||
+        address->find_first_of("<> ") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("e-mail address '", absl::CEscape(*address), "' is not a bare address"));
     }
-    if (absl::Status s = Expect(c, step.want, step.name); !s.ok()) return s;
+  }
+  GlobalInit();
+  Easy curl(curl_easy_init());
+  if (!curl) return absl::InternalError("curl_easy_init failed");
+  CURL* c = curl.get();
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  CommonOptions(c, config.ca_file, config.connect_timeout, config.timeout, error_buffer);
+  const bool smtps = absl::StartsWith(config.url, "smtps://");
+  std::string url = absl::StrContains(config.url, "://") ? config.url : "smtp://" + config.url;
+  // The path is the EHLO name.
+  if (url.find('/', url.find("://") + 3) == std::string::npos) url += "/bdtx";
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, smtps ? "smtps" : "smtp");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, smtps ? "smtps" : "smtp");
+  if (!smtps) {
+    curl_easy_setopt(c, CURLOPT_USE_SSL,
+                     static_cast<long>(config.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+  }
+  if (!config.username.empty()) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, config.username.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, config.password.c_str());
+  }
+  const std::string mail_from = absl::StrCat("<", from, ">");
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
+  List recipients(curl_slist_append(nullptr, absl::StrCat("<", to, ">").c_str()));
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get());
+  // libcurl dot-stuffs the body and ends it with CRLF.CRLF (RFC 5321 4.5.2).
+  Upload upload{message};
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, &ReadUpload);
+  curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    long reply = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
+    return absl::UnavailableError(
+        absl::StrCat("SMTP ", config.url, ": ", CurlError(rc, error_buffer),
+                     reply > 0 ? absl::StrCat(" (reply ", reply, ")") : ""));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int> PostHttp(const std::string& url, const std::string& body,
                              const std::vector<std::pair<std::string, std::string>>& headers,
-                             absl::Duration timeout) {
-  absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "http://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("webhook URL '", url, "' must start with http://"));
+                             const HttpConfig& config) {
+  const bool https = absl::StartsWith(url, "https://");
+  if (!https && !(config.allow_http && absl::StartsWith(url, "http://"))) {
+    return absl::InvalidArgumentError(absl::StrCat("webhook URL '", absl::CEscape(url),
+                                                   "' must be ",
+                                                   config.allow_http ? "http(s)" : "https", "://"));
   }
-  const size_t slash = rest.find('/');
-  const std::string host_port(rest.substr(0, slash));
-  const std::string path = slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
-  Connection c;
-  if (absl::Status s = c.Connect(host_port, absl::Now() + timeout); !s.ok()) {
-    return absl::UnavailableError(absl::StrCat("POST ", url, ": ", s.message()));
+  if (HasLineBreakOrNul(url)) {
+    return absl::InvalidArgumentError("a webhook URL must not contain line breaks");
   }
-  std::string request = absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: ", host_port,
-                                     "\r\nContent-Type: application/json; charset=utf-8\r\n",
-                                     "Content-Length: ", body.size(), "\r\nConnection: close\r\n");
-  for (const auto& [name, value] : headers) absl::StrAppend(&request, name, ": ", value, "\r\n");
-  absl::StrAppend(&request, "\r\n", body);
-  if (absl::Status s = c.Send(request); !s.ok()) {
-    return absl::UnavailableError(absl::StrCat("POST ", url, ": ", s.message()));
+  List list(curl_slist_append(nullptr, "Content-Type: application/json; charset=utf-8"));
+  list.reset(curl_slist_append(list.release(), "Expect:"));  // no 100-continue round trip
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || HasLineBreakOrNul(name) || HasLineBreakOrNul(value) ||
+        name.find_first_of(": ") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("header '", absl::CEscape(name), "' is not a single header line"));
+    }
+    list.reset(curl_slist_append(list.release(), absl::StrCat(name, ": ", value).c_str()));
   }
-  auto status_line = c.ReadLine();
-  if (!status_line.ok()) {
-    return absl::UnavailableError(absl::StrCat("POST ", url, ": ", status_line.status().message()));
+  GlobalInit();
+  Easy curl(curl_easy_init());
+  if (!curl) return absl::InternalError("curl_easy_init failed");
+  CURL* c = curl.get();
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  CommonOptions(c, config.ca_file, config.connect_timeout, config.timeout, error_buffer);
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  const char* protocols = config.allow_http ? "http,https" : "https";
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &DiscardBody);
+  AddressCheck check{&config.check_address, absl::OkStatus()};
+  if (config.check_address) {
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &OpenCheckedSocket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &check);
   }
-  // "HTTP/1.1 200 OK"
-  std::vector<absl::string_view> parts = absl::StrSplit(*status_line, ' ');
-  int code = 0;
-  if (parts.size() < 2 || !absl::SimpleAtoi(parts[1], &code)) {
-    return absl::UnavailableError(
-        absl::StrCat("POST ", url, ": bad status line '", *status_line, "'"));
+  const CURLcode rc = curl_easy_perform(c);
+  if (!check.refused.ok()) {
+    return absl::PermissionDeniedError(absl::StrCat("POST ", url, ": ", check.refused.message()));
   }
-  return code;
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat("POST ", url, ": ", CurlError(rc, error_buffer)));
+  }
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  return static_cast<int>(code);
 }
 
 }  // namespace bdtx::notifications

@@ -4,11 +4,13 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "common/mail/address.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace bdtx::notifications {
@@ -25,9 +27,13 @@ std::string DateText(const v1::Date& d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 
-std::string WhatDocument(const v1::DocumentFacts& f) {
+std::string Named(const NameOf& name_of, const std::string& who) {
+  return name_of ? name_of(who) : who;
+}
+
+std::string DocumentText(const v1::DocumentFacts& f, const NameOf& name_of) {
   return absl::StrCat(f.kind() == v1::REPORT ? "báo cáo" : "kế hoạch", " mô đun ", f.module(),
-                      " năm ", f.year(), " của ", f.author());
+                      " năm ", f.year(), " của ", Named(name_of, f.author()));
 }
 
 v1::Notification Make(const std::string& recipient, v1::NotificationKind kind, std::string title,
@@ -58,8 +64,11 @@ void AddUnique(google::protobuf::RepeatedPtrField<std::string>* list, const std:
 
 }  // namespace
 
-ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::DocumentFacts* known) {
+ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::DocumentFacts* known,
+                                const NameOf& name_of) {
   ApprovalOutcome out;
+  auto WhatDocument = [&](const v1::DocumentFacts& f) { return DocumentText(f, name_of); };
+  auto name = [&](const std::string& who) { return Named(name_of, who); };
   if (known != nullptr) out.facts = *known;
   v1::DocumentFacts& f = out.facts;
   f.set_name(event.document());
@@ -86,7 +95,7 @@ ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::Document
       const std::string& lecturer = f.routing().lecturer();
       if (!lecturer.empty()) {
         notify(lecturer, v1::DOCUMENT_SUBMITTED, absl::StrCat("Chờ duyệt: ", WhatDocument(f)),
-               absl::StrCat(s.author(), " đã nộp ", WhatDocument(f),
+               absl::StrCat(name(s.author()), " đã nộp ", WhatDocument(f),
                             s.not_deployed() ? " (chưa triển khai)" : "",
                             ". Vui lòng duyệt (Đạt / Chưa đạt) trong tuần."));
       }
@@ -98,8 +107,8 @@ ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::Document
       for (const std::string& signer : signers) {
         notify(signer, v1::DOCUMENT_LECTURER_APPROVED,
                absl::StrCat("Cần phê duyệt ngay: ", WhatDocument(f)),
-               absl::StrCat("Giảng viên ", e.lecturer_approved().lecturer(), " đã duyệt (Đạt) ",
-                            WhatDocument(f),
+               absl::StrCat("Giảng viên ", name(e.lecturer_approved().lecturer()),
+                            " đã duyệt (Đạt) ", WhatDocument(f),
                             ". Đề nghị phê duyệt trực tuyến hoặc ký, đóng dấu "
                             "và tải bản quét lên."),
                /*urgent=*/true);
@@ -109,13 +118,13 @@ ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::Document
     }
     case v1::ApprovalEvent::kReturned:
       notify(f.author(), v1::DOCUMENT_RETURNED, absl::StrCat("Chưa đạt: ", WhatDocument(f)),
-             absl::StrCat(e.returned().by(), " đã trả lại ", WhatDocument(f),
+             absl::StrCat(name(e.returned().by()), " đã trả lại ", WhatDocument(f),
                           ". Lý do: ", e.returned().reason(), ". Vui lòng chỉnh sửa và nộp lại."));
       wait_for({f.author()});
       break;
     case v1::ApprovalEvent::kSignedOff:
       notify(f.author(), v1::DOCUMENT_SIGNED_OFF, absl::StrCat("Đã phê duyệt: ", WhatDocument(f)),
-             absl::StrCat(e.signed_off().signer(), " đã phê duyệt ", WhatDocument(f), " (",
+             absl::StrCat(name(e.signed_off().signer()), " đã phê duyệt ", WhatDocument(f), " (",
                           e.signed_off().method() == v1::SCANNED ? "bản quét có chữ ký, con dấu"
                                                                  : "trực tuyến",
                           ")."));
@@ -131,7 +140,7 @@ ApprovalOutcome OnApprovalEvent(const v1::StoredEvent& event, const v1::Document
         for (const std::string& who : now) {
           notify(who, was_lecturer ? v1::DOCUMENT_SUBMITTED : v1::DOCUMENT_LECTURER_APPROVED,
                  absl::StrCat("Được chuyển đến bạn: ", WhatDocument(f)),
-                 absl::StrCat(e.rerouted().by(), " đã chuyển ", WhatDocument(f),
+                 absl::StrCat(name(e.rerouted().by()), " đã chuyển ", WhatDocument(f),
                               " đến bạn. Lý do: ", e.rerouted().reason()),
                  /*urgent=*/was_signer);
         }
@@ -224,13 +233,15 @@ bool NudgeIsCurrent(const v1::Timer& timer, const v1::ClassWatch& watch) {
 }
 
 v1::Notification NudgeCoreMember(const std::string& core_member, const v1::ClassWatch& watch,
-                                 const std::vector<MissingWork>& learners, const v1::Timer& timer) {
+                                 const std::vector<MissingWork>& learners, const v1::Timer& timer,
+                                 const NameOf& name_of) {
   const std::string what = watch.display_name().empty() ? watch.class_name() : watch.display_name();
   std::string body =
       absl::StrCat("Mô đun ", watch.module(), " (", what, ") kết thúc ngày ",
                    DateText(watch.module_end()), ". Đồng nghiệp bạn hỗ trợ còn thiếu:\n");
   for (const MissingWork& m : learners) {
-    absl::StrAppend(&body, "- people/", m.learner, ": ", absl::StrJoin(m.missing, ", "), "\n");
+    absl::StrAppend(&body, "- ", Named(name_of, absl::StrCat("people/", m.learner)), ": ",
+                    absl::StrJoin(m.missing, ", "), "\n");
   }
   return Make(core_member, v1::LEARNERS_MISSING_WORK,
               absl::StrCat("Nhắc đồng nghiệp hoàn thành mô đun ", watch.module(), ": ",
@@ -346,8 +357,41 @@ absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base, absl:
   return d * jitter;
 }
 
-std::string ComposeEmail(const std::string& from, const std::string& to, const v1::Notification& n,
-                         absl::Time now) {
+std::string EncodeHeader(absl::string_view field, absl::string_view text) {
+  // RFC 2047 2: an encoded-word is at most 75 characters: "=?UTF-8?B?" + base64 + "?=",
+  // so at most 63 base64 characters, i.e. 15 groups, i.e. 45 bytes of text. RFC 5322
+  // 2.1.1: lines of at most 78 characters; the first line also holds "Field: ".
+  constexpr size_t kOverhead = 12;  // "=?UTF-8?B?" "?="
+  std::string out;
+  size_t line_room = 78 - (field.size() + 2);  // after "Field: "
+  size_t i = 0;
+  bool first = true;
+  while (i < text.size() || first) {
+    const size_t word_room = std::min<size_t>(75, line_room);
+    const size_t max_bytes = (word_room - kOverhead) / 4 * 3;
+    // Whole UTF-8 characters only: never end a chunk on a continuation byte.
+    size_t end = i;
+    while (end < text.size()) {
+      size_t next = end + 1;
+      while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) ++next;
+      if (next - i > max_bytes) break;
+      end = next;
+    }
+    if (end == i && i < text.size()) end = i + 1;  // unreachable for valid UTF-8 (<= 4 bytes)
+    absl::StrAppend(&out, first ? "" : "\r\n ", "=?UTF-8?B?",
+                    absl::Base64Escape(text.substr(i, end - i)), "?=");
+    first = false;
+    i = end;
+    line_room = 78 - 1;  // continuation lines start with one space
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ComposeEmail(const std::string& from, const std::string& to,
+                                         const v1::Notification& n, absl::Time now) {
+  // Addresses are the only header values not encoded here: they must be plain addresses.
+  if (absl::Status s = mail::ValidateAddress(from); !s.ok()) return s;
+  if (absl::Status s = mail::ValidateAddress(to); !s.ok()) return s;
   std::string body = absl::StrCat(n.body(), "\r\n\r\n-- \r\nbdtx · ", n.subject(), "\r\n");
   std::string encoded;
   absl::Base64Escape(body, &encoded);
@@ -355,12 +399,17 @@ std::string ComposeEmail(const std::string& from, const std::string& to, const v
   for (size_t i = 0; i < encoded.size(); i += 76) {
     absl::StrAppend(&wrapped, encoded.substr(i, 76), "\r\n");
   }
-  std::string subject;
-  absl::Base64Escape(n.title(), &subject);
-  const std::string id = n.name().substr(n.name().find('/') + 1);
+  // The Message-ID keeps only characters an id-left may hold (RFC 5322 3.6.4).
+  std::string id;
+  for (char c : n.name().substr(n.name().find('/') + 1)) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_') {
+      id.push_back(c);
+    }
+  }
+  if (id.empty()) id = "notification";
   return absl::StrCat(
-      "From: ", from, "\r\nTo: ", to, "\r\nSubject: =?UTF-8?B?", subject,
-      "?=\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
+      "From: ", from, "\r\nTo: ", to, "\r\nSubject: ", EncodeHeader("Subject", n.title()),
+      "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
       "\r\nMessage-ID: <", id, "@bdtx>\r\nMIME-Version: 1.0\r\n",
       "Content-Type: text/plain; charset=UTF-8\r\n", "Content-Transfer-Encoding: base64\r\n",
       n.urgent() ? "Importance: high\r\n" : "", "\r\n", wrapped);

@@ -6,10 +6,13 @@
 #define BDTX_SERVICES_NOTIFICATIONS_DOMAIN_RULES_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/approvals.pb.h"
 #include "bdtx/v1/grading.pb.h"
@@ -24,9 +27,16 @@ struct ApprovalOutcome {
   bdtx::v1::DocumentFacts facts;
 };
 
+// How texts name a person: "people/gvcc-001" -> "Nguyễn Thanh Tâm" (the caller looks
+// the directory up; the rules stay pure). An empty function, or one answering the
+// resource name itself, leaves ids in the text.
+using NameOf = std::function<std::string(const std::string& resource_name)>;
+
 // `known`: the facts from earlier events of the document (nullptr for its first event).
+// Texts name people through `name_of` ("kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm").
 ApprovalOutcome OnApprovalEvent(const bdtx::v1::StoredEvent& event,
-                                const bdtx::v1::DocumentFacts* known);
+                                const bdtx::v1::DocumentFacts* known,
+                                const NameOf& name_of = nullptr);
 
 // What one grading event means for the classes notifications follows: the class's facts
 // after it (nullopt when the event is not about a class run) and timers to set.
@@ -52,7 +62,8 @@ std::vector<MissingWork> LearnersMissingWork(const bdtx::v1::ClassWatch& watch);
 bdtx::v1::Notification NudgeCoreMember(const std::string& core_member,
                                        const bdtx::v1::ClassWatch& watch,
                                        const std::vector<MissingWork>& learners,
-                                       const bdtx::v1::Timer& timer);
+                                       const bdtx::v1::Timer& timer,
+                                       const NameOf& name_of = nullptr);
 bool NudgeIsCurrent(const bdtx::v1::Timer& timer, const bdtx::v1::ClassWatch& watch);
 
 // The end of a Vietnam day (23:59:59 UTC+7) and 08:00 of it, when reminders go out.
@@ -86,9 +97,19 @@ bdtx::v1::Notification DailyDigest(const std::string& person,
 absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base = absl::Seconds(1),
                        absl::Duration cap = absl::Minutes(10));
 
-// An RFC 5322 message (UTF-8, base64 body) for `notification` to `to`.
-std::string ComposeEmail(const std::string& from, const std::string& to,
-                         const bdtx::v1::Notification& notification, absl::Time now);
+// An RFC 5322 message (UTF-8, base64 body) for `notification` to `to`. The subject is
+// RFC 2047 encoded-words ("=?UTF-8?B?...?=") of at most 75 characters each, never
+// splitting a UTF-8 character, on folded lines of at most 78 characters. INVALID_ARGUMENT
+// when `from` or `to` is not a valid address (common/mail) — no header value with CR or
+// LF is ever produced.
+absl::StatusOr<std::string> ComposeEmail(const std::string& from, const std::string& to,
+                                         const bdtx::v1::Notification& notification,
+                                         absl::Time now);
+
+// `text` as the value of header `field` ("Subject"): RFC 2047 B encoded-words of UTF-8,
+// each at most 75 characters and holding whole characters, folded (CRLF SP) so that
+// every line, "Subject: " included, is at most 78 characters. No trailing CRLF.
+std::string EncodeHeader(absl::string_view field, absl::string_view text);
 
 // The JSON body of a webhook POST (the notification, protobuf JSON mapping).
 std::string WebhookBody(const bdtx::v1::Notification& notification);

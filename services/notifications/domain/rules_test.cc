@@ -2,6 +2,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace bdtx::notifications {
@@ -205,7 +207,9 @@ TEST(ComposeEmail, Utf8SubjectAndBase64Body) {
   n.set_title("Cần phê duyệt ngay");
   n.set_body("Giảng viên đã duyệt (Đạt).");
   n.set_urgent(true);
-  const std::string mail = ComposeEmail("bdtx@localhost", "ht@school.vn", n, absl::UnixEpoch());
+  auto composed = ComposeEmail("bdtx@so.example", "ht@school.vn", n, absl::UnixEpoch());
+  ASSERT_TRUE(composed.ok()) << composed.status();
+  const std::string& mail = *composed;
   EXPECT_TRUE(absl::StrContains(mail, "To: ht@school.vn\r\n"));
   std::string subject;
   absl::Base64Escape("Cần phê duyệt ngay", &subject);
@@ -282,6 +286,102 @@ TEST(LearnersMissingWork, TheNudgeListsWhatEachColleagueHasNotDone) {
   EXPECT_TRUE(absl::StrContains(n.body(), "people/gv-3: bài kiểm tra trắc nghiệm")) << n.body();
   w.mutable_module_end()->set_day(25);
   EXPECT_FALSE(NudgeIsCurrent(nudge, w));
+}
+
+// Decodes the "=?UTF-8?B?...?=" words of a folded header value.
+std::string DecodeWords(absl::string_view value, std::vector<std::string>* words) {
+  std::string out;
+  size_t at = 0;
+  while ((at = value.find("=?UTF-8?B?", at)) != absl::string_view::npos) {
+    const size_t end = value.find("?=", at + 10);
+    words->emplace_back(value.substr(at, end + 2 - at));
+    std::string decoded;
+    EXPECT_TRUE(absl::Base64Unescape(value.substr(at + 10, end - at - 10), &decoded));
+    out += decoded;
+    at = end + 2;
+  }
+  return out;
+}
+
+TEST(ComposeEmail, LongVietnameseSubjectsFoldIntoShortWholeCharacterEncodedWords) {
+  v1::Notification n;
+  n.set_name("notifications/7");
+  // 120+ characters of Vietnamese (2-3 bytes each): many encoded-words.
+  n.set_title(
+      "Cần phê duyệt ngay: kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm, Trường THCS&THPT "
+      "Đồng Tiến, huyện Đồng Phú, tỉnh Bình Phước — đề nghị phê duyệt trước hạn");
+  auto mail = ComposeEmail("bdtx@so.example", "ht@school.vn", n, absl::UnixEpoch());
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  const std::string headers = mail->substr(0, mail->find("\r\n\r\n"));
+  std::string subject;
+  bool in_subject = false;
+  for (absl::string_view line : absl::StrSplit(headers, "\r\n")) {
+    EXPECT_LE(line.size(), 78u) << line;  // RFC 5322 2.1.1
+    EXPECT_EQ(line.find_first_of("\r\n"), absl::string_view::npos);
+    if (absl::StartsWith(line, "Subject: ")) {
+      in_subject = true;
+    } else if (!absl::StartsWith(line, " ")) {
+      in_subject = false;
+    }
+    if (in_subject) absl::StrAppend(&subject, line, "\n");
+  }
+  std::vector<std::string> words;
+  EXPECT_EQ(DecodeWords(subject, &words), n.title());
+  EXPECT_GT(words.size(), 3u);
+  for (const std::string& w : words) {
+    EXPECT_LE(w.size(), 75u) << w;  // RFC 2047 2
+    std::string chunk;
+    ASSERT_TRUE(absl::Base64Unescape(w.substr(10, w.size() - 12), &chunk));
+    // Every word holds whole UTF-8 characters: starts on a lead byte, ends complete.
+    ASSERT_FALSE(chunk.empty());
+    EXPECT_NE(static_cast<unsigned char>(chunk[0]) & 0xC0, 0x80) << w;
+    size_t last_lead = chunk.size() - 1;
+    while (last_lead > 0 && (static_cast<unsigned char>(chunk[last_lead]) & 0xC0) == 0x80) {
+      --last_lead;
+    }
+    const unsigned char lead = static_cast<unsigned char>(chunk[last_lead]);
+    const size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    EXPECT_EQ(chunk.size() - last_lead, need) << w;
+  }
+}
+
+TEST(ComposeEmail, NoHeaderValueWithALineBreakEverLeaves) {
+  v1::Notification n;
+  n.set_name("notifications/1\r\nBcc: x@evil.example");
+  n.set_title("Tiêu đề\r\nBcc: intruder@example.test");
+  auto injected_to = ComposeEmail(
+      "bdtx@so.example", "a@x.example>\r\nRCPT TO:<intruder@example.test", n, absl::UnixEpoch());
+  EXPECT_EQ(injected_to.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(
+      ComposeEmail("bdtx@so.example\nBcc: y@z.example", "a@x.example", n, absl::UnixEpoch()).ok());
+  auto mail = ComposeEmail("bdtx@so.example", "a@x.example", n, absl::UnixEpoch());
+  ASSERT_TRUE(mail.ok());
+  const std::string headers = mail->substr(0, mail->find("\r\n\r\n"));
+  EXPECT_FALSE(absl::StrContains(headers, "Bcc:")) << headers;  // encoded, or dropped from the id
+  EXPECT_FALSE(absl::StrContains(headers, "\n\n"));
+  for (absl::string_view line : absl::StrSplit(headers, "\r\n")) {
+    EXPECT_EQ(line.find_first_of("\r\n"), absl::string_view::npos);
+  }
+}
+
+TEST(OnApprovalEvent, TextsNamePeopleByTheirNames) {
+  const NameOf names = [](const std::string& who) -> std::string {
+    if (who == "people/gvcc-1") return "Nguyễn Thanh Tâm";
+    if (who == "people/gvsp-1") return "Trần Thị Bình";
+    return who;
+  };
+  ApprovalOutcome o = OnApprovalEvent(Event(1, Submitted(true)), nullptr, names);
+  ASSERT_EQ(o.notifications.size(), 1u);
+  EXPECT_EQ(o.notifications[0].title(),
+            "Chờ duyệt: kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm");
+  EXPECT_TRUE(absl::StartsWith(o.notifications[0].body(), "Nguyễn Thanh Tâm đã nộp"));
+  EXPECT_FALSE(absl::StrContains(o.notifications[0].body(), "people/"));
+  v1::ApprovalEvent approved;
+  approved.mutable_lecturer_approved()->set_lecturer("people/gvsp-1");
+  o = OnApprovalEvent(Event(2, approved), &o.facts, names);
+  ASSERT_FALSE(o.notifications.empty());
+  EXPECT_TRUE(absl::StartsWith(o.notifications[0].body(), "Giảng viên Trần Thị Bình đã duyệt"));
+  EXPECT_EQ(o.notifications[0].recipient(), "people/ht-1");  // addressing stays by id
 }
 
 }  // namespace
