@@ -644,6 +644,8 @@ TEST_F(NotificationsE2eTest, AReminderSetBeforeARestartFiresOnceAfterIt) {
   const auto inbox = Inbox(kLecturer);
   EXPECT_EQ(inbox[1].kind(), v1::CAMPAIGN_DEADLINE_DIGEST);
   EXPECT_TRUE(absl::StrContains(inbox[1].body(), kPlan));
+  EXPECT_TRUE(absl::StrContains(inbox[1].body(), "kế hoạch mô đun 4 năm 2023 của Nguyễn Văn An"))
+      << inbox[1].body();
   EXPECT_EQ(Status().pending_timers(), 1);  // the 1-day one is still ahead
   // Another restart: it does not fire again.
   notifications_.process->Signal(SIGTERM);

@@ -383,7 +383,8 @@ void Pipeline::TimerLoop() {
         days = std::atoi(timer.deadline().c_str());
         auto pending = store_->PendingDocuments();
         if (!pending.ok()) continue;
-        p.notifications = CampaignDigests(*pending, year, module, days);
+        p.notifications = CampaignDigests(*pending, year, module, days,
+                                          [this](const std::string& who) { return NameOf(who); });
       } else if (timer.kind() == v1::LEARNERS_MISSING_WORK) {
         auto watch = store_->Watch(timer.subject());
         if (!watch.ok()) continue;

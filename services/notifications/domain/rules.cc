@@ -306,17 +306,23 @@ std::vector<v1::Notification> OnGradingTimer(const v1::Timer& timer, const v1::C
 }
 
 std::vector<v1::Notification> CampaignDigests(const std::vector<v1::DocumentFacts>& pending,
-                                              int year, int module, int days_left) {
+                                              int year, int module, int days_left,
+                                              const NameOf& name_of) {
+  // One line per document, in document-name order: what it is and whose, then its name.
   std::map<std::string, std::vector<std::string>> by_person;
   for (const v1::DocumentFacts& f : pending) {
     if (f.year() != year || (module != 0 && f.module() != module)) continue;
-    for (const std::string& who : f.waiting()) by_person[who].push_back(f.name());
+    for (const std::string& who : f.waiting()) {
+      by_person[who].push_back(
+          absl::StrCat(f.name(), "\t- ", DocumentText(f, name_of), " (", f.name(), ")"));
+    }
   }
   std::vector<v1::Notification> out;
   const std::string campaign =
       module == 0 ? absl::StrCat("năm ", year) : absl::StrCat("mô đun ", module, " năm ", year);
   for (auto& [person, docs] : by_person) {
     std::sort(docs.begin(), docs.end());
+    for (std::string& line : docs) line.erase(0, line.find('\t') + 1);  // drop the sort key
     out.push_back(
         Make(person, v1::CAMPAIGN_DEADLINE_DIGEST,
              absl::StrCat("Còn ", days_left, " ngày: ", docs.size(), " hồ sơ đang chờ bạn (",

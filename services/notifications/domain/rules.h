@@ -82,7 +82,8 @@ std::vector<bdtx::v1::Notification> OnGradingTimer(const bdtx::v1::Timer& timer,
 // documents of `year`/`module`, or of every module when module is 0), one notification
 // listing them.
 std::vector<bdtx::v1::Notification> CampaignDigests(
-    const std::vector<bdtx::v1::DocumentFacts>& pending, int year, int module, int days_left);
+    const std::vector<bdtx::v1::DocumentFacts>& pending, int year, int module, int days_left,
+    const NameOf& name_of = nullptr);
 
 // 07:00 Vietnam time on the first day after `now` that has it still ahead: when daily
 // digests go out.

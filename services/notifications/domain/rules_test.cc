@@ -180,11 +180,18 @@ TEST(CampaignDigests, OneDigestPerPersonWithWhatWaitsOnThem) {
   pending[2].set_name("documents/c-2021-m5-plan");
   pending[2].set_module(5);
   pending[2].set_waiting(0, "people/gvsp-1");
-  auto digests = CampaignDigests(pending, 2021, 0, 7);
+  pending[1].set_author("people/b");
+  pending[1].set_kind(v1::REPORT);
+  auto digests = CampaignDigests(pending, 2021, 0, 7, [](const std::string& who) {
+    return who == "people/b" ? std::string("Lê Thị Bé") : who;
+  });
   ASSERT_EQ(digests.size(), 2u);
   EXPECT_EQ(digests[1].recipient(), "people/ht-1");
   EXPECT_TRUE(absl::StrContains(digests[1].title(), "2 hồ sơ"));
-  EXPECT_TRUE(absl::StrContains(digests[1].body(), "documents/b-2021-m4-plan"));
+  EXPECT_TRUE(absl::StrContains(digests[1].body(),
+                                "\n- báo cáo mô đun 4 năm 2021 của Lê Thị Bé "
+                                "(documents/b-2021-m4-plan)"))
+      << digests[1].body();
   EXPECT_EQ(CampaignDigests(pending, 2021, 5, 1).size(), 1u);
   EXPECT_TRUE(CampaignDigests(pending, 2022, 0, 1).empty());
 }
