@@ -9,6 +9,10 @@ PACKAGES=(
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
 )
+# Tools that may already be on the machine from elsewhere (a newer node, the cloud SDK's
+# kubectl): Debian's package only when the command is missing, since they would conflict.
+command -v node >/dev/null || PACKAGES+=(nodejs npm)        # k8s/check (ctest k8s_manifests)
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)  # kubectl kustomize (k8s/check)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
