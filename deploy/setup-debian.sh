@@ -8,6 +8,8 @@ PACKAGES=(
   libssl-dev
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
+  prometheus-cpp-dev  # /metrics of every service (common/server/metrics.h)
+  prometheus        # promtool: ctest checks the /metrics exposition and the alert rules
 )
 # Tools that may already be on the machine from elsewhere (a newer node, the cloud SDK's
 # kubectl): Debian's package only when the command is missing, since they would conflict.
