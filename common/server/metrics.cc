@@ -248,6 +248,8 @@ class EventStoreMetrics::Collector : public prometheus::Collectable {
       out.push_back(std::move(family));
     };
     using prometheus::MetricType;
+    add("bdtx_eventstore_last_position", "global position of the newest durable event",
+        MetricType::Gauge, static_cast<uint64_t>(store_->LastPosition()));
     add("bdtx_rocksdb_stall_seconds_total",
         "time writes were stalled or slowed by RocksDB (too many L0 files, pending compaction)",
         MetricType::Counter, store_->Ticker("rocksdb.stall.micros"), 1e-6);
@@ -315,6 +317,38 @@ void EventStoreMetrics::OnGroupWritten(size_t appends, absl::Duration write_and_
 
 void EventStoreMetrics::OnAppendAnswered(absl::Duration latency, bool ok) {
   (ok ? append_ok_ : append_failed_).Observe(absl::ToDoubleSeconds(latency));
+}
+
+namespace {
+
+class ScrapeCollector : public prometheus::Collectable {
+ public:
+  explicit ScrapeCollector(std::function<std::vector<prometheus::MetricFamily>()> collect)
+      : collect_(std::move(collect)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override { return collect_(); }
+
+ private:
+  const std::function<std::vector<prometheus::MetricFamily>()> collect_;
+};
+
+}  // namespace
+
+std::shared_ptr<prometheus::Collectable> CollectAtScrape(
+    std::function<std::vector<prometheus::MetricFamily>()> collect) {
+  return std::make_shared<ScrapeCollector>(std::move(collect));
+}
+
+prometheus::MetricFamily GaugeFamily(
+    const std::string& name, const std::string& help,
+    const std::vector<std::pair<prometheus::Labels, double>>& values) {
+  prometheus::MetricFamily family{name, help, prometheus::MetricType::Gauge, {}};
+  for (const auto& [labels, value] : values) {
+    prometheus::ClientMetric metric;
+    for (const auto& [k, v] : labels) metric.label.push_back({k, v});
+    metric.gauge.value = value;
+    family.metric.push_back(std::move(metric));
+  }
+  return family;
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(

@@ -5,6 +5,7 @@
 #ifndef BDTX_COMMON_SERVER_METRICS_H_
 #define BDTX_COMMON_SERVER_METRICS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "prometheus/collectable.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
 namespace prometheus {
@@ -64,6 +66,15 @@ class EventStoreMetrics : public eventstore::EventStoreObserver {
   prometheus::Histogram& write_sync_;
   std::shared_ptr<Collector> collector_;
 };
+
+// A source of metrics read at each scrape (e.g. counts a service keeps in its store), for
+// ServiceRunner::AddMetricsSource. `collect` runs on the metrics server's threads.
+std::shared_ptr<prometheus::Collectable> CollectAtScrape(
+    std::function<std::vector<prometheus::MetricFamily>()> collect);
+// One gauge family with a value per label set.
+prometheus::MetricFamily GaugeFamily(
+    const std::string& name, const std::string& help,
+    const std::vector<std::pair<prometheus::Labels, double>>& values);
 
 // Serves `sources` (the registry, collectors) as /metrics over HTTP. UNAVAILABLE when
 // `listen` (host:port; port 0 picks one) cannot be bound.

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/auth/token_auth_processor.h"
 #include "common/clock/clock.h"
+#include "common/server/admin_service.h"
 #include "common/server/logging.h"
 #include "common/server/metrics.h"
 #include "grpcpp/create_channel.h"
@@ -288,6 +289,7 @@ int ServiceRunner::Run() {
     if (!address.ok()) return Fail(address.status());
     std::vector<std::shared_ptr<prometheus::Collectable>> sources = {SharedMetricsRegistry()};
     if (store_metrics_) sources.push_back(store_metrics_->collectable());
+    sources.insert(sources.end(), metrics_sources_.begin(), metrics_sources_.end());
     auto started = MetricsServer::Start(*address, std::move(sources));
     if (!started.ok()) return Fail(started.status());
     metrics = *std::move(started);
@@ -305,6 +307,12 @@ int ServiceRunner::Run() {
   }
   Server server(options);
   for (grpc::Service* service : services_) server.AddService(service);
+  // Backups of the store (bdtxctl admin backup), on every service that has one.
+  std::unique_ptr<AdminService> admin;
+  if (store_) {
+    admin = std::make_unique<AdminService>(service_name_, store_.get(), data_dir());
+    server.AddService(admin.get());
+  }
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
   if (health) health->SetServing(true);
   ShutdownSignals signals(&server);
@@ -315,6 +323,7 @@ int ServiceRunner::Run() {
                         {"data_dir", data_dir()}});
   server.WaitForShutdown();
   LogInfo("drained; in-flight calls finished");
+  metrics.reset();  // scrapes read the store and what stops below
   for (auto& stop : before_store_closes_) stop();
   if (store_) {
     if (store_metrics_) store_metrics_->Attach(nullptr);

@@ -32,6 +32,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "prometheus/collectable.h"
 
 namespace bdtx::server {
 
@@ -139,6 +140,12 @@ class ServiceRunner {
   // REQUIRES: after Init(), before Run(). Not owned.
   void AddService(grpc::Service* service) { services_.push_back(service); }
 
+  // Metrics read at each scrape (CollectAtScrape), served with the others. Must stay valid
+  // until Run() returns. REQUIRES: before Run().
+  void AddMetricsSource(std::shared_ptr<prometheus::Collectable> source) {
+    metrics_sources_.push_back(std::move(source));
+  }
+
   // `stop` runs after the server drained and before the event store closes: background
   // work that uses the store (consumers, timers) stops there. Called in the order added.
   void BeforeStoreCloses(std::function<void()> stop) {
@@ -160,6 +167,7 @@ class ServiceRunner {
   std::vector<std::function<void()>> before_store_closes_;
   std::string peer_ca_;
   std::shared_ptr<EventStoreMetrics> store_metrics_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> metrics_sources_;
 };
 
 // The auth flags every service and bdtxctl share: --auth_key_file (HS256 secret; a

@@ -3,6 +3,7 @@
 #include "common/auth/service_token.h"
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
+#include "common/server/metrics.h"
 #include "common/server/server.h"
 #include "grpcpp/grpcpp.h"
 #include "services/notifications/api/notifications_service.h"
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
   if (absl::Status s = pipeline.Start(); !s.ok()) return runner.Fail(s);
   bdtx::notifications::NotificationsService service(&store, &pipeline, &bdtx::RealClock());
   runner.AddService(&service);
+  runner.AddMetricsSource(bdtx::server::CollectAtScrape(
+      [&pipeline] { return bdtx::notifications::StatusMetrics(pipeline.Status()); }));
   runner.BeforeStoreCloses([&pipeline] { pipeline.Stop(); });
   return runner.Run();
 }
