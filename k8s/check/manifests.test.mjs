@@ -18,6 +18,7 @@ for (const o of overlays) {
       assert.ok(names.has(`Service/bdtx/${s}`), `Service ${s} missing in ${o}`);
     }
     assert.ok(names.has("Deployment/bdtx/gateway"));
+    assert.ok(names.has("CronJob/bdtx/bdtx-backup"), "the backup CronJob");
     for (const obj of objs) if (obj.kind !== "Namespace") assert.equal(obj.metadata.namespace, "bdtx", name(obj));
   });
   test(`overlay ${o}: every object valid against the Kubernetes API schemas, unknown fields included`, () => {
