@@ -12,9 +12,19 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import YAML from "yaml";
 
 const require = createRequire(import.meta.url);
+
+// The npm dependencies, with a clear error when `npm ci` was not run.
+function dependency(name) {
+  try {
+    return require(name);
+  } catch (e) {
+    throw new Error(`k8s/check needs its npm packages: run \`npm ci --prefix k8s/check\` ` +
+      `(deploy/test.sh does) — ${e.message.split("\n")[0]}`);
+  }
+}
+export const YAML = dependency("yaml");
 export const here = path.dirname(fileURLToPath(import.meta.url));
 export const k8sDir = path.resolve(here, "..");
 
@@ -93,7 +103,7 @@ export function schemaProblems(objects) {
     for (const l of text.split("\n")) { lines.push(l); owner.push(obj); }
   });
   fs.writeFileSync(file, lines.join("\n"));
-  const ts = require("typescript");
+  const ts = dependency("typescript");
   const program = ts.createProgram([file], {
     strict: true, noEmit: true, module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true,

@@ -8,8 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import YAML from "yaml";
-import { k8sDir, name, render } from "./lib.mjs";
+import { k8sDir, name, render, YAML } from "./lib.mjs";
 
 const repo = path.resolve(k8sDir, "..");
 const objs = render(path.join(k8sDir, "overlays", "production"));
