@@ -10,7 +10,13 @@ PACKAGES=(
   libcurl4-openssl-dev  # e-mail (SMTP, STARTTLS) and webhooks (https) delivery (ADR 010)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
   openssl           # the notifications tests make their TLS certificates at run time
+  prometheus-cpp-dev  # /metrics of every service (common/server/metrics.h)
+  prometheus        # promtool: ctest checks the /metrics exposition and the alert rules
 )
+# Tools that may already be on the machine from elsewhere (a newer node, the cloud SDK's
+# kubectl): Debian's package only when the command is missing, since they would conflict.
+command -v node >/dev/null || PACKAGES+=(nodejs npm)        # k8s/check (ctest k8s_manifests)
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)  # kubectl kustomize (k8s/check)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,6 +18,9 @@ echo "[test] configure + build ($BUILD_DIR, ASan+UBSan, -j$JOBS)"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBDTX_SANITIZE=ON
 cmake --build "$BUILD_DIR" -j "$JOBS"
 
+echo "[test] npm ci (k8s/check: Kubernetes schemas, TypeScript, YAML)"
+npm ci --prefix k8s/check --no-audit --no-fund --loglevel=error
+
 echo "[test] ctest"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -17,6 +17,7 @@
 #define BDTX_COMMON_EVENTSTORE_EVENT_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,6 +39,19 @@ using ::bdtx::v1::EventEnvelope;
 inline constexpr int64_t kAnyVersion = -1;  // no concurrency check
 inline constexpr int64_t kNoStream = 0;     // the stream must not exist yet
 
+// Told about the group commit as it happens, for metrics. Called on the store's writer
+// thread: implementations must be quick and thread-safe, and must not call the store.
+class EventStoreObserver {
+ public:
+  virtual ~EventStoreObserver() = default;
+  // One group written: how many appends it held and how long RocksDB's write with the
+  // synced WAL took.
+  virtual void OnGroupWritten(size_t appends, absl::Duration write_and_sync) = 0;
+  // One append answered, `latency` after AppendAsync took it (queueing, deciding,
+  // waiting for the group before it, writing and syncing).
+  virtual void OnAppendAnswered(absl::Duration latency, bool ok) = 0;
+};
+
 struct EventStoreOptions {
   // Largest serialized event accepted by Append (INVALID_ARGUMENT above it).
   size_t max_event_bytes = 1 << 20;
@@ -47,6 +61,8 @@ struct EventStoreOptions {
   size_t max_read_model_key_bytes = 1024;
   // RocksDB only: most appends packed into one synced WriteBatch.
   size_t max_group_commit = 1024;
+  // RocksDB only: told about each group commit (metrics); nullptr: nobody.
+  std::shared_ptr<EventStoreObserver> observer;
 };
 
 // A key/value written to the service's read model in the same atomic commit as the

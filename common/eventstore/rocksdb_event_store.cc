@@ -11,6 +11,7 @@
 #include "common/eventstore/key_codec.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -106,6 +107,9 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_cache = rocksdb::NewLRUCache(128 << 20);
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Tickers only (stall time, block cache hits): per-core counters, no timers.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptTimers);
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
@@ -187,6 +191,7 @@ void RocksDbEventStore::AppendAsync(AppendRequest request, AppendCallback done) 
     return;
   }
   auto pending = std::make_unique<PendingAppend>();
+  if (options_.observer) pending->taken = absl::Now();
   // Serialize on the caller's thread; the decider only concatenates.
   pending->event_bytes.reserve(request.events.size());
   for (EventEnvelope& event : request.events) {
@@ -359,7 +364,11 @@ void RocksDbEventStore::Write(Group& group) {
   if (failed_.ok() && group.batch.Count() > 0) {
     rocksdb::WriteOptions sync;
     sync.sync = true;  // durability: acknowledged means the WAL is on disk
+    const absl::Time start = options_.observer ? absl::Now() : absl::InfinitePast();
     rocksdb::Status s = db_->Write(sync, &group.batch);
+    if (options_.observer) {
+      options_.observer->OnGroupWritten(group.appends.size(), absl::Now() - start);
+    }
     if (s.ok()) {
       watch_.Publish(group.last_position);
     } else {
@@ -375,9 +384,26 @@ void RocksDbEventStore::Write(Group& group) {
     }
   }
   durable_group_.store(group.id, std::memory_order_release);
+  const absl::Time now = options_.observer ? absl::Now() : absl::InfinitePast();
   for (const std::unique_ptr<PendingAppend>& p : group.appends) {
+    if (options_.observer) options_.observer->OnAppendAnswered(now - p->taken, p->result.ok());
     std::move(p->done)(std::move(p->result));
   }
+}
+
+std::optional<uint64_t> RocksDbEventStore::IntProperty(const std::string& name) const {
+  uint64_t value = 0;
+  if (!db_->GetIntProperty(name, &value)) return std::nullopt;
+  return value;
+}
+
+std::optional<uint64_t> RocksDbEventStore::Ticker(const std::string& name) const {
+  const std::shared_ptr<rocksdb::Statistics>& stats = db_->GetOptions().statistics;
+  if (!stats) return std::nullopt;
+  for (const auto& [ticker, ticker_name] : rocksdb::TickersNameMap) {
+    if (ticker_name == name) return stats->getTickerCount(ticker);
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<std::vector<EventEnvelope>> RocksDbEventStore::ReadStream(absl::string_view stream,

@@ -64,6 +64,13 @@ class RocksDbEventStore : public EventStore {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanReadModel(
       absl::string_view prefix, absl::string_view start_after, int limit) override;
 
+  // RocksDB's own figures, for metrics: an integer property of the database
+  // (rocksdb::DB::Properties, e.g. "rocksdb.live-sst-files-size"), or a ticker of its
+  // statistics (rocksdb::Tickers name, e.g. "rocksdb.stall.micros"); nullopt if unknown.
+  // Thread-safe.
+  std::optional<uint64_t> IntProperty(const std::string& name) const;
+  std::optional<uint64_t> Ticker(const std::string& name) const;
+
   // Writes a consistent copy of the store into `dir` (must not exist), for backups.
   absl::Status Checkpoint(const std::string& dir);
 
@@ -73,6 +80,7 @@ class RocksDbEventStore : public EventStore {
     std::vector<std::string> event_bytes;
     absl::StatusOr<AppendResult> result;
     AppendCallback done;
+    absl::Time taken;  // when AppendAsync took it; only with an observer
   };
 
   // Appends decided together and written in one synced WriteBatch.

@@ -8,11 +8,15 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/token_auth_processor.h"
 #include "common/clock/clock.h"
+#include "common/server/admin_service.h"
 #include "common/server/logging.h"
+#include "common/server/metrics.h"
+#include "grpcpp/create_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -52,6 +56,7 @@ absl::Status Server::Start() {
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (grpc::Service* service : services_) builder.RegisterService(service);
+  if (options_.interceptors) builder.experimental().SetInterceptorCreators(options_.interceptors());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
@@ -60,6 +65,10 @@ absl::Status Server::Start() {
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
   return absl::OkStatus();
+}
+
+void Server::SetServing(bool serving) {
+  server_->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 std::string Server::address() const {
@@ -73,6 +82,7 @@ void Server::WaitForShutdown() {
   // Load balancers and health probes see NOT_SERVING first; then in-flight calls
   // finish while new ones are refused.
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (options_.on_drain) options_.on_drain();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(options_.drain_timeout));
   server_->Wait();
@@ -133,8 +143,40 @@ ServiceRunner::ServiceRunner(std::string service_name, int default_port)
   flags_.Define("peer_tls_ca_file", "",
                 "PEM CA of the other bdtx services this one calls; set: calls use TLS, "
                 "empty: plain calls (loopback only)");
+  flags_.Define("metrics_listen", "",
+                "address:port of the Prometheus /metrics endpoint; empty: 127.0.0.1 at "
+                "--listen's port + 2000 (a free port when --listen's is 0); off: none");
+  flags_.Define("health_listen", "",
+                "address:port of a plaintext server with only grpc.health.v1, for "
+                "Kubernetes gRPC probes (which cannot speak TLS); empty: none");
   DefineAuthFlags(flags_);
 }
+
+std::shared_ptr<grpc::Channel> ServiceRunner::PeerChannel(const std::string& address) const {
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewClientMetricsInterceptorFactory(MetricsRegistry()));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, PeerCredentials(), grpc::ChannelArguments(), std::move(interceptors));
+}
+
+namespace {
+
+// --metrics_listen's value, its default filled in from --listen.
+absl::StatusOr<std::string> MetricsAddress(const Flags& flags) {
+  const std::string& explicit_address = flags.Get("metrics_listen");
+  if (!explicit_address.empty()) return explicit_address;
+  const std::string& listen = flags.Get("listen");
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535 - 2000) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot derive --metrics_listen from --listen=",
+                                                   listen, "; set --metrics_listen (or off)"));
+  }
+  return absl::StrCat("127.0.0.1:", port == 0 ? 0 : port + 2000);
+}
+
+}  // namespace
 
 std::shared_ptr<grpc::ChannelCredentials> ServiceRunner::PeerCredentials() const {
   if (peer_ca_.empty()) return grpc::InsecureChannelCredentials();
@@ -216,9 +258,13 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
 absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
   if (!store_) {
     const std::string path = data_dir() + "/events";
-    auto store = eventstore::RocksDbEventStore::Open(path);
+    if (!store_metrics_) store_metrics_ = std::make_shared<EventStoreMetrics>(MetricsRegistry());
+    eventstore::EventStoreOptions store_options;
+    store_options.observer = store_metrics_;
+    auto store = eventstore::RocksDbEventStore::Open(path, store_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
+    store_metrics_->Attach(store_.get());
     LogInfo("event store opened",
             {{"path", path}, {"last_position", absl::StrCat(store_->LastPosition())}});
   }
@@ -232,17 +278,55 @@ int ServiceRunner::Run() {
   options.auth_processor = auth_enabled_ ? auth_processor_ : nullptr;
   options.tls_cert_file = flags_.Get("tls_cert_file");
   options.tls_key_file = flags_.Get("tls_key_file");
+  options.interceptors = [] {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> list;
+    list.push_back(NewServerMetricsInterceptorFactory(MetricsRegistry()));
+    return list;
+  };
+  std::unique_ptr<MetricsServer> metrics;
+  if (flags_.Get("metrics_listen") != "off") {
+    absl::StatusOr<std::string> address = MetricsAddress(flags_);
+    if (!address.ok()) return Fail(address.status());
+    std::vector<std::shared_ptr<prometheus::Collectable>> sources = {SharedMetricsRegistry()};
+    if (store_metrics_) sources.push_back(store_metrics_->collectable());
+    sources.insert(sources.end(), metrics_sources_.begin(), metrics_sources_.end());
+    auto started = MetricsServer::Start(*address, std::move(sources));
+    if (!started.ok()) return Fail(started.status());
+    metrics = *std::move(started);
+  }
+  // The probe server: plaintext, health only, SERVING exactly while the main one is.
+  std::unique_ptr<Server> health;
+  if (!flags_.Get("health_listen").empty()) {
+    Server::Options health_options;
+    health_options.listen_address = flags_.Get("health_listen");
+    health_options.drain_timeout = absl::ZeroDuration();
+    health = std::make_unique<Server>(health_options);
+    if (absl::Status s = health->Start(); !s.ok()) return Fail(s);
+    health->SetServing(false);
+    options.on_drain = [h = health.get()] { h->SetServing(false); };
+  }
   Server server(options);
   for (grpc::Service* service : services_) server.AddService(service);
+  // Backups of the store (bdtxctl admin backup), on every service that has one.
+  std::unique_ptr<AdminService> admin;
+  if (store_) {
+    admin = std::make_unique<AdminService>(service_name_, store_.get(), data_dir());
+    server.AddService(admin.get());
+  }
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+  if (health) health->SetServing(true);
   ShutdownSignals signals(&server);
   LogInfo("listening", {{"address", server.address()},
                         {"port", absl::StrCat(server.port())},
+                        {"metrics_port", metrics ? absl::StrCat(metrics->port()) : "off"},
+                        {"health_port", health ? absl::StrCat(health->port()) : "off"},
                         {"data_dir", data_dir()}});
   server.WaitForShutdown();
   LogInfo("drained; in-flight calls finished");
+  metrics.reset();  // scrapes read the store and what stops below
   for (auto& stop : before_store_closes_) stop();
   if (store_) {
+    if (store_metrics_) store_metrics_->Attach(nullptr);
     store_.reset();
     LogInfo("event store closed");
   }

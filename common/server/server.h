@@ -31,8 +31,12 @@
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/server.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "prometheus/collectable.h"
 
 namespace bdtx::server {
+
+class EventStoreMetrics;
 
 // A gRPC server with health and reflection. Thread-safe after Start().
 class Server {
@@ -47,6 +51,13 @@ class Server {
     // loopback connections (gRPC local credentials).
     std::string tls_cert_file;
     std::string tls_key_file;
+    // Interceptors for every call (metrics), made anew at each Start(); empty: none.
+    std::function<
+        std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>()>
+        interceptors;
+    // Runs when draining begins (after health turned NOT_SERVING), e.g. to turn a
+    // separate health server NOT_SERVING too.
+    std::function<void()> on_drain;
   };
 
   explicit Server(Options options) : options_(std::move(options)) {}
@@ -60,6 +71,8 @@ class Server {
   absl::Status Start();
 
   int port() const { return port_; }
+  // REQUIRES: after Start() and before WaitForShutdown() returns.
+  void SetServing(bool serving);
   // The bound address with the real port, e.g. "127.0.0.1:40123".
   std::string address() const;
 
@@ -95,8 +108,12 @@ class ShutdownSignals {
 // from main only.
 class ServiceRunner {
  public:
-  // Defines --listen (127.0.0.1:<default_port>), --data_dir (./data/<service>) and
-  // --drain_timeout (10s); add service flags through flags() before Init().
+  // Defines --listen (127.0.0.1:<default_port>), --data_dir (./data/<service>),
+  // --drain_timeout (10s), --metrics_listen (Prometheus /metrics; default 127.0.0.1 at
+  // --listen's port + 2000, or a free port when --listen's is 0; "off": none) and
+  // --health_listen (a plaintext grpc.health.v1-only server for the kubelet's gRPC
+  // probes, which cannot speak TLS; default off); add service flags through flags()
+  // before Init().
   ServiceRunner(std::string service_name, int default_port);
   ~ServiceRunner();
 
@@ -110,6 +127,9 @@ class ServiceRunner {
   // root (servers off loopback speak TLS), else plain (loopback, local credentials).
   // REQUIRES: after Init().
   std::shared_ptr<grpc::ChannelCredentials> PeerCredentials() const;
+  // A channel to another bdtx service at `address`, with PeerCredentials() and the client
+  // metrics (grpc_client_*). REQUIRES: after Init().
+  std::shared_ptr<grpc::Channel> PeerChannel(const std::string& address) const;
   // Serve without token verification. Only for test servers.
   void DisableAuthForTest() { auth_enabled_ = false; }
 
@@ -119,6 +139,12 @@ class ServiceRunner {
 
   // REQUIRES: after Init(), before Run(). Not owned.
   void AddService(grpc::Service* service) { services_.push_back(service); }
+
+  // Metrics read at each scrape (CollectAtScrape), served with the others. Must stay valid
+  // until Run() returns. REQUIRES: before Run().
+  void AddMetricsSource(std::shared_ptr<prometheus::Collectable> source) {
+    metrics_sources_.push_back(std::move(source));
+  }
 
   // `stop` runs after the server drained and before the event store closes: background
   // work that uses the store (consumers, timers) stops there. Called in the order added.
@@ -140,6 +166,8 @@ class ServiceRunner {
   std::shared_ptr<grpc::AuthMetadataProcessor> auth_processor_;
   std::vector<std::function<void()>> before_store_closes_;
   std::string peer_ca_;
+  std::shared_ptr<EventStoreMetrics> store_metrics_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> metrics_sources_;
 };
 
 // The auth flags every service and bdtxctl share: --auth_key_file (HS256 secret; a

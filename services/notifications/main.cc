@@ -6,6 +6,7 @@
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
 #include "common/mail/address.h"
+#include "common/server/metrics.h"
 #include "common/server/server.h"
 #include "grpcpp/grpcpp.h"
 #include "services/notifications/api/notifications_service.h"
@@ -105,9 +106,7 @@ int main(int argc, char** argv) {
   auto events = runner.OpenEventStore();
   if (!events.ok()) return runner.Fail(events.status());
 
-  auto channel = [&](const char* flag) {
-    return grpc::CreateChannel(flags.Get(flag), runner.PeerCredentials());
-  };
+  auto channel = [&](const char* flag) { return runner.PeerChannel(flags.Get(flag)); };
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   std::unique_ptr<bdtx::v1::Approvals::Stub> approvals_stub;
   std::unique_ptr<bdtx::v1::Grading::Stub> grading_stub;
@@ -127,6 +126,8 @@ int main(int argc, char** argv) {
   if (absl::Status s = pipeline.Start(); !s.ok()) return runner.Fail(s);
   bdtx::notifications::NotificationsService service(&store, &pipeline, &bdtx::RealClock());
   runner.AddService(&service);
+  runner.AddMetricsSource(bdtx::server::CollectAtScrape(
+      [&pipeline] { return bdtx::notifications::StatusMetrics(pipeline.Status()); }));
   runner.BeforeStoreCloses([&pipeline] { pipeline.Stop(); });
   return runner.Run();
 }

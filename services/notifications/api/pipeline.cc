@@ -10,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
 #include "common/server/logging.h"
+#include "common/server/metrics.h"
 #include "common/status/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
+#include "prometheus/histogram.h"
 #include "services/notifications/delivery/net.h"
 #include "services/notifications/delivery/signature.h"
 #include "services/notifications/delivery/webhook_url.h"
@@ -177,9 +179,24 @@ struct ProduceQueue {
   bool HasRoom() const { return queue.size() < kMaxQueued || !failure.ok(); }
 };
 
+// Seconds from an event's append in its source to its notifications being committed here.
+prometheus::Histogram& LagHistogram(const std::string& source) {
+  static auto& family = prometheus::BuildHistogram()
+                            .Name("bdtx_notifications_lag_seconds")
+                            .Help(
+                                "time from a source event's append to its notifications "
+                                "being stored (the newest event of each batch)")
+                            .Register(server::MetricsRegistry());
+  return family.Add({{"source", source}},
+                    prometheus::Histogram::BucketBoundaries{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+                                                            120, 300, 900});
+}
+
 template <typename Event, typename Reader, typename Build>
 absl::Status ReadAndProduce(grpc::ClientContext& ctx, Reader& reader, int64_t checkpoint,
-                            NotificationsStore* store, const Clock* clock, Build build) {
+                            NotificationsStore* store, const Clock* clock, Build build,
+                            const std::string& source) {
+  prometheus::Histogram& lag = LagHistogram(source);
   using Queue = ProduceQueue<Event>;
   absl::Mutex mu;
   Queue state;
@@ -197,7 +214,13 @@ absl::Status ReadAndProduce(grpc::ClientContext& ctx, Reader& reader, int64_t ch
       }
       absl::StatusOr<std::vector<Production>> productions = build(batch);
       absl::Status s = productions.status();
-      if (s.ok()) s = store->ProduceBatch(*std::move(productions), clock->Now()).status();
+      const absl::Time now = clock->Now();
+      if (s.ok()) s = store->ProduceBatch(*std::move(productions), now).status();
+      if (s.ok() && batch.back().has_time()) {
+        const absl::Time appended = absl::FromUnixSeconds(batch.back().time().seconds()) +
+                                    absl::Nanoseconds(batch.back().time().nanos());
+        lag.Observe(std::max(0.0, absl::ToDoubleSeconds(now - appended)));
+      }
       if (!s.ok()) {
         absl::MutexLock lock(&mu);
         state.failure = s;
@@ -264,7 +287,8 @@ void Pipeline::FollowApprovals() {
             p.facts = std::move(outcome.facts);
           }
           return out;
-        });
+        },
+        "approvals");
   });
 }
 
@@ -343,7 +367,8 @@ void Pipeline::FollowGrading() {
             p.timers = std::move(outcome.timers);
           }
           return out;
-        });
+        },
+        "grading");
   });
 }
 
@@ -569,6 +594,30 @@ v1::GetStatusResponse Pipeline::Status() {
     out.set_pending_timers(counts->timers);
   }
   return out;
+}
+
+std::vector<prometheus::MetricFamily> StatusMetrics(const v1::GetStatusResponse& status) {
+  std::vector<std::pair<prometheus::Labels, double>> connected, checkpoint;
+  for (const v1::SourceStatus& s : status.sources()) {
+    connected.push_back({{{"source", s.source()}}, s.connected() ? 1.0 : 0.0});
+    checkpoint.push_back({{{"source", s.source()}}, static_cast<double>(s.checkpoint())});
+  }
+  using server::GaugeFamily;
+  return {
+      GaugeFamily("bdtx_notifications_dead_letters",
+                  "deliveries that gave up after max_attempts and wait for an operator",
+                  {{{}, static_cast<double>(status.dead_letters())}}),
+      GaugeFamily("bdtx_notifications_pending_jobs", "deliveries waiting for their next attempt",
+                  {{{}, static_cast<double>(status.pending_jobs())}}),
+      GaugeFamily("bdtx_notifications_pending_timers", "reminder timers not yet fired",
+                  {{{}, static_cast<double>(status.pending_timers())}}),
+      GaugeFamily("bdtx_notifications_source_connected",
+                  "1 while the event stream of the source is followed", connected),
+      GaugeFamily("bdtx_notifications_checkpoint",
+                  "global position of the last source event whose notifications are stored "
+                  "(compare with the source's bdtx_eventstore_last_position)",
+                  checkpoint),
+  };
 }
 
 }  // namespace bdtx::notifications

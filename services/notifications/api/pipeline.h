@@ -22,6 +22,7 @@
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
 #include "common/server/work_queue.h"
+#include "prometheus/metric_family.h"
 #include "services/approvals/domain/document.h"
 #include "services/notifications/delivery/net.h"
 #include "services/notifications/store/notifications_store.h"
@@ -104,6 +105,9 @@ class Pipeline {
   absl::Mutex in_flight_mu_;
   absl::flat_hash_set<std::string> in_flight_ ABSL_GUARDED_BY(in_flight_mu_);
 };
+
+// GetStatus as Prometheus gauges (bdtx_notifications_*; docs/operations.md).
+std::vector<prometheus::MetricFamily> StatusMetrics(const bdtx::v1::GetStatusResponse& status);
 
 }  // namespace bdtx::notifications
 
