@@ -7,6 +7,7 @@ PACKAGES=(
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
+  golang-github-gogo-googleapis-dev  # google/api/*.proto on protoc's include path (cmake/bdtx.cmake)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
 )
 missing=()

@@ -13,6 +13,7 @@
 #include "common/auth/token_auth_processor.h"
 #include "common/clock/clock.h"
 #include "common/server/logging.h"
+#include "common/validation/edge.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -51,7 +52,12 @@ absl::Status Server::Start() {
   builder.AddListeningPort(options_.listen_address, credentials, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
-  for (grpc::Service* service : services_) builder.RegisterService(service);
+  // Every request is validated and NFC-normalised before its handler runs (ADR 008).
+  for (grpc::Service* service : services_) {
+    validation::GuardService(service);
+    builder.RegisterService(service);
+  }
+  builder.experimental().SetInterceptorCreators(validation::EdgeInterceptors());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
