@@ -334,7 +334,7 @@ TEST_F(EdgeE2eTest, NamedCasesOfTheIssueAreInvalidArgument) {
   EXPECT_EQ(Violations(s), std::vector<std::string>{"name"});
 }
 
-TEST_F(EdgeE2eTest, StringsAreStoredNfcNormalised) {
+TEST_F(EdgeE2eTest, StringsAreStoredNfcNormalisedAndEditsAndUploadsAreBound) {
   auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
   auto plans = StubTo<v1::Plans>(shared_->plans.address);
   v1::CreatePlanRequest create;
@@ -352,6 +352,54 @@ TEST_F(EdgeE2eTest, StringsAreStoredNfcNormalised) {
   grpc::Status s = plans->UpdateDocument(As(kAuthor).get(), update, &updated);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(updated.content().header().position(), "Giáo viên");  // NFC
+
+  // UpdateDocument with an id: a retry is identical; changed content or a stranger is not.
+  update.mutable_content()->mutable_header()->set_position("Tổ trưởng");
+  update.set_request_id("u1");
+  v1::SupportDocument first, again, nothing;
+  s = plans->UpdateDocument(As(kAuthor).get(), update, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(plans->UpdateDocument(As(kAuthor).get(), update, &again).ok());
+  EXPECT_EQ(first.SerializeAsString(), again.SerializeAsString());
+  EXPECT_EQ(again.approval_state(), v1::DRAFT);
+  s = plans->UpdateDocument(As(kOtherTeacher).get(), update, &nothing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(nothing.ByteSizeLong(), 0u);
+  update.mutable_content()->mutable_header()->set_position("Tổ phó");
+  s = plans->UpdateDocument(As(kAuthor).get(), update, &nothing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Plans/UpdateDocument");
+  EXPECT_EQ(nothing.ByteSizeLong(), 0u);
+
+  // UploadAttachment with an id in its metadata: the same file again answers the same
+  // attachment; another file under the same id is refused; a stranger is refused.
+  auto upload = [&](const Who& who, const std::string& bytes, v1::Attachment* out) {
+    auto ctx = As(who);
+    auto writer = plans->UploadAttachment(ctx.get(), out);
+    v1::UploadAttachmentRequest msg;
+    msg.mutable_metadata()->set_document(plan.content().name());
+    msg.mutable_metadata()->set_file_name("ke-hoach.pdf");
+    msg.mutable_metadata()->set_request_id("up1");
+    writer->Write(msg);
+    msg.Clear();
+    msg.set_chunk(bytes);
+    writer->Write(msg);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  const std::string pdf = "%PDF-1.4\n% signed\n" + std::string(2000, 'a') + "\n%%EOF\n";
+  v1::Attachment uploaded, uploaded_again, none;
+  s = upload(kAuthor, pdf, &uploaded);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(upload(kAuthor, pdf, &uploaded_again).ok());
+  EXPECT_EQ(uploaded.SerializeAsString(), uploaded_again.SerializeAsString());
+  const std::string other_pdf = "%PDF-1.4\n% other\n" + std::string(2000, 'b') + "\n%%EOF\n";
+  s = upload(kAuthor, other_pdf, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Plans/UploadAttachment");
+  s = upload(kStranger, pdf, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(none.ByteSizeLong(), 0u);
 }
 
 // Walks the plan of kAuthor through plans and approvals with request ids, then replays
@@ -437,6 +485,26 @@ TEST_F(EdgeE2eTest, RequestIdsAreBoundToCallerMethodResourceAndRequest) {
   ASSERT_TRUE(approvals->GetDocument(As(kAuthor).get(), get, &now).ok());
   EXPECT_EQ(now.version(), approved.version());
   EXPECT_EQ(now.state(), approved.state());
+
+  // --- approvals SignOff by the principal with o1: retry identical; Return with o1 is
+  // REQUEST_ID_REUSED; a stranger's SignOff with o1 is PERMISSION_DENIED.
+  const Who principal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
+  v1::SignOffRequest sign;
+  sign.set_document(kPlan);
+  sign.set_method(v1::ONLINE);
+  sign.set_request_id("o1");
+  v1::Document signed_off, signed_again;
+  s = approvals->SignOff(As(principal).get(), sign, &signed_off);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(approvals->SignOff(As(principal).get(), sign, &signed_again).ok());
+  EXPECT_EQ(signed_off.SerializeAsString(), signed_again.SerializeAsString());
+  ret.set_request_id("o1");
+  s = approvals->Return(As(principal).get(), ret, &returned);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Approvals/SignOff");
+  s = approvals->SignOff(As(kStranger).get(), sign, &returned);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(returned.ByteSizeLong(), 0u);
 }
 
 TEST_F(EdgeE2eTest, GradingRequestIdsAreBoundToo) {
