@@ -55,6 +55,12 @@ function(bdtx_cc_test)
   set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()
 
+# Google API protos (google/api/annotations.proto, http.proto, ...) come from Debian's
+# golang-github-gogo-googleapis-dev; its root is a protoc include path after protos/ (so
+# bdtx's own google/rpc copies, which match it, stay the ones compiled).
+set(BDTX_GOOGLEAPIS_PROTO_DIR "/usr/share/gocode/src/github.com/gogo/googleapis"
+    CACHE PATH "root of the google/api/*.proto files (golang-github-gogo-googleapis-dev)")
+
 # Generates C++ for one .proto under protos/: target NAME holds the messages; with
 # GRPC, target NAME_grpc adds the service stubs (so pure domain code can link the
 # messages without gRPC).
@@ -75,6 +81,7 @@ function(bdtx_proto_library)
     OUTPUT ${_pb} ${_grpc}
     COMMAND protobuf::protoc
     ARGS --cpp_out=${_out} ${_plugin_args} -I${PROJECT_SOURCE_DIR}/protos
+         -I${BDTX_GOOGLEAPIS_PROTO_DIR}
          ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO}
     DEPENDS ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO} protobuf::protoc
     COMMENT "protoc ${ARG_PROTO}")

@@ -8,6 +8,7 @@ PACKAGES=(
   libssl-dev
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   libcurl4-openssl-dev  # e-mail (SMTP, STARTTLS) and webhooks (https) delivery (ADR 010)
+  golang-github-gogo-googleapis-dev  # google/api/*.proto on protoc's include path (cmake/bdtx.cmake)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
   openssl           # the notifications tests make their TLS certificates at run time
   prometheus-cpp-dev  # /metrics of every service (common/server/metrics.h)

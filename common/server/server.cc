@@ -16,6 +16,7 @@
 #include "common/server/admin_service.h"
 #include "common/server/logging.h"
 #include "common/server/metrics.h"
+#include "common/validation/edge.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -55,8 +56,19 @@ absl::Status Server::Start() {
   builder.AddListeningPort(options_.listen_address, credentials, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
-  for (grpc::Service* service : services_) builder.RegisterService(service);
-  if (options_.interceptors) builder.experimental().SetInterceptorCreators(options_.interceptors());
+  // Every request is validated and NFC-normalised before its handler runs (ADR 008).
+  for (grpc::Service* service : services_) {
+    validation::GuardService(service);
+    builder.RegisterService(service);
+  }
+  // The edge interceptor first: it turns an undecodable request's answer into
+  // INVALID_ARGUMENT before the metrics interceptor counts the call's code.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators =
+      validation::EdgeInterceptors();
+  if (options_.interceptors) {
+    for (auto& creator : options_.interceptors()) creators.push_back(std::move(creator));
+  }
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();

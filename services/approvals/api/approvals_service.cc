@@ -6,10 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/subject.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 
 namespace bdtx::approvals {
 namespace {
@@ -47,27 +49,30 @@ grpc::ServerWriteReactor<bdtx::v1::StoredEvent>* ApprovalsService::SubscribeEven
                     });
 }
 
-grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext* context,
-                                                    const std::string& document,
-                                                    const std::string& request_id,
-                                                    int64_t expected_version,
-                                                    bdtx::v1::Document* response,
-                                                    CommandBuilder build) {
+grpc::ServerUnaryReactor* ApprovalsService::Execute(
+    grpc::CallbackServerContext* context, const char* method,
+    const google::protobuf::Message& request, const std::string& document,
+    const std::string& request_id, int64_t expected_version, bdtx::v1::Document* response,
+    CommandBuilder build) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto finish = [reactor](const absl::Status& s) { reactor->Finish(ToGrpcStatus(s)); };
-  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return finish(subject.status()), reactor;
-  absl::StatusOr<DocumentKey> key = ParseDocumentName(document);
-  if (!key.ok()) return finish(key.status()), reactor;
-  if (request_id.size() > 100) {
-    return finish(absl::InvalidArgumentError("request_id is longer than 100 bytes")), reactor;
-  }
-  absl::StatusOr<LoadedPtr> loaded = store_->Load(*key);
-  if (!loaded.ok()) return finish(loaded.status()), reactor;
-  LoadedPtr shared = *std::move(loaded);
+  // Everything that can refuse before deciding, in the order AIP-155 needs: who calls,
+  // may they touch this document, and only then: was this request already answered?
+  absl::StatusOr<LoadedPtr> opened = [&]() -> absl::StatusOr<LoadedPtr> {
+    ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(*context));
+    ASSIGN_OR_RETURN(DocumentKey key, ParseDocumentName(document));
+    ASSIGN_OR_RETURN(LoadedPtr loaded, store_->Load(key));
+    RETURN_IF_ERROR(MayCommand(subject, loaded->document));
+    return loaded;
+  }();
+  if (!opened.ok()) return finish(opened.status()), reactor;
+  LoadedPtr shared = *std::move(opened);
+  const auth::Subject subject = *auth::SubjectFromContext(*context);
+  const DocumentKey& key = shared->document.key;
+  const idempotency::Binding binding = idempotency::Bind(subject.name, method, document, request);
   // A retried command returns its first answer and writes nothing.
   absl::StatusOr<std::optional<bdtx::v1::Document>> replay =
-      store_->Replay(*shared, request_id, deadlines_.For(key->year, key->module));
+      store_->Replay(*shared, request_id, binding, deadlines_.For(key.year, key.module));
   if (!replay.ok()) return finish(replay.status()), reactor;
   if (replay->has_value()) {
     *response = **std::move(replay);
@@ -80,7 +85,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext*
            reactor;
   }
   std::move(build)(*shared, [this, reactor, response, shared, request_id, finish,
-                             actor = ActorOf(*subject)](absl::StatusOr<Command> command) mutable {
+                             record = idempotency::Record(binding),
+                             actor = ActorOf(subject)](absl::StatusOr<Command> command) mutable {
     if (!command.ok()) return finish(command.status());
     const absl::Time now = clock_->Now();
     absl::StatusOr<std::vector<ApprovalEvent>> events =
@@ -88,8 +94,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Execute(grpc::CallbackServerContext*
     if (!events.ok()) return finish(events.status());
     const absl::Time deadline =
         deadlines_.For(shared->document.key.year, shared->document.key.module);
-    store_->Commit(std::move(shared), *std::move(events), actor.person, now, request_id, deadline,
-                   [reactor, response](absl::StatusOr<bdtx::v1::Document> doc) {
+    store_->Commit(std::move(shared), *std::move(events), actor.person, now, request_id, record,
+                   deadline, [reactor, response](absl::StatusOr<bdtx::v1::Document> doc) {
                      if (doc.ok()) *response = *std::move(doc);
                      reactor->Finish(ToGrpcStatus(doc.status()));
                    });
@@ -101,7 +107,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
                                                    const bdtx::v1::SubmitRequest* request,
                                                    bdtx::v1::Document* response) {
   return Execute(
-      context, request->document(), request->request_id(), request->expected_version(), response,
+      context, "/bdtx.v1.Approvals/Submit", *request, request->document(), request->request_id(),
+      request->expected_version(), response,
       [this, request](const Loaded& loaded,
                       absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
         approvals::Submit submit;
@@ -129,7 +136,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Approve(grpc::CallbackServerContext*
                                                     const bdtx::v1::ApproveRequest* request,
                                                     bdtx::v1::Document* response) {
   return Execute(
-      context, request->document(), request->request_id(), request->expected_version(), response,
+      context, "/bdtx.v1.Approvals/Approve", *request, request->document(), request->request_id(),
+      request->expected_version(), response,
       [request](const Loaded&, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
         std::move(next)(approvals::Approve{request->comment()});
       });
@@ -139,7 +147,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Return(grpc::CallbackServerContext* 
                                                    const bdtx::v1::ReturnRequest* request,
                                                    bdtx::v1::Document* response) {
   return Execute(
-      context, request->document(), request->request_id(), request->expected_version(), response,
+      context, "/bdtx.v1.Approvals/Return", *request, request->document(), request->request_id(),
+      request->expected_version(), response,
       [request](const Loaded&, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
         std::move(next)(approvals::Return{request->reason()});
       });
@@ -148,8 +157,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Return(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* ApprovalsService::SignOff(grpc::CallbackServerContext* context,
                                                     const bdtx::v1::SignOffRequest* request,
                                                     bdtx::v1::Document* response) {
-  return Execute(context, request->document(), request->request_id(), request->expected_version(),
-                 response,
+  return Execute(context, "/bdtx.v1.Approvals/SignOff", *request, request->document(),
+                 request->request_id(), request->expected_version(), response,
                  [this, request](const Loaded& loaded,
                                  absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
                    const DocumentKey& key = loaded.document.key;
@@ -162,16 +171,17 @@ grpc::ServerUnaryReactor* ApprovalsService::SignOff(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext* context,
                                                     const bdtx::v1::RerouteRequest* request,
                                                     bdtx::v1::Document* response) {
-  return Execute(
-      context, request->document(), request->request_id(), request->expected_version(), response,
-      [this, request](const Loaded& loaded,
-                      absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
-        FetchRouting(loaded.document.key, [reason = request->reason(), next = std::move(next)](
-                                              absl::StatusOr<bdtx::v1::Routing> routing) mutable {
-          if (!routing.ok()) return std::move(next)(routing.status());
-          std::move(next)(approvals::Reroute{*std::move(routing), reason});
-        });
-      });
+  return Execute(context, "/bdtx.v1.Approvals/Reroute", *request, request->document(),
+                 request->request_id(), request->expected_version(), response,
+                 [this, request](const Loaded& loaded,
+                                 absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+                   FetchRouting(loaded.document.key,
+                                [reason = request->reason(), next = std::move(next)](
+                                    absl::StatusOr<bdtx::v1::Routing> routing) mutable {
+                                  if (!routing.ok()) return std::move(next)(routing.status());
+                                  std::move(next)(approvals::Reroute{*std::move(routing), reason});
+                                });
+                 });
 }
 
 void ApprovalsService::FetchRouting(
@@ -208,17 +218,32 @@ void ApprovalsService::FetchRouting(
 
 absl::Status ApprovalsService::MayRead(const grpc::CallbackServerContext& context,
                                        const bdtx::v1::Document& document) {
-  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(context);
-  if (!subject.ok()) return subject.status();
-  const Actor actor = ActorOf(*subject);
-  if (actor.person == document.author() || actor.person == document.routing().lecturer() ||
-      IsRoutedSigner(document.routing(), actor)) {
+  ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(context));
+  return MayRead(subject, document.author(), document.routing());
+}
+
+absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::string& author,
+                                       const bdtx::v1::Routing& routing) {
+  const Actor actor = ActorOf(subject);
+  if (actor.person == author || actor.person == routing.lecturer() ||
+      IsRoutedSigner(routing, actor)) {
     return absl::OkStatus();
   }
-  auth::ResourceScope scope{{document.routing().author_unit_ancestry().begin(),
-                             document.routing().author_unit_ancestry().end()},
-                            document.author()};
-  return auth::Authorize(*subject, auth::Action::kRead, scope);
+  auth::ResourceScope scope{
+      {routing.author_unit_ancestry().begin(), routing.author_unit_ancestry().end()}, author};
+  return auth::Authorize(subject, auth::Action::kRead, scope);
+}
+
+absl::Status ApprovalsService::MayCommand(const auth::Subject& subject, const Document& document) {
+  if (document.version == 0) {  // a draft approvals has never seen: its author's alone
+    if (subject.name == document.key.author || subject.IsService() ||
+        subject.HasRole(bdtx::v1::SYSTEM_ADMIN)) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(
+        absl::StrCat("only the author may submit ", document.key.Name()));
+  }
+  return MayRead(subject, document.key.author, document.routing);
 }
 
 absl::Status ApprovalsService::MaySeeUnit(const grpc::CallbackServerContext& context,

@@ -13,6 +13,7 @@
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/auth/service_token.h"
+#include "common/auth/subject.h"
 #include "common/clock/clock.h"
 #include "services/approvals/store/approvals_store.h"
 
@@ -69,18 +70,25 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
       const bdtx::v1::SubscribeEventsRequest* request) override;
 
  private:
-  // Shared path of every command: authenticate, replay check, load, expected version,
+  // Shared path of every command: authenticate, load, authorize for the document,
+  // replay check (request_id bound to caller, `method` and `request`), expected version,
   // build the command (which may need the directory), decide, commit, finish.
   using CommandBuilder =
       absl::AnyInvocable<void(const Loaded&,
                               absl::AnyInvocable<void(absl::StatusOr<Command>) &&>) &&>;
-  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context, const char* method,
+                                    const google::protobuf::Message& request,
                                     const std::string& document, const std::string& request_id,
                                     int64_t expected_version, bdtx::v1::Document* response,
                                     CommandBuilder build);
+  // Who may command a document at all (the domain then decides the command itself):
+  // whoever may read it; a never-submitted draft only its author (and admins).
+  absl::Status MayCommand(const auth::Subject& subject, const Document& document);
   // Read access to a document: its author, routed people, and units above the author.
   absl::Status MayRead(const grpc::CallbackServerContext& context,
                        const bdtx::v1::Document& document);
+  absl::Status MayRead(const auth::Subject& subject, const std::string& author,
+                       const bdtx::v1::Routing& routing);
   // The key of a submitted document the caller may read.
   absl::StatusOr<DocumentKey> ReadableDocument(const grpc::CallbackServerContext& context,
                                                const std::string& name);

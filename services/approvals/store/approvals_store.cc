@@ -59,10 +59,10 @@ absl::Status Fold(const eventstore::EventEnvelope& e, Loaded& loaded) {
   // carries the id on each, and the answer was the document after the last one.
   absl::string_view request = e.request_id();
   if (absl::ConsumePrefix(&request, Id(e.stream())) && absl::ConsumePrefix(&request, "/")) {
-    if (!loaded.requests.empty() && loaded.requests.back().first == request) {
-      loaded.requests.back().second = e.version();
+    if (!loaded.requests.empty() && loaded.requests.back().id == request) {
+      loaded.requests.back().version = e.version();
     } else {
-      loaded.requests.emplace_back(std::string(request), e.version());
+      loaded.requests.push_back({std::string(request), e.version(), e.request()});
     }
   }
   return absl::OkStatus();
@@ -187,7 +187,7 @@ absl::StatusOr<Loaded> ApprovalsStore::LoadWithEvents(const DocumentKey& key,
 
 void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
                             const std::string& actor, absl::Time now, const std::string& request_id,
-                            absl::Time deadline,
+                            const bdtx::v1::RequestRecord& record, absl::Time deadline,
                             absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Document>) &&> done) {
   auto after = std::make_shared<Loaded>(*before);
   eventstore::AppendRequest request;
@@ -199,12 +199,13 @@ void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
     eventstore::EventEnvelope envelope = eventstore::MakeEvent(event, actor, now);
     envelope.set_stream(request.stream);
     envelope.set_version(after->document.version + 1);
+    if (!request_id.empty()) *envelope.mutable_request() = record;
     after->head_hash = EventHash(envelope);
     after->updated = envelope.time();
     after->document = Apply(std::move(after->document), event);
     request.events.push_back(std::move(envelope));
   }
-  if (!request_id.empty()) after->requests.emplace_back(request_id, after->document.version);
+  if (!request_id.empty()) after->requests.push_back({request_id, after->document.version, record});
   bdtx::v1::Document summary = Summarize(*after, deadline);
   // Index keys move with the state: drop the old ones, write the new ones.
   for (std::string& key : IndexKeys(before->document)) {
@@ -227,18 +228,16 @@ void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
           return;
         }
         if (result->replayed) {
-          // The same request raced itself and the other copy won: answer with the
-          // document as it is now.
+          // The same request_id raced another command on this document and that one won.
+          // Whether this one is its retry is for Replay to say (caller, method and
+          // request must match): the client retries and gets the first answer or
+          // REQUEST_ID_REUSED, never the other command's document unchecked.
           Forget(after->document.key.Name());
-          auto current = store_->GetReadModel(doc_key);
-          bdtx::v1::Document doc;
-          if (current.ok() && current->has_value() && doc.ParseFromString(**current)) {
-            std::move(done)(std::move(doc));
-            return;
-          }
-        } else {
-          Remember(std::move(after), /*overwrite=*/true);
+          std::move(done)(absl::AbortedError(
+              "a concurrent call with the same request_id was applied first; retry"));
+          return;
         }
+        Remember(std::move(after), /*overwrite=*/true);
         std::move(done)(std::move(summary));
       });
 }
@@ -256,10 +255,12 @@ absl::StatusOr<bdtx::v1::Document> ApprovalsStore::GetSummary(
 }
 
 absl::StatusOr<std::optional<bdtx::v1::Document>> ApprovalsStore::Replay(
-    const Loaded& loaded, absl::string_view request_id, absl::Time deadline) const {
+    const Loaded& loaded, absl::string_view request_id, const idempotency::Binding& binding,
+    absl::Time deadline) const {
   if (request_id.empty()) return std::nullopt;
-  for (const auto& [id, version] : loaded.requests) {
+  for (const auto& [id, version, record] : loaded.requests) {
     if (id != request_id) continue;
+    if (absl::Status same = idempotency::CheckSame(binding, record); !same.ok()) return same;
     if (version == loaded.document.version) return Summarize(loaded, deadline);
     // Later commands moved the document on: rebuild it as this one left it.
     auto then = LoadWithEvents(loaded.document.key, version);

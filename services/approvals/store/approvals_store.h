@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "bdtx/v1/approvals.pb.h"
 #include "common/eventstore/event_store.h"
+#include "common/idempotency/idempotency.h"
 #include "services/approvals/domain/document.h"
 
 namespace bdtx::approvals {
@@ -28,8 +29,14 @@ struct Loaded {
   std::string head_hash;                // hash of the newest event; "" for a draft
   google::protobuf::Timestamp updated;  // time of the newest event
   // The request_id of every command applied, with the version it brought the document
-  // to: a retried command is recognised from the document's own events.
-  std::vector<std::pair<std::string, int64_t>> requests;
+  // to and what the id is bound to: a retried command is recognised from the document's
+  // own events (no extra read).
+  struct Request {
+    std::string id;
+    int64_t version = 0;
+    bdtx::v1::RequestRecord record;
+  };
+  std::vector<Request> requests;
   // Filled by LoadWithEvents only (history, chain checks); commands do not need them.
   std::vector<eventstore::EventEnvelope> events;
 };
@@ -62,19 +69,24 @@ class ApprovalsStore {
                                         int64_t up_to_version = INT64_MAX) const;
 
   // Appends `events` (prev_hash filled here) after `before`, with the read models of the
-  // resulting document, as one atomic write; a retried request_id returns the first
-  // outcome and writes nothing. Calls `done` with the document's new summary.
+  // resulting document, as one atomic write, with `record` (what `request_id` is bound
+  // to) on each event. Calls `done` with the document's new summary; ABORTED when the
+  // same request_id raced another command on this document (the retry then replays or
+  // is refused by Replay).
   void Commit(LoadedPtr before, std::vector<ApprovalEvent> events, const std::string& actor,
-              absl::Time now, const std::string& request_id, absl::Time deadline,
+              absl::Time now, const std::string& request_id, const bdtx::v1::RequestRecord& record,
+              absl::Time deadline,
               absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Document>) &&> done);
 
   absl::StatusOr<bdtx::v1::Document> GetSummary(absl::string_view document_name) const;
 
   // The answer given to `request_id` on this document, if that request was applied
   // (the document as that command left it): a retried command returns it without
-  // deciding again.
+  // deciding again. ALREADY_EXISTS REQUEST_ID_REUSED when the id was recorded for
+  // anything other than `binding` (idempotency::CheckSame).
   absl::StatusOr<std::optional<bdtx::v1::Document>> Replay(const Loaded& loaded,
                                                            absl::string_view request_id,
+                                                           const idempotency::Binding& binding,
                                                            absl::Time deadline) const;
   absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> History(const DocumentKey& key) const;
   absl::StatusOr<bdtx::v1::VerifyChainResponse> VerifyChain(const DocumentKey& key) const;

@@ -20,6 +20,13 @@ bdtx::v1::Routing Routing() {
   return r;
 }
 
+// Each test request_id stands for one distinct request of that actor.
+idempotency::Binding BindingOf(const Actor& actor, const std::string& request_id) {
+  bdtx::v1::ApproveRequest request;
+  request.set_comment(request_id);
+  return idempotency::Bind(actor.person, "/test/Command", "documents/test", request);
+}
+
 class ApprovalsStoreTest : public ::testing::Test {
  protected:
   absl::StatusOr<bdtx::v1::Document> Run(const Command& command, const Actor& actor,
@@ -31,7 +38,8 @@ class ApprovalsStoreTest : public ::testing::Test {
     absl::StatusOr<bdtx::v1::Document> out;
     absl::Notification done;
     store_.Commit(*std::move(loaded), *std::move(events), actor.person, kNow, request_id,
-                  absl::InfiniteFuture(), [&](absl::StatusOr<bdtx::v1::Document> d) {
+                  idempotency::Record(BindingOf(actor, request_id)), absl::InfiniteFuture(),
+                  [&](absl::StatusOr<bdtx::v1::Document> d) {
                     out = std::move(d);
                     done.Notify();
                   });
@@ -79,18 +87,27 @@ TEST_F(ApprovalsStoreTest, RetriedRequestsGetTheDocumentAsTheirCommandLeftIt) {
   for (const ApprovalsStore* store : {&store_, &fresh}) {
     auto loaded = store->Load(key_);
     ASSERT_TRUE(loaded.ok());
-    auto first = store->Replay(**loaded, "r-submit", deadline);
+    auto first = store->Replay(**loaded, "r-submit", BindingOf(author_, "r-submit"), deadline);
     ASSERT_TRUE(first.ok() && first->has_value()) << first.status();
     EXPECT_EQ((*first)->state(), bdtx::v1::SUBMITTED);
     EXPECT_EQ((*first)->version(), 1);
     EXPECT_EQ((*first)->waiting_for(0), "people/gvsp-1");
     EXPECT_EQ((*first)->deadline().seconds(), 1709139599);
-    auto second = store->Replay(**loaded, "r-approve", absl::InfiniteFuture());
+    auto second = store->Replay(**loaded, "r-approve", BindingOf(lecturer_, "r-approve"),
+                                absl::InfiniteFuture());
     ASSERT_TRUE(second.ok() && second->has_value());
     EXPECT_EQ((*second)->SerializeAsString(), approved->SerializeAsString());
-    auto unknown = store->Replay(**loaded, "r-other", absl::InfiniteFuture());
+    auto unknown =
+        store->Replay(**loaded, "r-other", BindingOf(author_, "r-other"), absl::InfiniteFuture());
     ASSERT_TRUE(unknown.ok());
     EXPECT_FALSE(unknown->has_value());
+    // The lecturer's id reused by anyone else, or for anything else: refused, no document.
+    auto stolen = store->Replay(**loaded, "r-approve", BindingOf(author_, "r-approve"),
+                                absl::InfiniteFuture());
+    EXPECT_EQ(stolen.status().code(), absl::StatusCode::kAlreadyExists);
+    auto changed = store->Replay(**loaded, "r-approve", BindingOf(lecturer_, "r-changed"),
+                                 absl::InfiniteFuture());
+    EXPECT_EQ(changed.status().code(), absl::StatusCode::kAlreadyExists);
   }
 }
 

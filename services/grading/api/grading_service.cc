@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/crypto/sha256.h"
 #include "common/csv/csv.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
 #include "common/status/grpc_status.h"
 #include "grpcpp/grpcpp.h"
@@ -117,7 +118,10 @@ grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContex
     auto facts = ClassFactsOf(*directory_, request->class_name());
     if (!facts.ok()) return reactor->Finish(ToGrpcStatus(facts.status()));
     store_->RunCommand(
-        request->request_id(), actor.person, clock_->Now(),
+        request->request_id(),
+        idempotency::Bind(actor.person, "/bdtx.v1.Grading/EnrollClass", request->class_name(),
+                          *request),
+        actor.person, clock_->Now(),
         [&, facts = *std::move(facts)](GradingModel& model) {
           return model.DecideEnroll(actor, facts, request->start());
         },
@@ -150,8 +154,11 @@ grpc::ServerUnaryReactor* GradingService::SubmitAssignment(
     return reactor->Finish(ToGrpcStatus(s)), reactor;
   }
   const absl::Time now = clock_->Now();
+  const std::string assignment = AssignmentName(request->class_name(), learner);
   store_->AssignmentCommand(
-      request->request_id(), AssignmentName(request->class_name(), learner), subject->name, now,
+      request->request_id(),
+      idempotency::Bind(subject->name, "/bdtx.v1.Grading/SubmitAssignment", assignment, *request),
+      assignment, subject->name, now,
       [&, actor = ActorOf(*subject)](GradingModel& m) {
         return m.DecideSubmit(actor, request->class_name(), learner, request->file_ref(),
                               request->sha256(), now);
@@ -171,7 +178,9 @@ grpc::ServerUnaryReactor* GradingService::Grade(grpc::CallbackServerContext* con
   if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
   const absl::Time now = clock_->Now();
   store_->AssignmentCommand(
-      request->request_id(), request->assignment(), subject->name, now,
+      request->request_id(),
+      idempotency::Bind(subject->name, "/bdtx.v1.Grading/Grade", request->assignment(), *request),
+      request->assignment(), subject->name, now,
       [&, actor = ActorOf(*subject)](GradingModel& m) {
         return m.DecideGrade(actor, *request, now);
       },
@@ -189,7 +198,10 @@ grpc::ServerUnaryReactor* GradingService::GrantExtension(grpc::CallbackServerCon
   auto subject = auth::SubjectFromContext(*context);
   if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
   store_->RunCommand(
-      request->request_id(), subject->name, clock_->Now(),
+      request->request_id(),
+      idempotency::Bind(subject->name, "/bdtx.v1.Grading/GrantExtension", request->class_name(),
+                        *request),
+      subject->name, clock_->Now(),
       [&, actor = ActorOf(*subject)](GradingModel& m) {
         return m.DecideExtension(actor, *request);
       },
@@ -220,7 +232,9 @@ grpc::ServerUnaryReactor* GradingService::Review(grpc::CallbackServerContext* co
       return reactor->Finish(ToGrpcStatus(group.status()));
     }
     store_->AssignmentCommand(
-        request->request_id(), request->assignment(), actor.person, clock_->Now(),
+        request->request_id(),
+        idempotency::Bind(actor.person, "/bdtx.v1.Grading/Review", request->assignment(), *request),
+        request->assignment(), actor.person, clock_->Now(),
         [&, lecturer](GradingModel& m) {
           return m.DecideReview(actor, request->assignment(), request->comment(), lecturer);
         },

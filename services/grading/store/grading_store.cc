@@ -95,30 +95,46 @@ absl::Status GradingStore::Recover() {
 }
 
 absl::StatusOr<std::optional<std::string>> GradingStore::Replayed(
-    const std::string& request_id) const {
+    const std::string& request_id, const idempotency::Binding& binding) const {
   if (request_id.empty()) return std::nullopt;
   if (request_id.size() > 100) {
     return absl::InvalidArgumentError("request_id is longer than 100 bytes");
   }
-  return events_->GetReadModel(RequestKey(request_id));
+  auto stored =
+      events_->GetReadModel(RequestKey(idempotency::ScopedId(binding.caller, request_id)));
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::nullopt;
+  bdtx::v1::RequestRecord record;
+  if (!record.ParseFromString(**stored)) {
+    return absl::DataLossError(
+        absl::StrCat("the record of request_id ", request_id, " cannot be read"));
+  }
+  if (absl::Status same = idempotency::CheckSame(binding, record); !same.ok()) return same;
+  return std::optional<std::string>(record.response());
 }
 
 void GradingStore::Append(Decision decision, const std::string& request_id,
-                          const std::string& actor, absl::Time now,
-                          std::vector<eventstore::ReadModelWrite> writes, std::string response,
-                          Done<std::string> done) {
+                          const idempotency::Binding& binding, const std::string& actor,
+                          absl::Time now, std::vector<eventstore::ReadModelWrite> writes,
+                          std::string response, Done<std::string> done) {
   eventstore::AppendRequest req;
   req.stream = decision.stream;
   req.expected_version = decision.expected_version;
-  req.request_id = request_id;
+  const std::string scoped =
+      request_id.empty() ? "" : idempotency::ScopedId(binding.caller, request_id);
+  req.request_id = scoped;
+  bdtx::v1::RequestRecord record = idempotency::Record(binding);
+  record.set_response(response);
   req.events.push_back(eventstore::MakeEvent(decision.event, actor, now));
+  if (!request_id.empty()) *req.events.back().mutable_request() = record;
   req.read_model_writes = std::move(writes);
-  if (!request_id.empty()) req.read_model_writes.push_back({RequestKey(request_id), response});
+  if (!request_id.empty()) {
+    req.read_model_writes.push_back({RequestKey(scoped), record.SerializeAsString()});
+  }
   auto shared = std::make_shared<Decision>(std::move(decision));
   events_->AppendAsync(
-      std::move(req),
-      [this, shared, request_id, response = std::move(response),
-       done = std::move(done)](absl::StatusOr<eventstore::AppendResult> result) mutable {
+      std::move(req), [this, shared, response = std::move(response), done = std::move(done)](
+                          absl::StatusOr<eventstore::AppendResult> result) mutable {
         {
           absl::MutexLock lock(&mu_);
           if (result.ok() && !result->replayed) {
@@ -128,18 +144,19 @@ void GradingStore::Append(Decision decision, const std::string& request_id,
         }
         if (!result.ok()) return std::move(done)(result.status());
         if (result->replayed) {
-          // The same request_id raced with itself: answer what the first one recorded.
-          auto first = events_->GetReadModel(RequestKey(request_id));
-          if (!first.ok()) return std::move(done)(first.status());
-          if (first->has_value()) return std::move(done)(**first);
+          // The same caller's request_id raced another of their commands and that one
+          // won: the retry replays it or gets REQUEST_ID_REUSED (Replayed checks).
+          return std::move(done)(absl::AbortedError(
+              "a concurrent call with the same request_id was applied first; retry"));
         }
         std::move(done)(response);
       });
 }
 
-void GradingStore::RunCommand(const std::string& request_id, const std::string& actor,
-                              absl::Time now, Decide decide, Done<bdtx::v1::Run> done) {
-  auto replay = Replayed(request_id);
+void GradingStore::RunCommand(const std::string& request_id, const idempotency::Binding& binding,
+                              const std::string& actor, absl::Time now, Decide decide,
+                              Done<bdtx::v1::Run> done) {
+  auto replay = Replayed(request_id, binding);
   if (!replay.ok()) return std::move(done)(replay.status());
   if (replay->has_value()) {
     bdtx::v1::Run run;
@@ -164,7 +181,7 @@ void GradingStore::RunCommand(const std::string& request_id, const std::string& 
       answer.set_extended(true);
     }
   }
-  Append(*std::move(decision), request_id, actor, now, {}, answer.SerializeAsString(),
+  Append(*std::move(decision), request_id, binding, actor, now, {}, answer.SerializeAsString(),
          [done = std::move(done)](absl::StatusOr<std::string> bytes) mutable {
            if (!bytes.ok()) return std::move(done)(bytes.status());
            bdtx::v1::Run run;
@@ -173,10 +190,12 @@ void GradingStore::RunCommand(const std::string& request_id, const std::string& 
          });
 }
 
-void GradingStore::AssignmentCommand(const std::string& request_id, const std::string& assignment,
-                                     const std::string& actor, absl::Time now, Decide decide,
+void GradingStore::AssignmentCommand(const std::string& request_id,
+                                     const idempotency::Binding& binding,
+                                     const std::string& assignment, const std::string& actor,
+                                     absl::Time now, Decide decide,
                                      Done<bdtx::v1::Assignment> done) {
-  auto replay = Replayed(request_id);
+  auto replay = Replayed(request_id, binding);
   if (!replay.ok()) return std::move(done)(replay.status());
   if (replay->has_value()) {
     bdtx::v1::Assignment a;
@@ -201,7 +220,7 @@ void GradingStore::AssignmentCommand(const std::string& request_id, const std::s
   std::string bytes = current->SerializeAsString();
   std::vector<eventstore::ReadModelWrite> writes;
   writes.push_back({AssignmentKey(assignment), bytes});
-  Append(*std::move(decision), request_id, actor, now, std::move(writes), std::move(bytes),
+  Append(*std::move(decision), request_id, binding, actor, now, std::move(writes), std::move(bytes),
          [done = std::move(done)](absl::StatusOr<std::string> bytes) mutable {
            if (!bytes.ok()) return std::move(done)(bytes.status());
            bdtx::v1::Assignment a;

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bdtx/v1/grading.pb.h"
 #include "common/eventstore/event_store.h"
+#include "common/idempotency/idempotency.h"
 #include "services/grading/domain/grading_model.h"
 
 namespace bdtx::grading {
@@ -32,13 +33,17 @@ class GradingStore {
   // A command on a run (enrol, extension): decide under the lock, append durably with
   // the answer recorded under request_id, fold, answer. A retried request_id answers
   // the first result and writes nothing.
-  void RunCommand(const std::string& request_id, const std::string& actor, absl::Time now,
-                  Decide decide, Done<bdtx::v1::Run> done);
+  // Request ids are private to the caller (idempotency::ScopedId) and bound to
+  // `binding`: another caller's id never finds this caller's record, and the same
+  // caller reusing an id for anything else gets REQUEST_ID_REUSED.
+  void RunCommand(const std::string& request_id, const idempotency::Binding& binding,
+                  const std::string& actor, absl::Time now, Decide decide,
+                  Done<bdtx::v1::Run> done);
   // A command on one assignment (submit, grade, review); its read model (the whole
   // assignment with reviews) is written in the same append.
-  void AssignmentCommand(const std::string& request_id, const std::string& assignment,
-                         const std::string& actor, absl::Time now, Decide decide,
-                         Done<bdtx::v1::Assignment> done);
+  void AssignmentCommand(const std::string& request_id, const idempotency::Binding& binding,
+                         const std::string& assignment, const std::string& actor, absl::Time now,
+                         Decide decide, Done<bdtx::v1::Assignment> done);
 
   // All-or-nothing; a file imported before (same sha256) writes nothing.
   absl::StatusOr<bdtx::v1::ImportLmsResultsResponse> ImportLms(
@@ -59,9 +64,12 @@ class GradingStore {
   eventstore::EventStore* events() const { return events_; }
 
  private:
-  absl::StatusOr<std::optional<std::string>> Replayed(const std::string& request_id) const;
-  void Append(Decision decision, const std::string& request_id, const std::string& actor,
-              absl::Time now, std::vector<eventstore::ReadModelWrite> writes, std::string response,
+  // The first answer to the caller's `request_id`, REQUEST_ID_REUSED, or nullopt.
+  absl::StatusOr<std::optional<std::string>> Replayed(const std::string& request_id,
+                                                      const idempotency::Binding& binding) const;
+  void Append(Decision decision, const std::string& request_id, const idempotency::Binding& binding,
+              const std::string& actor, absl::Time now,
+              std::vector<eventstore::ReadModelWrite> writes, std::string response,
               Done<std::string> done);
 
   eventstore::EventStore* const events_;

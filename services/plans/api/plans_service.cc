@@ -8,9 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/sha256.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/logging.h"
 #include "common/status/error_info.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
+#include "common/validation/validator.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 
@@ -236,35 +239,41 @@ absl::StatusOr<AuthorFacts> PlansService::FactsOf(const DocumentKey& key) {
 
 absl::StatusOr<v1::SupportDocument> PlansService::Commit(
     const std::string& name, const LoadedDocument& before, const v1::PlansEvent& event,
-    const std::string& actor, const std::string& request_id, v1::DocumentState approval_state) {
+    const std::string& actor, const std::string& request_id, v1::RequestRecord record,
+    v1::DocumentState approval_state, const std::string& approved_sha256) {
   const absl::Time now = clock_->Now();
   LoadedDocument after = before;
   v1::EventEnvelope envelope = eventstore::MakeEvent(event, actor, now);
   envelope.set_version(before.stream_version + 1);
   envelope.set_request_id(request_id);
-  if (absl::Status s = PlansStore::Apply(envelope, after); !s.ok()) return s;
-  auto result =
-      store_->Append(name, before.stream_version, event, actor, now, request_id, after.Summary());
-  if (!result.ok()) return result.status();
-  if (result->replayed) {
-    auto reloaded = store_->Load(name);
-    if (!reloaded.ok()) return reloaded.status();
-    after = *std::move(reloaded);
+  RETURN_IF_ERROR(PlansStore::Apply(envelope, after));
+  ASSIGN_OR_RETURN(v1::SupportDocument out,
+                   after.At(after.ContentVersionAt(before.stream_version + 1)));
+  out.set_approval_state(approval_state);
+  if (!approved_sha256.empty()) out.set_approved_content_sha256(approved_sha256);
+  // The complete answer is stored with the event: a retry gets exactly it.
+  if (record.response().empty()) record.set_response(out.SerializeAsString());
+  ASSIGN_OR_RETURN(eventstore::AppendResult result,
+                   store_->Append(name, before.stream_version, event, actor, now, request_id,
+                                  record, after.Summary()));
+  if (result.replayed) {
+    // The same request_id raced another command on this document and that one won:
+    // the retry replays it or is refused by the binding check, never answered unchecked.
+    return absl::AbortedError(
+        "a concurrent call with the same request_id was applied first; retry");
   }
-  auto out = after.At(after.ContentVersionAt(result->last_version));
-  if (out.ok()) out->set_approval_state(approval_state);
   return out;
 }
 
 absl::StatusOr<v1::SupportDocument> PlansService::SaveVersion(
     const std::string& name, const LoadedDocument& doc, v1::DocumentContent next,
     std::vector<std::string> paths, const auth::Subject& subject, const std::string& request_id,
-    v1::DocumentState approval_state) {
+    const v1::RequestRecord& record, v1::DocumentState approval_state) {
   const v1::SupportDocument& latest = doc.versions.back();
   const std::string sha = ContentSha256(next);
-  if (sha == latest.content_sha256()) {  // nothing changed: no new version
-    auto out = doc.At(0);
-    if (out.ok()) out->set_approval_state(approval_state);
+  if (sha == latest.content_sha256()) {  // nothing changed: no new version, nothing recorded
+    ASSIGN_OR_RETURN(v1::SupportDocument out, doc.At(0));
+    out.set_approval_state(approval_state);
     return out;
   }
   v1::PlansEvent event;
@@ -273,42 +282,25 @@ absl::StatusOr<v1::SupportDocument> PlansService::SaveVersion(
   saved->set_content_sha256(sha);
   saved->set_version(latest.version() + 1);
   for (std::string& p : paths) saved->add_paths(std::move(p));
-  return Commit(name, doc, event, subject.name, request_id, approval_state);
-}
-
-absl::StatusOr<v1::SupportDocument> PlansService::Create(const auth::Subject& subject,
-                                                         const DocumentKey& key,
-                                                         v1::DocumentContent content,
-                                                         std::vector<std::string> ancestry,
-                                                         const std::string& request_id) {
-  v1::PlansEvent event;
-  v1::ContentSaved* saved = event.mutable_created();
-  saved->set_content_sha256(ContentSha256(content));
-  *saved->mutable_content() = std::move(content);
-  saved->set_version(1);
-  for (std::string& u : ancestry) saved->add_author_unit_ancestry(std::move(u));
-  auto out = Commit(key.Name(), LoadedDocument{}, event, subject.name, request_id, v1::DRAFT);
-  if (absl::IsAborted(out.status())) {
-    auto existing = store_->Load(key.Name());
-    const int64_t version = existing.ok() ? static_cast<int64_t>(existing->versions.size()) : 0;
-    return WithErrorInfo(
-        absl::AlreadyExistsError(absl::StrCat(key.Name(), " already exists (version ", version,
-                                              "); change it with UpdateDocument")),
-        "ALREADY_EXISTS", {{"latest_version", absl::StrCat(version)}});
-  }
-  return out;
+  return Commit(name, doc, event, subject.name, request_id, record, approval_state);
 }
 
 namespace {
-// A request already answered: the document as that request left it.
-std::optional<v1::SupportDocument> Replayed(const LoadedDocument& doc,
-                                            const std::string& request_id) {
-  if (request_id.empty()) return std::nullopt;
+
+// When `request_id` was recorded on `doc`: OK and true after putting the first answer in
+// `response` if the record is `binding`'s, REQUEST_ID_REUSED otherwise; false when new.
+absl::StatusOr<bool> Replayed(const LoadedDocument& doc, const std::string& request_id,
+                              const idempotency::Binding& binding,
+                              google::protobuf::Message* response) {
+  if (request_id.empty()) return false;
   auto it = doc.requests.find(request_id);
-  if (it == doc.requests.end()) return std::nullopt;
-  auto out = doc.At(doc.ContentVersionAt(it->second));
-  if (!out.ok()) return std::nullopt;
-  return *std::move(out);
+  if (it == doc.requests.end()) return false;
+  RETURN_IF_ERROR(idempotency::CheckSame(binding, it->second.record));
+  if (!response->ParseFromString(it->second.record.response())) {
+    return absl::DataLossError(
+        absl::StrCat("the stored answer to request_id ", request_id, " cannot be read"));
+  }
+  return true;
 }
 
 absl::Status OnlyTheAuthor(const auth::Subject& subject, const std::string& author,
@@ -319,7 +311,62 @@ absl::Status OnlyTheAuthor(const auth::Subject& subject, const std::string& auth
           absl::StrCat("only the author (", author, ") may ", what, "; you are ", subject.name)),
       "NOT_THE_AUTHOR");
 }
+
 }  // namespace
+
+absl::StatusOr<v1::SupportDocument> PlansService::Create(
+    const auth::Subject& subject, const char* method, const google::protobuf::Message& request,
+    const DocumentKey& key, v1::DocumentContent content, std::vector<std::string> ancestry,
+    const std::string& request_id) {
+  const idempotency::Binding binding = idempotency::Bind(subject.name, method, key.Name(), request);
+  Reservation reservation(store_, key.Name());
+  RETURN_IF_ERROR(reservation.status());
+  absl::StatusOr<LoadedDocument> existing = store_->Load(key.Name());
+  if (existing.ok()) {
+    v1::SupportDocument first;
+    ASSIGN_OR_RETURN(bool replayed, Replayed(*existing, request_id, binding, &first));
+    if (replayed) return first;
+    const int64_t version = static_cast<int64_t>(existing->versions.size());
+    return WithErrorInfo(
+        absl::AlreadyExistsError(absl::StrCat(key.Name(), " already exists (version ", version,
+                                              "); change it with UpdateDocument")),
+        "ALREADY_EXISTS", {{"latest_version", absl::StrCat(version)}});
+  }
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  v1::PlansEvent event;
+  v1::ContentSaved* saved = event.mutable_created();
+  saved->set_content_sha256(ContentSha256(content));
+  *saved->mutable_content() = std::move(content);
+  saved->set_version(1);
+  for (std::string& u : ancestry) saved->add_author_unit_ancestry(std::move(u));
+  auto out = Commit(key.Name(), LoadedDocument{}, event, subject.name, request_id,
+                    idempotency::Record(binding), v1::DRAFT);
+  if (absl::IsAborted(out.status())) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(key.Name(), " was created by a concurrent call; get it and update it"));
+  }
+  return out;
+}
+
+absl::Status PlansService::Mutate(
+    const auth::Subject& subject, const char* method, const google::protobuf::Message& request,
+    const std::string& name, const std::string& request_id, int64_t expected_version,
+    absl::string_view what, v1::SupportDocument* response,
+    absl::FunctionRef<absl::StatusOr<v1::SupportDocument>(const Opened&)> body) {
+  ASSIGN_OR_RETURN(DocumentKey key, approvals::ParseDocumentName(name));
+  // Authorized before anything about a request_id is looked up or answered.
+  RETURN_IF_ERROR(OnlyTheAuthor(subject, key.author, what));
+  Reservation reservation(store_, name);
+  RETURN_IF_ERROR(reservation.status());
+  ASSIGN_OR_RETURN(LoadedDocument doc, store_->Load(name));
+  const idempotency::Binding binding = idempotency::Bind(subject.name, method, name, request);
+  ASSIGN_OR_RETURN(bool replayed, Replayed(doc, request_id, binding, response));
+  if (replayed) return absl::OkStatus();
+  RETURN_IF_ERROR(CheckExpected(doc, expected_version));
+  const v1::RequestRecord record = idempotency::Record(binding);
+  ASSIGN_OR_RETURN(*response, body(Opened{key, doc, record}));
+  return absl::OkStatus();
+}
 
 // ------------------------------------------------------------ handlers
 
@@ -334,8 +381,8 @@ grpc::ServerUnaryReactor* PlansService::CreatePlan(grpc::CallbackServerContext* 
     auto facts = FactsOf(*key);
     if (!facts.ok()) return facts.status();
     v1::DocumentContent content = NewPlan(*key, *facts, TodayInVietnam(clock_->Now()));
-    auto out =
-        Create(subject, *key, std::move(content), facts->unit_ancestry, request->request_id());
+    auto out = Create(subject, "/bdtx.v1.Plans/CreatePlan", *request, *key, std::move(content),
+                      facts->unit_ancestry, request->request_id());
     if (!out.ok()) return out.status();
     *response = *std::move(out);
     return absl::OkStatus();
@@ -381,8 +428,8 @@ grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext
     }
     v1::DocumentContent content =
         NewReport(*key, base->content(), counts, request->not_deployed(), report_date);
-    auto out = Create(subject, *key, std::move(content), plan->author_unit_ancestry,
-                      request->request_id());
+    auto out = Create(subject, "/bdtx.v1.Plans/CreateReport", *request, *key, std::move(content),
+                      plan->author_unit_ancestry, request->request_id());
     if (!out.ok()) return out.status();
     *response = *std::move(out);
     return absl::OkStatus();
@@ -409,147 +456,106 @@ grpc::ServerUnaryReactor* PlansService::GetDocument(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PlansService::UpdateDocument(
     grpc::CallbackServerContext* context, const v1::UpdateSupportDocumentRequest* request,
     v1::SupportDocument* response) {
-  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) {
     const std::string& name = request->content().name();
-    auto key = approvals::ParseDocumentName(name);
-    if (!key.ok()) return key.status();
-    if (absl::Status s = OnlyTheAuthor(subject, key->author, "edit it"); !s.ok()) return s;
-    Reservation reservation(store_, name);
-    if (absl::Status s = reservation.status(); !s.ok()) return s;
-    auto doc = store_->Load(name);
-    if (!doc.ok()) return doc.status();
-    if (auto replayed = Replayed(*doc, request->request_id())) {
-      *response = *std::move(replayed);
-      return absl::OkStatus();
-    }
-    if (absl::Status s = CheckExpected(*doc, request->expected_version()); !s.ok()) return s;
-    auto approval = ApprovalOf(name);
-    if (!approval.ok()) return approval.status();
-    if (!Editable(approval->state())) {
-      return WithErrorInfo(
-          absl::FailedPreconditionError(absl::StrCat(
-              name, " is ", v1::DocumentState_Name(approval->state()),
-              " at approvals: a submitted version never changes; edits are possible only while "
-              "it is DRAFT or RETURNED")),
-          "NOT_EDITABLE", {{"state", v1::DocumentState_Name(approval->state())}});
-    }
-    const v1::SupportDocument& latest = doc->versions.back();
-    auto next = ApplyEdit(latest.content(), request->content(), request->update_mask());
-    if (!next.ok()) return next.status();
-    bool needs_counts = false;
-    for (const v1::Row& row : next->rows()) {
-      needs_counts = needs_counts || row.result().source() == v1::NOT_DEPLOYED;
-    }
-    if (next->kind() == v1::REPORT && !next->not_deployed() && needs_counts) {
-      auto counts = CountsOf(*key);
-      if (!counts.ok()) return counts.status();
-      ApplyCounts(*counts, *next);
-      if (absl::Status s = Validate(*next, false); !s.ok()) return s;
-    }
-    auto out =
-        SaveVersion(name, *doc, *std::move(next),
-                    {request->update_mask().paths().begin(), request->update_mask().paths().end()},
-                    subject, request->request_id(), approval->state());
-    if (!out.ok()) return out.status();
-    *response = *std::move(out);
-    return absl::OkStatus();
+    return Mutate(
+        subject, "/bdtx.v1.Plans/UpdateDocument", *request, name, request->request_id(),
+        request->expected_version(), "edit it", response,
+        [&](const Opened& at) -> absl::StatusOr<v1::SupportDocument> {
+          ASSIGN_OR_RETURN(v1::Document approval, ApprovalOf(name));
+          if (!Editable(approval.state())) {
+            return WithErrorInfo(
+                absl::FailedPreconditionError(absl::StrCat(
+                    name, " is ", v1::DocumentState_Name(approval.state()),
+                    " at approvals: a submitted version never changes; edits are possible "
+                    "only while it is DRAFT or RETURNED")),
+                "NOT_EDITABLE", {{"state", v1::DocumentState_Name(approval.state())}});
+          }
+          const v1::SupportDocument& latest = at.doc.versions.back();
+          ASSIGN_OR_RETURN(v1::DocumentContent next,
+                           ApplyEdit(latest.content(), request->content(), request->update_mask()));
+          bool needs_counts = false;
+          for (const v1::Row& row : next.rows()) {
+            needs_counts = needs_counts || row.result().source() == v1::NOT_DEPLOYED;
+          }
+          if (next.kind() == v1::REPORT && !next.not_deployed() && needs_counts) {
+            ASSIGN_OR_RETURN(v1::SupportCountsResponse counts, CountsOf(at.key));
+            ApplyCounts(counts, next);
+            RETURN_IF_ERROR(Validate(next, false));
+          }
+          return SaveVersion(
+              name, at.doc, std::move(next),
+              {request->update_mask().paths().begin(), request->update_mask().paths().end()},
+              subject, request->request_id(), at.record, approval.state());
+        });
   });
 }
 
 grpc::ServerUnaryReactor* PlansService::RefreshReportCounts(
     grpc::CallbackServerContext* context, const v1::RefreshReportCountsRequest* request,
     v1::SupportDocument* response) {
-  return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto key = approvals::ParseDocumentName(request->name());
-    if (!key.ok()) return key.status();
-    if (key->kind != v1::REPORT) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(request->name(), " is a plan; only reports have counts"));
-    }
-    if (absl::Status s = OnlyTheAuthor(subject, key->author, "refresh its counts"); !s.ok()) {
-      return s;
-    }
-    Reservation reservation(store_, request->name());
-    if (absl::Status s = reservation.status(); !s.ok()) return s;
-    auto doc = store_->Load(request->name());
-    if (!doc.ok()) return doc.status();
-    if (auto replayed = Replayed(*doc, request->request_id())) {
-      *response = *std::move(replayed);
-      return absl::OkStatus();
-    }
-    if (absl::Status s = CheckExpected(*doc, request->expected_version()); !s.ok()) return s;
-    const v1::SupportDocument& latest = doc->versions.back();
-    if (latest.content().not_deployed()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(request->name(),
-                       " is marked not deployed (Chưa triển khai); clear not_deployed with "
-                       "UpdateDocument to report counts"));
-    }
-    auto approval = ApprovalOf(request->name());
-    if (!approval.ok()) return approval.status();
-    if (!Editable(approval->state())) {
-      return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
-                               request->name(), " is ", v1::DocumentState_Name(approval->state()),
-                               " at approvals: its submitted counts never change")),
-                           "NOT_EDITABLE", {{"state", v1::DocumentState_Name(approval->state())}});
-    }
-    auto counts = CountsOf(*key);
-    if (!counts.ok()) return counts.status();
-    v1::DocumentContent next = latest.content();
-    ApplyCounts(*counts, next);
-    if (absl::Status s = Validate(next, false); !s.ok()) return s;
-    auto out = SaveVersion(request->name(), *doc, std::move(next), {"rows.result"}, subject,
-                           request->request_id(), approval->state());
-    if (!out.ok()) return out.status();
-    *response = *std::move(out);
-    return absl::OkStatus();
+  return OnWorker(context, [this, request, response](const auth::Subject& subject) {
+    const std::string& name = request->name();
+    return Mutate(subject, "/bdtx.v1.Plans/RefreshReportCounts", *request, name,
+                  request->request_id(), request->expected_version(), "refresh its counts",
+                  response, [&](const Opened& at) -> absl::StatusOr<v1::SupportDocument> {
+                    if (at.key.kind != v1::REPORT) {
+                      return absl::InvalidArgumentError(
+                          absl::StrCat(name, " is a plan; only reports have counts"));
+                    }
+                    const v1::SupportDocument& latest = at.doc.versions.back();
+                    if (latest.content().not_deployed()) {
+                      return absl::FailedPreconditionError(absl::StrCat(
+                          name,
+                          " is marked not deployed (Chưa triển khai); clear not_deployed "
+                          "with UpdateDocument to report counts"));
+                    }
+                    ASSIGN_OR_RETURN(v1::Document approval, ApprovalOf(name));
+                    if (!Editable(approval.state())) {
+                      return WithErrorInfo(
+                          absl::FailedPreconditionError(
+                              absl::StrCat(name, " is ", v1::DocumentState_Name(approval.state()),
+                                           " at approvals: its submitted counts never change")),
+                          "NOT_EDITABLE", {{"state", v1::DocumentState_Name(approval.state())}});
+                    }
+                    ASSIGN_OR_RETURN(v1::SupportCountsResponse counts, CountsOf(at.key));
+                    v1::DocumentContent next = latest.content();
+                    ApplyCounts(counts, next);
+                    RETURN_IF_ERROR(Validate(next, false));
+                    return SaveVersion(name, at.doc, std::move(next), {"rows.result"}, subject,
+                                       request->request_id(), at.record, approval.state());
+                  });
   });
 }
 
 grpc::ServerUnaryReactor* PlansService::SubmitDocument(
     grpc::CallbackServerContext* context, const v1::SubmitSupportDocumentRequest* request,
     v1::SupportDocument* response) {
-  return OnWorker(
-      context, [this, context, request, response](const auth::Subject& subject) -> absl::Status {
-        auto key = approvals::ParseDocumentName(request->name());
-        if (!key.ok()) return key.status();
-        if (absl::Status s = OnlyTheAuthor(subject, key->author, "submit it"); !s.ok()) return s;
-        Reservation reservation(store_, request->name());
-        if (absl::Status s = reservation.status(); !s.ok()) return s;
-        auto doc = store_->Load(request->name());
-        if (!doc.ok()) return doc.status();
-        if (auto replayed = Replayed(*doc, request->request_id())) {
-          *response = *std::move(replayed);
-          return absl::OkStatus();
-        }
-        if (absl::Status s = CheckExpected(*doc, request->expected_version()); !s.ok()) return s;
-        const v1::SupportDocument& latest = doc->versions.back();
-        if (absl::Status s = Validate(latest.content(), /*for_submission=*/true); !s.ok()) return s;
-
-        // As the author: approvals checks who submits and records the content hash.
-        v1::SubmitRequest submit;
-        submit.set_document(request->name());
-        submit.set_content_sha256(latest.content_sha256());
-        submit.set_not_deployed(latest.content().not_deployed());
-        submit.set_request_id(request->request_id());
-        v1::Document approval;
-        if (absl::Status s =
-                clients::InvokeWithToken(peers_.approvals, &v1::Approvals::StubInterface::Submit,
-                                         CallerToken(*context), "approvals", submit, &approval);
-            !s.ok()) {
-          return s;
-        }
-        v1::PlansEvent event;
-        event.mutable_submitted()->set_version(latest.version());
-        event.mutable_submitted()->set_content_sha256(latest.content_sha256());
-        event.mutable_submitted()->set_approvals_version(approval.version());
-        auto out = Commit(request->name(), *doc, event, subject.name, request->request_id(),
-                          approval.state());
-        if (!out.ok()) return out.status();
-        out->set_approved_content_sha256(approval.content_sha256());
-        *response = *std::move(out);
-        return absl::OkStatus();
-      });
+  return OnWorker(context, [this, context, request, response](const auth::Subject& subject) {
+    const std::string& name = request->name();
+    return Mutate(subject, "/bdtx.v1.Plans/SubmitDocument", *request, name, request->request_id(),
+                  request->expected_version(), "submit it", response,
+                  [&](const Opened& at) -> absl::StatusOr<v1::SupportDocument> {
+                    const v1::SupportDocument& latest = at.doc.versions.back();
+                    RETURN_IF_ERROR(Validate(latest.content(), /*for_submission=*/true));
+                    // As the author: approvals checks who submits and records the content hash.
+                    v1::SubmitRequest submit;
+                    submit.set_document(name);
+                    submit.set_content_sha256(latest.content_sha256());
+                    submit.set_not_deployed(latest.content().not_deployed());
+                    submit.set_request_id(request->request_id());
+                    v1::Document approval;
+                    RETURN_IF_ERROR(clients::InvokeWithToken(
+                        peers_.approvals, &v1::Approvals::StubInterface::Submit,
+                        CallerToken(*context), "approvals", submit, &approval));
+                    v1::PlansEvent event;
+                    event.mutable_submitted()->set_version(latest.version());
+                    event.mutable_submitted()->set_content_sha256(latest.content_sha256());
+                    event.mutable_submitted()->set_approvals_version(approval.version());
+                    return Commit(name, at.doc, event, subject.name, request->request_id(),
+                                  at.record, approval.state(), approval.content_sha256());
+                  });
+  });
 }
 
 grpc::ServerUnaryReactor* PlansService::ListVersions(grpc::CallbackServerContext* context,
@@ -800,6 +806,9 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
 
  private:
   absl::Status Take() {
+    // The edge validator covers unary and server-streaming requests before the handler;
+    // the messages of this client stream are checked here, each as it arrives (ADR 008).
+    RETURN_IF_ERROR(validation::ValidateAndNormalize(message_));
     if (first_) {
       first_ = false;
       if (!message_.has_metadata()) {
@@ -869,10 +878,15 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
     if (absl::Status s = service_->blobs_->Put(a.sha256(), bytes_); !s.ok()) return s;
     PlansStore* store = service_->store_;
     Reservation reservation(store, metadata_.document());
-    if (absl::Status s = reservation.status(); !s.ok()) return s;
-    auto doc = store->Load(metadata_.document());
-    if (!doc.ok()) return doc.status();
-    for (const v1::Attachment& existing : doc->attachments) {
+    RETURN_IF_ERROR(reservation.status());
+    ASSIGN_OR_RETURN(LoadedDocument doc, store->Load(metadata_.document()));
+    // The request is the metadata and the file: bound to both.
+    idempotency::Binding binding = idempotency::Bind(
+        subject_.name, "/bdtx.v1.Plans/UploadAttachment", metadata_.document(), metadata_);
+    binding.fingerprint = Sha256Hex(absl::StrCat(binding.fingerprint, a.sha256()));
+    ASSIGN_OR_RETURN(bool replayed, Replayed(doc, metadata_.request_id(), binding, response_));
+    if (replayed) return absl::OkStatus();
+    for (const v1::Attachment& existing : doc.attachments) {
       if (existing.sha256() == a.sha256()) {  // the same file again: nothing new
         *response_ = existing;
         return absl::OkStatus();
@@ -880,10 +894,13 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
     }
     v1::PlansEvent event;
     *event.mutable_attachment_added()->mutable_attachment() = a;
-    auto out = service_->Commit(metadata_.document(), *doc, event, subject_.name,
-                                metadata_.request_id(), v1::DOCUMENT_STATE_UNSPECIFIED);
-    if (!out.ok()) return out.status();
-    for (const v1::Attachment& stored : out->attachments()) {
+    v1::RequestRecord record = idempotency::Record(binding);
+    record.set_response(a.SerializeAsString());  // the answer is the attachment
+    ASSIGN_OR_RETURN(
+        v1::SupportDocument out,
+        service_->Commit(metadata_.document(), doc, event, subject_.name, metadata_.request_id(),
+                         record, v1::DOCUMENT_STATE_UNSPECIFIED));
+    for (const v1::Attachment& stored : out.attachments()) {
       if (stored.sha256() == a.sha256()) *response_ = stored;
     }
     server::LogInfo("attachment stored", {{"document", metadata_.document()},

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
@@ -111,17 +112,33 @@ class PlansService final : public bdtx::v1::Plans::CallbackService {
   absl::StatusOr<bdtx::v1::SupportDocument> SaveVersion(
       const std::string& name, const LoadedDocument& doc, bdtx::v1::DocumentContent next,
       std::vector<std::string> paths, const auth::Subject& subject, const std::string& request_id,
-      bdtx::v1::DocumentState approval_state);
+      const bdtx::v1::RequestRecord& record, bdtx::v1::DocumentState approval_state);
+  // What a command on an existing document gets from Mutate.
+  struct Opened {
+    const DocumentKey& key;
+    const LoadedDocument& doc;
+    const bdtx::v1::RequestRecord& record;  // store it with the command's event (Commit)
+  };
+  // The one opening of every command on an existing document (issue 17): parse the
+  // name, only its author (`what` they do, for the message), one writer at a time,
+  // load, then (authorized) the request_id check bound to caller, `method`, document
+  // and `request` (a retry answers the stored first answer), the expected version; then
+  // `body` decides and commits.
+  absl::Status Mutate(
+      const auth::Subject& subject, const char* method, const google::protobuf::Message& request,
+      const std::string& name, const std::string& request_id, int64_t expected_version,
+      absl::string_view what, bdtx::v1::SupportDocument* response,
+      absl::FunctionRef<absl::StatusOr<bdtx::v1::SupportDocument>(const Opened&)> body);
   absl::StatusOr<AuthorFacts> FactsOf(const DocumentKey& key);
   // Appends `event` under a reservation of the document, then answers like GetDocument
-  // at the content version the event produced.
-  absl::StatusOr<bdtx::v1::SupportDocument> Commit(const std::string& name,
-                                                   const LoadedDocument& before,
-                                                   const bdtx::v1::PlansEvent& event,
-                                                   const std::string& actor,
-                                                   const std::string& request_id,
-                                                   bdtx::v1::DocumentState approval_state);
-  absl::StatusOr<bdtx::v1::SupportDocument> Create(const auth::Subject& subject,
+  // at the content version the event produced (with `approval_state` and
+  // `approved_sha256`). The answer is stored in `record` unless it already holds one.
+  absl::StatusOr<bdtx::v1::SupportDocument> Commit(
+      const std::string& name, const LoadedDocument& before, const bdtx::v1::PlansEvent& event,
+      const std::string& actor, const std::string& request_id, bdtx::v1::RequestRecord record,
+      bdtx::v1::DocumentState approval_state, const std::string& approved_sha256 = "");
+  absl::StatusOr<bdtx::v1::SupportDocument> Create(const auth::Subject& subject, const char* method,
+                                                   const google::protobuf::Message& request,
                                                    const DocumentKey& key,
                                                    bdtx::v1::DocumentContent content,
                                                    std::vector<std::string> ancestry,

@@ -129,7 +129,12 @@ absl::Status PlansStore::Apply(const v1::EventEnvelope& envelope, LoadedDocument
                                             " is not a PlansEvent"));
   }
   doc.stream_version = envelope.version();
-  if (!envelope.request_id().empty()) doc.requests[envelope.request_id()] = envelope.version();
+  if (!envelope.request_id().empty()) {
+    // Stored as "{document}/{request_id}" (older events: the bare id).
+    absl::string_view id = envelope.request_id();
+    absl::ConsumePrefix(&id, absl::StrCat(envelope.stream(), "/"));
+    doc.requests[std::string(id)] = {envelope.version(), envelope.request()};
+  }
   v1::VersionEntry entry;
   *entry.mutable_time() = envelope.time();
   entry.set_actor(envelope.actor());
@@ -197,13 +202,14 @@ absl::StatusOr<LoadedDocument> PlansStore::Load(const std::string& name) {
 absl::StatusOr<eventstore::AppendResult> PlansStore::Append(
     const std::string& name, int64_t expected_stream_version, const v1::PlansEvent& event,
     const std::string& actor, absl::Time now, const std::string& request_id,
-    const v1::SupportDocumentSummary& after) {
+    const v1::RequestRecord& record, const v1::SupportDocumentSummary& after) {
   eventstore::AppendRequest req;
   req.stream = StreamOf(name);
   req.expected_version =
       expected_stream_version == 0 ? eventstore::kNoStream : expected_stream_version;
-  req.request_id = request_id;
+  if (!request_id.empty()) req.request_id = absl::StrCat(req.stream, "/", request_id);
   req.events.push_back(eventstore::MakeEvent(event, actor, now));
+  if (!request_id.empty()) *req.events.back().mutable_request() = record;
   const std::string value = after.SerializeAsString();
   req.read_model_writes.push_back({absl::StrCat(kAuthorPrefix, after.author(), "/", name), value});
   for (const std::string& unit : after.author_unit_ancestry()) {

@@ -32,8 +32,13 @@ struct LoadedDocument {
   int64_t submitted_version = 0;
   std::string submitted_sha256;
   std::vector<v1::Attachment> attachments;
-  // request_id -> the stream version its event got (a retry answers from there).
-  absl::flat_hash_map<std::string, int64_t> requests;
+  // request_id -> the stream version its event got and what the id is bound to, with
+  // the first answer (a retry answers exactly that).
+  struct Request {
+    int64_t version = 0;
+    v1::RequestRecord record;
+  };
+  absl::flat_hash_map<std::string, Request> requests;
 
   // Content version `version` (0: the latest) with the document-wide facts filled in;
   // NOT_FOUND for a version that does not exist.
@@ -66,14 +71,13 @@ class PlansStore {
   absl::StatusOr<LoadedDocument> Load(const std::string& name);
 
   // Appends `event` to the document's stream at `expected_stream_version` and rewrites
-  // its index entries from `after` (the document once the event is applied). ABORTED
-  // when another change won; a repeated `request_id` replays the first result.
-  absl::StatusOr<eventstore::AppendResult> Append(const std::string& name,
-                                                  int64_t expected_stream_version,
-                                                  const v1::PlansEvent& event,
-                                                  const std::string& actor, absl::Time now,
-                                                  const std::string& request_id,
-                                                  const v1::SupportDocumentSummary& after);
+  // its index entries from `after` (the document once the event is applied), with
+  // `record` (what `request_id` is bound to, and the answer) on the event. ABORTED
+  // when another change won. Request ids are scoped to the document.
+  absl::StatusOr<eventstore::AppendResult> Append(
+      const std::string& name, int64_t expected_stream_version, const v1::PlansEvent& event,
+      const std::string& actor, absl::Time now, const std::string& request_id,
+      const v1::RequestRecord& record, const v1::SupportDocumentSummary& after);
 
   // Summaries under "author/{author}/" or "unit/{unit}/", after `start_after` (a document
   // name), at most `limit`.

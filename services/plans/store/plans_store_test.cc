@@ -42,7 +42,9 @@ TEST(PlansStore, VersionsHistoryIndexAndConflicts) {
     v1::EventEnvelope env = eventstore::MakeEvent(e, "people/gvcc-001", t0);
     env.set_version(next.stream_version + 1);
     EXPECT_TRUE(PlansStore::Apply(env, next).ok());
-    auto r = store.Append(kName, expected, e, "people/gvcc-001", t0, rid, next.Summary());
+    v1::RequestRecord record;
+    record.set_method("/test/Append");
+    auto r = store.Append(kName, expected, e, "people/gvcc-001", t0, rid, record, next.Summary());
     if (r.ok()) doc = next;
     return r;
   };
@@ -53,6 +55,11 @@ TEST(PlansStore, VersionsHistoryIndexAndConflicts) {
   auto replay = apply_and_append(Saved(true, 1, "a"), 0, "r1");
   ASSERT_TRUE(replay.ok());
   EXPECT_TRUE(replay->replayed);
+  // The id is scoped to the document and carries its binding record.
+  auto loaded = store.Load(kName);
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->requests.contains("r1"));
+  EXPECT_EQ(loaded->requests.at("r1").record.method(), "/test/Append");
   ASSERT_TRUE(apply_and_append(Saved(false, 2, "b"), 1, "").ok());
   EXPECT_TRUE(absl::IsAborted(apply_and_append(Saved(false, 3, "stale"), 1, "").status()));
   v1::PlansEvent submitted;

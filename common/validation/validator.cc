@@ -1,0 +1,225 @@
+#include "common/validation/validator.h"
+
+#include <cstdint>
+#include <functional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "bdtx/v1/field_options.pb.h"
+#include "common/status/error_info.h"
+#include "common/text/unicode.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+
+namespace bdtx::validation {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+constexpr size_t kMaxViolations = 50;
+// Deeper nesting than any bdtx message: a hostile request cannot recurse us off the stack.
+constexpr int kMaxDepth = 16;
+
+class Checker {
+ public:
+  std::vector<Violation> Run(Message& message) {
+    Walk(message, "", 0);
+    if (dropped_ > 0) {
+      violations_.emplace_back("", absl::StrCat("and ", dropped_, " more violations"));
+    }
+    return std::move(violations_);
+  }
+
+ private:
+  void Add(const std::string& path, std::string what) {
+    if (violations_.size() >= kMaxViolations) {
+      ++dropped_;
+      return;
+    }
+    violations_.emplace_back(path, std::move(what));
+  }
+
+  static std::string Join(const std::string& prefix, const FieldDescriptor* field) {
+    return prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
+  }
+
+  void Walk(Message& message, const std::string& prefix, int depth) {
+    if (depth > kMaxDepth) {
+      Add(prefix, "nested too deeply");
+      return;
+    }
+    const Descriptor* descriptor = message.GetDescriptor();
+    const Reflection* reflection = message.GetReflection();
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      const FieldDescriptor* field = descriptor->field(i);
+      const bdtx::v1::FieldRules& rules = field->options().GetExtension(bdtx::v1::field);
+      const std::string path = Join(prefix, field);
+      if (field->is_repeated()) {
+        const int n = reflection->FieldSize(message, field);
+        if (rules.required() && n == 0) Add(path, "is required (at least one element)");
+        if (rules.max_items() > 0 && n > rules.max_items()) {
+          Add(path, absl::StrCat("has ", n, " elements; at most ", rules.max_items()));
+        }
+        for (int k = 0; k < n; ++k) {
+          CheckRepeated(message, reflection, field, rules, absl::StrCat(path, "[", k, "]"), k,
+                        depth);
+        }
+        continue;
+      }
+      CheckSingular(message, reflection, field, rules, path, depth);
+    }
+  }
+
+  void CheckString(std::string value, const bdtx::v1::FieldRules& rules, const std::string& path,
+                   bool required, const std::function<void(std::string)>& set) {
+    if (value.empty()) {
+      if (required) Add(path, "is required");
+      return;
+    }
+    if (!text::IsValidUtf8(value)) {
+      Add(path, "is not valid UTF-8");
+      return;
+    }
+    if (!text::IsNfc(value)) {
+      absl::StatusOr<std::string> nfc = text::ToNfc(value);
+      if (!nfc.ok()) {
+        Add(path, std::string(nfc.status().message()));
+        return;
+      }
+      value = *std::move(nfc);
+      set(value);
+    }
+    // A character limit alone allows up to 4 bytes per character.
+    const int max_bytes = rules.max_bytes() > 0   ? rules.max_bytes()
+                          : rules.max_chars() > 0 ? 4 * rules.max_chars()
+                                                  : kDefaultMaxStringBytes;
+    if (value.size() > static_cast<size_t>(max_bytes)) {
+      Add(path, absl::StrCat("is ", value.size(), " bytes long; at most ", max_bytes));
+    }
+    if (rules.max_chars() > 0) {
+      size_t chars = 0;
+      for (unsigned char c : value) chars += (c & 0xC0) != 0x80;
+      if (chars > static_cast<size_t>(rules.max_chars())) {
+        Add(path, absl::StrCat("is ", chars, " characters long; at most ", rules.max_chars()));
+      }
+    }
+    if (!rules.prefix().empty() && !absl::StartsWith(value, rules.prefix())) {
+      Add(path, absl::StrCat("must start with \"", rules.prefix(), "\""));
+    }
+  }
+
+  void CheckInteger(int64_t value, const bdtx::v1::FieldRules& rules, const std::string& path) {
+    if (value == 0) {
+      if (rules.required()) Add(path, "is required");
+      return;
+    }
+    if (rules.has_min() && value < rules.min()) {
+      Add(path, absl::StrCat("is ", value, "; must be at least ", rules.min()));
+    }
+    if (rules.has_max() && value > rules.max()) {
+      Add(path, absl::StrCat("is ", value, "; must be at most ", rules.max()));
+    }
+  }
+
+  void CheckEnum(const FieldDescriptor* field, int value, const bdtx::v1::FieldRules& rules,
+                 const std::string& path) {
+    if (field->enum_type()->FindValueByNumber(value) == nullptr) {
+      Add(path, absl::StrCat(value, " is not a value of ", field->enum_type()->full_name()));
+      return;
+    }
+    if (value == 0 && rules.required()) {
+      Add(path,
+          absl::StrCat("is required (not ", field->enum_type()->FindValueByNumber(0)->name(), ")"));
+    }
+  }
+
+  void CheckSingular(Message& message, const Reflection* reflection, const FieldDescriptor* field,
+                     const bdtx::v1::FieldRules& rules, const std::string& path, int depth) {
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        if (field->type() == FieldDescriptor::TYPE_BYTES) {
+          std::string scratch;
+          if (rules.required() && reflection->GetStringReference(message, field, &scratch).empty())
+            Add(path, "is required");
+          return;
+        }
+        CheckString(reflection->GetString(message, field), rules, path, rules.required(),
+                    [&](std::string v) { reflection->SetString(&message, field, std::move(v)); });
+        return;
+      case FieldDescriptor::CPPTYPE_INT32:
+        return CheckInteger(reflection->GetInt32(message, field), rules, path);
+      case FieldDescriptor::CPPTYPE_INT64:
+        return CheckInteger(reflection->GetInt64(message, field), rules, path);
+      case FieldDescriptor::CPPTYPE_UINT32:
+        return CheckInteger(reflection->GetUInt32(message, field), rules, path);
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        const uint64_t v = reflection->GetUInt64(message, field);
+        return CheckInteger(v > INT64_MAX ? INT64_MAX : static_cast<int64_t>(v), rules, path);
+      }
+      case FieldDescriptor::CPPTYPE_ENUM:
+        return CheckEnum(field, reflection->GetEnumValue(message, field), rules, path);
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        if (!reflection->HasField(message, field)) {
+          if (rules.required()) Add(path, "is required");
+          return;
+        }
+        return Walk(*reflection->MutableMessage(&message, field), path, depth + 1);
+      case FieldDescriptor::CPPTYPE_BOOL:
+        if (rules.required() && !reflection->GetBool(message, field)) Add(path, "is required");
+        return;
+      default:
+        return;  // floating point: no bdtx limits
+    }
+  }
+
+  void CheckRepeated(Message& message, const Reflection* reflection, const FieldDescriptor* field,
+                     const bdtx::v1::FieldRules& rules, const std::string& path, int k, int depth) {
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        if (field->type() == FieldDescriptor::TYPE_BYTES) return;
+        CheckString(reflection->GetRepeatedString(message, field, k), rules, path,
+                    /*required=*/false, [&](std::string v) {
+                      reflection->SetRepeatedString(&message, field, k, std::move(v));
+                    });
+        return;
+      case FieldDescriptor::CPPTYPE_INT32:
+        return CheckInteger(reflection->GetRepeatedInt32(message, field, k), rules, path);
+      case FieldDescriptor::CPPTYPE_INT64:
+        return CheckInteger(reflection->GetRepeatedInt64(message, field, k), rules, path);
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        bdtx::v1::FieldRules element = rules;
+        element.set_required(false);
+        return CheckEnum(field, reflection->GetRepeatedEnumValue(message, field, k), element, path);
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        // Map entries are messages too: keys and values are checked and normalised.
+        return Walk(*reflection->MutableRepeatedMessage(&message, field, k), path, depth + 1);
+      default:
+        return;
+    }
+  }
+
+  std::vector<Violation> violations_;
+  size_t dropped_ = 0;
+};
+
+}  // namespace
+
+std::vector<Violation> CheckAndNormalize(Message& message) { return Checker().Run(message); }
+
+absl::Status ValidateAndNormalize(Message& message) {
+  std::vector<Violation> violations = CheckAndNormalize(message);
+  if (violations.empty()) return absl::OkStatus();
+  std::string text = absl::StrJoin(violations, "; ", [](std::string* out, const Violation& v) {
+    absl::StrAppend(out, v.first.empty() ? "" : v.first + " ", v.second);
+  });
+  return WithBadRequest(absl::InvalidArgumentError(
+                            absl::StrCat("invalid ", message.GetDescriptor()->name(), ": ", text)),
+                        violations);
+}
+
+}  // namespace bdtx::validation
