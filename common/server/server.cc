@@ -13,6 +13,7 @@
 #include "common/auth/token_auth_processor.h"
 #include "common/clock/clock.h"
 #include "common/server/logging.h"
+#include "grpcpp/create_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -73,6 +74,7 @@ void Server::WaitForShutdown() {
   // Load balancers and health probes see NOT_SERVING first; then in-flight calls
   // finish while new ones are refused.
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (options_.on_drain) options_.on_drain();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(options_.drain_timeout));
   server_->Wait();
@@ -205,12 +207,36 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
   if (auth_enabled_) {
     auto verifier = VerifierFromFlags(flags_);
     if (!verifier.ok()) return verifier.status();
-    auto authenticator =
-        std::make_shared<const auth::Authenticator>(*std::move(verifier), &RealClock());
-    auth::SetProcessAuthenticator(authenticator);
-    auth_processor_ = std::make_shared<auth::TokenAuthProcessor>(std::move(authenticator));
+    authenticator_ = std::make_shared<auth::Authenticator>(*std::move(verifier), &RealClock());
+    auth::SetProcessAuthenticator(authenticator_);
+    auth_processor_ = std::make_shared<auth::TokenAuthProcessor>(authenticator_);
+    if (flags_.Has("directory")) {
+      // Every service that talks to the directory resolves people's roles from it,
+      // cached and emptied by its change stream (ADR 012).
+      auto secret = ServiceSecret(flags_);
+      if (!secret.ok()) return secret.status();
+      directory_stub_ = bdtx::v1::Directory::NewStub(
+          grpc::CreateChannel(flags_.Get("directory"), PeerCredentials()));
+      directory_token_ =
+          std::make_unique<auth::ServiceToken>(service_name_, *std::move(secret), &RealClock());
+      roles_source_ = std::make_unique<clients::DirectoryRolesSource>(directory_stub_.get(),
+                                                                      directory_token_.get());
+      roles_cache_ = std::make_unique<auth::CurrentRolesCache>(roles_source_.get(), &RealClock());
+      directory_watcher_ = std::make_unique<clients::DirectoryWatcher>(
+          directory_stub_.get(), directory_token_.get(), roles_cache_.get());
+      SetRolesResolver(roles_cache_.get());
+    }
   }
   return absl::OkStatus();
+}
+
+void ServiceRunner::SetRolesResolver(auth::RolesResolver* resolver) {
+  if (authenticator_) authenticator_->SetRolesResolver(resolver);
+  has_roles_resolver_ = true;
+}
+
+void ServiceRunner::OnDirectoryChange(std::function<void()> listener) {
+  if (directory_watcher_) directory_watcher_->AddListener(std::move(listener));
 }
 
 absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
@@ -226,12 +252,20 @@ absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
 }
 
 int ServiceRunner::Run() {
+  if (auth_enabled_ && !has_roles_resolver_ && !trust_token_roles_) {
+    return Fail(absl::FailedPreconditionError(
+        "no source of people's current roles: define a --directory flag or call "
+        "SetRolesResolver (ADR 012)"));
+  }
   Server::Options options;
   options.listen_address = flags_.Get("listen");
   options.drain_timeout = *flags_.GetDuration("drain_timeout");
   options.auth_processor = auth_enabled_ ? auth_processor_ : nullptr;
   options.tls_cert_file = flags_.Get("tls_cert_file");
   options.tls_key_file = flags_.Get("tls_key_file");
+  options.on_drain = [this] {
+    for (auto& stop : on_drain_) stop();
+  };
   Server server(options);
   for (grpc::Service* service : services_) server.AddService(service);
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
@@ -242,6 +276,7 @@ int ServiceRunner::Run() {
   server.WaitForShutdown();
   LogInfo("drained; in-flight calls finished");
   for (auto& stop : before_store_closes_) stop();
+  directory_watcher_.reset();
   if (store_) {
     store_.reset();
     LogInfo("event store closed");

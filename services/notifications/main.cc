@@ -79,5 +79,7 @@ int main(int argc, char** argv) {
   bdtx::notifications::NotificationsService service(&store, &pipeline, &bdtx::RealClock());
   runner.AddService(&service);
   runner.BeforeStoreCloses([&pipeline] { pipeline.Stop(); });
+  // Imports change people and units: drop cached directory answers (ADR 012).
+  runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
   return runner.Run();
 }

@@ -78,6 +78,9 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
                                     const std::string& document, const std::string& request_id,
                                     int64_t expected_version, bdtx::v1::Document* response,
                                     CommandBuilder build);
+  // True when a SCANNED sign-off carries plans' receipt for its document and sha256
+  // (ADR 013); the domain refuses SCANNED without it.
+  bool EvidenceUploaded(const bdtx::v1::SignOffRequest& request) const;
   // Read access to a document: its author, routed people, and units above the author.
   absl::Status MayRead(const grpc::CallbackServerContext& context,
                        const bdtx::v1::Document& document);

@@ -232,6 +232,13 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
       return absl::InvalidArgumentError(
           "a SCANNED sign-off needs the scan's sha256 (64 hex digits) and its reference");
     }
+    if (!sign.evidence_uploaded) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the scanned evidence ", sign.evidence_reference, " (sha256 ", sign.evidence_sha256,
+          ") was never uploaded to ", d.key.Name(),
+          ": upload the signed scan with plans UploadAttachment and pass the receipt it "
+          "returns as evidence_receipt"));
+    }
   } else if (sign.method != bdtx::v1::ONLINE) {
     return absl::InvalidArgumentError("sign-off method must be ONLINE or SCANNED");
   }

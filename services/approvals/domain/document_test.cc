@@ -116,7 +116,7 @@ TEST(DocumentTest, EveryStateCommandAndActorKind) {
        bdtx::v1::SIGNED_OFF,
        {"FFFFFFFF", "PPPFPPPP", "PPPFPPPP", "PPPOPPPP", "PPPFPPPP"}},
       {"sign off scanned",
-       SignOff{bdtx::v1::SCANNED, kHash, "attachments/scan-1"},
+       SignOff{bdtx::v1::SCANNED, kHash, "attachments/scan-1", absl::InfiniteFuture(), true},
        bdtx::v1::SIGNED_OFF,
        {"FFFFFFFF", "PPPFPPPP", "PPPFPPPP", "PPPOPPPP", "PPPFPPPP"}},
       {"reroute",
@@ -208,6 +208,12 @@ TEST(DocumentTest, MalformedCommandsAreInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Decide(approved, SignOff{}, signer, kNow).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A scan plans never stored for this document (no receipt): refused, naming the file.
+  absl::Status unproven =
+      Decide(approved, SignOff{bdtx::v1::SCANNED, kHash, "attachments/scan-9"}, signer, kNow)
+          .status();
+  EXPECT_EQ(unproven.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(unproven.message().find("attachments/scan-9"), std::string::npos) << unproven;
   EXPECT_EQ(
       Decide(approved, Reroute{PrincipalRouting(), ""}, Actors()[6].second, kNow).status().code(),
       absl::StatusCode::kInvalidArgument);
