@@ -278,5 +278,31 @@ TEST(DocumentTest, DocumentNamesRoundTrip) {
   }
 }
 
+// Roles are the directory's current ones (ADR 012): being named in the routing made at
+// submission is not enough once the person left the role or the unit.
+TEST(DecideTest, NamedSignerOrLecturerWhoLostTheRoleMayNoLongerAct) {
+  Actor demoted_signer = Actors()[3].second;
+  demoted_signer.roles = {bdtx::v1::MASS_TEACHER};
+  EXPECT_EQ(
+      Decide(InState(bdtx::v1::LECTURER_APPROVED), SignOff{bdtx::v1::ONLINE}, demoted_signer, kNow)
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  Actor moved_signer = Actors()[3].second;
+  moved_signer.unit = "units/school-b";
+  EXPECT_EQ(
+      Decide(InState(bdtx::v1::LECTURER_APPROVED), SignOff{bdtx::v1::ONLINE}, moved_signer, kNow)
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  Actor demoted_lecturer = Actors()[1].second;
+  demoted_lecturer.roles = {bdtx::v1::MASS_TEACHER};
+  EXPECT_EQ(Decide(InState(bdtx::v1::SUBMITTED), Approve{}, demoted_lecturer, kNow).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Still in role: allowed.
+  EXPECT_TRUE(
+      Decide(InState(bdtx::v1::SUBMITTED), Approve{}, Actors()[1].second, kNow).status().ok());
+}
+
 }  // namespace
 }  // namespace bdtx::approvals
