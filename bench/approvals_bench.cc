@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     return *bdtx::auth::MintJwt(c, {bdtx::auth::JwtAlgorithm::kHs256, *key});
   };
   bdtx::v1::Person admin;
-  admin.set_name("people/approvals-bench");
+  admin.set_name("operators/approvals-bench");
   admin.add_roles(bdtx::v1::SYSTEM_ADMIN);
   const std::string admin_token = mint(admin);
 

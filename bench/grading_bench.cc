@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     c.expires_at = absl::Now() + absl::Hours(4);
     return *bdtx::auth::MintJwt(c, {bdtx::auth::JwtAlgorithm::kHs256, *key});
   };
-  const std::string admin = mint("people/grading-bench", {"SYSTEM_ADMIN"}, "");
+  const std::string admin = mint("operators/grading-bench", {"SYSTEM_ADMIN"}, "");
   auto directory = bdtx::v1::Directory::NewStub(
       grpc::CreateChannel(flags.Get("directory"), grpc::InsecureChannelCredentials()));
   auto channel = grpc::CreateChannel(flags.Get("grading"), grpc::InsecureChannelCredentials());

@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   auto mint = [&](const std::string& name, std::vector<std::string> roles) {
     return bdtx::bench::MintToken(*key, name, std::move(roles));
   };
-  const std::string admin = mint("people/notifications-bench", {"SYSTEM_ADMIN"});
+  const std::string admin = mint("operators/notifications-bench", {"SYSTEM_ADMIN"});
   std::string people = bdtx::bench::kBenchPeopleHeader;
   std::string assignments = "year,module,kind,from_id,to_id\n";
   for (int c = 0; c < cores; ++c) {

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
                   const std::string& unit) {
     return bdtx::bench::MintToken(*key, name, std::move(roles), unit);
   };
-  const std::string admin = mint("people/plans-bench", {"SYSTEM_ADMIN"}, "");
+  const std::string admin = mint("operators/plans-bench", {"SYSTEM_ADMIN"}, "");
 
   // The synthetic school.
   std::string people = bdtx::bench::kBenchPeopleHeader;

@@ -104,8 +104,10 @@ if "$CTL" approvals get --as "$PRINCIPAL" --document "$DOC" "${K[@]}" | grep -q 
   ATT=$("$CTL" plans upload --as "$PRINCIPAL" --document "$DOC" \
     --file "$DATA_ROOT/demo/plan-gvcc-001-signed.pdf" "${K[@]}" 2>/dev/null)
   SHA=$(echo "$ATT" | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p')
+  RECEIPT=$(echo "$ATT" | sed -n 's/.*"receipt": "\([0-9a-f]*\)".*/\1/p')
   "$CTL" approvals sign-off --as "$PRINCIPAL" --document "$DOC" --method scanned \
-    --evidence-sha256 "$SHA" --evidence-ref "$DOC/attachments/$SHA" "${K[@]}" | grep -E '"state"'
+    --evidence-sha256 "$SHA" --evidence-ref "$DOC/attachments/$SHA" \
+    --evidence-receipt "$RECEIPT" "${K[@]}" | grep -E '"state"'
 fi
 echo "[run] demo report: gvcc-001's module-4 report with counts from grading (rows 1.2 ... 5.1)"
 "$CTL" plans create --as people/gvcc-001 --year 2023 --module 4 --kind report \

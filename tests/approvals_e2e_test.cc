@@ -4,12 +4,14 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
+#include "common/auth/receipt.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
@@ -23,6 +25,12 @@
 
 namespace bdtx {
 namespace {
+
+#define ASSERT_OK_GRPC(call)                                                               \
+  do {                                                                                     \
+    grpc::Status s_ = (call);                                                              \
+    ASSERT_TRUE(s_.ok()) << #call << ": " << s_.error_code() << " " << s_.error_message(); \
+  } while (0)
 
 using ::bdtx::testing::StartService;
 using Person = ::bdtx::testing::Who;
@@ -100,14 +108,19 @@ class ApprovalsE2eTest : public ::testing::Test {
     v1::Document resp;
     return stub_->Return(As(p).get(), req, &resp);
   }
+  // SCANNED: with plans' receipt for the scan unless `receipt` is given (the test
+  // holds the services' key, as plans does).
   grpc::Status SignOff(const Person& p, const std::string& doc, v1::SignOffMethod method,
-                       v1::Document* out = nullptr) {
+                       v1::Document* out = nullptr,
+                       std::optional<std::string> receipt = std::nullopt) {
     v1::SignOffRequest req;
     req.set_document(doc);
     req.set_method(method);
     if (method == v1::SCANNED) {
       req.set_evidence_sha256(std::string(64, 'e'));
       req.set_evidence_reference("attachments/scan-001.pdf");
+      req.set_evidence_receipt(receipt.value_or(auth::AttachmentReceipt(
+          *auth::ReadKeyFile(dir_.Sub("auth.key")), doc, req.evidence_sha256())));
     }
     v1::Document resp;
     grpc::Status s = stub_->SignOff(As(p).get(), req, &resp);
@@ -132,7 +145,7 @@ class ApprovalsE2eTest : public ::testing::Test {
 TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
   v1::Document d;
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1, &d).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1, &d));
   EXPECT_EQ(d.state(), v1::SUBMITTED);
   EXPECT_EQ(d.routing().lecturer(), "people/gvsp-1");
   EXPECT_EQ(d.routing().sign_off().people(0), "people/ht-thcs");
@@ -140,7 +153,7 @@ TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
 
   // Sign-off before the lecturer's approval is refused, naming the state.
   grpc::Status early = SignOff(kPrincipal, doc, v1::ONLINE);
-  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << early.error_message();
   EXPECT_NE(early.error_message().find("SUBMITTED"), std::string::npos) << early.error_message();
   google::rpc::Status details;
   ASSERT_TRUE(details.ParseFromString(early.error_details()));
@@ -150,7 +163,7 @@ TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
   EXPECT_EQ(info.reason(), "SIGN_OFF_BEFORE_LECTURER_APPROVAL");
   EXPECT_EQ(info.metadata().at("state"), "SUBMITTED");
 
-  ASSERT_TRUE(Approve(kLecturer, doc, &d).ok());
+  ASSERT_OK_GRPC(Approve(kLecturer, doc, &d));
   EXPECT_EQ(d.state(), v1::LECTURER_APPROVED);
 
   // The principal is told at once: the document is in their inbox.
@@ -160,7 +173,7 @@ TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
   ASSERT_EQ(inbox.documents_size(), 1);
   EXPECT_EQ(inbox.documents(0).name(), doc);
 
-  ASSERT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE, &d).ok());
+  ASSERT_OK_GRPC(SignOff(kPrincipal, doc, v1::ONLINE, &d));
   EXPECT_EQ(d.state(), v1::SIGNED_OFF);
   // Final: no resubmission, no second sign-off.
   EXPECT_EQ(Submit(kTeacher, doc, kHash2).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
@@ -190,27 +203,40 @@ TEST_F(ApprovalsE2eTest, CoreTeacherPlanIsApprovedThenSignedOffByThePrincipal) {
 
 TEST_F(ApprovalsE2eTest, ThcsManagerIsSignedOffByThePhongWithAScan) {
   const std::string doc = "documents/cbqlcc-th-2023-m4-plan";
-  ASSERT_TRUE(Submit(kThManager, doc, kHash1).ok());
+  ASSERT_OK_GRPC(Submit(kThManager, doc, kHash1));
   // The wrong kind of lecturer, and the lecturer's step taken by the signer, are refused.
   EXPECT_EQ(Approve(kLecturer, doc).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Approve(kPhongOfficer, doc).error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(Approve(kMgmtLecturer, doc).ok());
+  ASSERT_OK_GRPC(Approve(kMgmtLecturer, doc));
   EXPECT_EQ(SignOff(kOtherPhong, doc, v1::SCANNED).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   v1::Document d;
-  ASSERT_TRUE(SignOff(kPhongOfficer, doc, v1::SCANNED, &d).ok());
+  // A scan never uploaded to this document (no receipt, or another document's) is
+  // refused, naming the file; the document stays waiting for the signer.
+  grpc::Status missing = SignOff(kPhongOfficer, doc, v1::SCANNED, &d, "");
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(missing.error_message().find("attachments/scan-001.pdf"), std::string::npos)
+      << missing.error_message();
+  EXPECT_NE(missing.error_message().find("was never uploaded to " + doc), std::string::npos);
+  const std::string other_receipt =
+      auth::AttachmentReceipt(*auth::ReadKeyFile(dir_.Sub("auth.key")),
+                              "documents/ht-thpt-2023-m4-plan", std::string(64, 'e'));
+  EXPECT_EQ(SignOff(kPhongOfficer, doc, v1::SCANNED, &d, other_receipt).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Get(kPhongOfficer, doc).state(), v1::LECTURER_APPROVED);
+  ASSERT_OK_GRPC(SignOff(kPhongOfficer, doc, v1::SCANNED, &d));
   EXPECT_EQ(d.state(), v1::SIGNED_OFF);
   EXPECT_EQ(d.routing().sign_off().kind(), v1::SignOffAuthority::DISTRICT_OFFICE);
 }
 
 TEST_F(ApprovalsE2eTest, ThptManagerIsSignedOffByTheSo) {
   const std::string doc = "documents/ht-thpt-2023-m4-plan";
-  ASSERT_TRUE(Submit(kThptManager, doc, kHash1).ok());
-  ASSERT_TRUE(Approve(kMgmtLecturer, doc).ok());
+  ASSERT_OK_GRPC(Submit(kThptManager, doc, kHash1));
+  ASSERT_OK_GRPC(Approve(kMgmtLecturer, doc));
   EXPECT_EQ(SignOff(kPhongOfficer, doc, v1::ONLINE).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   v1::Document d;
-  ASSERT_TRUE(SignOff(kSoOfficer, doc, v1::ONLINE, &d).ok());
+  ASSERT_OK_GRPC(SignOff(kSoOfficer, doc, v1::ONLINE, &d));
   EXPECT_EQ(d.state(), v1::SIGNED_OFF);
   v1::CountDocumentsRequest creq;
   creq.set_unit("units/bp");
@@ -221,18 +247,18 @@ TEST_F(ApprovalsE2eTest, ThptManagerIsSignedOffByTheSo) {
 
 TEST_F(ApprovalsE2eTest, ReturnAndResubmitLoopGoesBackToTheLecturer) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1));
   EXPECT_EQ(Return(kLecturer, doc, "").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  ASSERT_TRUE(Return(kLecturer, doc, "Chưa đạt: thiếu hoạt động 2.2").ok());
+  ASSERT_OK_GRPC(Return(kLecturer, doc, "Chưa đạt: thiếu hoạt động 2.2"));
   v1::Document d = Get(kTeacher, doc);
   EXPECT_EQ(d.state(), v1::RETURNED);
   EXPECT_EQ(d.last_reason(), "Chưa đạt: thiếu hoạt động 2.2");
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash2, &d).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash2, &d));
   EXPECT_EQ(d.state(), v1::SUBMITTED);
   EXPECT_EQ(d.content_sha256(), kHash2);
-  ASSERT_TRUE(Approve(kLecturer, doc).ok());
+  ASSERT_OK_GRPC(Approve(kLecturer, doc));
   // The signer may also send it back at step 3.
-  ASSERT_TRUE(Return(kPrincipal, doc, "Thiếu chữ ký").ok());
+  ASSERT_OK_GRPC(Return(kPrincipal, doc, "Thiếu chữ ký"));
   EXPECT_EQ(Get(kTeacher, doc).state(), v1::RETURNED);
 }
 
@@ -240,34 +266,34 @@ TEST_F(ApprovalsE2eTest, ReportWaitsForItsSignedOffPlan) {
   const std::string plan = "documents/gvcc-thcs-2023-m4-plan";
   const std::string report = "documents/gvcc-thcs-2023-m4-report";
   grpc::Status early = Submit(kTeacher, report, kHash1);
-  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << early.error_message();
   EXPECT_NE(early.error_message().find("is SIGNED_OFF; the plan is DRAFT"), std::string::npos)
       << early.error_message();
-  ASSERT_TRUE(Submit(kTeacher, plan, kHash1).ok());
-  ASSERT_TRUE(Approve(kLecturer, plan).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, plan, kHash1));
+  ASSERT_OK_GRPC(Approve(kLecturer, plan));
   EXPECT_EQ(Submit(kTeacher, report, kHash1).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  ASSERT_TRUE(SignOff(kPrincipal, plan, v1::ONLINE).ok());
+  ASSERT_OK_GRPC(SignOff(kPrincipal, plan, v1::ONLINE));
   v1::Document d;
   // Module not run: a "Chưa triển khai" report, still through both approvals.
-  ASSERT_TRUE(Submit(kTeacher, report, kHash2, &d, "", /*not_deployed=*/true).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, report, kHash2, &d, "", /*not_deployed=*/true));
   EXPECT_TRUE(d.not_deployed());
-  ASSERT_TRUE(Approve(kLecturer, report).ok());
-  ASSERT_TRUE(SignOff(kPrincipal, report, v1::ONLINE, &d).ok());
+  ASSERT_OK_GRPC(Approve(kLecturer, report));
+  ASSERT_OK_GRPC(SignOff(kPrincipal, report, v1::ONLINE, &d));
   EXPECT_EQ(d.state(), v1::SIGNED_OFF);
 }
 
 TEST_F(ApprovalsE2eTest, RetriedRequestReturnsTheFirstAnswerAndWritesNothing) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
   v1::Document first, second;
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1, &first, "req-42").ok());
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1, &second, "req-42").ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1, &first, "req-42"));
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1, &second, "req-42"));
   EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
   EXPECT_EQ(Get(kTeacher, doc).version(), 1);
 }
 
 TEST_F(ApprovalsE2eTest, FiftyConcurrentApprovalsHaveExactlyOneWinner) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1));
   std::atomic<int> ok{0}, refused{0}, other{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 50; ++i) {
@@ -292,8 +318,8 @@ TEST_F(ApprovalsE2eTest, FiftyConcurrentApprovalsHaveExactlyOneWinner) {
 
 TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
-  ASSERT_TRUE(Approve(kLecturer, doc).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1));
+  ASSERT_OK_GRPC(Approve(kLecturer, doc));
   approvals_.process->Signal(SIGKILL);  // not even a clean shutdown
   ASSERT_TRUE(approvals_.process->WaitExit(absl::Seconds(10)).ok());
   StartApprovals();
@@ -304,8 +330,8 @@ TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
   v1::ListInboxResponse inbox;
   ASSERT_TRUE(stub_->ListInbox(As(kPrincipal).get(), inbox_req, &inbox).ok());
   ASSERT_EQ(inbox.documents_size(), 1);
-  ASSERT_TRUE(SignOff(kPrincipal, doc, v1::ONLINE).ok());
-  ASSERT_TRUE(Submit(kThManager, "documents/cbqlcc-th-2023-m4-plan", kHash1).ok());
+  ASSERT_OK_GRPC(SignOff(kPrincipal, doc, v1::ONLINE));
+  ASSERT_OK_GRPC(Submit(kThManager, "documents/cbqlcc-th-2023-m4-plan", kHash1));
 
   // The read models (summaries, inboxes, unit indexes) equal a rebuild from the events.
   approvals_.process->Signal(SIGTERM);
@@ -321,8 +347,8 @@ TEST_F(ApprovalsE2eTest, RestartLosesNothingAcknowledged) {
 
 TEST_F(ApprovalsE2eTest, SubscribersReplayThenFollowLiveEvents) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
-  ASSERT_TRUE(Approve(kLecturer, doc).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1));
+  ASSERT_OK_GRPC(Approve(kLecturer, doc));
 
   // Not for people: the stream carries everyone's documents.
   {
@@ -363,7 +389,7 @@ TEST_F(ApprovalsE2eTest, SubscribersReplayThenFollowLiveEvents) {
 
 TEST_F(ApprovalsE2eTest, StrangersSeeNothing) {
   const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
-  ASSERT_TRUE(Submit(kTeacher, doc, kHash1).ok());
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1));
   v1::GetDocumentRequest req;
   req.set_name(doc);
   v1::Document d;

@@ -3,12 +3,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
+#include "common/crypto/sha256.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -69,7 +72,7 @@ class DirectoryE2eTest : public ::testing::Test {
     EXPECT_TRUE(key.ok()) << key.status();
     return *auth::MintJwt(claims, {auth::JwtAlgorithm::kHs256, key.value_or("")});
   }
-  std::string Admin() { return Token("people/admin", {"SYSTEM_ADMIN"}); }
+  std::string Admin() { return Token("operators/admin", {"SYSTEM_ADMIN"}); }
 
   std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
     auto context = std::make_unique<grpc::ClientContext>();
@@ -98,6 +101,25 @@ class DirectoryE2eTest : public ::testing::Test {
     req.set_year(2023);
     req.set_module(4);
     return stub_->RouteDocument(Context(token.empty() ? Admin() : token).get(), req, routing);
+  }
+
+  // ImportCsvStream with `csv` cut into chunks of `chunk` bytes.
+  grpc::Status StreamImport(v1::ImportKind kind, const std::string& file, const std::string& csv,
+                            size_t chunk, bool validate_only, v1::ImportCsvResponse* out) {
+    auto ctx = Context(Admin());
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    auto writer = stub_->ImportCsvStream(ctx.get(), out);
+    v1::ImportCsvChunk message;
+    message.set_kind(kind);
+    message.set_file_name(file);
+    message.set_validate_only(validate_only);
+    for (size_t at = 0; at < csv.size(); at += chunk) {
+      message.set_content(csv.substr(at, chunk));
+      if (!writer->Write(message)) break;
+      message.Clear();
+    }
+    writer->WritesDone();
+    return writer->Finish();
   }
 
   testing::TempDir dir_;
@@ -165,6 +187,10 @@ TEST_F(DirectoryE2eTest, EveryMethodRefusesACallWithoutAToken) {
   ASSERT_NE(service, nullptr);
   grpc::GenericStub generic(channel_);
   for (int i = 0; i < service->method_count(); ++i) {
+    // Streaming methods: StreamingMethodsRefuseStrangers.
+    if (service->method(i)->client_streaming() || service->method(i)->server_streaming()) {
+      continue;
+    }
     const std::string path =
         absl::StrCat("/", service->full_name(), "/", service->method(i)->name());
     grpc::ClientContext context;
@@ -182,7 +208,7 @@ TEST_F(DirectoryE2eTest, EveryMethodRefusesACallWithoutAToken) {
     done.WaitForNotification();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << path;
   }
-  EXPECT_EQ(service->method_count(), 12);
+  EXPECT_EQ(service->method_count(), 14);
 }
 
 TEST_F(DirectoryE2eTest, OnlyAdminsAndTheirOwnSoMayImport) {
@@ -327,6 +353,103 @@ TEST_F(DirectoryE2eTest, ListsPageThroughEverything) {
   } while (!token.empty() && pages < 100);
   EXPECT_EQ(seen, 23);  // kSamplePeople
   EXPECT_EQ(pages, 5);
+}
+
+TEST_F(DirectoryE2eTest, StreamedImportMayCutChunksInsideACharacterAndAppliesOnce) {
+  const std::string csv =
+      "id,code,full_name,roles,home_unit_id\n"
+      "gv-stream-1,ST1,Nguyễn Thị Ánh Tuyết,mass_teacher,thcs-tanphu\n"
+      "gv-stream-2,ST2,Trương Văn Đức,mass_teacher,thcs-tanphu\n";
+  v1::ImportCsvResponse resp;
+  // 7-byte chunks cut the two-byte and three-byte characters of the names.
+  grpc::Status s = StreamImport(v1::PEOPLE, "stream.csv", csv, 7, false, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.rows(), 2);
+  EXPECT_EQ(resp.created(), 2);
+  EXPECT_EQ(resp.sha256(), Sha256Hex(csv));
+  v1::LookupPersonRequest req;
+  req.set_code("ST1");
+  v1::Person person;
+  ASSERT_TRUE(stub_->LookupPerson(Context(Admin()).get(), req, &person).ok());
+  EXPECT_EQ(person.display_name(), "Nguyễn Thị Ánh Tuyết");
+  // The same file again, streamed in other chunks: nothing changes.
+  ASSERT_TRUE(StreamImport(v1::PEOPLE, "stream.csv", csv, 100, false, &resp).ok());
+  EXPECT_EQ(resp.unchanged(), 2);
+}
+
+TEST_F(DirectoryE2eTest, StreamedImportIsAllOrNothing) {
+  std::string csv = "id,code,full_name,roles,home_unit_id\n";
+  for (int i = 0; i < 2000; ++i) {
+    absl::StrAppend(&csv, "gv-bulk-", i, ",,Giáo viên ", i, ",mass_teacher,thcs-tanphu\n");
+  }
+  absl::StrAppend(&csv, "gv-bad,,Sai,no_such_role,thcs-tanphu\n");
+  v1::ImportCsvResponse resp;
+  grpc::Status s = StreamImport(v1::PEOPLE, "bulk.csv", csv, 4096, false, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("bulk.csv:2002:4: unknown role 'no_such_role'"),
+            std::string::npos)
+      << s.error_message();
+  v1::GetPersonRequest req;
+  req.set_name("people/gv-bulk-0");
+  v1::Person person;
+  EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), req, &person).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(DirectoryE2eTest, FileAboveTheMessageLimitImportsOnlyStreamed) {
+  // 17 MiB of people rows: one ImportCsv message cannot carry it; the stream can.
+  std::string csv = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  for (int i = 0; csv.size() <= (17u << 20); ++i) {
+    absl::StrAppend(&csv, "gv-national-", i, ",BD", i, ",Nguyễn Văn Học Viên Số ", i,
+                    ",mass_teacher,thcs-tanphu,Ngữ văn,THCS,gv", i, "@truong.edu.vn\n");
+  }
+  const int rows = static_cast<int>(std::count(csv.begin(), csv.end(), '\n')) - 1;
+  EXPECT_EQ(Import(v1::PEOPLE, "national.csv", csv).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  v1::ImportCsvResponse resp;
+  // Validated whole (every row parsed and checked) from 1 MiB chunks; the sha256 shows the
+  // directory saw exactly the bytes sent.
+  grpc::Status s = StreamImport(v1::PEOPLE, "national.csv", csv, 1 << 20, true, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.rows(), rows);
+  EXPECT_EQ(resp.sha256(), Sha256Hex(csv));
+}
+
+TEST_F(DirectoryE2eTest, StreamingMethodsRefuseStrangers) {
+  {
+    grpc::ClientContext ctx;
+    auto reader = stub_->WatchChanges(&ctx, v1::WatchChangesRequest());
+    v1::DirectoryChange change;
+    EXPECT_FALSE(reader->Read(&change));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    // The directory's change stream is for services and admins, not for people.
+    auto ctx = Context(Token("people/gv-1", {"MASS_TEACHER"}, "units/thcs-tanphu"));
+    auto reader = stub_->WatchChanges(ctx.get(), v1::WatchChangesRequest());
+    v1::DirectoryChange change;
+    EXPECT_FALSE(reader->Read(&change));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    auto ctx = Context(Admin());
+    auto reader = stub_->WatchChanges(ctx.get(), v1::WatchChangesRequest());
+    v1::DirectoryChange change;
+    ASSERT_TRUE(reader->Read(&change));
+    EXPECT_EQ(change.version(), 3);  // three imports in SetUp
+    ctx->TryCancel();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ImportCsvResponse resp;
+    auto writer = stub_->ImportCsvStream(&ctx, &resp);
+    v1::ImportCsvChunk chunk;
+    chunk.set_kind(v1::PEOPLE);
+    chunk.set_content("id,code,full_name,roles,home_unit_id\nx,,X,system_admin,bp\n");
+    writer->Write(chunk);
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
 }
 
 }  // namespace

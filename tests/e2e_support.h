@@ -83,7 +83,7 @@ inline absl::Status ImportCsvs(
     req.set_content(csv);
     bdtx::v1::ImportCsvResponse resp;
     grpc::Status s =
-        directory.ImportCsv(tokens.As({"people/admin", {"SYSTEM_ADMIN"}, ""}).get(), req, &resp);
+        directory.ImportCsv(tokens.As({"operators/admin", {"SYSTEM_ADMIN"}, ""}).get(), req, &resp);
     if (!s.ok()) {
       return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                           absl::StrCat("import: ", s.error_message()));

@@ -26,7 +26,7 @@ namespace {
 using ::bdtx::testing::StartService;
 using ::bdtx::testing::Who;
 
-const Who kAdmin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+const Who kAdmin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
 const Who kSo{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
 const Who kGrader{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Who kNotGrader{"people/gvcc-phong", {"CORE_TEACHER"}, "units/dx"};

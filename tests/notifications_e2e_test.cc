@@ -46,7 +46,7 @@ using ::bdtx::testing::StartService;
 using ::bdtx::testing::StubTo;
 using ::bdtx::testing::Who;
 
-const Who kAdmin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+const Who kAdmin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
 const Who kAuthor{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Who kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
 const Who kManagementLecturer{"people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units/hvqlgd"};

@@ -28,7 +28,7 @@ using ::bdtx::testing::StartService;
 using ::bdtx::testing::StubTo;
 using ::bdtx::testing::Who;
 
-const Who kAdmin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+const Who kAdmin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
 const Who kAuthor{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Who kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
 const Who kPrincipal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
@@ -150,6 +150,7 @@ class PlansE2eTest : public ::testing::Test {
     req.set_method(method);
     req.set_evidence_sha256(evidence.sha256());
     req.set_evidence_reference(evidence.reference());
+    req.set_evidence_receipt(evidence.receipt());
     v1::Document d;
     return approvals_stub_->SignOff(tokens_.As(kPrincipal).get(), req, &d);
   }

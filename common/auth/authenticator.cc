@@ -1,5 +1,9 @@
 #include "common/auth/authenticator.h"
 
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
 namespace bdtx::auth {
@@ -20,18 +24,48 @@ absl::StatusOr<Claims> Authenticator::Authenticate(absl::string_view header) con
     return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
   }
   const absl::Time now = clock_->Now();
+  std::optional<Claims> cached;
   {
     absl::MutexLock lock(&mu_);
     if (auto it = cache_.find(header); it != cache_.end()) {
       if (absl::Status s = verifier_.CheckTimes(it->second, now); !s.ok()) return s;
-      return it->second;
+      cached = it->second;
     }
+  }
+  if (cached.has_value()) {
+    if (resolver_ == nullptr) return *std::move(cached);
+    return WithCurrentRoles(*std::move(cached));  // outside the lock: it may block
   }
   absl::StatusOr<Claims> claims = verifier_.Verify(header, now);
   if (!claims.ok()) return claims.status();
-  absl::MutexLock lock(&mu_);
-  if (cache_.size() >= capacity_) cache_.clear();  // crude but bounded
-  cache_.emplace(std::string(header), *claims);
+  {
+    absl::MutexLock lock(&mu_);
+    if (cache_.size() >= capacity_) cache_.clear();  // crude but bounded
+    cache_.emplace(std::string(header), *claims);
+  }
+  if (resolver_ == nullptr) return claims;
+  return WithCurrentRoles(*std::move(claims));
+}
+
+absl::StatusOr<Claims> Authenticator::WithCurrentRoles(Claims claims) const {
+  // Services and operators are minted only by holders of the signing key and are not
+  // people of the directory: their token's roles stand.
+  if (!absl::StartsWith(claims.subject, "people/")) return claims;
+  absl::StatusOr<CurrentRoles> current = resolver_->Resolve(claims.subject);
+  if (absl::IsNotFound(current.status())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        claims.subject, " is not in the directory: the token no longer stands for anyone"));
+  }
+  if (!current.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot check the current roles of ", claims.subject,
+                                               ": ", current.status().message()));
+  }
+  if (current->removed) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        claims.subject, " was removed from the directory and may no longer call bdtx"));
+  }
+  claims.roles = std::move(current->roles);
+  claims.unit = std::move(current->unit);
   return claims;
 }
 

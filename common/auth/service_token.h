@@ -20,6 +20,8 @@ class ServiceToken {
       : service_(std::move(service)), secret_(std::move(hs256_secret)), clock_(clock) {}
   // A token valid for at least five more minutes.
   absl::StatusOr<std::string> Get();
+  // The services' shared HS256 key (also keys attachment receipts, ADR 013).
+  const std::string& secret() const { return secret_; }
 
  private:
   const std::string service_;

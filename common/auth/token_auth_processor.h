@@ -20,8 +20,11 @@ class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
   explicit TokenAuthProcessor(std::shared_ptr<const Authenticator> authenticator)
       : authenticator_(std::move(authenticator)) {}
 
-  // Verification is CPU only and quick (cached): run it inline on the gRPC thread.
-  bool IsBlocking() const override { return false; }
+  // Verification is CPU only and quick (cached) and runs inline on the gRPC thread,
+  // unless people's roles may need a directory round trip (a roles cache miss, ADR 012):
+  // then gRPC runs it on its executor, where blocking is allowed. The handler's
+  // SubjectFromContext then finds the roles cached.
+  bool IsBlocking() const override { return authenticator_->MayBlock(); }
 
   grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
                        OutputMetadata* consumed_auth_metadata,

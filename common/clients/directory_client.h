@@ -52,6 +52,13 @@ class DirectoryClient {
   // `unit` first, then its parents up to the ministry. Cached.
   absl::StatusOr<std::vector<std::string>> Ancestry(const std::string& unit);
 
+  // Forgets every cached answer (the directory changed: ServiceRunner::OnDirectoryChange).
+  void DropCaches() {
+    absl::MutexLock lock(&mu_);
+    parent_.clear();
+    cache_.clear();
+  }
+
  private:
   template <typename Req, typename Resp, typename Call>
   absl::Status Invoke(Call call, const Req& req, Resp* resp);

@@ -35,6 +35,7 @@ class Flags {
   // help_requested().
   absl::Status Parse(int argc, const char* const* argv, const Environment& env);
 
+  bool Has(const std::string& name) const { return settings_.count(name) > 0; }
   // REQUIRES: `name` was defined.
   const std::string& Get(const std::string& name) const;
   absl::StatusOr<int64_t> GetInt(const std::string& name) const;

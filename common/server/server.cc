@@ -259,12 +259,36 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
   if (auth_enabled_) {
     auto verifier = VerifierFromFlags(flags_);
     if (!verifier.ok()) return verifier.status();
-    auto authenticator =
-        std::make_shared<const auth::Authenticator>(*std::move(verifier), &RealClock());
-    auth::SetProcessAuthenticator(authenticator);
-    auth_processor_ = std::make_shared<auth::TokenAuthProcessor>(std::move(authenticator));
+    authenticator_ = std::make_shared<auth::Authenticator>(*std::move(verifier), &RealClock());
+    auth::SetProcessAuthenticator(authenticator_);
+    auth_processor_ = std::make_shared<auth::TokenAuthProcessor>(authenticator_);
+    if (flags_.Has("directory")) {
+      // Every service that talks to the directory resolves people's roles from it,
+      // cached and emptied by its change stream (ADR 012).
+      auto secret = ServiceSecret(flags_);
+      if (!secret.ok()) return secret.status();
+      directory_stub_ = bdtx::v1::Directory::NewStub(
+          grpc::CreateChannel(flags_.Get("directory"), PeerCredentials()));
+      directory_token_ =
+          std::make_unique<auth::ServiceToken>(service_name_, *std::move(secret), &RealClock());
+      roles_source_ = std::make_unique<clients::DirectoryRolesSource>(directory_stub_.get(),
+                                                                      directory_token_.get());
+      roles_cache_ = std::make_unique<auth::CurrentRolesCache>(roles_source_.get(), &RealClock());
+      directory_watcher_ = std::make_unique<clients::DirectoryWatcher>(
+          directory_stub_.get(), directory_token_.get(), roles_cache_.get());
+      SetRolesResolver(roles_cache_.get());
+    }
   }
   return absl::OkStatus();
+}
+
+void ServiceRunner::SetRolesResolver(auth::RolesResolver* resolver) {
+  if (authenticator_) authenticator_->SetRolesResolver(resolver);
+  has_roles_resolver_ = true;
+}
+
+void ServiceRunner::OnDirectoryChange(std::function<void()> listener) {
+  if (directory_watcher_) directory_watcher_->AddListener(std::move(listener));
 }
 
 absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
@@ -284,6 +308,11 @@ absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
 }
 
 int ServiceRunner::Run() {
+  if (auth_enabled_ && !has_roles_resolver_ && !trust_token_roles_) {
+    return Fail(absl::FailedPreconditionError(
+        "no source of people's current roles: define a --directory flag or call "
+        "SetRolesResolver (ADR 012)"));
+  }
   Server::Options options;
   options.listen_address = flags_.Get("listen");
   options.drain_timeout = *flags_.GetDuration("drain_timeout");
@@ -315,8 +344,11 @@ int ServiceRunner::Run() {
     health = std::make_unique<Server>(health_options);
     if (absl::Status s = health->Start(); !s.ok()) return Fail(s);
     health->SetServing(false);
-    options.on_drain = [h = health.get()] { h->SetServing(false); };
   }
+  options.on_drain = [this, h = health.get()] {
+    if (h != nullptr) h->SetServing(false);
+    for (auto& stop : on_drain_) stop();
+  };
   Server server(options);
   for (grpc::Service* service : services_) server.AddService(service);
   // Backups of the store (bdtxctl admin backup), on every service that has one.
@@ -337,6 +369,7 @@ int ServiceRunner::Run() {
   LogInfo("drained; in-flight calls finished");
   metrics.reset();  // scrapes read the store and what stops below
   for (auto& stop : before_store_closes_) stop();
+  directory_watcher_.reset();
   if (store_) {
     if (store_metrics_) store_metrics_->Attach(nullptr);
     store_.reset();

@@ -25,7 +25,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/current_roles.h"
 #include "common/auth/jwt.h"
+#include "common/auth/service_token.h"
+#include "common/clients/directory_roles.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/server/flags.h"
 #include "grpcpp/security/auth_metadata_processor.h"
@@ -55,8 +59,9 @@ class Server {
     std::function<
         std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>()>
         interceptors;
-    // Runs when draining begins (after health turned NOT_SERVING), e.g. to turn a
-    // separate health server NOT_SERVING too.
+    // Runs when draining begins (after health turned NOT_SERVING), before in-flight calls
+    // are waited for: turns a separate health server NOT_SERVING too, and ends endless
+    // streams (watches) that would otherwise hold the drain for its whole timeout.
     std::function<void()> on_drain;
   };
 
@@ -133,6 +138,17 @@ class ServiceRunner {
   // Serve without token verification. Only for test servers.
   void DisableAuthForTest() { auth_enabled_ = false; }
 
+  // Where people's current roles come from (ADR 012). A service that defines a
+  // --directory flag gets a watched cache of the directory in Init() with nothing to
+  // do; the directory itself resolves from its own store through this. Run() refuses to
+  // serve people without one. REQUIRES: before Run(). Not owned.
+  void SetRolesResolver(auth::RolesResolver* resolver);
+  // Trust the roles in people's tokens (no directory to ask). Only for test servers.
+  void TrustTokenRolesForTest() { trust_token_roles_ = true; }
+  // Runs `listener` whenever the watched directory's version changes (to drop other
+  // caches of directory data). No-op without a watched directory. REQUIRES: after Init().
+  void OnDirectoryChange(std::function<void()> listener);
+
   // Opens (once) the service's event store in --data_dir/events.
   absl::StatusOr<eventstore::RocksDbEventStore*> OpenEventStore();
   const std::string& data_dir() const { return flags_.Get("data_dir"); }
@@ -148,6 +164,8 @@ class ServiceRunner {
 
   // `stop` runs after the server drained and before the event store closes: background
   // work that uses the store (consumers, timers) stops there. Called in the order added.
+  // `stop` runs when draining starts (see Server::Options::on_drain).
+  void OnDrain(std::function<void()> stop) { on_drain_.push_back(std::move(stop)); }
   void BeforeStoreCloses(std::function<void()> stop) {
     before_store_closes_.push_back(std::move(stop));
   }
@@ -163,8 +181,18 @@ class ServiceRunner {
   std::vector<grpc::Service*> services_;
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
   bool auth_enabled_ = true;
+  bool trust_token_roles_ = false;
+  std::shared_ptr<auth::Authenticator> authenticator_;
+  bool has_roles_resolver_ = false;
   std::shared_ptr<grpc::AuthMetadataProcessor> auth_processor_;
+  // The watched directory (services with --directory), in construction order.
+  std::unique_ptr<bdtx::v1::Directory::Stub> directory_stub_;
+  std::unique_ptr<auth::ServiceToken> directory_token_;
+  std::unique_ptr<clients::DirectoryRolesSource> roles_source_;
+  std::unique_ptr<auth::CurrentRolesCache> roles_cache_;
+  std::unique_ptr<clients::DirectoryWatcher> directory_watcher_;
   std::vector<std::function<void()>> before_store_closes_;
+  std::vector<std::function<void()>> on_drain_;
   std::string peer_ca_;
   std::shared_ptr<EventStoreMetrics> store_metrics_;
   std::vector<std::shared_ptr<prometheus::Collectable>> metrics_sources_;

@@ -1,7 +1,7 @@
 // bdtxctl: the operator's command line.
 //
 //   bdtxctl token mint --person people/ID [--roles a,b] [--unit units/ID]
-//                      [--key-file ./data/auth.key] [--ttl 12h] [--directory ADDR]
+//                      [--key-file ./data/auth.key] [--ttl 1h] [--directory ADDR]
 //   bdtxctl directory import --kind units|people|classes|assignments --file F
 //                            [--validate-only true] [--addr 127.0.0.1:7101]
 //   bdtxctl directory export --kind KIND [--addr ...]          (CSV on stdout)
@@ -11,6 +11,8 @@
 //
 // Calls to services carry --token (or BDTX_TOKEN); without one, bdtxctl mints a
 // short-lived SYSTEM_ADMIN token from --key-file: whoever holds the key is an operator.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -46,7 +48,7 @@ using bdtx::server::Flags;
 int Usage() {
   std::fputs(
       "usage:\n"
-      "  bdtxctl token mint --person people/ID [--roles r1,r2] [--unit units/ID] [--ttl 12h]\n"
+      "  bdtxctl token mint --person people/ID [--roles r1,r2] [--unit units/ID] [--ttl 1h]\n"
       "  bdtxctl directory import --kind units|people|classes|assignments --file F\n"
       "  bdtxctl directory export --kind units|people|classes|assignments\n"
       "  bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]\n"
@@ -98,7 +100,8 @@ Flags CommonFlags() {
   flags.Define("key_file", "", "alias of --auth_key_file");
   flags.Define("addr", "127.0.0.1:7101", "directory service address");
   flags.Define("token", "", "bearer token for the call (env BDTX_TOKEN)");
-  flags.Define("ttl", "12h", "token lifetime");
+  flags.Define("ttl", "1h",
+               "token lifetime (people: keep it short, mint again to refresh; ADR 012)");
   flags.Define("person", "", "subject of the token (people/ID)");
   flags.Define("roles", "", "comma-separated roles for the token, e.g. core_teacher,reporter");
   flags.Define("unit", "", "home unit claim of the token, or the unit of statistics (units/ID)");
@@ -121,6 +124,8 @@ Flags CommonFlags() {
   flags.Define("method", "online", "sign-off method: online or scanned");
   flags.Define("evidence_sha256", "", "sha256 of the scanned, signed and stamped document");
   flags.Define("evidence_ref", "", "where the scan is stored");
+  flags.Define("evidence_receipt", "",
+               "the receipt `plans upload` printed for the scan (needed for --method scanned)");
   flags.Define("request_id", "", "idempotency key of the command");
   flags.Define("grading", "127.0.0.1:7104", "grading service address");
   flags.Define("class", "", "class name, classes/{id}");
@@ -179,7 +184,7 @@ absl::StatusOr<std::string> Mint(const Flags& flags, const std::string& person,
 
 absl::StatusOr<std::string> CallToken(const Flags& flags) {
   if (!flags.Get("token").empty()) return flags.Get("token");
-  return Mint(flags, "people/bdtxctl", {"SYSTEM_ADMIN"}, "");
+  return Mint(flags, "operators/bdtxctl", {"SYSTEM_ADMIN"}, "");
 }
 
 std::unique_ptr<bdtx::v1::Directory::Stub> DirectoryStub(const std::string& addr) {
@@ -211,7 +216,7 @@ int TokenMint(const Flags& flags) {
   }
   std::string unit = flags.Get("unit");
   if (!flags.Get("directory").empty()) {
-    auto admin = Mint(flags, "people/bdtxctl", {"SYSTEM_ADMIN"}, "");
+    auto admin = Mint(flags, "operators/bdtxctl", {"SYSTEM_ADMIN"}, "");
     if (!admin.ok()) return Fail(admin.status());
     grpc::ClientContext context;
     Authorize(context, *admin);
@@ -247,24 +252,53 @@ absl::StatusOr<bdtx::v1::ImportKind> ParseKind(const std::string& text) {
   return kind;
 }
 
+// Streams the file to ImportCsvStream in 1 MiB chunks (any size; the directory applies
+// it all or nothing once the last chunk is in) with progress on stderr. Holds one chunk
+// in memory, not the file.
 absl::StatusOr<bdtx::v1::ImportCsvResponse> ImportFile(const Flags& flags,
                                                        bdtx::v1::ImportKind kind,
                                                        const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream content;
-  content << in.rdbuf();
+  std::error_code ec;
+  const uintmax_t total = std::filesystem::file_size(path, ec);
   auto token = CallToken(flags);
   if (!token.ok()) return token.status();
-  bdtx::v1::ImportCsvRequest req;
-  req.set_kind(kind);
-  req.set_file_name(std::filesystem::path(path).filename().string());
-  req.set_content(content.str());
-  req.set_validate_only(flags.Get("validate_only") == "true");
   grpc::ClientContext context;
   Authorize(context, *token);
   bdtx::v1::ImportCsvResponse resp;
-  grpc::Status s = DirectoryStub(flags.Get("addr"))->ImportCsv(&context, req, &resp);
+  auto stub = DirectoryStub(flags.Get("addr"));
+  std::unique_ptr<grpc::ClientWriter<bdtx::v1::ImportCsvChunk>> writer =
+      stub->ImportCsvStream(&context, &resp);
+  bdtx::v1::ImportCsvChunk chunk;
+  chunk.set_kind(kind);
+  chunk.set_file_name(std::filesystem::path(path).filename().string());
+  chunk.set_validate_only(flags.Get("validate_only") == "true");
+  constexpr size_t kChunk = 1 << 20;
+  std::string buffer(kChunk, '\0');
+  uintmax_t sent = 0;
+  const bool tty = isatty(STDERR_FILENO);
+  bool first = true;
+  while (first || in) {
+    in.read(buffer.data(), kChunk);
+    const size_t n = static_cast<size_t>(in.gcount());
+    if (n == 0 && !first) break;
+    chunk.set_content(buffer.data(), n);
+    if (!writer->Write(chunk)) break;  // the server refused: Finish says why
+    first = false;
+    chunk.clear_kind();
+    chunk.clear_file_name();
+    chunk.clear_validate_only();
+    sent += n;
+    if (total > 0) {
+      std::fprintf(stderr, "%ssent %.1f of %.1f MB (%d%%)%s", tty ? "\r" : "", sent / 1e6,
+                   total / 1e6, static_cast<int>(100 * sent / total), tty ? "" : "\n");
+    }
+  }
+  writer->WritesDone();
+  if (total > 0)
+    std::fprintf(stderr, "%svalidating and applying %s...\n", tty ? "\n" : "", path.c_str());
+  grpc::Status s = writer->Finish();
   if (!s.ok()) return bdtx::FromGrpcStatus(s);
   return resp;
 }
@@ -283,7 +317,7 @@ void PrintImport(const std::string& file, const bdtx::v1::ImportCsvResponse& r) 
 absl::StatusOr<std::string> TokenAs(const Flags& flags) {
   if (!flags.Get("token").empty()) return flags.Get("token");
   if (flags.Get("as").empty()) return absl::InvalidArgumentError("--as people/ID is required");
-  auto admin = Mint(flags, "people/bdtxctl", {"SYSTEM_ADMIN"}, "");
+  auto admin = Mint(flags, "operators/bdtxctl", {"SYSTEM_ADMIN"}, "");
   if (!admin.ok()) return admin.status();
   grpc::ClientContext context;
   Authorize(context, *admin);
@@ -346,6 +380,7 @@ int ApprovalsCommand(const std::string& verb, const Flags& flags) {
     req.set_method(flags.Get("method") == "scanned" ? bdtx::v1::SCANNED : bdtx::v1::ONLINE);
     req.set_evidence_sha256(flags.Get("evidence_sha256"));
     req.set_evidence_reference(flags.Get("evidence_ref"));
+    req.set_evidence_receipt(flags.Get("evidence_receipt"));
     req.set_request_id(flags.Get("request_id"));
     status = stub->SignOff(&context, req, &doc);
     out = &doc;

@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   if (!events.ok()) return runner.Fail(events.status());
   bdtx::directory::DirectoryStore store(*events);
   bdtx::directory::DirectoryService service(&store, &bdtx::RealClock());
+  bdtx::directory::StoreRolesResolver roles(&store);
+  runner.SetRolesResolver(&roles);  // people's roles as the store says now (ADR 012)
+  runner.OnDrain([&service] { service.StopWatches(); });
   runner.AddService(&service);
   return runner.Run();
 }

@@ -22,5 +22,7 @@ int main(int argc, char** argv) {
   bdtx::grading::DirectoryClient directory(stub.get(), &token);
   bdtx::grading::GradingService service(&store, &directory, &bdtx::RealClock());
   runner.AddService(&service);
+  // Imports change people and units: drop cached directory answers (ADR 012).
+  runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
   return runner.Run();
 }

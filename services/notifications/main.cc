@@ -129,5 +129,7 @@ int main(int argc, char** argv) {
   runner.AddMetricsSource(bdtx::server::CollectAtScrape(
       [&pipeline] { return bdtx::notifications::StatusMetrics(pipeline.Status()); }));
   runner.BeforeStoreCloses([&pipeline] { pipeline.Stop(); });
+  // Imports change people and units: drop cached directory answers (ADR 012).
+  runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
   return runner.Run();
 }

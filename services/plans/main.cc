@@ -52,5 +52,7 @@ int main(int argc, char** argv) {
                                     {&directory, approvals_stub.get(), grading_stub.get(), &token},
                                     &bdtx::RealClock(), options);
   runner.AddService(&service);
+  // Imports change people and units: drop cached directory answers (ADR 012).
+  runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
   return runner.Run();
 }

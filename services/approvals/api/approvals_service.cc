@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/receipt.h"
 #include "common/auth/subject.h"
 #include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
@@ -162,9 +163,10 @@ grpc::ServerUnaryReactor* ApprovalsService::SignOff(grpc::CallbackServerContext*
                  [this, request](const Loaded& loaded,
                                  absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
                    const DocumentKey& key = loaded.document.key;
-                   std::move(next)(approvals::SignOff{request->method(), request->evidence_sha256(),
-                                                      request->evidence_reference(),
-                                                      deadlines_.For(key.year, key.module)});
+                   // The domain refuses SCANNED without proof, after authorizing.
+                   std::move(next)(approvals::SignOff{
+                       request->method(), request->evidence_sha256(), request->evidence_reference(),
+                       deadlines_.For(key.year, key.module), EvidenceUploaded(*request)});
                  });
 }
 
@@ -182,6 +184,12 @@ grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext*
                                   std::move(next)(approvals::Reroute{*std::move(routing), reason});
                                 });
                  });
+}
+
+bool ApprovalsService::EvidenceUploaded(const bdtx::v1::SignOffRequest& request) const {
+  return request.method() == bdtx::v1::SCANNED &&
+         auth::VerifyAttachmentReceipt(token_->secret(), request.document(),
+                                       request.evidence_sha256(), request.evidence_receipt());
 }
 
 void ApprovalsService::FetchRouting(

@@ -84,6 +84,9 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
   // Who may command a document at all (the domain then decides the command itself):
   // whoever may read it; a never-submitted draft only its author (and admins).
   absl::Status MayCommand(const auth::Subject& subject, const Document& document);
+  // True when a SCANNED sign-off carries plans' receipt for its document and sha256
+  // (ADR 013); the domain refuses SCANNED without it.
+  bool EvidenceUploaded(const bdtx::v1::SignOffRequest& request) const;
   // Read access to a document: its author, routed people, and units above the author.
   absl::Status MayRead(const grpc::CallbackServerContext& context,
                        const bdtx::v1::Document& document);

@@ -96,10 +96,12 @@ bool Actor::HasRole(bdtx::v1::Role role) const {
 
 bool IsRoutedSigner(const bdtx::v1::Routing& routing, const Actor& actor) {
   const auto& signoff = routing.sign_off();
-  if (std::find(signoff.people().begin(), signoff.people().end(), actor.person) !=
-      signoff.people().end()) {
-    return true;
-  }
+  const bool named = std::find(signoff.people().begin(), signoff.people().end(), actor.person) !=
+                     signoff.people().end();
+  // The actor's roles and unit are the directory's current ones (ADR 012): a person
+  // named at submission who has since left the signing unit or lost its role no longer
+  // signs. A routing without roles (older ones) trusts the names.
+  if (signoff.roles().empty()) return named;
   if (actor.unit.empty() || actor.unit != signoff.unit()) return false;
   for (int role : signoff.roles()) {
     if (actor.HasRole(static_cast<bdtx::v1::Role>(role))) return true;
@@ -107,10 +109,17 @@ bool IsRoutedSigner(const bdtx::v1::Routing& routing, const Actor& actor) {
   return false;
 }
 
+// The routed lecturer, while they still hold a lecturer role (ADR 012).
+bool IsRoutedLecturer(const Document& d, const Actor& actor) {
+  return d.state != bdtx::v1::DRAFT && actor.person == d.routing.lecturer() &&
+         (actor.HasRole(bdtx::v1::PEDAGOGY_LECTURER) ||
+          actor.HasRole(bdtx::v1::MANAGEMENT_LECTURER));
+}
+
 absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Command& command,
                                                   const Actor& actor, absl::Time now) {
   const bool is_author = actor.person == d.key.author;
-  const bool is_lecturer = d.state != bdtx::v1::DRAFT && actor.person == d.routing.lecturer();
+  const bool is_lecturer = IsRoutedLecturer(d, actor);
   const bool is_signer = d.state != bdtx::v1::DRAFT && IsRoutedSigner(d.routing, actor);
   ApprovalEvent event;
 
@@ -231,6 +240,13 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
     if (!IsSha256Hex(sign.evidence_sha256) || sign.evidence_reference.empty()) {
       return absl::InvalidArgumentError(
           "a SCANNED sign-off needs the scan's sha256 (64 hex digits) and its reference");
+    }
+    if (!sign.evidence_uploaded) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the scanned evidence ", sign.evidence_reference, " (sha256 ", sign.evidence_sha256,
+          ") was never uploaded to ", d.key.Name(),
+          ": upload the signed scan with plans UploadAttachment and pass the receipt it "
+          "returns as evidence_receipt"));
     }
   } else if (sign.method != bdtx::v1::ONLINE) {
     return absl::InvalidArgumentError("sign-off method must be ONLINE or SCANNED");

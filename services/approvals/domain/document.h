@@ -93,6 +93,8 @@ struct SignOff {
   std::string evidence_sha256;
   std::string evidence_reference;
   absl::Time deadline = absl::InfiniteFuture();
+  // SCANNED: the adapter verified plans' receipt for this document and sha256 (ADR 013).
+  bool evidence_uploaded = false;
 };
 struct Reroute {
   bdtx::v1::Routing routing;

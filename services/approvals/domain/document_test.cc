@@ -116,7 +116,7 @@ TEST(DocumentTest, EveryStateCommandAndActorKind) {
        bdtx::v1::SIGNED_OFF,
        {"FFFFFFFF", "PPPFPPPP", "PPPFPPPP", "PPPOPPPP", "PPPFPPPP"}},
       {"sign off scanned",
-       SignOff{bdtx::v1::SCANNED, kHash, "attachments/scan-1"},
+       SignOff{bdtx::v1::SCANNED, kHash, "attachments/scan-1", absl::InfiniteFuture(), true},
        bdtx::v1::SIGNED_OFF,
        {"FFFFFFFF", "PPPFPPPP", "PPPFPPPP", "PPPOPPPP", "PPPFPPPP"}},
       {"reroute",
@@ -208,6 +208,12 @@ TEST(DocumentTest, MalformedCommandsAreInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Decide(approved, SignOff{}, signer, kNow).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A scan plans never stored for this document (no receipt): refused, naming the file.
+  absl::Status unproven =
+      Decide(approved, SignOff{bdtx::v1::SCANNED, kHash, "attachments/scan-9"}, signer, kNow)
+          .status();
+  EXPECT_EQ(unproven.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(unproven.message().find("attachments/scan-9"), std::string::npos) << unproven;
   EXPECT_EQ(
       Decide(approved, Reroute{PrincipalRouting(), ""}, Actors()[6].second, kNow).status().code(),
       absl::StatusCode::kInvalidArgument);
@@ -270,6 +276,32 @@ TEST(DocumentTest, DocumentNamesRoundTrip) {
                           "documents/x-2023-m12-plan", "units/x", "documents/x-plan"}) {
     EXPECT_EQ(ParseDocumentName(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+// Roles are the directory's current ones (ADR 012): being named in the routing made at
+// submission is not enough once the person left the role or the unit.
+TEST(DecideTest, NamedSignerOrLecturerWhoLostTheRoleMayNoLongerAct) {
+  Actor demoted_signer = Actors()[3].second;
+  demoted_signer.roles = {bdtx::v1::MASS_TEACHER};
+  EXPECT_EQ(
+      Decide(InState(bdtx::v1::LECTURER_APPROVED), SignOff{bdtx::v1::ONLINE}, demoted_signer, kNow)
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  Actor moved_signer = Actors()[3].second;
+  moved_signer.unit = "units/school-b";
+  EXPECT_EQ(
+      Decide(InState(bdtx::v1::LECTURER_APPROVED), SignOff{bdtx::v1::ONLINE}, moved_signer, kNow)
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  Actor demoted_lecturer = Actors()[1].second;
+  demoted_lecturer.roles = {bdtx::v1::MASS_TEACHER};
+  EXPECT_EQ(Decide(InState(bdtx::v1::SUBMITTED), Approve{}, demoted_lecturer, kNow).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Still in role: allowed.
+  EXPECT_TRUE(
+      Decide(InState(bdtx::v1::SUBMITTED), Approve{}, Actors()[1].second, kNow).status().ok());
 }
 
 }  // namespace

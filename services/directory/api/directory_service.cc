@@ -32,7 +32,99 @@ std::string RecordUnit(const ImportPlan& plan, size_t index, const DirectoryView
   }
 }
 
+// One WatchChanges stream: a thread waits on the event store (which a gRPC thread must
+// not) and writes the version at once, after every new import event, and at least once
+// a second as a heartbeat.
+class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> {
+ public:
+  WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped)
+      : events_(events), server_stopped_(stopped) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) stopped_ = true;
+  }
+  void OnCancel() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopped_ = true;
+    }
+    events_->WakeWaiters();  // so OnDone's join does not wait out the heartbeat
+  }
+  void OnDone() override {
+    thread_.join();
+    delete this;
+  }
+
+ private:
+  void Run() {
+    int64_t version = events_->LastPosition();
+    bool heartbeat = false;
+    while (!server_stopped_->load()) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopped_) break;
+        message_.set_version(version);
+        message_.set_heartbeat(heartbeat);
+        writing_ = true;
+        StartWrite(&message_);
+        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_ || stopped_; };
+        mu_.Await(absl::Condition(&done));
+        if (stopped_) break;
+      }
+      const int64_t next = events_->WaitForPosition(version, absl::Seconds(1));
+      heartbeat = next == version;
+      version = next;
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  eventstore::EventStore* const events_;
+  const std::atomic<bool>* const server_stopped_;
+  bdtx::v1::DirectoryChange message_;
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 }  // namespace
+
+absl::StatusOr<auth::CurrentRoles> StoreRolesResolver::Resolve(const std::string& person) {
+  std::optional<Person> found = store_->FindPerson(BareId(person));
+  if (!found) return NotFound("person", person);
+  auth::CurrentRoles roles;
+  for (int role : found->roles()) roles.roles.push_back(bdtx::v1::Role_Name(role));
+  roles.unit = found->home_unit();
+  roles.removed = found->removed();
+  return roles;
+}
+
+grpc::ServerWriteReactor<bdtx::v1::DirectoryChange>* DirectoryService::WatchChanges(
+    grpc::CallbackServerContext* context, const bdtx::v1::WatchChangesRequest* /*request*/) {
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
+  absl::Status refused = subject.status();
+  if (subject.ok() && !subject->IsService() && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
+    refused = absl::PermissionDeniedError(
+        absl::StrCat(subject->name, " may not watch the directory: services and admins only"));
+  }
+  if (!refused.ok()) {
+    class Refused : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> {
+     public:
+      explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(refused);
+  }
+  return new WatchReactor(store_->events(), &watches_stopped_);
+}
+
+void DirectoryService::StopWatches() {
+  watches_stopped_ = true;
+  store_->events()->WakeWaiters();
+}
 
 DirectoryService::~DirectoryService() {
   absl::MutexLock lock(&workers_mu_);
@@ -277,6 +369,85 @@ grpc::ServerUnaryReactor* DirectoryService::ImportCsv(grpc::CallbackServerContex
     reactor->Finish(ToGrpcStatus(Import(subject, *request, response)));
   });
   return reactor;
+}
+
+// Collects the chunks of one streamed import into one ImportCsvRequest, then runs the
+// same Import as ImportCsv (all or nothing) off the gRPC threads.
+class DirectoryService::ImportStreamReactor
+    : public grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk> {
+ public:
+  ImportStreamReactor(DirectoryService* service, grpc::CallbackServerContext* context,
+                      auth::Subject subject, bdtx::v1::ImportCsvResponse* response)
+      : service_(service), context_(context), subject_(std::move(subject)), response_(response) {
+    StartRead(&chunk_);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed: the file is complete
+      if (first_)
+        return Finish(ToGrpcStatus(absl::InvalidArgumentError(
+            "the import stream was empty: send at least one chunk with kind")));
+      service_->RunInBackground([this] {
+        // A stream cut short (client gone) also ends the reads: never apply a part.
+        if (context_->IsCancelled()) {
+          return Finish(ToGrpcStatus(absl::CancelledError(
+              "the import stream was cancelled before it ended; nothing was applied")));
+        }
+        Finish(ToGrpcStatus(service_->Import(subject_, request_, response_)));
+      });
+      return;
+    }
+    if (absl::Status s = Add(); !s.ok()) return Finish(ToGrpcStatus(s));
+    StartRead(&chunk_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Add() {
+    if (first_) {
+      first_ = false;
+      if (chunk_.kind() == bdtx::v1::IMPORT_KIND_UNSPECIFIED) {
+        return absl::InvalidArgumentError("the first chunk must name the kind of the file");
+      }
+      request_.set_kind(chunk_.kind());
+      request_.set_file_name(chunk_.file_name());
+      request_.set_validate_only(chunk_.validate_only());
+    } else if ((chunk_.kind() != bdtx::v1::IMPORT_KIND_UNSPECIFIED &&
+                chunk_.kind() != request_.kind()) ||
+               (!chunk_.file_name().empty() && chunk_.file_name() != request_.file_name()) ||
+               (chunk_.validate_only() && !request_.validate_only())) {
+      return absl::InvalidArgumentError(
+          "a later chunk names another kind, file name or validate_only than the first");
+    }
+    if (request_.content().size() + chunk_.content().size() > kMaxImportBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the file is larger than ", kMaxImportBytes >> 20,
+                       " MiB, the most one import takes; split it (docs/import.md)"));
+    }
+    request_.mutable_content()->append(chunk_.content());
+    return absl::OkStatus();
+  }
+
+  DirectoryService* const service_;
+  grpc::CallbackServerContext* const context_;
+  const auth::Subject subject_;
+  bdtx::v1::ImportCsvResponse* const response_;
+  bdtx::v1::ImportCsvChunk chunk_;
+  bdtx::v1::ImportCsvRequest request_;
+  bool first_ = true;
+};
+
+grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk>* DirectoryService::ImportCsvStream(
+    grpc::CallbackServerContext* context, bdtx::v1::ImportCsvResponse* response) {
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) {
+    class Refused : public grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk> {
+     public:
+      explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(subject.status());
+  }
+  return new ImportStreamReactor(this, context, *std::move(subject), response);
 }
 
 grpc::ServerUnaryReactor* DirectoryService::ExportCsv(grpc::CallbackServerContext* context,

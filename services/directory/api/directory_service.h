@@ -3,20 +3,38 @@
 #ifndef BDTX_SERVICES_DIRECTORY_API_DIRECTORY_SERVICE_H_
 #define BDTX_SERVICES_DIRECTORY_API_DIRECTORY_SERVICE_H_
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "common/auth/current_roles.h"
 #include "common/auth/subject.h"
 #include "common/clock/clock.h"
 #include "services/directory/store/directory_store.h"
 
 namespace bdtx::directory {
 
+// People's current roles straight from the store, for the directory's own
+// Authenticator (ADR 012): nothing to cache, the store's records are the truth.
+class StoreRolesResolver : public auth::RolesResolver {
+ public:
+  explicit StoreRolesResolver(const DirectoryStore* store) : store_(store) {}
+  absl::StatusOr<auth::CurrentRoles> Resolve(const std::string& person) override;
+  bool MayBlock() const override { return false; }
+
+ private:
+  const DirectoryStore* const store_;
+};
+
 class DirectoryService final : public bdtx::v1::Directory::CallbackService {
  public:
   // Neither is owned; both must outlive the service.
+  // A streamed import file larger than this is refused (RESOURCE_EXHAUSTED): the whole
+  // file is held in memory while it is validated (docs/import.md, "Large files").
+  static constexpr size_t kMaxImportBytes = 256 << 20;
+
   DirectoryService(DirectoryStore* store, const Clock* clock) : store_(store), clock_(clock) {}
   // Waits for imports and exports still running.
   ~DirectoryService() override;
@@ -57,8 +75,17 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   grpc::ServerUnaryReactor* ExportCsv(grpc::CallbackServerContext* context,
                                       const bdtx::v1::ExportCsvRequest* request,
                                       bdtx::v1::ExportCsvResponse* response) override;
+  grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk>* ImportCsvStream(
+      grpc::CallbackServerContext* context, bdtx::v1::ImportCsvResponse* response) override;
+  grpc::ServerWriteReactor<bdtx::v1::DirectoryChange>* WatchChanges(
+      grpc::CallbackServerContext* context, const bdtx::v1::WatchChangesRequest* request) override;
+
+  // Ends every WatchChanges stream (server drain: they would otherwise hold it for the
+  // whole drain timeout). Thread-safe.
+  void StopWatches();
 
  private:
+  class ImportStreamReactor;
   absl::Status Import(const auth::Subject& subject, const bdtx::v1::ImportCsvRequest& request,
                       bdtx::v1::ImportCsvResponse* response);
   // Runs slow work (imports, exports) off the gRPC threads.
@@ -69,6 +96,7 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   absl::Mutex import_mu_;  // one import at a time: each reads, then writes the model
   absl::Mutex workers_mu_;
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(workers_mu_);
+  std::atomic<bool> watches_stopped_{false};
 };
 
 }  // namespace bdtx::directory

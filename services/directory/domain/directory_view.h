@@ -24,6 +24,9 @@ class DirectoryView {
   virtual std::optional<Unit> FindUnit(absl::string_view id) const = 0;
   virtual std::optional<Person> FindPerson(absl::string_view id) const = 0;
   virtual std::optional<Class> FindClass(absl::string_view id) const = 0;
+  // The unit / person (bare id) holding a code, if any.
+  virtual std::optional<std::string> UnitIdByCode(absl::string_view code) const = 0;
+  virtual std::optional<std::string> PersonIdByCode(absl::string_view code) const = 0;
   // People whose home unit is `unit_id` and who hold `role`.
   virtual std::vector<Person> PeopleWithRoleAt(absl::string_view unit_id, Role role) const = 0;
   // The lecturer (bare id) assigned to a core member for a module of a year.

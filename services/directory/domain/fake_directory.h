@@ -23,6 +23,18 @@ class FakeDirectory : public DirectoryView {
     auto it = people.find(std::string(id));
     return it == people.end() ? std::nullopt : std::optional<Person>(it->second);
   }
+  std::optional<std::string> UnitIdByCode(absl::string_view code) const override {
+    for (const auto& [id, u] : units) {
+      if (!code.empty() && u.code() == code) return id;
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> PersonIdByCode(absl::string_view code) const override {
+    for (const auto& [id, p] : people) {
+      if (!code.empty() && p.code() == code) return id;
+    }
+    return std::nullopt;
+  }
   std::optional<Class> FindClass(absl::string_view id) const override {
     auto it = classes.find(std::string(id));
     return it == classes.end() ? std::nullopt : std::optional<Class>(it->second);

@@ -45,8 +45,9 @@ std::vector<ColumnSpec> Spec(ImportKind kind) {
               {"level", false},
               {"university_kind", false}};
     case bdtx::v1::PEOPLE:
-      return {{"id", true},           {"code", false},    {"full_name", true}, {"roles", true},
-              {"home_unit_id", true}, {"subject", false}, {"level", false},    {"email", false}};
+      return {{"id", true},     {"code", false},        {"full_name", true},
+              {"roles", true},  {"home_unit_id", true}, {"subject", false},
+              {"level", false}, {"email", false},       {"status", false}};
     case bdtx::v1::CLASSES:
       return {{"id", true},   {"code", false},  {"name", true},
               {"year", true}, {"module", true}, {"unit_id", true}};
@@ -211,11 +212,37 @@ class Overlay {
   const DirectoryView& view_;
 };
 
+// A code given to a record in a file.
+struct CodeUse {
+  std::string code;
+  std::string id;
+  int line = 0;
+  int column = 0;
+};
+
+// Codes are unique across the whole directory, not only inside one file: a code stored
+// for another record stays with it unless this file gives that record another code.
+template <typename Lookup>
+void CheckCodesAcrossDirectory(absl::string_view what, absl::string_view prefix,
+                               const std::vector<CodeUse>& codes,
+                               const absl::flat_hash_map<std::string, int>& ids_in_file,
+                               Errors& errors, Lookup holder_of) {
+  for (const CodeUse& use : codes) {
+    std::optional<std::string> holder = holder_of(use.code);
+    if (!holder || *holder == use.id || ids_in_file.contains(*holder)) continue;
+    errors.Add(use.line, use.column,
+               absl::StrCat(what, " code ", use.code, " already belongs to ", prefix, *holder,
+                            " (codes are unique across the directory: give ", prefix, *holder,
+                            " another code first, or use another code)"));
+  }
+}
+
 void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
                ImportPlan& plan) {
   Overlay overlay(view);
   absl::flat_hash_map<std::string, int> first_line;
   absl::flat_hash_map<std::string, int> code_line;
+  std::vector<CodeUse> codes;
   std::vector<std::pair<int, int>> parent_checks;  // (row index, line)
   for (const Row& r : rows) {
     Unit unit;
@@ -238,6 +265,7 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
             r.line(), r.col("code"),
             absl::StrCat("duplicate unit code ", unit.code(), " (first at line ", it->second, ")"));
       }
+      codes.push_back({unit.code(), id, r.line(), r.col("code")});
     }
     unit.set_display_name(r.get("name"));
     if (unit.display_name().empty()) errors.Add(r.line(), r.col("name"), "name is empty");
@@ -277,6 +305,8 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
     parent_checks.emplace_back(static_cast<int>(plan.units.size()), r.line());
     plan.units.push_back(unit);
   }
+  CheckCodesAcrossDirectory("unit", "units/", codes, first_line, errors,
+                            [&](const std::string& code) { return view.UnitIdByCode(code); });
   // Second pass: parents may appear later in the file.
   for (auto [index, line] : parent_checks) {
     const Unit& unit = plan.units[index];
@@ -328,6 +358,7 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
                 ImportPlan& plan) {
   absl::flat_hash_map<std::string, int> first_line;
   absl::flat_hash_map<std::string, int> code_line;
+  std::vector<CodeUse> codes;
   for (const Row& r : rows) {
     const std::string id = r.get("id");
     if (!ValidId(id)) {
@@ -349,6 +380,7 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
                    absl::StrCat("duplicate person code ", person.code(), " (first at line ",
                                 it->second, ")"));
       }
+      codes.push_back({person.code(), id, r.line(), r.col("code")});
     }
     person.set_display_name(r.get("full_name"));
     if (person.display_name().empty())
@@ -399,8 +431,19 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
         errors.Add(r.line(), r.col("email"), s.message());
       }
     }
+    // `removed`: the person left; their record stays (history, documents) but every
+    // service refuses their tokens (ADR 012). Empty or `active`: a current member.
+    const std::string status = Folded(absl::StripAsciiWhitespace(r.get("status")));
+    if (status == "removed") {
+      person.set_removed(true);
+    } else if (!status.empty() && status != "active") {
+      errors.Add(r.line(), r.col("status"),
+                 absl::StrCat("status '", r.get("status"), "' must be active or removed"));
+    }
     plan.people.push_back(std::move(person));
   }
+  CheckCodesAcrossDirectory("person", "people/", codes, first_line, errors,
+                            [&](const std::string& code) { return view.PersonIdByCode(code); });
 }
 
 bool ParseYearModule(const Row& r, Errors& errors, int* year, int* module) {

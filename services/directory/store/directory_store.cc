@@ -118,7 +118,11 @@ void PutUnit(Changes& c, const Unit& unit, Counts& counts) {
   }
   if (old) {
     ++counts.updated;
-    if (!old->code().empty()) c.Delete(k::UnitCode(old->code()));
+    // Only this unit's own entry: another unit may already hold the old code (taken
+    // over in the same file), and its entry must stay.
+    if (!old->code().empty() && c.Get(k::UnitCode(old->code())) == std::optional<std::string>(id)) {
+      c.Delete(k::UnitCode(old->code()));
+    }
     if (!old->parent().empty()) c.Delete(k::UnitChild(BareId(old->parent()), id));
   } else {
     ++counts.created;
@@ -139,7 +143,10 @@ void PutPerson(Changes& c, const Person& person, Counts& counts) {
   if (old) {
     ++counts.updated;
     const std::string old_unit = BareId(old->home_unit());
-    if (!old->code().empty()) c.Delete(k::PersonCode(old->code()));
+    if (!old->code().empty() &&
+        c.Get(k::PersonCode(old->code())) == std::optional<std::string>(id)) {
+      c.Delete(k::PersonCode(old->code()));  // only if still this person's (see PutUnit)
+    }
     c.Delete(k::PersonAtUnit(old_unit, id));
     for (int role : old->roles()) c.Delete(k::RoleAtUnit(role, old_unit, id));
   } else {
@@ -209,7 +216,10 @@ std::vector<Person> DirectoryStore::PeopleWithRoleAt(absl::string_view unit_id, 
   return Cached(role_cache_, prefix, [&] {
     std::vector<Person> out;
     for (const std::string& id : ScanIds(prefix)) {
-      if (std::optional<Person> p = FindPerson(id)) out.push_back(*std::move(p));
+      // A removed person keeps their record but never signs or approves again.
+      if (std::optional<Person> p = FindPerson(id); p && !p->removed()) {
+        out.push_back(*std::move(p));
+      }
     }
     return out;
   });
@@ -436,7 +446,8 @@ absl::StatusOr<std::string> DirectoryStore::ExportCsv(bdtx::v1::ImportKind kind)
         lines.push_back(absl::StrJoin(
             {CsvField(BareId(p->name())), CsvField(p->code()), CsvField(p->display_name()),
              RolesText(*p), CsvField(BareId(p->home_unit())), CsvField(p->subject()),
-             SchoolLevelText(p->level()), CsvField(p->email())},
+             SchoolLevelText(p->level()), CsvField(p->email()),
+             std::string(p->removed() ? "removed" : "")},
             ","));
       });
       break;
@@ -487,6 +498,97 @@ absl::StatusOr<std::string> DirectoryStore::ExportCsv(bdtx::v1::ImportKind kind)
   }
   if (!status.ok()) return status;
   return absl::StrJoin(lines, "\n") + "\n";
+}
+
+}  // namespace bdtx::directory
+
+namespace bdtx::directory {
+
+absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
+  auto scan = [&](const std::string& prefix) -> absl::StatusOr<std::map<std::string, std::string>> {
+    std::map<std::string, std::string> out;
+    std::string after;
+    while (true) {
+      auto page = store_->ScanReadModel(prefix, after, 1000);
+      if (!page.ok()) return page.status();
+      if (page->empty()) return out;
+      for (auto& [key, value] : *page) out[key] = value;
+      after = page->back().first;
+    }
+  };
+  // The indexes as the primary records say they must be.
+  std::map<std::string, std::string> expected;
+  std::map<std::string, std::set<std::string>> supporters;  // sc/ key -> possible cores
+  absl::StatusOr<std::map<std::string, std::string>> units = scan("u/");
+  if (!units.ok()) return units.status();
+  for (const auto& [key, value] : *units) {
+    std::optional<Unit> u = Parse<Unit>(value);
+    if (!u) return absl::DataLossError(absl::StrCat("unreadable unit record ", key));
+    const std::string id = key.substr(2);
+    if (!u->code().empty()) expected[k::UnitCode(u->code())] = id;
+    if (!u->parent().empty()) expected[k::UnitChild(BareId(u->parent()), id)] = "";
+  }
+  absl::StatusOr<std::map<std::string, std::string>> people = scan("p/");
+  if (!people.ok()) return people.status();
+  for (const auto& [key, value] : *people) {
+    std::optional<Person> p = Parse<Person>(value);
+    if (!p) return absl::DataLossError(absl::StrCat("unreadable person record ", key));
+    const std::string id = key.substr(2);
+    const std::string unit = BareId(p->home_unit());
+    if (!p->code().empty()) expected[k::PersonCode(p->code())] = id;
+    expected[k::PersonAtUnit(unit, id)] = "";
+    for (int role : p->roles()) expected[k::RoleAtUnit(role, unit, id)] = "";
+  }
+  absl::StatusOr<std::map<std::string, std::string>> lecturers = scan("l/");
+  if (!lecturers.ok()) return lecturers.status();
+  for (const auto& [key, lecturer] : *lecturers) {
+    // l/YYYY/MM/{core} -> lc/YYYY/MM/{lecturer}/{core}
+    const std::string ym = key.substr(2, 8);
+    expected[absl::StrCat("lc/", ym, lecturer, "/", key.substr(10))] = "";
+  }
+  absl::StatusOr<std::map<std::string, std::string>> support = scan("s/");
+  if (!support.ok()) return support.status();
+  for (const auto& [key, value] : *support) {
+    // s/YYYY/MM/{core}/{colleague} -> sc/YYYY/MM/{colleague} = core
+    const std::string ym = key.substr(2, 8);
+    std::vector<std::string> parts = absl::StrSplit(key.substr(10), '/');
+    if (parts.size() != 2) return absl::DataLossError(absl::StrCat("bad support key ", key));
+    supporters[absl::StrCat("sc/", ym, parts[1])].insert(parts[0]);
+  }
+
+  std::vector<std::string> differences;
+  std::map<std::string, std::string> actual;
+  for (const char* prefix : {"uc/", "uch/", "pc/", "pu/", "pr/", "lc/"}) {
+    absl::StatusOr<std::map<std::string, std::string>> index = scan(prefix);
+    if (!index.ok()) return index.status();
+    actual.merge(*index);
+  }
+  for (const auto& [key, value] : expected) {
+    auto it = actual.find(key);
+    if (it == actual.end()) {
+      differences.push_back(absl::StrCat("missing ", key, " = '", value, "'"));
+    } else if (it->second != value) {
+      differences.push_back(absl::StrCat(key, " = '", it->second, "', rebuilt '", value, "'"));
+    }
+  }
+  for (const auto& [key, value] : actual) {
+    if (!expected.contains(key))
+      differences.push_back(absl::StrCat("stale ", key, " = '", value, "'"));
+  }
+  absl::StatusOr<std::map<std::string, std::string>> sc = scan("sc/");
+  if (!sc.ok()) return sc.status();
+  for (const auto& [key, cores] : supporters) {
+    auto it = sc->find(key);
+    if (it == sc->end()) {
+      differences.push_back(absl::StrCat("missing ", key));
+    } else if (!cores.contains(it->second)) {
+      differences.push_back(absl::StrCat(key, " = '", it->second, "', no such support group"));
+    }
+  }
+  for (const auto& [key, value] : *sc) {
+    if (!supporters.contains(key)) differences.push_back(absl::StrCat("stale ", key));
+  }
+  return differences;
 }
 
 }  // namespace bdtx::directory

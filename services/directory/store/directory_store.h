@@ -33,6 +33,9 @@ class DirectoryStore : public DirectoryView {
   // Not owned; must outlive this object.
   explicit DirectoryStore(eventstore::EventStore* store) : store_(store) {}
 
+  // The event store under the read model (its positions version the directory).
+  eventstore::EventStore* events() const { return store_; }
+
   std::optional<Unit> FindUnit(absl::string_view id) const override;
   std::optional<Person> FindPerson(absl::string_view id) const override;
   std::optional<Class> FindClass(absl::string_view id) const override;
@@ -40,8 +43,14 @@ class DirectoryStore : public DirectoryView {
   std::optional<std::string> LecturerOf(int year, int module,
                                         absl::string_view core_id) const override;
 
-  std::optional<std::string> UnitIdByCode(absl::string_view code) const;
-  std::optional<std::string> PersonIdByCode(absl::string_view code) const;
+  std::optional<std::string> UnitIdByCode(absl::string_view code) const override;
+  std::optional<std::string> PersonIdByCode(absl::string_view code) const override;
+
+  // Every secondary index (codes, children, people per unit and role, supporters,
+  // lecturers' core members) compared with one rebuilt from the primary records; one
+  // line per difference, empty when they agree. Reads the whole directory: for tests
+  // and operators, not for serving.
+  absl::StatusOr<std::vector<std::string>> CheckIndexes() const;
   std::vector<std::string> SupportGroup(int year, int module,
                                         absl::string_view core_id) const override;
   // The core member (bare id) whose support group holds `colleague_id`.

@@ -1,6 +1,7 @@
 #include "services/directory/store/directory_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/testing/temp_dir.h"
 #include "services/directory/domain/fake_directory.h"
@@ -29,6 +30,18 @@ class DirectoryStoreTest : public ::testing::Test {
     Import(bdtx::v1::UNITS, kSampleUnits);
     Import(bdtx::v1::PEOPLE, kSamplePeople);
     Import(bdtx::v1::ASSIGNMENTS, kSampleAssignments);
+  }
+
+  // Every secondary index equals the one rebuilt from the primary records.
+  void ExpectIndexesMatchRebuild() {
+    absl::StatusOr<std::vector<std::string>> differences = directory_->CheckIndexes();
+    ASSERT_TRUE(differences.ok()) << differences.status();
+    EXPECT_TRUE(differences->empty()) << absl::StrJoin(*differences, "\n");
+  }
+  absl::Status TryImport(bdtx::v1::ImportKind kind, const std::string& csv) {
+    auto plan = PlanImport(kind, "f.csv", csv, *directory_);
+    if (!plan.ok()) return plan.status();
+    return directory_->Apply(*plan, "f.csv", "sha", "people/admin", absl::UnixEpoch()).status();
   }
 
   testing::TempDir dir_;
@@ -115,6 +128,73 @@ TEST_F(DirectoryStoreTest, ListsArePaginated) {
   EXPECT_TRUE(rest->next_page_token.empty());
   EXPECT_EQ(directory_->ListPeople("", bdtx::v1::ROLE_UNSPECIFIED, 10, "garbage").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+constexpr char kPeopleHeader[] = "id,code,full_name,roles,home_unit_id\n";
+
+TEST_F(DirectoryStoreTest, PersonCodeOfAnotherFileIsRefusedAndRenamesKeepTheIndex) {
+  LoadSample();
+  // File A gives bh-gv-03 the code BHDUP.
+  Import(bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-03,BHDUP,Gv 3,mass_teacher,bp\n"));
+  // File B gives bh-gv-04 the same code: refused, naming the holder.
+  absl::Status dup = TryImport(
+      bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-04,BHDUP,Gv 4,mass_teacher,bp\n"));
+  EXPECT_EQ(dup.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(dup.message().find("f.csv:2:2: person code BHDUP already belongs to people/bh-gv-03"),
+            std::string::npos)
+      << dup;
+  EXPECT_FALSE(directory_->FindPerson("bh-gv-04").has_value());  // all or nothing
+  EXPECT_EQ(*directory_->PersonIdByCode("BHDUP"), "bh-gv-03");
+  // bh-gv-03 changes code: the old one is free, the new one finds them.
+  Import(bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-03,BHNEW,Gv 3,mass_teacher,bp\n"));
+  EXPECT_FALSE(directory_->PersonIdByCode("BHDUP").has_value());
+  EXPECT_EQ(*directory_->PersonIdByCode("BHNEW"), "bh-gv-03");
+  // Now bh-gv-04 may take BHDUP.
+  Import(bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-04,BHDUP,Gv 4,mass_teacher,bp\n"));
+  EXPECT_EQ(*directory_->PersonIdByCode("BHDUP"), "bh-gv-04");
+  ExpectIndexesMatchRebuild();
+}
+
+TEST_F(DirectoryStoreTest, CodesMaySwapInsideOneFile) {
+  LoadSample();
+  Import(bdtx::v1::PEOPLE,
+         absl::StrCat(kPeopleHeader, "a,CA,A,mass_teacher,bp\n", "b,CB,B,mass_teacher,bp\n"));
+  // b is listed first: it takes CA while a (later in the file) gives it up.
+  Import(bdtx::v1::PEOPLE,
+         absl::StrCat(kPeopleHeader, "b,CA,B,mass_teacher,bp\n", "a,CB,A,mass_teacher,bp\n"));
+  EXPECT_EQ(*directory_->PersonIdByCode("CA"), "b");
+  EXPECT_EQ(*directory_->PersonIdByCode("CB"), "a");
+  ExpectIndexesMatchRebuild();
+}
+
+TEST_F(DirectoryStoreTest, UnitCodeOfAnotherFileIsRefused) {
+  LoadSample();  // bp holds code 70
+  absl::Status dup = TryImport(bdtx::v1::UNITS,
+                               "id,code,name,kind,parent_id,level\n"
+                               "hp,70,Sở GDĐT Hải Phòng,department,moet,\n");
+  EXPECT_EQ(dup.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(dup.message().find("unit code 70 already belongs to units/bp"), std::string::npos)
+      << dup;
+  EXPECT_EQ(*directory_->UnitIdByCode("70"), "bp");
+  ExpectIndexesMatchRebuild();
+}
+
+TEST_F(DirectoryStoreTest, EverySecondaryIndexEqualsARebuildAfterChanges) {
+  LoadSample();
+  ExpectIndexesMatchRebuild();
+  // Moves, role changes, code changes, removals and lecturer reassignments all rewrite
+  // indexes; after each the rebuild must still agree.
+  Import(bdtx::v1::UNITS,
+         "id,code,name,kind,parent_id,level\n"
+         "thcs-tanphu,TP2,Trường THCS Tân Phú,school,lninh,THCS\n");
+  ExpectIndexesMatchRebuild();
+  Import(bdtx::v1::PEOPLE,
+         "id,code,full_name,roles,home_unit_id,status\n"
+         "gvcc-thcs,X1,Nguyễn Văn An,mass_teacher,thcs-noprincipal,\n"
+         "ht-thcs,,Trần Thị Bình,principal,thcs-tanphu,removed\n");
+  ExpectIndexesMatchRebuild();
+  EXPECT_TRUE(directory_->FindPerson("ht-thcs")->removed());
+  EXPECT_TRUE(directory_->PeopleWithRoleAt("thcs-tanphu", bdtx::v1::PRINCIPAL).empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/auth/receipt.h"
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
 #include "common/server/logging.h"
@@ -870,6 +871,9 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
     a.set_media_type(*type);
     a.set_file_name(metadata_.file_name());
     a.set_reference(absl::StrCat(metadata_.document(), "/attachments/", a.sha256()));
+    // What approvals asks of a SCANNED sign-off: proof that this document holds it.
+    a.set_receipt(auth::AttachmentReceipt(service_->peers_.token->secret(), metadata_.document(),
+                                          a.sha256()));
     a.set_uploaded_by(subject_.name);
     *a.mutable_uploaded() =
         TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(service_->clock_->Now()));
@@ -889,6 +893,7 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
     for (const v1::Attachment& existing : doc.attachments) {
       if (existing.sha256() == a.sha256()) {  // the same file again: nothing new
         *response_ = existing;
+        response_->set_receipt(a.receipt());  // also for files stored before receipts
         return absl::OkStatus();
       }
     }

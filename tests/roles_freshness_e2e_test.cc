@@ -1,0 +1,226 @@
+// Roles that stay current (ADR 012), with real processes: the directory and every
+// service that serves people. A token minted before a directory import that demotes or
+// removes its person is refused by every service within 5 s; a token never widens the
+// roles the directory gives.
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bdtx/v1/approvals.grpc.pb.h"
+#include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/grading.grpc.pb.h"
+#include "bdtx/v1/notifications.grpc.pb.h"
+#include "bdtx/v1/plans.grpc.pb.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
+#include "services/directory/domain/fake_directory.h"
+#include "tests/e2e_support.h"
+
+namespace bdtx {
+namespace {
+
+namespace v1 = ::bdtx::v1;
+using ::bdtx::testing::Running;
+using ::bdtx::testing::StartService;
+using ::bdtx::testing::StubTo;
+using ::bdtx::testing::Who;
+
+constexpr char kPeopleHeader[] = "id,code,full_name,roles,home_unit_id,status\n";
+const Who kOfficer{"people/so-cv-1", {"PROVINCE_OFFICER"}, "units/bp"};
+const Who kOfficer2{"people/so-cv-2", {"PROVINCE_OFFICER"}, "units/bp"};
+
+// The five processes start once for the suite (under ASan they take seconds each); every
+// test works on its own people.
+class RolesFreshnessE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    tokens_ = new testing::Tokens(dir_->Sub("auth.key"));
+    auto directory =
+        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_->Sub("directory"), Key()});
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    directory_ = *std::move(directory);
+    directory_stub_ = StubTo<v1::Directory>(directory_.address);
+    ASSERT_TRUE(testing::ImportCsvs(
+                    *directory_stub_, *tokens_,
+                    {{v1::UNITS, directory::kSampleUnits}, {v1::PEOPLE, directory::kSamplePeople}})
+                    .ok());
+    Import(absl::StrCat(kPeopleHeader, "so-cv-1,,Cán bộ Sở 1,province_officer,bp,\n",
+                        "so-cv-2,,Cán bộ Sở 2,province_officer,bp,\n"));
+    const std::string dir_flag = "--directory=" + directory_.address;
+    auto grading =
+        StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_->Sub("grading"), Key(), dir_flag});
+    ASSERT_TRUE(grading.ok()) << grading.status();
+    grading_ = *std::move(grading);
+    auto approvals = StartService(BDTX_APPROVALS_PATH,
+                                  {"--data_dir=" + dir_->Sub("approvals"), Key(), dir_flag});
+    ASSERT_TRUE(approvals.ok()) << approvals.status();
+    approvals_ = *std::move(approvals);
+    auto plans = StartService(
+        BDTX_PLANS_PATH, {"--data_dir=" + dir_->Sub("plans"), Key(), dir_flag,
+                          "--approvals=" + approvals_.address, "--grading=" + grading_.address});
+    ASSERT_TRUE(plans.ok()) << plans.status();
+    plans_ = *std::move(plans);
+    auto notifications =
+        StartService(BDTX_NOTIFICATIONS_PATH,
+                     {"--data_dir=" + dir_->Sub("notifications"), Key(), dir_flag,
+                      "--approvals=" + approvals_.address, "--grading=" + grading_.address});
+    ASSERT_TRUE(notifications.ok()) << notifications.status();
+    notifications_ = *std::move(notifications);
+
+    // One call per service that a Sở officer may make about their province and a mass
+    // teacher may not.
+    auto approvals_stub = std::shared_ptr(StubTo<v1::Approvals>(approvals_.address));
+    auto grading_stub = std::shared_ptr(StubTo<v1::Grading>(grading_.address));
+    auto plans_stub = std::shared_ptr(StubTo<v1::Plans>(plans_.address));
+    auto notifications_stub = std::shared_ptr(StubTo<v1::Notifications>(notifications_.address));
+    calls_["directory"] = [](grpc::ClientContext* ctx) {
+      v1::ImportCsvRequest req;
+      req.set_kind(v1::PEOPLE);
+      req.set_validate_only(true);
+      req.set_content(absl::StrCat(kPeopleHeader, "so-new,,Mới,mass_teacher,bp,\n"));
+      v1::ImportCsvResponse resp;
+      return directory_stub_->ImportCsv(ctx, req, &resp);
+    };
+    calls_["approvals"] = [approvals_stub](grpc::ClientContext* ctx) {
+      v1::CountDocumentsRequest req;
+      req.set_unit("units/bp");
+      v1::CountDocumentsResponse resp;
+      return approvals_stub->CountDocuments(ctx, req, &resp);
+    };
+    calls_["grading"] = [grading_stub](grpc::ClientContext* ctx) {
+      v1::ListStatisticsRequest req;
+      req.set_unit("units/bp");
+      v1::ListStatisticsResponse resp;
+      return grading_stub->ListStatistics(ctx, req, &resp);
+    };
+    calls_["plans"] = [plans_stub](grpc::ClientContext* ctx) {
+      v1::ListEligibilityRequest req;
+      req.set_unit("units/bp");
+      req.set_year(2023);
+      v1::ListEligibilityResponse resp;
+      return plans_stub->ListEligibility(ctx, req, &resp);
+    };
+    calls_["notifications"] = [notifications_stub](grpc::ClientContext* ctx) {
+      v1::ListNotificationsRequest req;
+      req.set_recipient("units/bp");
+      v1::ListNotificationsResponse resp;
+      return notifications_stub->ListNotifications(ctx, req, &resp);
+    };
+  }
+
+  static void TearDownTestSuite() {
+    calls_.clear();
+    directory_stub_.reset();
+    // Services first, the directory they watch last.
+    for (Running* r : {&notifications_, &plans_, &approvals_, &grading_, &directory_}) {
+      r->process.reset();
+    }
+    delete tokens_;
+    delete dir_;
+  }
+
+  static std::string Key() { return "--auth_key_file=" + dir_->Sub("auth.key"); }
+
+  static void Import(const std::string& csv) {
+    v1::ImportCsvRequest req;
+    req.set_kind(v1::PEOPLE);
+    req.set_content(csv);
+    v1::ImportCsvResponse resp;
+    grpc::Status s = directory_stub_->ImportCsv(
+        tokens_->As({"operators/admin", {"SYSTEM_ADMIN"}, ""}).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  static grpc::Status Call(const std::string& service, const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return calls_[service](&ctx);
+  }
+
+  // How long after `since` each service first refused `token` with one of `codes`
+  // (polling every 50 ms for up to 10 s); a failure names the services that did not.
+  void ExpectRefusedWithin5s(const std::string& token, absl::Time since,
+                             std::vector<grpc::StatusCode> codes) {
+    for (const auto& [service, call] : calls_) {
+      grpc::Status last;
+      absl::Time refused_at = absl::InfiniteFuture();
+      while (absl::Now() < since + absl::Seconds(10)) {
+        last = Call(service, token);
+        if (std::find(codes.begin(), codes.end(), last.error_code()) != codes.end()) {
+          refused_at = absl::Now();
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+      std::cout << service << " refused the old token after "
+                << absl::FormatDuration(refused_at - since) << "\n";
+      EXPECT_LE(refused_at - since, absl::Seconds(5))
+          << service << " still answered " << last.error_code() << " " << last.error_message();
+      EXPECT_FALSE(last.error_message().empty()) << service;
+    }
+  }
+
+  static inline testing::TempDir* dir_ = nullptr;
+  static inline testing::Tokens* tokens_ = nullptr;
+  static inline Running directory_, grading_, approvals_, plans_, notifications_;
+  static inline std::unique_ptr<v1::Directory::Stub> directory_stub_;
+  static inline std::map<std::string, std::function<grpc::Status(grpc::ClientContext*)>> calls_;
+};
+
+TEST_F(RolesFreshnessE2eTest, DemotedOfficersOldTokenIsRefusedEverywhereWithin5s) {
+  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  const std::string token = tokens_->For(kOfficer);
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s = Call(service, token);
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+  }
+  // The Sở demotes the officer to a mass teacher by a CSV import.
+  Import(absl::StrCat(kPeopleHeader, "so-cv-1,,Cán bộ Sở 1,mass_teacher,bp,\n"));
+  ExpectRefusedWithin5s(token, absl::Now(), {grpc::StatusCode::PERMISSION_DENIED});
+  // Promoted back: the same token works again, without a restart.
+  Import(absl::StrCat(kPeopleHeader, "so-cv-1,,Cán bộ Sở 1,province_officer,bp,\n"));
+  const absl::Time since = absl::Now();
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s;
+    while (!(s = Call(service, token)).ok() && absl::Now() < since + absl::Seconds(10)) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+    EXPECT_LE(absl::Now() - since, absl::Seconds(5)) << service;
+  }
+}
+
+TEST_F(RolesFreshnessE2eTest, RemovedPersonIsLockedOutEverywhereWithin5s) {
+  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  const std::string token = tokens_->For(kOfficer2);
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s = Call(service, token);
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+  }
+  Import(absl::StrCat(kPeopleHeader, "so-cv-2,,Cán bộ Sở 2,province_officer,bp,removed\n"));
+  ExpectRefusedWithin5s(token, absl::Now(),
+                        {grpc::StatusCode::PERMISSION_DENIED, grpc::StatusCode::UNAUTHENTICATED});
+}
+
+TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
+  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  // A mass teacher's token claiming Sở officer roles, and a token for someone the
+  // directory has never heard of: refused at once by every service.
+  const std::string widened =
+      tokens_->For({"people/gvcc-thcs", {"PROVINCE_OFFICER", "SYSTEM_ADMIN"}, "units/bp"});
+  const std::string stranger = tokens_->For({"people/nobody", {"SYSTEM_ADMIN"}, "units/bp"});
+  for (const auto& [service, call] : calls_) {
+    EXPECT_EQ(Call(service, widened).error_code(), grpc::StatusCode::PERMISSION_DENIED) << service;
+    grpc::Status s = Call(service, stranger);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << service;
+    EXPECT_NE(s.error_message().find("not in the directory"), std::string::npos)
+        << service << ": " << s.error_message();
+  }
+}
+
+}  // namespace
+}  // namespace bdtx
