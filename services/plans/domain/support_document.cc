@@ -135,8 +135,11 @@ void CheckWindow(const v1::Date& from, const v1::Date& to, const YearWindow& yea
     const absl::CivilDay day = ToDay(*date);
     if (day < year.first || day > year.last) {
       v.Add(path + name,
-            absl::StrFormat("%s is outside the BDTX year (%s to %s)", DateText(*date),
-                            DateText(FromDay(year.first)), DateText(FromDay(year.last))));
+            year.last == absl::CivilDay::max()
+                ? absl::StrFormat("%s is before the BDTX year (from %s)", DateText(*date),
+                                  DateText(FromDay(year.first)))
+                : absl::StrFormat("%s is outside the BDTX year (%s to %s)", DateText(*date),
+                                  DateText(FromDay(year.first)), DateText(FromDay(year.last))));
     }
   }
   if (valid && has_from && has_to && ToDay(from) > ToDay(to)) {
@@ -316,7 +319,13 @@ absl::Status Validate(const v1::DocumentContent& content, bool for_submission) {
     }
     CheckCount(row.target().count(), path + ".target.count", v);
     const bool not_deployed_row = row.result().source() == v1::NOT_DEPLOYED;
-    CheckWindow(row.from(), row.to(), year, path, for_submission && !not_deployed_row, v);
+    // A module that was not run is reported dated the reporting day (seed 001: "chọn
+    // thời gian là ngày báo cáo"), which may be any day after the module's year: only
+    // reports of modules that were run keep their windows inside the programme year.
+    const YearWindow row_year = not_deployed_row && content.not_deployed()
+                                    ? YearWindow{year.first, absl::CivilDay::max()}
+                                    : year;
+    CheckWindow(row.from(), row.to(), row_year, path, for_submission && !not_deployed_row, v);
     if (!TakesSubRows(row.number()) && row.sub_rows_size() > 0) {
       v.Add(path + ".sub_rows",
             absl::StrCat("only rows 2.1, 2.2 and 2.3 take sub-rows, not ", row.number()));

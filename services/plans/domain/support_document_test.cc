@@ -167,6 +167,36 @@ TEST(NewReport, NotDeployedFillsEveryCellDatedTheReportDate) {
   EXPECT_EQ(RowOf(again, "2.1").result().text(), "");
 }
 
+// Seed 001: a module that was not run is reported dated the reporting day, which may be
+// long after the module's year (issue 21); a report of a module that was run keeps its
+// windows inside the programme year.
+TEST(Validate, NotDeployedReportDatedItsReportingDayAfterTheYearGoesThrough) {
+  const v1::DocumentContent plan = NewPlan(Key(), Facts(), absl::CivilDay(2023, 9, 15));
+  for (absl::CivilDay day : {absl::CivilDay(2024, 7, 1), absl::CivilDay(2026, 11, 29)}) {
+    const v1::DocumentContent report = NewReport(Key(v1::REPORT), plan, Counts(), true, day);
+    EXPECT_TRUE(Validate(report, true).ok()) << day << ": " << Validate(report, true);
+    EXPECT_TRUE(Validate(report, false).ok()) << day;
+  }
+  // Not before the year, though.
+  const v1::DocumentContent early =
+      NewReport(Key(v1::REPORT), plan, Counts(), true, absl::CivilDay(2022, 12, 31));
+  EXPECT_FALSE(Validate(early, true).ok());
+  // A deployed report dated and windowed after the year is still refused, row by row.
+  v1::DocumentContent deployed =
+      NewReport(Key(v1::REPORT), plan, Counts(), false, absl::CivilDay(2024, 1, 5));
+  *deployed.mutable_rows(0)->mutable_to() = FromDay(absl::CivilDay(2026, 11, 29));
+  const absl::Status s = Validate(deployed, true);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(std::string(s.message()).find("outside the BDTX year"), std::string::npos) << s;
+  // A row claiming "not deployed" in a deployed report gets no such leeway.
+  v1::DocumentContent mixed = deployed;
+  *mixed.mutable_rows(0)->mutable_to() = mixed.rows(0).from();
+  mixed.mutable_rows(1)->mutable_result()->set_source(v1::NOT_DEPLOYED);
+  *mixed.mutable_rows(1)->mutable_from() = FromDay(absl::CivilDay(2026, 11, 29));
+  *mixed.mutable_rows(1)->mutable_to() = FromDay(absl::CivilDay(2026, 11, 29));
+  EXPECT_FALSE(Validate(mixed, false).ok());
+}
+
 // Each case breaks one thing; the violation must name exactly that field path.
 TEST(Validate, NamesEveryViolationByFieldPath) {
   struct Case {
