@@ -399,29 +399,8 @@ void SupportModel::Apply(const std::string& stream, int64_t version, const v1::S
   if (event.has_question_asked()) {
     const auto& e = event.question_asked();
     const size_t index = records_.size();
-    Record r;
-    r.q.set_name(e.question());
-    r.q.set_asker(e.asker());
-    r.q.set_core_member(e.core_member());
-    r.q.set_year(e.year());
-    r.q.set_module(e.module());
-    r.q.set_channel(e.channel());
-    r.q.set_row(RowOf(e.channel()));
-    r.q.set_logged_by(e.logged_by());
-    r.q.set_state(v1::QUESTION_OPEN);
-    *r.q.mutable_create_time() = ToProto(time);
-    *r.q.mutable_due_time() = e.due_time();
-    r.q.set_version(version);
-    v1::ThreadEntry* t = r.q.add_thread();
-    t->set_kind(v1::ENTRY_QUESTION);
-    t->set_author(e.logged_by().empty() ? e.asker() : e.logged_by());
-    t->set_text(e.text());
-    *t->mutable_time() = ToProto(time);
-    if (e.has_attachment()) *t->mutable_attachment() = e.attachment();
-    r.group_lecturer = e.lecturer();
-    r.ancestry.assign(e.asker_unit_ancestry().begin(), e.asker_unit_ancestry().end());
-    r.due = FromProto(e.due_time());
-    records_.push_back(std::move(r));
+    records_.emplace_back();
+    Fold(records_.back(), event, version, time);
     by_name_[e.question()] = index;
     Index(e.asker(), index);
     Index(e.core_member(), index);
@@ -431,9 +410,48 @@ void SupportModel::Apply(const std::string& stream, int64_t version, const v1::S
   }
   auto it = by_name_.find(stream);
   if (it == by_name_.end()) return;
-  Record& r = records_[it->second];
+  Fold(records_[it->second], event, version, time);
+  if (event.has_question_escalated()) Index(event.question_escalated().lecturer(), it->second);
+}
+
+v1::Question SupportModel::Preview(const Decision& decision, absl::Time time) const {
+  Record r;
+  if (!decision.event.has_question_asked()) {
+    auto it = by_name_.find(decision.stream);
+    if (it != by_name_.end()) r = records_[it->second];
+  }
+  Fold(r, decision.event, decision.expected_version + 1, time);
+  return r.q;
+}
+
+void SupportModel::Fold(Record& r, const v1::SupportEvent& event, int64_t version,
+                        absl::Time time) {
   r.q.set_version(version);
   switch (event.kind_case()) {
+    case v1::SupportEvent::kQuestionAsked: {
+      const auto& e = event.question_asked();
+      r.q.set_name(e.question());
+      r.q.set_asker(e.asker());
+      r.q.set_core_member(e.core_member());
+      r.q.set_year(e.year());
+      r.q.set_module(e.module());
+      r.q.set_channel(e.channel());
+      r.q.set_row(RowOf(e.channel()));
+      r.q.set_logged_by(e.logged_by());
+      r.q.set_state(v1::QUESTION_OPEN);
+      *r.q.mutable_create_time() = ToProto(time);
+      *r.q.mutable_due_time() = e.due_time();
+      v1::ThreadEntry* t = r.q.add_thread();
+      t->set_kind(v1::ENTRY_QUESTION);
+      t->set_author(e.logged_by().empty() ? e.asker() : e.logged_by());
+      t->set_text(e.text());
+      *t->mutable_time() = ToProto(time);
+      if (e.has_attachment()) *t->mutable_attachment() = e.attachment();
+      r.group_lecturer = e.lecturer();
+      r.ancestry.assign(e.asker_unit_ancestry().begin(), e.asker_unit_ancestry().end());
+      r.due = FromProto(e.due_time());
+      break;
+    }
     case v1::SupportEvent::kQuestionAnswered: {
       const auto& e = event.question_answered();
       v1::ThreadEntry* t = r.q.add_thread();
@@ -471,7 +489,6 @@ void SupportModel::Apply(const std::string& stream, int64_t version, const v1::S
       r.q.set_state(v1::QUESTION_ESCALATED);
       *r.q.mutable_due_time() = e.due_time();
       r.due = FromProto(e.due_time());
-      Index(e.lecturer(), it->second);
       break;
     }
     case v1::SupportEvent::kQuestionFollowedUp: {

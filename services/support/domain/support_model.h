@@ -96,6 +96,9 @@ class SupportModel {
   // Folds one durable event. `time` is the event's time.
   void Apply(const std::string& stream, int64_t version, const bdtx::v1::SupportEvent& event,
              absl::Time time);
+  // The question as it will be once `decision` is applied at `time` (the answer recorded
+  // with its request_id before the append). REQUIRES: a question decision.
+  bdtx::v1::Question Preview(const Decision& decision, absl::Time time) const;
 
   // ---------------------------------------------------------------- queries
 
@@ -145,6 +148,8 @@ class SupportModel {
     bool lecturer_in_week = false;  // first lecturer answer on time
     absl::Time due = absl::InfiniteFuture();
   };
+  static void Fold(Record& r, const bdtx::v1::SupportEvent& event, int64_t version,
+                   absl::Time time);
   // NOT_FOUND, or the record and an ABORTED check of expected_version (≥ 0; 0: none).
   absl::StatusOr<const Record*> ForCommand(const std::string& name, int64_t expected_version) const;
   void Index(const std::string& person, size_t index);
