@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
@@ -67,7 +69,8 @@ class SupportE2eTest : public ::testing::Test {
   std::unique_ptr<grpc::ClientContext> As(const Who& p) { return tokens_.As(p); }
 
   grpc::Status Ask(const Who& who, v1::Question* q, const std::string& request_id = "",
-                   v1::SupportChannel channel = v1::LMS_FORUM, const std::string& asker = "",
+                   v1::SupportChannel channel = v1::SUPPORT_CHANNEL_LMS_FORUM,
+                   const std::string& asker = "",
                    const std::string& text = "Lập kế hoạch bài dạy theo chủ đề thế nào ạ?") {
     v1::AskQuestionRequest req;
     req.set_request_id(request_id);
@@ -140,11 +143,11 @@ TEST_F(SupportE2eTest, QuestionLifecycleOnTimeLateAndEscalatedWithTheLecturersOw
   // A retry answers the first result; the same id for another question is refused.
   ASSERT_TRUE(Ask(kAsker, &again, "ask-1").ok());
   EXPECT_EQ(again.SerializeAsString(), q1.SerializeAsString());
-  EXPECT_EQ(Ask(kAsker, &again, "ask-1", v1::CHAT).error_code(),
+  EXPECT_EQ(Ask(kAsker, &again, "ask-1", v1::SUPPORT_CHANNEL_CHAT).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   ASSERT_TRUE(Ask(kAsker2, &q2).ok());
   // The core member logs a question they received in person, on gv-1's behalf.
-  ASSERT_TRUE(Ask(kCore, &q3, "", v1::IN_PERSON, kAsker.name).ok());
+  ASSERT_TRUE(Ask(kCore, &q3, "", v1::SUPPORT_CHANNEL_IN_PERSON, kAsker.name).ok());
   EXPECT_EQ(q3.logged_by(), kCore.name);
   EXPECT_EQ(q3.asker(), kAsker.name);
 
@@ -156,7 +159,7 @@ TEST_F(SupportE2eTest, QuestionLifecycleOnTimeLateAndEscalatedWithTheLecturersOw
   EXPECT_EQ(Answer(kStranger, q1.name(), &again, "ask-1").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Get(kLecturer, q1.name(), &again).error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Ask(kStranger, &again, "", v1::CHAT, kAsker.name).error_code(),
+  EXPECT_EQ(Ask(kStranger, &again, "", v1::SUPPORT_CHANNEL_CHAT, kAsker.name).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(Get(kAsker2, q2.name(), &again).ok());
   EXPECT_EQ(Get(kAsker2, q1.name(), &again).error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -253,7 +256,7 @@ TEST_F(SupportE2eTest, ReportRowsFromTheActivityLogAndTheQuestions) {
   EXPECT_EQ(Log(v1::SUPPORT_ROW_LMS, {}, 13, &a).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // tomorrow
   v1::Question q;
-  ASSERT_TRUE(Ask(kAsker, &q, "", v1::CHAT).ok());
+  ASSERT_TRUE(Ask(kAsker, &q, "", v1::SUPPORT_CHANNEL_CHAT).ok());
   ASSERT_TRUE(Answer(kCore, q.name(), &q).ok());
 
   v1::GetSupportReportCountsRequest req;
@@ -291,6 +294,47 @@ TEST_F(SupportE2eTest, ReportRowsFromTheActivityLogAndTheQuestions) {
   other.set_module(4);
   EXPECT_EQ(stub_->LogActivity(As(kStranger).get(), other, &a).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Notifications follows the support stream: the core member hears of a new question
+// (and, the question being due in the simulated past of the support clock, of its
+// reminder at once), the lecturer of the escalation, the asker of the answer.
+TEST_F(SupportE2eTest, NotificationsTellTheCoreMemberTheLecturerAndTheAsker) {
+  auto notifications = StartService(
+      BDTX_NOTIFICATIONS_PATH,
+      {"--data_dir=" + dir_.Sub("notifications"), Key(), "--directory=" + directory_.address,
+       "--approvals=", "--grading=", "--support=" + support_.address, "--poll_interval=50ms"});
+  ASSERT_TRUE(notifications.ok()) << notifications.status();
+  auto inbox = testing::StubTo<v1::Notifications>(notifications->address);
+  auto kinds_of = [&](const Who& who) {
+    v1::ListNotificationsRequest req;
+    v1::ListNotificationsResponse resp;
+    std::multiset<v1::NotificationKind> kinds;
+    if (inbox->ListNotifications(As(who).get(), req, &resp).ok()) {
+      for (const auto& n : resp.notifications()) kinds.insert(n.kind());
+    }
+    return kinds;
+  };
+  auto wait_for = [&](const Who& who, v1::NotificationKind kind) {
+    for (int i = 0; i < 200; ++i) {
+      if (kinds_of(who).count(kind) > 0) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  };
+  v1::Question q;
+  ASSERT_TRUE(Ask(kAsker, &q).ok());
+  EXPECT_TRUE(wait_for(kCore, v1::SUPPORT_QUESTION_ASKED));
+  EXPECT_TRUE(wait_for(kCore, v1::SUPPORT_QUESTION_DUE_SOON));  // due 9 Oct 2023: long past
+  ASSERT_TRUE(Escalate(kCore, q.name(), &q).ok());
+  EXPECT_TRUE(wait_for(kLecturer, v1::SUPPORT_QUESTION_ESCALATED));
+  EXPECT_TRUE(wait_for(kLecturer, v1::SUPPORT_QUESTION_DUE_SOON));
+  ASSERT_TRUE(Answer(kLecturer, q.name(), &q).ok());
+  EXPECT_TRUE(wait_for(kAsker, v1::SUPPORT_QUESTION_ANSWERED));
+  // Exactly once each; nobody else hears of it.
+  EXPECT_EQ(kinds_of(kCore).count(v1::SUPPORT_QUESTION_ASKED), 1u);
+  EXPECT_EQ(kinds_of(kAsker).size(), 1u);
+  EXPECT_TRUE(kinds_of(kStranger).empty());
 }
 
 }  // namespace

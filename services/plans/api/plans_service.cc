@@ -156,6 +156,25 @@ absl::StatusOr<v1::SupportCountsResponse> PlansService::CountsOf(const DocumentK
   return out;
 }
 
+absl::Status PlansService::AddSupportCounts(const DocumentKey& key, v1::DocumentContent& report) {
+  if (peers_.support == nullptr || report.not_deployed()) return absl::OkStatus();
+  auto token = peers_.token->Get();
+  if (!token.ok()) return token.status();
+  v1::GetSupportReportCountsRequest req;
+  req.set_core_member(key.author);
+  req.set_year(key.year);
+  req.set_module(key.module);
+  v1::SupportReportCounts out;
+  if (absl::Status s = clients::InvokeWithToken(peers_.support,
+                                                &v1::Support::StubInterface::GetSupportReportCounts,
+                                                *token, "support", req, &out);
+      !s.ok()) {
+    return s;
+  }
+  ApplySupportCounts(out, report);
+  return absl::OkStatus();
+}
+
 absl::Status PlansService::MayRead(const auth::Subject& subject, const LoadedDocument& doc,
                                    const v1::Document& approval) {
   const std::string& author = doc.versions.front().content().author();
@@ -381,6 +400,7 @@ grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext
     }
     v1::DocumentContent content =
         NewReport(*key, base->content(), counts, request->not_deployed(), report_date);
+    if (absl::Status s = AddSupportCounts(*key, content); !s.ok()) return s;
     auto out = Create(subject, *key, std::move(content), plan->author_unit_ancestry,
                       request->request_id());
     if (!out.ok()) return out.status();
@@ -444,6 +464,7 @@ grpc::ServerUnaryReactor* PlansService::UpdateDocument(
       auto counts = CountsOf(*key);
       if (!counts.ok()) return counts.status();
       ApplyCounts(*counts, *next);
+      if (absl::Status s = AddSupportCounts(*key, *next); !s.ok()) return s;
       if (absl::Status s = Validate(*next, false); !s.ok()) return s;
     }
     auto out =
@@ -497,6 +518,7 @@ grpc::ServerUnaryReactor* PlansService::RefreshReportCounts(
     if (!counts.ok()) return counts.status();
     v1::DocumentContent next = latest.content();
     ApplyCounts(*counts, next);
+    if (absl::Status s = AddSupportCounts(*key, next); !s.ok()) return s;
     if (absl::Status s = Validate(next, false); !s.ok()) return s;
     auto out = SaveVersion(request->name(), *doc, std::move(next), {"rows.result"}, subject,
                            request->request_id(), approval->state());

@@ -269,6 +269,29 @@ void ApplyCounts(const v1::SupportCountsResponse& counts, v1::DocumentContent& r
   Recompute(report);
 }
 
+void ApplySupportCounts(const v1::SupportReportCounts& support, v1::DocumentContent& report) {
+  if (report.not_deployed()) return;
+  for (const v1::SupportReportRow& s : support.rows()) {
+    for (v1::Row& row : *report.mutable_rows()) {
+      if (row.number() != s.number()) continue;
+      v1::Result* r = row.mutable_result();
+      const bool grading_counted = r->source() == v1::FROM_GRADING;
+      if (!grading_counted) {
+        r->set_count(s.participants());
+        r->set_base(s.colleagues());
+        r->set_base_meaning("colleagues of the support group (support service)");
+        r->set_source(v1::FROM_SUPPORT);
+      }
+      v1::QuestionCounts* q = r->mutable_questions();
+      q->set_asked(s.questions());
+      q->set_answered_by_core_member(s.answered_by_core_member_in_week());
+      q->set_escalated_answered_by_lecturer(s.escalated_answered_by_lecturer_in_week());
+      q->set_source(v1::FROM_SUPPORT);
+    }
+  }
+  Recompute(report);
+}
+
 void MarkNotDeployed(v1::DocumentContent& report) {
   report.set_not_deployed(true);
   for (v1::Row& row : *report.mutable_rows()) {
@@ -429,13 +452,17 @@ absl::StatusOr<v1::DocumentContent> ApplyEdit(const v1::DocumentContent& current
           r->count() != old.count()) {
         v.Add(absl::StrCat("rows[", i, "].result.count"),
               absl::StrCat("row ", next.rows(i).number(), " is counted by ",
-                           old.source() == v1::FROM_GRADING ? "grading" : "the directory", " (",
-                           old.count(), "); RefreshReportCounts re-reads it"));
+                           old.source() == v1::FROM_GRADING   ? "grading"
+                           : old.source() == v1::FROM_SUPPORT ? "the support service"
+                                                              : "the directory",
+                           " (", old.count(), "); RefreshReportCounts re-reads it"));
       }
       r->set_base(old.base());
       r->set_base_meaning(old.base_meaning());
       r->set_source(old.source());
       if (old.source() == v1::NOT_DEPLOYED) r->set_text(old.text());
+      // Question figures counted by the support service are not typed either.
+      if (old.questions().source() == v1::FROM_SUPPORT) *r->mutable_questions() = old.questions();
     }
     if (!v.empty()) return v.Status("the update");
     if (next.not_deployed()) MarkNotDeployed(next);

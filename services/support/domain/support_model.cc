@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/clock/vietnam_calendar.h"
 #include "common/status/error_info.h"
+#include "common/text/unicode.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace bdtx::support {
@@ -53,7 +54,10 @@ absl::Status NotAllowed(const std::string& caller, absl::string_view command,
                        "NOT_A_PARTICIPANT");
 }
 
-absl::Status CheckText(const std::string& text, absl::string_view field, bool required) {
+// Text as it is stored: valid UTF-8, at most kMaxTextBytes, NFC (ADR 007: every text that
+// enters bdtx is normalised, so the same words compare and count the same).
+absl::StatusOr<std::string> CleanText(const std::string& text, absl::string_view field,
+                                      bool required) {
   if (required && text.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   }
@@ -61,7 +65,11 @@ absl::Status CheckText(const std::string& text, absl::string_view field, bool re
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is ", text.size(), " bytes; at most ", kMaxTextBytes));
   }
-  return absl::OkStatus();
+  if (auto bad = text::FirstInvalidUtf8(text)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is not valid UTF-8 (at byte ", *bad, ")"));
+  }
+  return text::ToNfc(text);
 }
 
 absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
@@ -101,12 +109,12 @@ bool IsValidDay(const v1::Date& d) {
 
 v1::SupportRow RowOf(v1::SupportChannel channel) {
   switch (channel) {
-    case v1::LMS_FORUM:
+    case v1::SUPPORT_CHANNEL_LMS_FORUM:
       return v1::SUPPORT_ROW_LMS;
-    case v1::CHAT:
-    case v1::EMAIL:
+    case v1::SUPPORT_CHANNEL_CHAT:
+    case v1::SUPPORT_CHANNEL_EMAIL:
       return v1::SUPPORT_ROW_ONLINE;
-    case v1::IN_PERSON:
+    case v1::SUPPORT_CHANNEL_IN_PERSON:
       return v1::SUPPORT_ROW_IN_PERSON;
     default:
       return v1::SUPPORT_ROW_UNSPECIFIED;
@@ -148,9 +156,11 @@ absl::StatusOr<Decision> SupportModel::DecideAsk(const std::string& caller, cons
   if (auto s = CheckYearModule(request.year(), request.module()); !s.ok()) return s;
   if (RowOf(request.channel()) == v1::SUPPORT_ROW_UNSPECIFIED) {
     return absl::InvalidArgumentError(
-        "channel must be LMS_FORUM, CHAT, EMAIL or IN_PERSON (it decides the report row)");
+        "channel must be SUPPORT_CHANNEL_LMS_FORUM, SUPPORT_CHANNEL_CHAT, SUPPORT_CHANNEL_EMAIL or "
+        "SUPPORT_CHANNEL_IN_PERSON (it decides the report row)");
   }
-  if (auto s = CheckText(request.text(), "text", true); !s.ok()) return s;
+  auto text = CleanText(request.text(), "text", true);
+  if (!text.ok()) return text.status();
   if (auto s = CheckFile(request.attachment(), "attachment"); !s.ok()) return s;
   const std::string name = absl::StrCat("questions/", id);
   if (by_name_.contains(name)) {
@@ -167,7 +177,7 @@ absl::StatusOr<Decision> SupportModel::DecideAsk(const std::string& caller, cons
   e->set_year(request.year());
   e->set_module(request.module());
   e->set_channel(request.channel());
-  e->set_text(request.text());
+  e->set_text(*std::move(text));
   if (!request.attachment().file_ref().empty()) *e->mutable_attachment() = request.attachment();
   if (caller != facts.asker) e->set_logged_by(caller);
   for (const auto& u : facts.unit_ancestry) e->add_asker_unit_ancestry(u);
@@ -212,7 +222,8 @@ absl::StatusOr<Decision> SupportModel::DecideAnswer(const std::string& caller,
     return core ? WrongState(r.q, "the core member's answer", "OPEN (the asker may follow up)")
                 : WrongState(r.q, "a lecturer's answer", "ESCALATED (the asker may follow up)");
   }
-  if (auto s = CheckText(request.text(), "text", true); !s.ok()) return s;
+  auto text = CleanText(request.text(), "text", true);
+  if (!text.ok()) return text.status();
   if (auto s = CheckFile(request.attachment(), "attachment"); !s.ok()) return s;
   Decision d;
   d.stream = r.q.name();
@@ -221,10 +232,11 @@ absl::StatusOr<Decision> SupportModel::DecideAnswer(const std::string& caller,
   e->set_question(r.q.name());
   e->set_author(caller);
   e->set_by_lecturer(r.q.state() == v1::QUESTION_ESCALATED);
-  e->set_text(request.text());
+  e->set_text(*std::move(text));
   if (!request.attachment().file_ref().empty()) *e->mutable_attachment() = request.attachment();
   *e->mutable_due_time() = ToProto(r.due);
   e->set_late(now > r.due);
+  e->set_asker(r.q.asker());
   return d;
 }
 
@@ -244,14 +256,15 @@ absl::StatusOr<Decision> SupportModel::DecideEscalate(const std::string& caller,
                              r.q.module(), ": the Sở assigns one in the directory")),
                          "NO_LECTURER");
   }
-  if (auto s = CheckText(request.note(), "note", true); !s.ok()) return s;
+  auto note = CleanText(request.note(), "note", true);
+  if (!note.ok()) return note.status();
   Decision d;
   d.stream = r.q.name();
   d.expected_version = r.q.version();
   v1::QuestionEscalated* e = d.event.mutable_question_escalated();
   e->set_question(r.q.name());
   e->set_lecturer(r.group_lecturer);
-  e->set_note(request.note());
+  e->set_note(*std::move(note));
   *e->mutable_due_time() = ToProto(DueDaysAfter(now, kAnswerDays));
   return d;
 }
@@ -282,14 +295,16 @@ absl::StatusOr<Decision> SupportModel::DecideFollowUp(const std::string& caller,
     return NotAllowed(caller, "follow up", r.q.name(), "only the asker follows up");
   }
   if (r.q.state() != v1::QUESTION_ANSWERED) return WrongState(r.q, "a follow-up", "ANSWERED");
-  if (auto s = CheckText(request.text(), "text", true); !s.ok()) return s;
+  auto text = CleanText(request.text(), "text", true);
+  if (!text.ok()) return text.status();
   Decision d;
   d.stream = r.q.name();
   d.expected_version = r.q.version();
   v1::QuestionFollowedUp* e = d.event.mutable_question_followed_up();
   e->set_question(r.q.name());
-  e->set_text(request.text());
+  e->set_text(*std::move(text));
   e->set_to_lecturer(r.escalated);
+  e->set_recipient(r.escalated ? r.q.lecturer() : r.q.core_member());
   *e->mutable_due_time() = ToProto(DueDaysAfter(now, kAnswerDays));
   return d;
 }
@@ -299,14 +314,15 @@ absl::StatusOr<Decision> SupportModel::DecideOpenCase(const std::string& officer
                                                       const std::string& reason) const {
   auto rec = ForCommand(question, 0);
   if (!rec.ok()) return rec.status();
-  if (auto s = CheckText(reason, "audit_reason", true); !s.ok()) return s;
+  auto clean_reason = CleanText(reason, "audit_reason", true);
+  if (!clean_reason.ok()) return clean_reason.status();
   Decision d;
   d.stream = question;
   d.expected_version = (*rec)->q.version();
   v1::QuestionCaseOpened* e = d.event.mutable_question_case_opened();
   e->set_question(question);
   e->set_officer(officer);
-  e->set_reason(reason);
+  e->set_reason(*std::move(clean_reason));
   return d;
 }
 
@@ -334,9 +350,11 @@ absl::StatusOr<Decision> SupportModel::DecideLogActivity(
         absl::StrFormat("date %04d-%02d-%02d is in the future: log activities that took place",
                         day.year(), day.month(), day.day()));
   }
-  if (auto s = CheckText(request.form(), "form", true); !s.ok()) return s;
-  if (request.form().size() > 200) return absl::InvalidArgumentError("form is over 200 bytes");
-  if (auto s = CheckText(request.description(), "description", false); !s.ok()) return s;
+  auto form = CleanText(request.form(), "form", true);
+  if (!form.ok()) return form.status();
+  if (form->size() > 200) return absl::InvalidArgumentError("form is over 200 bytes");
+  auto description = CleanText(request.description(), "description", false);
+  if (!description.ok()) return description.status();
   if (auto s = CheckFile(request.minutes(), "minutes"); !s.ok()) return s;
   const absl::flat_hash_set<std::string> colleagues(group.colleagues().begin(),
                                                     group.colleagues().end());
@@ -364,8 +382,8 @@ absl::StatusOr<Decision> SupportModel::DecideLogActivity(
   a->set_module(request.module());
   a->set_row(request.row());
   *a->mutable_date() = request.date();
-  a->set_form(request.form());
-  a->set_description(request.description());
+  a->set_form(*std::move(form));
+  a->set_description(*std::move(description));
   *a->mutable_participants() = request.participants();
   if (!request.minutes().file_ref().empty()) *a->mutable_minutes() = request.minutes();
   *a->mutable_create_time() = ToProto(now);

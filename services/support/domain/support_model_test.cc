@@ -23,7 +23,7 @@ AskerFacts Facts(const std::string& asker = kAsker) {
   return {asker, {"units/thcs-a", "units/dx", "units/bp", "units/moet"}, kCore, kLecturer};
 }
 
-v1::AskQuestionRequest Ask(v1::SupportChannel channel = v1::LMS_FORUM) {
+v1::AskQuestionRequest Ask(v1::SupportChannel channel = v1::SUPPORT_CHANNEL_LMS_FORUM) {
   v1::AskQuestionRequest r;
   r.set_year(2023);
   r.set_module(4);
@@ -39,7 +39,8 @@ void Commit(SupportModel& m, const absl::StatusOr<Decision>& d, absl::Time t) {
 }
 
 std::string AskOne(SupportModel& m, const std::string& id, absl::Time t = kDay0,
-                   v1::SupportChannel channel = v1::LMS_FORUM, const AskerFacts& facts = Facts()) {
+                   v1::SupportChannel channel = v1::SUPPORT_CHANNEL_LMS_FORUM,
+                   const AskerFacts& facts = Facts()) {
   auto d = m.DecideAsk(facts.asker, id, facts, Ask(channel), t);
   EXPECT_TRUE(d.ok()) << d.status();
   if (d.ok()) m.Apply(d->stream, 1, d->event, t);
@@ -232,7 +233,7 @@ TEST(SupportModel, OnlyParticipantsReadAndTheLecturerOnlyOnceEscalated) {
 
 TEST(SupportModel, CoreMemberLogsOnBehalfButStrangersCannotAskForOthers) {
   SupportModel m;
-  auto d = m.DecideAsk(kCore, "q", Facts(), Ask(v1::IN_PERSON), kDay0);
+  auto d = m.DecideAsk(kCore, "q", Facts(), Ask(v1::SUPPORT_CHANNEL_IN_PERSON), kDay0);
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->event.question_asked().logged_by(), kCore);
   EXPECT_TRUE(
@@ -283,6 +284,17 @@ TEST(SupportModel, BadInputIsRefusedNamingTheField) {
   e.clear_note();
   EXPECT_TRUE(absl::IsInvalidArgument(m.DecideEscalate(kCore, e, kDay0).status()));
   EXPECT_TRUE(absl::IsNotFound(m.DecideAnswer(kCore, AnswerReq("questions/zz"), kDay0).status()));
+}
+
+TEST(SupportModel, TextsAreStoredNfcAndInvalidUtf8IsRefused) {
+  SupportModel m;
+  v1::AskQuestionRequest r = Ask();
+  r.set_text("Ti\x65\xcc\x82\xcc\x81ng Vi\x65\xcc\xa3\xcc\x82t?");  // decomposed (NFD)
+  auto d = m.DecideAsk(kAsker, "q", Facts(), r, kDay0);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->event.question_asked().text(), "Tiếng Việt?");
+  r.set_text("bad \xff byte");
+  EXPECT_TRUE(absl::IsInvalidArgument(m.DecideAsk(kAsker, "q", Facts(), r, kDay0).status()));
 }
 
 v1::SupportGroup Group() {
@@ -357,9 +369,11 @@ TEST(SupportModel, ReportRowsFromTheLogAndTheQuestions) {
          t);
   // 2.1: two LMS questions, one answered in time, one late. 2.2: one chat question,
   // escalated and answered by the lecturer in their week.
-  const std::string q1 = AskOne(m, "q1", kDay0, v1::LMS_FORUM, Facts("people/gv-1"));
-  const std::string q2 = AskOne(m, "q2", kDay0, v1::LMS_FORUM, Facts("people/gv-2"));
-  const std::string q3 = AskOne(m, "q3", kDay0, v1::CHAT, Facts("people/gv-3"));
+  const std::string q1 =
+      AskOne(m, "q1", kDay0, v1::SUPPORT_CHANNEL_LMS_FORUM, Facts("people/gv-1"));
+  const std::string q2 =
+      AskOne(m, "q2", kDay0, v1::SUPPORT_CHANNEL_LMS_FORUM, Facts("people/gv-2"));
+  const std::string q3 = AskOne(m, "q3", kDay0, v1::SUPPORT_CHANNEL_CHAT, Facts("people/gv-3"));
   Commit(m, m.DecideAnswer(kCore, AnswerReq(q1), t), t);
   Commit(m, m.DecideAnswer(kCore, AnswerReq(q2), At(2023, 10, 10)), At(2023, 10, 10));
   Commit(m, m.DecideEscalate(kCore, EscalateReq(q3), At(2023, 10, 9)), At(2023, 10, 9));
@@ -386,7 +400,7 @@ TEST(SupportModel, ReportRowsFromTheLogAndTheQuestions) {
   EXPECT_EQ(m.ReportCounts(kCore, 2023, 5, {}).rows(0).questions(), 0);
 
   // Officers' counts per unit, overdue as of a time.
-  AskOne(m, "q4", kDay0, v1::EMAIL, Facts("people/gv-4"));
+  AskOne(m, "q4", kDay0, v1::SUPPORT_CHANNEL_EMAIL, Facts("people/gv-4"));
   const auto s = m.Statistics("units/dx", 2023, 4, At(2023, 10, 20));
   EXPECT_EQ(s.questions(), 4);
   EXPECT_EQ(s.answered(), 3);

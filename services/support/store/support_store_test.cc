@@ -20,7 +20,7 @@ v1::AskQuestionRequest Ask(const std::string& request_id, const std::string& tex
   r.set_request_id(request_id);
   r.set_year(2023);
   r.set_module(4);
-  r.set_channel(v1::CHAT);
+  r.set_channel(v1::SUPPORT_CHANNEL_CHAT);
   r.set_text(text);
   return r;
 }
