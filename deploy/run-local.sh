@@ -134,7 +134,7 @@ if [ ${#COLLEAGUES[@]} -ge 2 ]; then
 fi
 echo "[run] demo report: gvcc-001's module-4 report with counts from grading (rows 1.2 ... 5.1) and support (2.1-2.3)"
 "$CTL" plans create --as people/gvcc-001 --year 2023 --module 4 --kind report \
-  --request_id demo-report "${K[@]}" | grep -E '"number"|"count"|"base"|"source"' | head -12 || true
+  --request_id demo-report "${K[@]}" | grep -E '"number"|"count"|"base"|"source"|"asked"' | head -32 || true
 echo "[run] certificate eligibility of gvcc-001 for 2023:"
 "$CTL" plans eligibility --as people/gvcc-001 --year 2023 "${K[@]}" | grep -E '"eligible"|"missing"' -A1 | head -6 || true
 echo "[run] notifications (from the approvals and grading streams): the principal's and gvcc-001's inbox"
