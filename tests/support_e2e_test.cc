@@ -9,11 +9,13 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
+#include "bdtx/v1/plans.grpc.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
@@ -335,6 +337,56 @@ TEST_F(SupportE2eTest, NotificationsTellTheCoreMemberTheLecturerAndTheAsker) {
   EXPECT_EQ(kinds_of(kCore).count(v1::SUPPORT_QUESTION_ASKED), 1u);
   EXPECT_EQ(kinds_of(kAsker).size(), 1u);
   EXPECT_TRUE(kinds_of(kStranger).empty());
+}
+
+// The report (plans, started with --support) takes rows 2.1–2.3 from the support
+// service, marked with their source.
+TEST_F(SupportE2eTest, ThePlansReportTakesRowsTwoOneToTwoThreeFromSupport) {
+  SetClock("2023-10-12T10:00:00+07:00");
+  v1::SupportActivity a;
+  ASSERT_TRUE(Log(v1::SUPPORT_ROW_IN_PERSON, {kAsker.name, kAsker2.name}, 5, &a).ok());
+  v1::Question q;
+  ASSERT_TRUE(Ask(kAsker, &q, "", v1::SUPPORT_CHANNEL_CHAT).ok());
+  ASSERT_TRUE(Answer(kCore, q.name(), &q).ok());
+
+  auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(),
+                                                  "--directory=" + directory_.address});
+  ASSERT_TRUE(grading.ok()) << grading.status();
+  auto approvals = StartService(BDTX_APPROVALS_PATH, {"--data_dir=" + dir_.Sub("approvals"), Key(),
+                                                      "--directory=" + directory_.address});
+  ASSERT_TRUE(approvals.ok()) << approvals.status();
+  auto plans = StartService(
+      BDTX_PLANS_PATH, {"--data_dir=" + dir_.Sub("plans"), Key(),
+                        "--directory=" + directory_.address, "--approvals=" + approvals->address,
+                        "--grading=" + grading->address, "--support=" + support_.address});
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  auto stub = testing::StubTo<v1::Plans>(plans->address);
+  v1::CreatePlanRequest plan_req;
+  plan_req.set_author(kCore.name);
+  plan_req.set_year(2023);
+  plan_req.set_module(4);
+  v1::SupportDocument plan, report;
+  grpc::Status s = stub->CreatePlan(As(kCore).get(), plan_req, &plan);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::CreateReportRequest report_req;
+  report_req.set_author(kCore.name);
+  report_req.set_year(2023);
+  report_req.set_module(4);
+  s = stub->CreateReport(As(kCore).get(), report_req, &report);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::map<std::string, v1::Result> rows;
+  for (const v1::Row& row : report.content().rows()) rows[row.number()] = row.result();
+  EXPECT_EQ(rows["2.2"].source(), v1::FROM_SUPPORT);
+  EXPECT_EQ(rows["2.2"].count(), 1);  // gv-1 asked on chat
+  EXPECT_EQ(rows["2.2"].base(), 2);
+  EXPECT_EQ(rows["2.2"].questions().asked(), 1);
+  EXPECT_EQ(rows["2.2"].questions().answered_by_core_member(), 1);
+  EXPECT_EQ(rows["2.2"].questions().source(), v1::FROM_SUPPORT);
+  EXPECT_DOUBLE_EQ(rows["2.2"].questions().answered_percent(), 100.0);
+  EXPECT_EQ(rows["2.3"].source(), v1::FROM_SUPPORT);
+  EXPECT_EQ(rows["2.3"].count(), 2);  // both took part in the logged meeting
+  EXPECT_EQ(rows["2.1"].questions().source(), v1::FROM_SUPPORT);
+  EXPECT_EQ(rows["2.1"].questions().asked(), 0);
 }
 
 }  // namespace
