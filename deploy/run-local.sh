@@ -19,6 +19,7 @@ SERVICES=()
 [ -d services/directory ] && SERVICES+=("directory:7101")
 [ -d services/approvals ] && SERVICES+=("approvals:7103")
 [ -d services/grading ] && SERVICES+=("grading:7104")
+[ -d services/support ] && SERVICES+=("support:7106")
 [ -d services/plans ] && SERVICES+=("plans:7102")
 [ -d services/notifications ] && SERVICES+=("notifications:7105")
 
@@ -46,7 +47,8 @@ for entry in "${SERVICES[@]}"; do
   port=${entry##*:}
   bin="$BUILD_DIR/services/$name/bdtx-$name"
   extra=()
-  case "$name" in approvals | grading | plans | notifications) extra+=(--directory=127.0.0.1:7101) ;; esac
+  case "$name" in approvals | grading | plans | notifications | support) extra+=(--directory=127.0.0.1:7101) ;; esac
+  case "$name" in plans | notifications) [ -d services/support ] && extra+=(--support=127.0.0.1:7106) ;; esac
   case "$name" in plans | notifications) extra+=(--approvals=127.0.0.1:7103 --grading=127.0.0.1:7104) ;; esac
   # E-mail only when a relay is given (BDTX_SMTP=host:port); the inbox always works.
   [ "$name" = notifications ] && [ -n "${BDTX_SMTP:-}" ] && extra+=(--smtp="$BDTX_SMTP")
@@ -109,9 +111,32 @@ if "$CTL" approvals get --as "$PRINCIPAL" --document "$DOC" "${K[@]}" | grep -q 
     --evidence-sha256 "$SHA" --evidence-ref "$DOC/attachments/$SHA" \
     --evidence-receipt "$RECEIPT" "${K[@]}" | grep -E '"state"'
 fi
-echo "[run] demo report: gvcc-001's module-4 report with counts from grading (rows 1.2 ... 5.1)"
+echo "[run] demo peer support: two colleagues of gvcc-001 ask questions (module 4), gvcc-001"
+echo "      answers one, escalates the other to the lecturer, who answers; one activity (row 2.3) is logged"
+COLLEAGUES=($(grep '^2023,4,support,gvcc-001,' "$DATA_ROOT/demo/assignments.csv" | head -3 | cut -d, -f5))
+if [ ${#COLLEAGUES[@]} -ge 2 ]; then
+  Q1=$("$CTL" support ask --as "people/${COLLEAGUES[0]}" --year 2023 --module 4 --channel lms_forum \
+    --text "Kế hoạch bài dạy theo chủ đề cần những mục nào?" --request_id demo-q1 "${K[@]}" |
+    grep -m1 '"name"' | cut -d'"' -f4)
+  Q2=$("$CTL" support ask --as "people/${COLLEAGUES[1]}" --year 2023 --module 4 --channel chat \
+    --text "Đánh giá năng lực học sinh trong kế hoạch giáo dục thế nào?" --request_id demo-q2 "${K[@]}" |
+    grep -m1 '"name"' | cut -d'"' -f4)
+  "$CTL" support answer --as people/gvcc-001 --question "$Q1" --request_id demo-a1 \
+    --text "Xem mục 2 của tài liệu mô-đun 4 và mẫu kế hoạch đính kèm." "${K[@]}" | grep -E '"state"' || true
+  "$CTL" support escalate --as people/gvcc-001 --question "$Q2" --request_id demo-e2 \
+    --text "Câu hỏi về đánh giá năng lực, nhờ giảng viên trả lời." "${K[@]}" | grep -E '"state"|"lecturer"' || true
+  LECTURER=$("$CTL" support get --as people/gvcc-001 --question "$Q2" "${K[@]}" | grep -m1 '"lecturer"' | cut -d'"' -f4)
+  "$CTL" support answer --as "$LECTURER" --question "$Q2" --request_id demo-a2 \
+    --text "Dùng bảng kiểm và rubric theo năng lực đặc thù của môn." "${K[@]}" | grep -E '"state"' || true
+  "$CTL" support log --as people/gvcc-001 --year 2023 --module 4 --row 2.3 --date "$(date +%Y-%m-%d)" \
+    --form "Sinh hoạt chuyên môn cụm trường" --participants "people/${COLLEAGUES[0]},people/${COLLEAGUES[1]}" \
+    --request_id demo-log1 "${K[@]}" | grep -E '"name"' | head -1 || true
+  "$CTL" support counts --as people/gvcc-001 --learner people/gvcc-001 --year 2023 --module 4 "${K[@]}" |
+    grep -E '"number"|"participants"|"questions"|InWeek"' | head -12 || true
+fi
+echo "[run] demo report: gvcc-001's module-4 report with counts from grading (rows 1.2 ... 5.1) and support (2.1-2.3)"
 "$CTL" plans create --as people/gvcc-001 --year 2023 --module 4 --kind report \
-  --request_id demo-report "${K[@]}" | grep -E '"number"|"count"|"base"|"source"' | head -12 || true
+  --request_id demo-report "${K[@]}" | grep -E '"number"|"count"|"base"|"source"|"asked"' | head -32 || true
 echo "[run] certificate eligibility of gvcc-001 for 2023:"
 "$CTL" plans eligibility --as people/gvcc-001 --year 2023 "${K[@]}" | grep -E '"eligible"|"missing"' -A1 | head -6 || true
 echo "[run] notifications (from the approvals and grading streams): the principal's and gvcc-001's inbox"
@@ -129,6 +154,8 @@ cat <<EOT
   $CTL plans get --as people/gvcc-001 --document documents/gvcc-001-2023-m4-report --key-file $DATA_ROOT/auth.key
   $CTL plans list --as people/so-cv-1 --unit units/so-bp --year 2023 --key-file $DATA_ROOT/auth.key
   $CTL plans eligibility --as people/so-cv-1 --unit units/so-bp --year 2023 --key-file $DATA_ROOT/auth.key
+  $CTL support list --as people/gvcc-001 --view supported_by_me --key-file $DATA_ROOT/auth.key
+  $CTL support stats --as people/so-cv-1 --unit units/so-bp --year 2023 --module 4 --children true --key-file $DATA_ROOT/auth.key
   xdg-open $DATA_ROOT/demo/plan-gvcc-001.html   # the printable Appendix 1
   $CTL notifications watch --as people/gvsp-01 --key-file $DATA_ROOT/auth.key   # live inbox
   $CTL notifications status --key-file $DATA_ROOT/auth.key

@@ -31,6 +31,7 @@
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
+#include "bdtx/v1/support.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
 #include "common/server/flags.h"
@@ -65,6 +66,15 @@ int Usage() {
       "  bdtxctl grading stats --unit units/ID|classes/ID [--year Y --module M] --as ...\n"
       "  bdtxctl grading completion --learner people/ID [--year Y] --as ...\n"
       "  bdtxctl grading export --unit units/SO --year Y [--format recognition|temis] --as ...\n"
+      "  bdtxctl support ask --year Y --module M --channel lms_forum|chat|email|in_person\n"
+      "          --text T [--learner people/ASKER] --as ...\n"
+      "  bdtxctl support answer|escalate|follow-up --question questions/ID --text T --as ...\n"
+      "  bdtxctl support resolve|get --question questions/ID [--reason R] --as ...\n"
+      "  bdtxctl support list [--view assigned_to_me|asked_by_me|supported_by_me] --as ...\n"
+      "  bdtxctl support log --year Y --module M --row 2.1|2.2|2.3 --date YYYY-MM-DD --form F\n"
+      "          [--participants people/A,people/B] --as ...\n"
+      "  bdtxctl support counts|activities --learner people/CORE --year Y --module M --as ...\n"
+      "  bdtxctl support stats --unit units/ID --year Y [--module M --children true] --as ...\n"
       "  bdtxctl plans create --as people/ID --year Y --module M [--kind plan|report]\n"
       "          [--not-deployed true]\n"
       "  bdtxctl plans get|versions|refresh|submit|render --document D --as ... [--out F.html]\n"
@@ -139,6 +149,16 @@ Flags CommonFlags() {
   flags.Define("score", "", "optional score 0-10");
   flags.Define("format", "csv", "csv|json for LMS imports; recognition|temis for exports");
   flags.Define("plans", "127.0.0.1:7102", "plans service address");
+  flags.Define("support", "127.0.0.1:7106", "support service address");
+  flags.Define("question", "", "question name, questions/{id}");
+  flags.Define("text", "", "text of a question, answer, escalation note or follow-up");
+  flags.Define("channel", "", "where a question was asked: lms_forum, chat, email, in_person");
+  flags.Define("view", "", "questions: asked_by_me, assigned_to_me, supported_by_me");
+  flags.Define("row", "", "support activity row: 2.1, 2.2 or 2.3");
+  flags.Define("date", "", "day of a support activity, YYYY-MM-DD");
+  flags.Define("form", "", "form of a support activity (Sinh hoạt chuyên môn, Dự giờ, ...)");
+  flags.Define("participants", "", "comma-separated people/ID of an activity");
+  flags.Define("children", "false", "statistics per child unit");
   flags.Define("notifications", "127.0.0.1:7105", "notifications service address");
   flags.Define("unread", "false", "only unread notifications");
   flags.Define("job", "", "a dead letter's job id, or 'all'");
@@ -545,6 +565,130 @@ int GradingCommand(const std::string& verb, const Flags& flags) {
     if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
     std::fwrite(resp.content().data(), 1, resp.content().size(), stdout);
     return 0;
+  } else {
+    return Usage();
+  }
+  if (!status.ok()) return Fail(bdtx::FromGrpcStatus(status));
+  std::printf("%s\n", Json(*out).c_str());
+  return 0;
+}
+
+int SupportCommand(const std::string& verb, const Flags& flags) {
+  auto token = TokenAs(flags);
+  if (!token.ok()) return Fail(token.status());
+  auto stub = bdtx::v1::Support::NewStub(
+      grpc::CreateChannel(flags.Get("support"), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  grpc::Status status;
+  bdtx::v1::Question question;
+  bdtx::v1::SupportActivity activity;
+  bdtx::v1::ListQuestionsResponse questions;
+  bdtx::v1::ListActivitiesResponse activities;
+  bdtx::v1::SupportReportCounts counts;
+  bdtx::v1::ListSupportStatisticsResponse stats;
+  google::protobuf::Message* out = nullptr;
+  int year = 0, module = 0;
+  (void)absl::SimpleAtoi(flags.Get("year"), &year);
+  (void)absl::SimpleAtoi(flags.Get("module"), &module);
+  if (verb == "ask") {
+    bdtx::v1::AskQuestionRequest req;
+    req.set_request_id(flags.Get("request_id"));
+    req.set_asker(flags.Get("learner"));
+    req.set_year(year);
+    req.set_module(module);
+    bdtx::v1::SupportChannel channel = bdtx::v1::SUPPORT_CHANNEL_UNSPECIFIED;
+    bdtx::v1::SupportChannel_Parse(
+        absl::StrCat("SUPPORT_CHANNEL_", absl::AsciiStrToUpper(flags.Get("channel"))), &channel);
+    req.set_channel(channel);
+    req.set_text(flags.Get("text"));
+    status = stub->AskQuestion(&context, req, &question);
+    out = &question;
+  } else if (verb == "answer" || verb == "escalate" || verb == "resolve" || verb == "follow-up") {
+    if (verb == "answer") {
+      bdtx::v1::AnswerQuestionRequest req;
+      req.set_request_id(flags.Get("request_id"));
+      req.set_name(flags.Get("question"));
+      req.set_text(flags.Get("text"));
+      status = stub->AnswerQuestion(&context, req, &question);
+    } else if (verb == "escalate") {
+      bdtx::v1::EscalateQuestionRequest req;
+      req.set_request_id(flags.Get("request_id"));
+      req.set_name(flags.Get("question"));
+      req.set_note(flags.Get("text"));
+      status = stub->EscalateQuestion(&context, req, &question);
+    } else if (verb == "resolve") {
+      bdtx::v1::ResolveQuestionRequest req;
+      req.set_request_id(flags.Get("request_id"));
+      req.set_name(flags.Get("question"));
+      status = stub->ResolveQuestion(&context, req, &question);
+    } else {
+      bdtx::v1::FollowUpQuestionRequest req;
+      req.set_request_id(flags.Get("request_id"));
+      req.set_name(flags.Get("question"));
+      req.set_text(flags.Get("text"));
+      status = stub->FollowUpQuestion(&context, req, &question);
+    }
+    out = &question;
+  } else if (verb == "get") {
+    bdtx::v1::GetQuestionRequest req;
+    req.set_name(flags.Get("question"));
+    req.set_audit_reason(flags.Get("reason"));
+    status = stub->GetQuestion(&context, req, &question);
+    out = &question;
+  } else if (verb == "list") {
+    bdtx::v1::ListQuestionsRequest req;
+    bdtx::v1::QuestionView view = bdtx::v1::ASSIGNED_TO_ME;
+    if (!flags.Get("view").empty()) {
+      bdtx::v1::QuestionView_Parse(absl::AsciiStrToUpper(flags.Get("view")), &view);
+    }
+    req.set_view(view);
+    req.set_year(year);
+    req.set_module(module);
+    status = stub->ListQuestions(&context, req, &questions);
+    out = &questions;
+  } else if (verb == "log") {
+    bdtx::v1::LogActivityRequest req;
+    req.set_request_id(flags.Get("request_id"));
+    req.set_year(year);
+    req.set_module(module);
+    const std::string row = flags.Get("row");
+    req.set_row(row == "2.1"   ? bdtx::v1::SUPPORT_ROW_LMS
+                : row == "2.2" ? bdtx::v1::SUPPORT_ROW_ONLINE
+                : row == "2.3" ? bdtx::v1::SUPPORT_ROW_IN_PERSON
+                               : bdtx::v1::SUPPORT_ROW_UNSPECIFIED);
+    auto date = ParseDay("date", flags.Get("date"));
+    if (!date.ok()) return Fail(date.status());
+    *req.mutable_date() = *date;
+    req.set_form(flags.Get("form"));
+    req.set_description(flags.Get("text"));
+    for (absl::string_view p : absl::StrSplit(flags.Get("participants"), ',', absl::SkipEmpty())) {
+      req.add_participants(std::string(p));
+    }
+    status = stub->LogActivity(&context, req, &activity);
+    out = &activity;
+  } else if (verb == "activities") {
+    bdtx::v1::ListActivitiesRequest req;
+    req.set_core_member(flags.Get("learner"));
+    req.set_year(year);
+    req.set_module(module);
+    status = stub->ListActivities(&context, req, &activities);
+    out = &activities;
+  } else if (verb == "counts") {
+    bdtx::v1::GetSupportReportCountsRequest req;
+    req.set_core_member(flags.Get("learner"));
+    req.set_year(year);
+    req.set_module(module);
+    status = stub->GetSupportReportCounts(&context, req, &counts);
+    out = &counts;
+  } else if (verb == "stats") {
+    bdtx::v1::ListSupportStatisticsRequest req;
+    req.set_unit(flags.Get("unit"));
+    req.set_year(year);
+    req.set_module(module);
+    req.set_children(flags.Get("children") == "true");
+    status = stub->ListSupportStatistics(&context, req, &stats);
+    out = &stats;
   } else {
     return Usage();
   }
@@ -1209,6 +1353,7 @@ int main(int argc, char** argv) {
   if (group == "approvals") return ApprovalsCommand(verb, flags);
   if (group == "grading") return GradingCommand(verb, flags);
   if (group == "plans") return PlansCommand(verb, flags);
+  if (group == "support") return SupportCommand(verb, flags);
   if (group == "notifications") return NotificationsCommand(verb, flags);
   if (group == "admin") return AdminCommand(verb, flags);
   return Usage();

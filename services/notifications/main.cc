@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   flags.Define("directory", "127.0.0.1:7101", "address of the directory service");
   flags.Define("approvals", "127.0.0.1:7103", "approvals service to follow; empty: none");
   flags.Define("grading", "127.0.0.1:7104", "grading service to follow; empty: none");
+  flags.Define("support", "", "support service to follow (questions; issue 21); empty: none");
   flags.Define("smtp", "",
                "SMTP relay: smtp://host:port, smtps://host:port or host:port; empty: no e-mail");
   flags.Define("smtp_starttls", "false", "true: require STARTTLS on smtp:// (never clear text)");
@@ -113,6 +114,8 @@ int main(int argc, char** argv) {
   if (!flags.Get("approvals").empty())
     approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
   if (!flags.Get("grading").empty()) grading_stub = bdtx::v1::Grading::NewStub(channel("grading"));
+  std::unique_ptr<bdtx::v1::Support::Stub> support_stub;
+  if (!flags.Get("support").empty()) support_stub = bdtx::v1::Support::NewStub(channel("support"));
   bdtx::auth::ServiceToken token("notifications", *secret, &bdtx::RealClock());
   bdtx::clients::DirectoryClient directory(directory_stub.get(), &token, absl::Seconds(60));
 
@@ -123,6 +126,7 @@ int main(int argc, char** argv) {
                                          grading_stub.get(), &token, &bdtx::RealClock(),
                                          std::move(options));
   pipeline_ptr = &pipeline;
+  pipeline.SetSupport(support_stub.get());
   if (absl::Status s = pipeline.Start(); !s.ok()) return runner.Fail(s);
   bdtx::notifications::NotificationsService service(&store, &pipeline, &bdtx::RealClock());
   runner.AddService(&service);

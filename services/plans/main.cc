@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
   runner.flags().Define("approvals", "127.0.0.1:7103", "address of the approvals service");
   runner.flags().Define("grading", "127.0.0.1:7104", "address of the grading service");
+  runner.flags().Define("support", "",
+                        "address of the support service (rows 2.1-2.3 of reports); empty: "
+                        "not used, those rows stay as grading and the author leave them");
   runner.flags().Define("max_attachment_bytes", "10485760",
                         "largest attachment accepted (bytes; default 10 MiB)");
   runner.flags().Define("workers", "32",
@@ -43,14 +46,19 @@ int main(int argc, char** argv) {
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   auto approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
   auto grading_stub = bdtx::v1::Grading::NewStub(channel("grading"));
+  std::unique_ptr<bdtx::v1::Support::Stub> support_stub;
+  if (!runner.flags().Get("support").empty()) {
+    support_stub = bdtx::v1::Support::NewStub(channel("support"));
+  }
   bdtx::auth::ServiceToken token("plans", *secret, &bdtx::RealClock());
   // People change by directory imports; a minute of staleness in a plan's pre-filled
   // header is harmless and saves a call per request.
   bdtx::clients::DirectoryClient directory(directory_stub.get(), &token, absl::Seconds(60));
   bdtx::plans::PlansStore store(*events);
-  bdtx::plans::PlansService service(&store, blobs->get(),
-                                    {&directory, approvals_stub.get(), grading_stub.get(), &token},
-                                    &bdtx::RealClock(), options);
+  bdtx::plans::PlansService service(
+      &store, blobs->get(),
+      {&directory, approvals_stub.get(), grading_stub.get(), support_stub.get(), &token},
+      &bdtx::RealClock(), options);
   runner.AddService(&service);
   // Imports change people and units: drop cached directory answers (ADR 012).
   runner.OnDirectoryChange([&directory] { directory.DropCaches(); });

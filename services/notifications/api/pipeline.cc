@@ -58,6 +58,7 @@ Pipeline::Pipeline(NotificationsStore* store, clients::DirectoryClient* director
       options_(std::move(options)) {
   approvals_source_.name = "approvals";
   grading_source_.name = "grading";
+  support_source_.name = "support";
 }
 
 Pipeline::~Pipeline() { Stop(); }
@@ -114,6 +115,7 @@ absl::Status Pipeline::Start() {
   webhook_workers_ = std::make_unique<server::WorkQueue>(4);
   if (approvals_ != nullptr) threads_.emplace_back([this] { FollowApprovals(); });
   if (grading_ != nullptr) threads_.emplace_back([this] { FollowGrading(); });
+  if (support_ != nullptr) threads_.emplace_back([this] { FollowSupport(); });
   threads_.emplace_back([this] { TimerLoop(); });
   threads_.emplace_back([this] { DeliveryLoop(); });
   return absl::OkStatus();
@@ -122,7 +124,7 @@ absl::Status Pipeline::Start() {
 void Pipeline::Stop() {
   if (stopped_.exchange(true)) return;
   stopping_.Notify();
-  for (Source* s : {&approvals_source_, &grading_source_}) {
+  for (Source* s : {&approvals_source_, &grading_source_, &support_source_}) {
     absl::MutexLock lock(&s->mu);
     if (s->context != nullptr) s->context->TryCancel();
   }
@@ -372,6 +374,47 @@ void Pipeline::FollowGrading() {
   });
 }
 
+void Pipeline::FollowSupport() {
+  Follow(support_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
+    auto checkpoint = store_->Checkpoint("support");
+    if (!checkpoint.ok()) return checkpoint.status();
+    v1::SubscribeSupportEventsRequest req;
+    req.set_from_position(*checkpoint + 1);
+    auto reader = support_->SubscribeEvents(&ctx, req);
+    support_source_.connected = true;
+    return ReadAndProduce<v1::StoredSupportEvent>(
+        ctx, reader, *checkpoint, store_, clock_,
+        [](const std::vector<v1::StoredSupportEvent>& batch)
+            -> absl::StatusOr<std::vector<Production>> {
+          std::vector<Production> out;
+          for (const v1::StoredSupportEvent& e : batch) {
+            Production& p = out.emplace_back();
+            p.source_id = absl::StrCat("support:", e.position());
+            p.checkpoint_source = "support";
+            p.checkpoint = e.position();
+            SupportOutcome outcome = OnSupportEvent(e);
+            p.notifications = std::move(outcome.notifications);
+            p.timers = std::move(outcome.timers);
+          }
+          return out;
+        });
+  });
+}
+
+absl::StatusOr<std::vector<v1::Notification>> Pipeline::SupportReminder(const v1::Timer& t) {
+  if (support_ == nullptr) return std::vector<v1::Notification>{};
+  auto token = token_->Get();
+  if (!token.ok()) return token.status();
+  v1::GetQuestionRequest req;
+  req.set_name(t.subject());
+  v1::Question q;
+  absl::Status s = clients::InvokeWithToken(support_, &v1::Support::StubInterface::GetQuestion,
+                                            *token, "support", req, &q);
+  if (absl::IsUnavailable(s)) return s;
+  if (!s.ok()) return std::vector<v1::Notification>{};  // gone or refused: nothing to say
+  return OnSupportTimer(t, q);
+}
+
 void Pipeline::TimerLoop() {
   while (Sleep(options_.poll_interval)) {
     auto due = store_->DueTimers(clock_->Now(), 100);
@@ -436,6 +479,14 @@ void Pipeline::TimerLoop() {
                                 [this](const std::string& who) { return NameOf(who); }));
           }
         }
+      } else if (timer.kind() == v1::SUPPORT_QUESTION_DUE_SOON) {
+        auto reminder = SupportReminder(timer);
+        if (!reminder.ok()) {
+          LogWarning("support unreachable; the reminder waits",
+                     {{"timer", timer.id()}, {"error", reminder.status().ToString()}});
+          continue;  // the timer stays due: retried on the next pass
+        }
+        p.notifications = *std::move(reminder);
       } else {
         auto watch = store_->Watch(timer.subject());
         if (!watch.ok()) continue;
@@ -579,7 +630,8 @@ void Pipeline::Attempt(const std::string& key, v1::DeliveryJob job) {
 
 v1::GetStatusResponse Pipeline::Status() {
   v1::GetStatusResponse out;
-  for (Source* s : {&approvals_source_, &grading_source_}) {
+  for (Source* s : {&approvals_source_, &grading_source_, &support_source_}) {
+    if (s == &support_source_ && support_ == nullptr) continue;
     v1::SourceStatus* st = out.add_sources();
     st->set_source(s->name);
     auto checkpoint = store_->Checkpoint(s->name);

@@ -18,6 +18,7 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.pb.h"
+#include "bdtx/v1/support.grpc.pb.h"
 #include "common/auth/service_token.h"
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
@@ -59,6 +60,10 @@ class Pipeline {
   // from the directory), the person's own webhook, the system webhook.
   std::vector<bdtx::v1::DeliveryJob> Plan(const bdtx::v1::Notification& n);
 
+  // Also follow the support service's stream (questions; issue 21) and ask it about
+  // due-soon reminders. Not owned. REQUIRES: before Start().
+  void SetSupport(bdtx::v1::Support::StubInterface* support) { support_ = support; }
+
   absl::Status Start();  // sets the campaign timers, starts the threads
   void Stop();           // idempotent; joins everything
 
@@ -77,6 +82,10 @@ class Pipeline {
   };
   void FollowApprovals();
   void FollowGrading();
+  void FollowSupport();
+  // The reminder of a SUPPORT_QUESTION_DUE_SOON timer, from the question as the support
+  // service has it; UNAVAILABLE (the timer stays due) when it cannot be asked.
+  absl::StatusOr<std::vector<bdtx::v1::Notification>> SupportReminder(const bdtx::v1::Timer& t);
   // Reconnects with a growing pause until stopped; `follow` reads until the stream ends.
   void Follow(Source& source, const std::function<absl::Status(grpc::ClientContext&)>& follow);
   void TimerLoop();
@@ -97,7 +106,8 @@ class Pipeline {
   const Clock* const clock_;
   const PipelineOptions options_;
 
-  Source approvals_source_, grading_source_;
+  bdtx::v1::Support::StubInterface* support_ = nullptr;
+  Source approvals_source_, grading_source_, support_source_;
   absl::Notification stopping_;
   std::atomic<bool> stopped_{false};
   std::vector<std::thread> threads_;

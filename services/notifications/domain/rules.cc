@@ -249,6 +249,111 @@ v1::Notification NudgeCoreMember(const std::string& core_member, const v1::Class
               body, watch.class_name(), absl::StrCat("timer:", timer.id()));
 }
 
+namespace {
+
+std::string VietnamDateText(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%d/%m/%Y", absl::FromUnixSeconds(t.seconds()), Vietnam());
+}
+
+const char* ChannelText(v1::SupportChannel c) {
+  switch (c) {
+    case v1::SUPPORT_CHANNEL_LMS_FORUM:
+      return "diễn đàn LMS";
+    case v1::SUPPORT_CHANNEL_CHAT:
+      return "Zalo/chat";
+    case v1::SUPPORT_CHANNEL_EMAIL:
+      return "e-mail";
+    case v1::SUPPORT_CHANNEL_IN_PERSON:
+      return "trực tiếp";
+    default:
+      return "";
+  }
+}
+
+// 08:00 Vietnam time two days before the day `due` falls on, for whoever must answer
+// (`lecturer` or the core member). The role is part of the id and of what the timer
+// checks: a question escalated the day it was asked has the same due time for both.
+v1::Timer DueSoonTimer(const std::string& question, const google::protobuf::Timestamp& due,
+                       bool lecturer) {
+  const char* role = lecturer ? "lecturer" : "core";
+  const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixSeconds(due.seconds()), Vietnam()) - 2;
+  v1::Timer t;
+  t.set_id(absl::StrCat("support/", IdAfterSlash(question), "/", due.seconds(), "/", role));
+  t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(
+      absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0), Vietnam())));
+  t.set_kind(v1::SUPPORT_QUESTION_DUE_SOON);
+  t.set_subject(question);
+  t.set_deadline(absl::StrCat(due.seconds(), "/", role));
+  return t;
+}
+
+}  // namespace
+
+SupportOutcome OnSupportEvent(const v1::StoredSupportEvent& event) {
+  SupportOutcome out;
+  const std::string source = absl::StrCat("support:", event.position());
+  const v1::SupportEvent& e = event.event();
+  switch (e.kind_case()) {
+    case v1::SupportEvent::kQuestionAsked: {
+      const auto& a = e.question_asked();
+      out.notifications.push_back(
+          Make(a.core_member(), v1::SUPPORT_QUESTION_ASKED, "Câu hỏi mới của đồng nghiệp",
+               absl::StrCat(a.asker(), a.logged_by().empty() ? "" : " (bạn ghi nhận hộ)",
+                            " hỏi về mô đun ", a.module(), " năm ", a.year(), " qua ",
+                            ChannelText(a.channel()),
+                            ". Hạn trả lời: ", VietnamDateText(a.due_time()), "."),
+               a.question(), source));
+      out.timers.push_back(DueSoonTimer(a.question(), a.due_time(), false));
+      break;
+    }
+    case v1::SupportEvent::kQuestionEscalated: {
+      const auto& x = e.question_escalated();
+      out.notifications.push_back(Make(
+          x.lecturer(), v1::SUPPORT_QUESTION_ESCALATED, "Câu hỏi được chuyển đến giảng viên",
+          absl::StrCat("Giáo viên cốt cán chuyển câu hỏi ", x.question(),
+                       " cho thầy/cô trả lời. Hạn trả lời: ", VietnamDateText(x.due_time()), "."),
+          x.question(), source));
+      out.timers.push_back(DueSoonTimer(x.question(), x.due_time(), true));
+      break;
+    }
+    case v1::SupportEvent::kQuestionAnswered: {
+      const auto& x = e.question_answered();
+      if (x.asker().empty()) break;  // events written before the asker was recorded
+      out.notifications.push_back(
+          Make(x.asker(), v1::SUPPORT_QUESTION_ANSWERED, "Câu hỏi của bạn đã được trả lời",
+               absl::StrCat(x.author(), x.by_lecturer() ? " (giảng viên)" : " (giáo viên cốt cán)",
+                            " đã trả lời câu hỏi ", x.question(), x.late() ? " (trả lời muộn)" : "",
+                            ". Bạn có thể đánh dấu đã giải quyết hoặc hỏi thêm."),
+               x.question(), source));
+      break;
+    }
+    case v1::SupportEvent::kQuestionFollowedUp: {
+      const auto& x = e.question_followed_up();
+      out.timers.push_back(DueSoonTimer(x.question(), x.due_time(), x.to_lecturer()));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+std::vector<v1::Notification> OnSupportTimer(const v1::Timer& timer, const v1::Question& q) {
+  // Still waiting on the person the timer was set for, with the due time it was set for.
+  const bool lecturer = q.state() == v1::QUESTION_ESCALATED;
+  if ((q.state() != v1::QUESTION_OPEN && !lecturer) ||
+      absl::StrCat(q.due_time().seconds(), "/", lecturer ? "lecturer" : "core") !=
+          timer.deadline()) {
+    return {};
+  }
+  const std::string& who = lecturer ? q.lecturer() : q.core_member();
+  return {Make(
+      who, v1::SUPPORT_QUESTION_DUE_SOON, "Sắp đến hạn trả lời câu hỏi",
+      absl::StrCat("Câu hỏi ", q.name(), " của ", q.asker(), " cần được trả lời trước hết ngày ",
+                   VietnamDateText(q.due_time()), " (còn 2 ngày)."),
+      q.name(), absl::StrCat("timer:", timer.id()))};
+}
+
 absl::Time MorningOf(const v1::Date& day) {
   return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0), Vietnam());
 }

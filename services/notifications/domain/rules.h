@@ -17,6 +17,7 @@
 #include "bdtx/v1/approvals.pb.h"
 #include "bdtx/v1/grading.pb.h"
 #include "bdtx/v1/notifications.pb.h"
+#include "bdtx/v1/support.pb.h"
 
 namespace bdtx::notifications {
 
@@ -65,6 +66,22 @@ bdtx::v1::Notification NudgeCoreMember(const std::string& core_member,
                                        const bdtx::v1::Timer& timer,
                                        const NameOf& name_of = nullptr);
 bool NudgeIsCurrent(const bdtx::v1::Timer& timer, const bdtx::v1::ClassWatch& watch);
+
+// What one support event means (issue 21): the core member told of a new question, the
+// lecturer of an escalation, the asker of each answer, and a reminder timer for 08:00
+// two days before the answer falls due (question, escalation, follow-up). Texts name
+// the people and dates, never the question itself (e-mails leave the system).
+struct SupportOutcome {
+  std::vector<bdtx::v1::Notification> notifications;
+  std::vector<bdtx::v1::Timer> timers;
+};
+SupportOutcome OnSupportEvent(const bdtx::v1::StoredSupportEvent& event);
+
+// What a due SUPPORT_QUESTION_DUE_SOON timer says given the question as the support
+// service has it now: a reminder to whoever must answer, or nothing when it was answered
+// meanwhile or its due time changed (the timer is stale).
+std::vector<bdtx::v1::Notification> OnSupportTimer(const bdtx::v1::Timer& timer,
+                                                   const bdtx::v1::Question& question);
 
 // The end of a Vietnam day (23:59:59 UTC+7) and 08:00 of it, when reminders go out.
 absl::Time MorningOf(const bdtx::v1::Date& day);

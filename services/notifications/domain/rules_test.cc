@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
 
 namespace bdtx::notifications {
@@ -389,6 +390,81 @@ TEST(OnApprovalEvent, TextsNamePeopleByTheirNames) {
   ASSERT_FALSE(o.notifications.empty());
   EXPECT_TRUE(absl::StartsWith(o.notifications[0].body(), "Giảng viên Trần Thị Bình đã duyệt"));
   EXPECT_EQ(o.notifications[0].recipient(), "people/ht-1");  // addressing stays by id
+// Issue 21: the core member is told of a new question, the lecturer of an escalation, the
+// asker of each answer; a reminder timer for 08:00 two days before each due time, which
+// says nothing once the question was answered or its due time moved.
+TEST(OnSupportEvent, TellsEachPersonInTurnAndRemindsTwoDaysBeforeTheDueDay) {
+  const absl::TimeZone vn = absl::FixedTimeZone(7 * 3600);
+  const absl::Time due = absl::FromCivil(absl::CivilSecond(2023, 10, 9, 23, 59, 59), vn);
+  v1::StoredSupportEvent asked;
+  asked.set_position(5);
+  auto* a = asked.mutable_event()->mutable_question_asked();
+  a->set_question("questions/q1");
+  a->set_asker("people/gv-1");
+  a->set_core_member("people/gvcc-1");
+  a->set_year(2023);
+  a->set_module(4);
+  a->set_text("bí mật");
+  a->set_channel(v1::SUPPORT_CHANNEL_CHAT);
+  a->mutable_due_time()->set_seconds(absl::ToUnixSeconds(due));
+  SupportOutcome out = OnSupportEvent(asked);
+  ASSERT_EQ(out.notifications.size(), 1u);
+  EXPECT_EQ(out.notifications[0].recipient(), "people/gvcc-1");
+  EXPECT_EQ(out.notifications[0].kind(), v1::SUPPORT_QUESTION_ASKED);
+  EXPECT_TRUE(absl::StrContains(out.notifications[0].body(), "09/10/2023"));
+  EXPECT_FALSE(absl::StrContains(out.notifications[0].body(), "bí mật"));  // no question text
+  ASSERT_EQ(out.timers.size(), 1u);
+  const v1::Timer timer = out.timers[0];
+  EXPECT_EQ(timer.fire_at().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2023, 10, 7, 8, 0, 0), vn)));
+
+  v1::StoredSupportEvent escalated;
+  auto* x = escalated.mutable_event()->mutable_question_escalated();
+  x->set_question("questions/q1");
+  x->set_lecturer("people/gvsp-1");
+  x->mutable_due_time()->set_seconds(absl::ToUnixSeconds(due) + 3 * 86400);
+  out = OnSupportEvent(escalated);
+  ASSERT_EQ(out.notifications.size(), 1u);
+  EXPECT_EQ(out.notifications[0].recipient(), "people/gvsp-1");
+  ASSERT_EQ(out.timers.size(), 1u);
+  EXPECT_NE(out.timers[0].id(), timer.id());
+  const v1::Timer lecturer_timer = out.timers[0];
+
+  v1::StoredSupportEvent answered;
+  auto* w = answered.mutable_event()->mutable_question_answered();
+  w->set_question("questions/q1");
+  w->set_asker("people/gv-1");
+  w->set_author("people/gvsp-1");
+  w->set_by_lecturer(true);
+  w->set_late(true);
+  out = OnSupportEvent(answered);
+  ASSERT_EQ(out.notifications.size(), 1u);
+  EXPECT_EQ(out.notifications[0].recipient(), "people/gv-1");
+  EXPECT_TRUE(absl::StrContains(out.notifications[0].body(), "muộn"));
+
+  // The reminder: to the core member while open with that due time; nothing otherwise.
+  v1::Question q;
+  q.set_name("questions/q1");
+  q.set_asker("people/gv-1");
+  q.set_core_member("people/gvcc-1");
+  q.set_state(v1::QUESTION_OPEN);
+  q.mutable_due_time()->set_seconds(absl::ToUnixSeconds(due));
+  auto reminder = OnSupportTimer(timer, q);
+  ASSERT_EQ(reminder.size(), 1u);
+  EXPECT_EQ(reminder[0].recipient(), "people/gvcc-1");
+  EXPECT_EQ(reminder[0].kind(), v1::SUPPORT_QUESTION_DUE_SOON);
+  q.set_state(v1::QUESTION_ANSWERED);
+  EXPECT_TRUE(OnSupportTimer(timer, q).empty());
+  q.set_state(v1::QUESTION_ESCALATED);
+  q.set_lecturer("people/gvsp-1");
+  // Escalated the day it was asked (same due time): the core member's timer is not the
+  // lecturer's reminder.
+  EXPECT_TRUE(OnSupportTimer(timer, q).empty());
+  q.mutable_due_time()->set_seconds(absl::ToUnixSeconds(due) + 3 * 86400);
+  EXPECT_TRUE(OnSupportTimer(timer, q).empty());
+  reminder = OnSupportTimer(lecturer_timer, q);
+  ASSERT_EQ(reminder.size(), 1u);
+  EXPECT_EQ(reminder[0].recipient(), "people/gvsp-1");
 }
 
 }  // namespace

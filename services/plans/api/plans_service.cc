@@ -160,6 +160,25 @@ absl::StatusOr<v1::SupportCountsResponse> PlansService::CountsOf(const DocumentK
   return out;
 }
 
+absl::Status PlansService::AddSupportCounts(const DocumentKey& key, v1::DocumentContent& report) {
+  if (peers_.support == nullptr || report.not_deployed()) return absl::OkStatus();
+  auto token = peers_.token->Get();
+  if (!token.ok()) return token.status();
+  v1::GetSupportReportCountsRequest req;
+  req.set_core_member(key.author);
+  req.set_year(key.year);
+  req.set_module(key.module);
+  v1::SupportReportCounts out;
+  if (absl::Status s = clients::InvokeWithToken(peers_.support,
+                                                &v1::Support::StubInterface::GetSupportReportCounts,
+                                                *token, "support", req, &out);
+      !s.ok()) {
+    return s;
+  }
+  ApplySupportCounts(out, report);
+  return absl::OkStatus();
+}
+
 absl::Status PlansService::MayRead(const auth::Subject& subject, const LoadedDocument& doc,
                                    const v1::Document& approval) {
   const std::string& author = doc.versions.front().content().author();
@@ -429,6 +448,7 @@ grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext
     }
     v1::DocumentContent content =
         NewReport(*key, base->content(), counts, request->not_deployed(), report_date);
+    if (absl::Status s = AddSupportCounts(*key, content); !s.ok()) return s;
     auto out = Create(subject, "/bdtx.v1.Plans/CreateReport", *request, *key, std::move(content),
                       plan->author_unit_ancestry, request->request_id());
     if (!out.ok()) return out.status();
@@ -482,6 +502,7 @@ grpc::ServerUnaryReactor* PlansService::UpdateDocument(
           if (next.kind() == v1::REPORT && !next.not_deployed() && needs_counts) {
             ASSIGN_OR_RETURN(v1::SupportCountsResponse counts, CountsOf(at.key));
             ApplyCounts(counts, next);
+            RETURN_IF_ERROR(AddSupportCounts(at.key, next));
             RETURN_IF_ERROR(Validate(next, false));
           }
           return SaveVersion(
@@ -522,6 +543,7 @@ grpc::ServerUnaryReactor* PlansService::RefreshReportCounts(
                     ASSIGN_OR_RETURN(v1::SupportCountsResponse counts, CountsOf(at.key));
                     v1::DocumentContent next = latest.content();
                     ApplyCounts(counts, next);
+                    RETURN_IF_ERROR(AddSupportCounts(at.key, next));
                     RETURN_IF_ERROR(Validate(next, false));
                     return SaveVersion(name, at.doc, std::move(next), {"rows.result"}, subject,
                                        request->request_id(), at.record, approval.state());

@@ -10,6 +10,7 @@
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
+#include "bdtx/v1/support.grpc.pb.h"
 #include "common/auth/service_token.h"
 #include "common/auth/subject.h"
 #include "common/clients/directory_client.h"
@@ -30,6 +31,9 @@ struct Peers {
   clients::DirectoryClient* directory = nullptr;
   bdtx::v1::Approvals::StubInterface* approvals = nullptr;
   bdtx::v1::Grading::StubInterface* grading = nullptr;
+  // Rows 2.1–2.3 from peer support (issue 21); nullptr: those rows stay as grading and
+  // the author leave them.
+  bdtx::v1::Support::StubInterface* support = nullptr;
   auth::ServiceToken* token = nullptr;  // this service's own token (reads)
 };
 
@@ -98,6 +102,8 @@ class PlansService final : public bdtx::v1::Plans::CallbackService {
   absl::StatusOr<bdtx::v1::Document> ApprovalOf(const std::string& name);
   // Grading's counts for a report of `key`.
   absl::StatusOr<bdtx::v1::SupportCountsResponse> CountsOf(const DocumentKey& key);
+  // Puts the support service's rows 2.1–2.3 into `report` (nothing without a support peer).
+  absl::Status AddSupportCounts(const DocumentKey& key, bdtx::v1::DocumentContent& report);
   // Who may read a document: its author, services, admins, the ministry, officers and
   // principals above the author, and the lecturer and signer approvals routed it to.
   absl::Status MayRead(const auth::Subject& subject, const LoadedDocument& doc,

@@ -135,8 +135,11 @@ void CheckWindow(const v1::Date& from, const v1::Date& to, const YearWindow& yea
     const absl::CivilDay day = ToDay(*date);
     if (day < year.first || day > year.last) {
       v.Add(path + name,
-            absl::StrFormat("%s is outside the BDTX year (%s to %s)", DateText(*date),
-                            DateText(FromDay(year.first)), DateText(FromDay(year.last))));
+            year.last == absl::CivilDay::max()
+                ? absl::StrFormat("%s is before the BDTX year (from %s)", DateText(*date),
+                                  DateText(FromDay(year.first)))
+                : absl::StrFormat("%s is outside the BDTX year (%s to %s)", DateText(*date),
+                                  DateText(FromDay(year.first)), DateText(FromDay(year.last))));
     }
   }
   if (valid && has_from && has_to && ToDay(from) > ToDay(to)) {
@@ -266,6 +269,29 @@ void ApplyCounts(const v1::SupportCountsResponse& counts, v1::DocumentContent& r
   Recompute(report);
 }
 
+void ApplySupportCounts(const v1::SupportReportCounts& support, v1::DocumentContent& report) {
+  if (report.not_deployed()) return;
+  for (const v1::SupportReportRow& s : support.rows()) {
+    for (v1::Row& row : *report.mutable_rows()) {
+      if (row.number() != s.number()) continue;
+      v1::Result* r = row.mutable_result();
+      const bool grading_counted = r->source() == v1::FROM_GRADING;
+      if (!grading_counted) {
+        r->set_count(s.participants());
+        r->set_base(s.colleagues());
+        r->set_base_meaning("colleagues of the support group (support service)");
+        r->set_source(v1::FROM_SUPPORT);
+      }
+      v1::QuestionCounts* q = r->mutable_questions();
+      q->set_asked(s.questions());
+      q->set_answered_by_core_member(s.answered_by_core_member_in_week());
+      q->set_escalated_answered_by_lecturer(s.escalated_answered_by_lecturer_in_week());
+      q->set_source(v1::FROM_SUPPORT);
+    }
+  }
+  Recompute(report);
+}
+
 void MarkNotDeployed(v1::DocumentContent& report) {
   report.set_not_deployed(true);
   for (v1::Row& row : *report.mutable_rows()) {
@@ -316,7 +342,13 @@ absl::Status Validate(const v1::DocumentContent& content, bool for_submission) {
     }
     CheckCount(row.target().count(), path + ".target.count", v);
     const bool not_deployed_row = row.result().source() == v1::NOT_DEPLOYED;
-    CheckWindow(row.from(), row.to(), year, path, for_submission && !not_deployed_row, v);
+    // A module that was not run is reported dated the reporting day (seed 001: "chọn
+    // thời gian là ngày báo cáo"), which may be any day after the module's year: only
+    // reports of modules that were run keep their windows inside the programme year.
+    const YearWindow row_year = not_deployed_row && content.not_deployed()
+                                    ? YearWindow{year.first, absl::CivilDay::max()}
+                                    : year;
+    CheckWindow(row.from(), row.to(), row_year, path, for_submission && !not_deployed_row, v);
     if (!TakesSubRows(row.number()) && row.sub_rows_size() > 0) {
       v.Add(path + ".sub_rows",
             absl::StrCat("only rows 2.1, 2.2 and 2.3 take sub-rows, not ", row.number()));
@@ -420,13 +452,17 @@ absl::StatusOr<v1::DocumentContent> ApplyEdit(const v1::DocumentContent& current
           r->count() != old.count()) {
         v.Add(absl::StrCat("rows[", i, "].result.count"),
               absl::StrCat("row ", next.rows(i).number(), " is counted by ",
-                           old.source() == v1::FROM_GRADING ? "grading" : "the directory", " (",
-                           old.count(), "); RefreshReportCounts re-reads it"));
+                           old.source() == v1::FROM_GRADING   ? "grading"
+                           : old.source() == v1::FROM_SUPPORT ? "the support service"
+                                                              : "the directory",
+                           " (", old.count(), "); RefreshReportCounts re-reads it"));
       }
       r->set_base(old.base());
       r->set_base_meaning(old.base_meaning());
       r->set_source(old.source());
       if (old.source() == v1::NOT_DEPLOYED) r->set_text(old.text());
+      // Question figures counted by the support service are not typed either.
+      if (old.questions().source() == v1::FROM_SUPPORT) *r->mutable_questions() = old.questions();
     }
     if (!v.empty()) return v.Status("the update");
     if (next.not_deployed()) MarkNotDeployed(next);

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "bdtx/v1/plans.pb.h"
+#include "bdtx/v1/support.pb.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "services/approvals/domain/document.h"
 
@@ -72,6 +73,15 @@ bdtx::v1::DocumentContent NewReport(const DocumentKey& key, const bdtx::v1::Docu
 // Puts grading's counts and every row's base into `report` (manual counts are kept) and
 // recomputes the percentages. Clears "not deployed".
 void ApplyCounts(const bdtx::v1::SupportCountsResponse& counts, bdtx::v1::DocumentContent& report);
+
+// Rows 2.1–2.3 from the support service (issue 21): the questions of each row (asked,
+// answered within the week by the core member, escalated ones answered by the lecturer
+// within the lecturer's week), marked FROM_SUPPORT; for 2.2 and 2.3 also the colleagues
+// who took part (count) against the support group (base). 2.1 keeps grading's LMS
+// participation against those with LMS access when grading counted it. Nothing changes
+// in a not-deployed report. Percentages are recomputed.
+void ApplySupportCounts(const bdtx::v1::SupportReportCounts& support,
+                        bdtx::v1::DocumentContent& report);
 
 // Every cell "Chưa triển khai", every window the report's date, no sub-rows.
 void MarkNotDeployed(bdtx::v1::DocumentContent& report);

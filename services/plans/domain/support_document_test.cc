@@ -167,6 +167,89 @@ TEST(NewReport, NotDeployedFillsEveryCellDatedTheReportDate) {
   EXPECT_EQ(RowOf(again, "2.1").result().text(), "");
 }
 
+// Issue 21: rows 2.1–2.3 take the support service's counts, marked with their source;
+// 2.1 keeps grading's LMS participation; typed edits cannot change them.
+TEST(ApplySupportCounts, RowsTwoOneToTwoThreeFromTheSupportService) {
+  const v1::DocumentContent plan = NewPlan(Key(), Facts(), absl::CivilDay(2023, 9, 15));
+  v1::DocumentContent report =
+      NewReport(Key(v1::REPORT), plan, Counts(), false, absl::CivilDay(2024, 1, 5));
+  v1::SupportReportCounts support;
+  support.set_colleagues(12);
+  const char* numbers[] = {"2.1", "2.2", "2.3"};
+  for (int i = 0; i < 3; ++i) {
+    v1::SupportReportRow* row = support.add_rows();
+    row->set_number(numbers[i]);
+    row->set_participants(10 - i);
+    row->set_colleagues(12);
+    row->set_questions(4);
+    row->set_answered_by_core_member_in_week(2);
+    row->set_escalated(1);
+    row->set_escalated_answered_by_lecturer_in_week(1);
+  }
+  ApplySupportCounts(support, report);
+  const v1::Result& r21 = RowOf(report, "2.1").result();
+  EXPECT_EQ(r21.source(), v1::FROM_GRADING);  // LMS participation stays grading's
+  EXPECT_EQ(r21.count(), 9);
+  EXPECT_EQ(r21.questions().source(), v1::FROM_SUPPORT);
+  EXPECT_EQ(r21.questions().asked(), 4);
+  EXPECT_DOUBLE_EQ(r21.questions().answered_percent(), 75.0);
+  const v1::Result& r23 = RowOf(report, "2.3").result();
+  EXPECT_EQ(r23.source(), v1::FROM_SUPPORT);
+  EXPECT_EQ(r23.count(), 8);
+  EXPECT_EQ(r23.base(), 12);
+  EXPECT_DOUBLE_EQ(r23.percent(), 66.7);
+  EXPECT_TRUE(Validate(report, true).ok()) << Validate(report, true);
+  // Typed over: refused for the count, ignored for the question figures.
+  v1::DocumentContent patch = report;
+  for (v1::Row& row : *patch.mutable_rows()) {
+    if (row.number() == "2.2") row.mutable_result()->mutable_questions()->set_asked(40);
+  }
+  google::protobuf::FieldMask mask;
+  mask.add_paths("rows");
+  auto edited = ApplyEdit(report, patch, mask);
+  ASSERT_TRUE(edited.ok()) << edited.status();
+  EXPECT_EQ(RowOf(*edited, "2.2").result().questions().asked(), 4);
+  for (v1::Row& row : *patch.mutable_rows()) {
+    if (row.number() == "2.3") row.mutable_result()->set_count(12);
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(ApplyEdit(report, patch, mask).status()));
+  // A not-deployed report stays "Chưa triển khai".
+  v1::DocumentContent nd =
+      NewReport(Key(v1::REPORT), plan, Counts(), true, absl::CivilDay(2024, 7, 5));
+  ApplySupportCounts(support, nd);
+  EXPECT_EQ(RowOf(nd, "2.3").result().source(), v1::NOT_DEPLOYED);
+}
+
+// Seed 001: a module that was not run is reported dated the reporting day, which may be
+// long after the module's year (issue 21); a report of a module that was run keeps its
+// windows inside the programme year.
+TEST(Validate, NotDeployedReportDatedItsReportingDayAfterTheYearGoesThrough) {
+  const v1::DocumentContent plan = NewPlan(Key(), Facts(), absl::CivilDay(2023, 9, 15));
+  for (absl::CivilDay day : {absl::CivilDay(2024, 7, 1), absl::CivilDay(2026, 11, 29)}) {
+    const v1::DocumentContent report = NewReport(Key(v1::REPORT), plan, Counts(), true, day);
+    EXPECT_TRUE(Validate(report, true).ok()) << day << ": " << Validate(report, true);
+    EXPECT_TRUE(Validate(report, false).ok()) << day;
+  }
+  // Not before the year, though.
+  const v1::DocumentContent early =
+      NewReport(Key(v1::REPORT), plan, Counts(), true, absl::CivilDay(2022, 12, 31));
+  EXPECT_FALSE(Validate(early, true).ok());
+  // A deployed report dated and windowed after the year is still refused, row by row.
+  v1::DocumentContent deployed =
+      NewReport(Key(v1::REPORT), plan, Counts(), false, absl::CivilDay(2024, 1, 5));
+  *deployed.mutable_rows(0)->mutable_to() = FromDay(absl::CivilDay(2026, 11, 29));
+  const absl::Status s = Validate(deployed, true);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(std::string(s.message()).find("outside the BDTX year"), std::string::npos) << s;
+  // A row claiming "not deployed" in a deployed report gets no such leeway.
+  v1::DocumentContent mixed = deployed;
+  *mixed.mutable_rows(0)->mutable_to() = mixed.rows(0).from();
+  mixed.mutable_rows(1)->mutable_result()->set_source(v1::NOT_DEPLOYED);
+  *mixed.mutable_rows(1)->mutable_from() = FromDay(absl::CivilDay(2026, 11, 29));
+  *mixed.mutable_rows(1)->mutable_to() = FromDay(absl::CivilDay(2026, 11, 29));
+  EXPECT_FALSE(Validate(mixed, false).ok());
+}
+
 // Each case breaks one thing; the violation must name exactly that field path.
 TEST(Validate, NamesEveryViolationByFieldPath) {
   struct Case {

@@ -1,0 +1,38 @@
+// bdtx-support: wiring only. See services/support/api for the handlers.
+#include <memory>
+
+#include "common/auth/service_token.h"
+#include "common/clients/directory_client.h"
+#include "common/clock/clock.h"
+#include "common/server/server.h"
+#include "grpcpp/grpcpp.h"
+#include "services/support/api/support_service.h"
+
+int main(int argc, char** argv) {
+  bdtx::server::ServiceRunner runner("support", 7106);
+  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
+  runner.flags().Define("clock_file", "",
+                        "TESTS ONLY: read the current time from this file (RFC 3339) at every "
+                        "use, so an end-to-end test can move the clock; empty: the wall clock");
+  if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
+  auto secret = bdtx::server::ServiceSecret(runner.flags());
+  if (!secret.ok()) return runner.Fail(secret.status());
+  auto events = runner.OpenEventStore();
+  if (!events.ok()) return runner.Fail(events.status());
+
+  std::unique_ptr<bdtx::FileClock> file_clock;
+  const bdtx::Clock* clock = &bdtx::RealClock();
+  if (!runner.flags().Get("clock_file").empty()) {
+    file_clock = std::make_unique<bdtx::FileClock>(runner.flags().Get("clock_file"));
+    clock = file_clock.get();
+  }
+  bdtx::support::SupportStore store(*events);
+  if (absl::Status s = store.Recover(); !s.ok()) return runner.Fail(s);
+  auto channel = grpc::CreateChannel(runner.flags().Get("directory"), runner.PeerCredentials());
+  auto stub = bdtx::v1::Directory::NewStub(channel);
+  bdtx::auth::ServiceToken token("support", *secret, &bdtx::RealClock());
+  bdtx::clients::DirectoryClient directory(stub.get(), &token, absl::Seconds(30));
+  bdtx::support::SupportService service(&store, &directory, clock);
+  runner.AddService(&service);
+  return runner.Run();
+}
