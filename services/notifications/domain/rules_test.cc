@@ -310,13 +310,37 @@ std::string DecodeWords(absl::string_view value, std::vector<std::string>* words
   return out;
 }
 
+void SubjectFoldsIntoWholeCharacterWords(const std::string& title);
+
 TEST(ComposeEmail, LongVietnameseSubjectsFoldIntoShortWholeCharacterEncodedWords) {
+  // 120+ characters of Vietnamese (2-3 bytes each): many encoded-words; 300 characters
+  // (a title naming a person whose name is the longest the directory takes); 4-byte
+  // characters at every offset; plain ASCII.
+  const std::string sentence =
+      "Cần phê duyệt ngay: kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm, Trường THCS&THPT "
+      "Đồng Tiến, huyện Đồng Phú, tỉnh Bình Phước — đề nghị phê duyệt trước hạn";
+  std::string three_hundred;
+  while (three_hundred.size() < 2000) three_hundred += "Đặng Thị Ngọc Ánh Hưởng Ứng Ưu Tiên ";
+  {
+    // Cut at exactly 300 characters (not bytes), on a character boundary.
+    size_t chars = 0, at = 0;
+    for (; at < three_hundred.size() && chars < 300; ++at) {
+      if ((static_cast<unsigned char>(three_hundred[at + 1]) & 0xC0) != 0x80) ++chars;
+    }
+    three_hundred.resize(at);
+  }
+  std::string four_byte = "a";
+  for (int i = 0; i < 40; ++i) four_byte += "\xF0\x9F\x93\x9A đ";  // U+1F4DA
+  for (const std::string& title : {sentence, three_hundred, four_byte, std::string(200, 'x')}) {
+    SCOPED_TRACE(title);
+    SubjectFoldsIntoWholeCharacterWords(title);
+  }
+}
+
+void SubjectFoldsIntoWholeCharacterWords(const std::string& title) {
   v1::Notification n;
   n.set_name("notifications/7");
-  // 120+ characters of Vietnamese (2-3 bytes each): many encoded-words.
-  n.set_title(
-      "Cần phê duyệt ngay: kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm, Trường THCS&THPT "
-      "Đồng Tiến, huyện Đồng Phú, tỉnh Bình Phước — đề nghị phê duyệt trước hạn");
+  n.set_title(title);
   auto mail = ComposeEmail("bdtx@so.example", "ht@school.vn", n, absl::UnixEpoch());
   ASSERT_TRUE(mail.ok()) << mail.status();
   const std::string headers = mail->substr(0, mail->find("\r\n\r\n"));
