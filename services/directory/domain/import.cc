@@ -203,6 +203,25 @@ std::optional<std::string> BadCell(absl::string_view cell) {
   return std::nullopt;
 }
 
+// Free text of a directory file (names, codes, subjects) is exported again as CSV
+// (`bdtxctl directory export`, grading's recognition export) and opened in Excel, which
+// runs a cell that starts with = + - @ as a formula (=HYPERLINK(...) sends other cells
+// to any server: OWASP "CSV injection"). No name, code or subject starts so.
+bool IsFreeTextColumn(absl::string_view column) {
+  return column == "name" || column == "full_name" || column == "code" || column == "subject";
+}
+
+std::optional<std::string> FormulaCell(absl::string_view cell) {
+  cell = absl::StripLeadingAsciiWhitespace(cell);
+  if (cell.empty() || absl::string_view("=+-@").find(cell.front()) == absl::string_view::npos) {
+    return std::nullopt;
+  }
+  return absl::StrCat("the cell starts with '", cell.substr(0, 1),
+                      "', which Excel runs as a formula when the directory is exported (ô bắt "
+                      "đầu bằng dấu ",
+                      cell.substr(0, 1), ", Excel coi là công thức)");
+}
+
 // Gives named access to the fields of one row.
 class Row {
  public:
@@ -622,6 +641,8 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
   }
   if (!errors.empty()) return errors.ToStatus();
 
+  std::vector<bool> free_text(table->header.size(), false);
+  for (const auto& [name, index] : columns) free_text[index] = IsFreeTextColumn(name);
   std::vector<Row> rows;
   rows.reserve(table->rows.size());
   for (const CsvRow& row : table->rows) {
@@ -633,7 +654,9 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
     }
     bool bad = false;
     for (size_t i = 0; i < row.fields.size(); ++i) {
-      if (auto why = BadCell(row.fields[i])) {
+      std::optional<std::string> why = BadCell(row.fields[i]);
+      if (!why && free_text[i]) why = FormulaCell(row.fields[i]);
+      if (why) {
         errors.Add(row.line, static_cast<int>(i) + 1, *why);
         bad = true;
       }

