@@ -376,6 +376,41 @@ void SubjectFoldsIntoWholeCharacterWords(const std::string& title) {
   }
 }
 
+std::vector<std::string> SecretsOf(const std::vector<v1::WebhookSigningKey>& keys, absl::Time at) {
+  google::protobuf::RepeatedPtrField<v1::WebhookSigningKey> field(keys.begin(), keys.end());
+  return WebhookSigningSecrets(field, at);
+}
+
+TEST(WebhookKeys, ARotatedOutSecretSignsFor24HoursEvenWhenRotatedAgain) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  google::protobuf::RepeatedPtrField<v1::WebhookSigningKey> stored;
+  stored.Add()->set_secret("A");
+  // Rotation 1 at t0: B is current, A signs until t0 + 24 h.
+  std::vector<v1::WebhookSigningKey> keys = RotateWebhookKeys(stored, "B", t0);
+  EXPECT_EQ(SecretsOf(keys, t0), (std::vector<std::string>{"B", "A"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(24) - absl::Seconds(1)),
+            (std::vector<std::string>{"B", "A"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(24)), (std::vector<std::string>{"B"}));
+  // Rotation 2 an hour later: C current, B until t0 + 25 h, and A still until t0 + 24 h
+  // (before, A was dropped at once, breaking the first rotation's previous_valid_until).
+  stored.Assign(keys.begin(), keys.end());
+  keys = RotateWebhookKeys(stored, "C", t0 + absl::Hours(1));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(1)), (std::vector<std::string>{"C", "B", "A"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(24)), (std::vector<std::string>{"C", "B"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(25)), (std::vector<std::string>{"C"}));
+  // Rotating again and again keeps at most kMaxWebhookKeys, newest first; expired keys go.
+  for (int i = 0; i < 10; ++i) {
+    stored.Assign(keys.begin(), keys.end());
+    keys = RotateWebhookKeys(stored, absl::StrCat("R", i), t0 + absl::Hours(2));
+  }
+  EXPECT_EQ(keys.size(), static_cast<size_t>(kMaxWebhookKeys));
+  EXPECT_EQ(keys[0].secret(), "R9");
+  EXPECT_FALSE(keys[0].has_not_after());
+  stored.Assign(keys.begin(), keys.end());
+  keys = RotateWebhookKeys(stored, "D", t0 + absl::Hours(100));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(100)), (std::vector<std::string>{"D", "R9"}));
+}
+
 TEST(ComposeEmail, NoHeaderValueWithALineBreakEverLeaves) {
   v1::Notification n;
   n.set_name("notifications/1\r\nBcc: x@evil.example");
