@@ -52,7 +52,7 @@ absl::StatusOr<char> DetectDelimiter(absl::string_view file, absl::string_view c
   for (char c : content) {
     if (c == '"') in_quotes = !in_quotes;
     if (in_quotes) continue;
-    if (c == '\n') break;
+    if (c == '\n' || c == '\r') break;
     commas += c == ',';
     semicolons += c == ';';
     tabs += c == '\t';
@@ -139,7 +139,9 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
           in_quotes = false;
         }
       } else {
-        if (c == '\n') ++line;
+        if (c == '\n' || (c == '\r' && (i + 1 == content.size() || content[i + 1] != '\n'))) {
+          ++line;
+        }
         field.push_back(c);
       }
       continue;
@@ -157,7 +159,10 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
         row_has_content = true;
         break;
       case '\r':
-        break;  // CRLF
+        // CRLF ends the line at its LF; a CR alone ends it too ("CSV (Macintosh)" from
+        // Excel for Mac), rather than gluing the next line onto this one.
+        if (i + 1 < content.size() && content[i + 1] == '\n') break;
+        [[fallthrough]];
       case '\n':
         if (absl::Status s = end_field(); !s.ok()) return s;
         end_row();

@@ -1,5 +1,5 @@
 // RFC 4180 CSV reading for imports, as Excel writes it: UTF-8 only (a BOM is skipped),
-// a header row, quoted fields with "" escapes and embedded newlines, LF or CRLF line
+// a header row, quoted fields with "" escapes and embedded newlines, LF, CRLF or CR line
 // ends. The delimiter is taken from the header line: ',' (Excel, English settings), ';'
 // (Excel with Vietnamese regional settings) or a tab ("Text (Tab delimited)"). Every
 // cell (header included) is normalised to Unicode NFC (common/text), so names typed

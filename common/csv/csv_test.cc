@@ -26,6 +26,26 @@ TEST(CsvTest, ParsesQuotesNewlinesCrlfBomAndVietnamese) {
   EXPECT_EQ(table->rows[3].fields[1], "last");
 }
 
+TEST(CsvTest, ACarriageReturnAloneEndsALineAsExcelForMacWritesIt) {
+  // "CSV (Macintosh)": CR line ends. Before, the whole file was one header row and the
+  // import said "missing required column".
+  auto table = ParseCsv("people.csv", "id;full_name\rp1;Nguyễn A\rp2;\"Trần\rB\"\rp3;Lê C\r");
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->delimiter, ';');
+  EXPECT_EQ(table->header, (std::vector<std::string>{"id", "full_name"}));
+  ASSERT_EQ(table->rows.size(), 3u);
+  EXPECT_EQ(table->rows[0].fields, (std::vector<std::string>{"p1", "Nguyễn A"}));
+  EXPECT_EQ(table->rows[0].line, 2);
+  EXPECT_EQ(table->rows[1].fields[1], "Trần\rB");  // quoted: kept as it is
+  EXPECT_EQ(table->rows[2].line, 5);
+  // A stray CR in an unquoted cell is a line end too, never silently dropped.
+  auto stray = ParseCsv("people.csv", "id,full_name\np1,Nguy\rễn\n");
+  ASSERT_TRUE(stray.ok()) << stray.status();
+  ASSERT_EQ(stray->rows.size(), 2u);
+  EXPECT_EQ(stray->rows[0].fields, (std::vector<std::string>{"p1", "Nguy"}));
+  EXPECT_EQ(stray->rows[1].fields, (std::vector<std::string>{"ễn"}));
+}
+
 TEST(CsvTest, BadEncodingNamesLineAndColumn) {
   // "Phú" in Windows-1258/Latin-1 style bytes, not UTF-8.
   auto table = ParseCsv("people.csv", "id,name\np1,ok\np2,Ph\xFA\n");

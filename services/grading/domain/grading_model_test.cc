@@ -401,6 +401,29 @@ TEST(LmsImportTest, CsvAndJsonWithLineNumberedErrors) {
 namespace bdtx::grading {
 namespace {
 
+TEST(LmsImportTest, ErrorsQuoteCellsShortAndOnOneLine) {
+  // 60 rows, each with a 20 kB result: the error (50 listed) quotes 40 characters of it.
+  std::string csv = "learner_id,year,module,result\n";
+  for (int i = 0; i < 60; ++i) {
+    absl::StrAppend(&csv, "gv-", i, ",2023,4,", std::string(20'000, 'x'), "\n");
+  }
+  auto bad = ParseLmsResults(v1::CSV, "lms.csv", csv);
+  ASSERT_FALSE(bad.ok());
+  const std::string m(bad.status().message());
+  EXPECT_LT(m.size(), 10'000u);
+  EXPECT_NE(m.find("result '" + std::string(40, 'x') + "…'"), std::string::npos) << m;
+  // A quoted CR LF is escaped; Vietnamese is cut between characters (40 of them).
+  auto last = ParseLmsResults(v1::CSV, "lms.csv",
+                              "learner_id,year,module,result\n\"gv\r\nBcc: x\",2023,4,"
+                              "\"Đạt lắm rồi nhưng chưa hẳn đã đạt hết mọi thứ đâu nhé\"\n");
+  ASSERT_FALSE(last.ok());
+  const std::string one(last.status().message());
+  EXPECT_NE(one.find("learner_id 'gv\\r\\nBcc: x'"), std::string::npos) << one;
+  const std::string cut = "result 'Đạt lắm rồi nhưng chưa hẳn đã đạt hết mọ…'";
+  EXPECT_NE(one.find(cut), std::string::npos) << one;
+  EXPECT_EQ(one.find("\r\n"), std::string::npos);
+}
+
 TEST(LmsImportTest, SemicolonFilesNfdTextAndVietnameseCaseFoldedWords) {
   // As Excel with Vietnamese regional settings saves it: ';' between columns, result
   // words in capitals ("ĐẠT", "CHƯA ĐẠT"), "CÓ"/"KHÔNG" typed NFD (macOS), header in

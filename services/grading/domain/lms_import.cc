@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -15,6 +16,28 @@
 
 namespace bdtx::grading {
 namespace {
+
+// A cell as quoted back in an error: control characters escaped (a quoted CR LF stays on
+// the error's own line) and at most 40 characters of it, cut between characters (a 1 MB
+// cell is not sent back once per error, and the answer stays under gRPC's size limit).
+std::string Shown(absl::string_view cell) {
+  constexpr size_t kMaxChars = 40;
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < cell.size(); ++i) {
+    const auto u = static_cast<unsigned char>(cell[i]);
+    if ((u & 0xC0) != 0x80 && chars++ == kMaxChars) {
+      out += "…";
+      break;
+    }
+    if (u < 0x20 || u == 0x7F) {
+      out += absl::CHexEscape(cell.substr(i, 1));
+    } else {
+      out.push_back(cell[i]);
+    }
+  }
+  return out;
+}
 
 constexpr size_t kMaxErrors = 50;
 const char* const kColumns[] = {
@@ -146,7 +169,7 @@ absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::strin
     }
     for (const auto& [key, value] : v.struct_value().fields()) {
       if (std::find(std::begin(kColumns), std::end(kColumns), key) == std::end(kColumns)) {
-        errors.Add(raw.line, absl::StrCat("unknown key '", key, "'"));
+        errors.Add(raw.line, absl::StrCat("unknown key '", Shown(key), "'"));
         continue;
       }
       switch (value.kind_case()) {
@@ -208,16 +231,16 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
           return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
         })) {
-      errors.Add(r.line, absl::StrCat("learner_id '", id,
+      errors.Add(r.line, absl::StrCat("learner_id '", Shown(id),
                                       "' must be 1–64 characters of A-Z a-z 0-9 - _ ."));
     }
     row.set_learner(absl::StrCat("people/", id));
     int year = 0, module = 0;
     if (!absl::SimpleAtoi(field("year"), &year) || year < 2000 || year > 2100) {
-      errors.Add(r.line, absl::StrCat("year '", field("year"), "' must be 2000–2100"));
+      errors.Add(r.line, absl::StrCat("year '", Shown(field("year")), "' must be 2000–2100"));
     }
     if (!absl::SimpleAtoi(field("module"), &module) || module < 1 || module > 9) {
-      errors.Add(r.line, absl::StrCat("module '", field("module"), "' must be 1–9"));
+      errors.Add(r.line, absl::StrCat("module '", Shown(field("module")), "' must be 1–9"));
     }
     row.set_year(year);
     row.set_module(module);
@@ -230,13 +253,14 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     } else if (result == "recognised" || result == "recognized") {
       row.set_result(bdtx::v1::LMS_RECOGNISED);
     } else {
-      errors.Add(r.line,
-                 absl::StrCat("result '", field("result"), "' must be pass, fail or recognised"));
+      errors.Add(r.line, absl::StrCat("result '", Shown(field("result")),
+                                      "' must be pass, fail or recognised"));
     }
     bool b = false;
     for (const char* name : {"quiz_done", "survey_done", "programme_survey_done"}) {
       if (!ParseBool(field(name), &b)) {
-        errors.Add(r.line, absl::StrCat(name, " '", field(name), "' must be yes/no (or 1/0)"));
+        errors.Add(r.line,
+                   absl::StrCat(name, " '", Shown(field(name)), "' must be yes/no (or 1/0)"));
       }
       if (std::string(name) == "quiz_done") row.set_quiz_done(b);
       if (std::string(name) == "survey_done") row.set_survey_done(b);
@@ -249,12 +273,12 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     } else if (feedback == "negative") {
       row.set_feedback(bdtx::v1::NEGATIVE);
     } else if (!feedback.empty()) {
-      errors.Add(r.line, absl::StrCat("feedback '", field("feedback"),
+      errors.Add(r.line, absl::StrCat("feedback '", Shown(field("feedback")),
                                       "' must be positive, negative or empty"));
     }
     auto [it, inserted] = seen.try_emplace({id, year, module}, r.line);
     if (!inserted) {
-      errors.Add(r.line, absl::StrCat("learner ", id, " module ", module, " of ", year,
+      errors.Add(r.line, absl::StrCat("learner ", Shown(id), " module ", module, " of ", year,
                                       " repeats line ", it->second));
     }
     rows.push_back(std::move(row));

@@ -11,6 +11,7 @@
 #include "common/text/unicode.h"
 #include "services/notifications/delivery/signature.h"
 #include "services/notifications/delivery/webhook_url.h"
+#include "services/notifications/domain/rules.h"
 
 namespace bdtx::notifications {
 namespace {
@@ -21,7 +22,6 @@ using server::FinishUnary;
 bool IsOperator(const auth::Subject& s) { return s.IsService() || s.HasRole(v1::SYSTEM_ADMIN); }
 
 // How long a rotated-out webhook secret keeps signing next to the new one.
-constexpr absl::Duration kRotationOverlap = absl::Hours(24);
 
 }  // namespace
 
@@ -276,18 +276,11 @@ grpc::ServerUnaryReactor* NotificationsService::RotateWebhookSecret(
     }
     v1::Preferences p = **stored;
     const absl::Time now = clock_->Now();
-    const absl::Time until = now + kRotationOverlap;
-    google::protobuf::RepeatedPtrField<v1::WebhookSigningKey> keys;
+    const absl::Time until = now + kWebhookRotationOverlap;
     const std::string secret = GenerateWebhookSecret();
-    keys.Add()->set_secret(secret);
-    for (const v1::WebhookSigningKey& k : p.webhook_keys()) {
-      // Only the key current until now overlaps; older rotated-out keys are dropped.
-      if (k.has_not_after()) continue;
-      v1::WebhookSigningKey* old = keys.Add();
-      old->set_secret(k.secret());
-      old->mutable_not_after()->set_seconds(absl::ToUnixSeconds(until));
-    }
-    *p.mutable_webhook_keys() = std::move(keys);
+    std::vector<v1::WebhookSigningKey> keys = RotateWebhookKeys(p.webhook_keys(), secret, now);
+    p.clear_webhook_keys();
+    for (v1::WebhookSigningKey& k : keys) *p.add_webhook_keys() = std::move(k);
     if (absl::Status s = store_->SetPreferences(p, subject->name, now); !s.ok()) return s;
     response->set_webhook_secret(secret);
     response->mutable_previous_valid_until()->set_seconds(absl::ToUnixSeconds(until));

@@ -583,11 +583,7 @@ absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
         return absl::OkStatus();
       };
     }
-    for (const v1::WebhookSigningKey& key : (*prefs)->webhook_keys()) {
-      if (!key.has_not_after() || key.not_after().seconds() > absl::ToUnixSeconds(now)) {
-        secrets.push_back(key.secret());
-      }
-    }
+    secrets = WebhookSigningSecrets((*prefs)->webhook_keys(), now);
   }
   if (secrets.empty()) return absl::FailedPreconditionError("no secret to sign the webhook with");
   const std::string body = WebhookBody(job.payload());

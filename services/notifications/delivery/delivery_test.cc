@@ -386,14 +386,30 @@ TEST(WebhookUrl, RefusesLoopbackPrivateAndOtherInternalAddressesInEverySpelling)
 }
 
 TEST(WebhookUrl, RefusesHttpCredentialsControlCharactersAndOtherSchemes) {
-  for (const char* url : {"http://93.184.216.34/x", "ftp://93.184.216.34/x", "file:///etc/passwd",
-                          "gopher://93.184.216.34/x", "https://user:pw@93.184.216.34/x",
-                          "https://user@93.184.216.34/", "https://93.184.216.34/x\r\nX-Injected: 1",
-                          "https://93.184.216.34/a b", "https://93.184.216.34/\x7f",
-                          "93.184.216.34/x", "https://[fe80::1%25eth0]/"}) {
+  for (const char* url :
+       {"http://93.184.216.34/x", "ftp://93.184.216.34/x", "file:///etc/passwd",
+        "gopher://93.184.216.34/x", "https://user:pw@93.184.216.34/x",
+        "https://user@93.184.216.34/", "https://93.184.216.34/x\r\nX-Injected: 1",
+        "https://93.184.216.34/a b", "https://93.184.216.34/\x7f", "93.184.216.34/x",
+        "https://[fe80::1%25eth0]/", "https://93.184.216.34:0/x", "https://hooks.example.com:0/x",
+        "https://93.184.216.34:99999/x", "https://93.184.216.34:-1/x"}) {
     EXPECT_EQ(CheckWebhookUrl(url, {}, false).status().code(), absl::StatusCode::kInvalidArgument)
         << absl::CHexEscape(url);
   }
+}
+
+TEST(WebhookUrl, AVeryLongUrlIsRefusedWithoutBeingEchoed) {
+  const std::string prefix = "https://hooks.example.com/";
+  EXPECT_TRUE(
+      CheckWebhookUrl(prefix + std::string(kMaxWebhookUrlBytes - prefix.size(), 'a'), {}, false)
+          .ok());
+  auto long_url = CheckWebhookUrl(
+      prefix + std::string(kMaxWebhookUrlBytes - prefix.size() + 1, 'a'), {}, false);
+  EXPECT_EQ(long_url.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(long_url.status().message(), "at most 2048")) << long_url.status();
+  auto huge = CheckWebhookUrl(prefix + std::string(1 << 20, 'a'), {}, false);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(huge.status().message().size(), 300u);
 }
 
 TEST(WebhookUrl, AcceptsPublicHttpsAndAllowListedHosts) {

@@ -171,6 +171,13 @@ std::optional<std::string> ForbiddenAddress(const sockaddr* address) {
 absl::StatusOr<CheckedUrl> CheckWebhookUrl(absl::string_view url,
                                            const std::vector<std::string>& allow_hosts,
                                            bool resolve) {
+  // The URL is stored with the person's preferences and copied into every delivery job,
+  // dead letter and log line: a receiver needs no more than browsers reliably handle.
+  if (url.size() > kMaxWebhookUrlBytes) {
+    return Refuse(url.substr(0, 64),
+                  absl::StrCat("it is ", url.size(), " characters long, at most ",
+                               kMaxWebhookUrlBytes, " are allowed"));
+  }
   for (char c : url) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f || c == ' ') {
@@ -192,6 +199,9 @@ absl::StatusOr<CheckedUrl> CheckWebhookUrl(absl::string_view url,
     return Refuse(url, "it carries credentials (user:password@); the signature authenticates");
   }
   if (Part(u.get(), CURLUPART_ZONEID)) return Refuse(url, "IPv6 zone ids are not allowed");
+  // libcurl's parser takes ":0" (no receiver listens there; the socket layer would pick
+  // any port); 65536 and above it refuses itself.
+  if (Part(u.get(), CURLUPART_PORT) == "0") return Refuse(url, "port 0 is not a port");
   CheckedUrl out;
   out.host = NormalHost(Part(u.get(), CURLUPART_HOST).value_or(""));
   if (out.host.empty()) return Refuse(url, "it has no host");

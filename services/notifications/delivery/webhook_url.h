@@ -16,6 +16,7 @@
 
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,10 +40,13 @@ struct CheckedUrl {
   bool allow_listed = false;
 };
 
-// INVALID_ARGUMENT (the message says why, in terms a person can act on) when `url`
-// holds control characters or spaces, is not https (http only for an allow-listed
-// host), carries credentials, or names a forbidden address; with `resolve`, also when
-// the host does not resolve or any of its addresses is forbidden.
+// Longest personal webhook URL accepted, in bytes.
+inline constexpr size_t kMaxWebhookUrlBytes = 2048;
+
+// INVALID_ARGUMENT (the message says why, in terms a person can act on) when `url` is
+// longer than kMaxWebhookUrlBytes, holds control characters or spaces, has port 0, is not https
+// (http only for an allow-listed host), carries credentials, or names a forbidden address; with
+// `resolve`, also when the host does not resolve or any of its addresses is forbidden.
 absl::StatusOr<CheckedUrl> CheckWebhookUrl(absl::string_view url,
                                            const std::vector<std::string>& allow_hosts,
                                            bool resolve);

@@ -526,6 +526,36 @@ absl::StatusOr<std::string> ComposeEmail(const std::string& from, const std::str
       n.urgent() ? "Importance: high\r\n" : "", "\r\n", wrapped);
 }
 
+std::vector<v1::WebhookSigningKey> RotateWebhookKeys(
+    const google::protobuf::RepeatedPtrField<v1::WebhookSigningKey>& keys,
+    const std::string& new_secret, absl::Time now) {
+  std::vector<v1::WebhookSigningKey> out(1);
+  out[0].set_secret(new_secret);
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  for (const v1::WebhookSigningKey& k : keys) {  // stored newest first
+    if (static_cast<int>(out.size()) == kMaxWebhookKeys) break;
+    v1::WebhookSigningKey kept = k;
+    if (!k.has_not_after()) {
+      kept.mutable_not_after()->set_seconds(absl::ToUnixSeconds(now + kWebhookRotationOverlap));
+    } else if (k.not_after().seconds() <= now_s) {
+      continue;  // its overlap is over
+    }
+    out.push_back(std::move(kept));
+  }
+  return out;
+}
+
+std::vector<std::string> WebhookSigningSecrets(
+    const google::protobuf::RepeatedPtrField<v1::WebhookSigningKey>& keys, absl::Time now) {
+  std::vector<std::string> out;
+  for (const v1::WebhookSigningKey& k : keys) {
+    if (!k.has_not_after() || k.not_after().seconds() > absl::ToUnixSeconds(now)) {
+      out.push_back(k.secret());
+    }
+  }
+  return out;
+}
+
 std::string WebhookBody(const v1::Notification& notification) {
   std::string out;
   google::protobuf::util::JsonPrintOptions options;

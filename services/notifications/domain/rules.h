@@ -132,6 +132,26 @@ std::string EncodeHeader(absl::string_view field, absl::string_view text);
 // The JSON body of a webhook POST (the notification, protobuf JSON mapping).
 std::string WebhookBody(const bdtx::v1::Notification& notification);
 
+// How long a rotated-out personal webhook secret keeps signing (docs/notifications.md).
+inline constexpr absl::Duration kWebhookRotationOverlap = absl::Hours(24);
+// Most signing keys a personal webhook holds at once (the current one included): a
+// person rotating again and again cannot grow every request's signature header.
+inline constexpr int kMaxWebhookKeys = 4;
+
+// The keys after a rotation at `now` to `new_secret`: the new one first (current), the
+// key current until now kept for kWebhookRotationOverlap, and keys rotated out earlier
+// kept until their own not_after (each rotation's previous_valid_until is a promise a
+// later rotation does not shorten), newest first, at most kMaxWebhookKeys; expired
+// keys are dropped.
+std::vector<bdtx::v1::WebhookSigningKey> RotateWebhookKeys(
+    const google::protobuf::RepeatedPtrField<bdtx::v1::WebhookSigningKey>& keys,
+    const std::string& new_secret, absl::Time now);
+
+// The secrets that sign a personal webhook sent at `now`: the current key and every
+// rotated-out key whose not_after is still ahead.
+std::vector<std::string> WebhookSigningSecrets(
+    const google::protobuf::RepeatedPtrField<bdtx::v1::WebhookSigningKey>& keys, absl::Time now);
+
 }  // namespace bdtx::notifications
 
 #endif  // BDTX_SERVICES_NOTIFICATIONS_DOMAIN_RULES_H_

@@ -311,13 +311,37 @@ std::string DecodeWords(absl::string_view value, std::vector<std::string>* words
   return out;
 }
 
+void SubjectFoldsIntoWholeCharacterWords(const std::string& title);
+
 TEST(ComposeEmail, LongVietnameseSubjectsFoldIntoShortWholeCharacterEncodedWords) {
+  // 120+ characters of Vietnamese (2-3 bytes each): many encoded-words; 300 characters
+  // (a title naming a person whose name is the longest the directory takes); 4-byte
+  // characters at every offset; plain ASCII.
+  const std::string sentence =
+      "Cần phê duyệt ngay: kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm, Trường THCS&THPT "
+      "Đồng Tiến, huyện Đồng Phú, tỉnh Bình Phước — đề nghị phê duyệt trước hạn";
+  std::string three_hundred;
+  while (three_hundred.size() < 2000) three_hundred += "Đặng Thị Ngọc Ánh Hưởng Ứng Ưu Tiên ";
+  {
+    // Cut at exactly 300 characters (not bytes), on a character boundary.
+    size_t chars = 0, at = 0;
+    for (; at < three_hundred.size() && chars < 300; ++at) {
+      if ((static_cast<unsigned char>(three_hundred[at + 1]) & 0xC0) != 0x80) ++chars;
+    }
+    three_hundred.resize(at);
+  }
+  std::string four_byte = "a";
+  for (int i = 0; i < 40; ++i) four_byte += "\xF0\x9F\x93\x9A đ";  // U+1F4DA
+  for (const std::string& title : {sentence, three_hundred, four_byte, std::string(200, 'x')}) {
+    SCOPED_TRACE(title);
+    SubjectFoldsIntoWholeCharacterWords(title);
+  }
+}
+
+void SubjectFoldsIntoWholeCharacterWords(const std::string& title) {
   v1::Notification n;
   n.set_name("notifications/7");
-  // 120+ characters of Vietnamese (2-3 bytes each): many encoded-words.
-  n.set_title(
-      "Cần phê duyệt ngay: kế hoạch mô đun 4 năm 2023 của Nguyễn Thanh Tâm, Trường THCS&THPT "
-      "Đồng Tiến, huyện Đồng Phú, tỉnh Bình Phước — đề nghị phê duyệt trước hạn");
+  n.set_title(title);
   auto mail = ComposeEmail("bdtx@so.example", "ht@school.vn", n, absl::UnixEpoch());
   ASSERT_TRUE(mail.ok()) << mail.status();
   const std::string headers = mail->substr(0, mail->find("\r\n\r\n"));
@@ -351,6 +375,41 @@ TEST(ComposeEmail, LongVietnameseSubjectsFoldIntoShortWholeCharacterEncodedWords
     const size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
     EXPECT_EQ(chunk.size() - last_lead, need) << w;
   }
+}
+
+std::vector<std::string> SecretsOf(const std::vector<v1::WebhookSigningKey>& keys, absl::Time at) {
+  google::protobuf::RepeatedPtrField<v1::WebhookSigningKey> field(keys.begin(), keys.end());
+  return WebhookSigningSecrets(field, at);
+}
+
+TEST(WebhookKeys, ARotatedOutSecretSignsFor24HoursEvenWhenRotatedAgain) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  google::protobuf::RepeatedPtrField<v1::WebhookSigningKey> stored;
+  stored.Add()->set_secret("A");
+  // Rotation 1 at t0: B is current, A signs until t0 + 24 h.
+  std::vector<v1::WebhookSigningKey> keys = RotateWebhookKeys(stored, "B", t0);
+  EXPECT_EQ(SecretsOf(keys, t0), (std::vector<std::string>{"B", "A"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(24) - absl::Seconds(1)),
+            (std::vector<std::string>{"B", "A"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(24)), (std::vector<std::string>{"B"}));
+  // Rotation 2 an hour later: C current, B until t0 + 25 h, and A still until t0 + 24 h
+  // (before, A was dropped at once, breaking the first rotation's previous_valid_until).
+  stored.Assign(keys.begin(), keys.end());
+  keys = RotateWebhookKeys(stored, "C", t0 + absl::Hours(1));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(1)), (std::vector<std::string>{"C", "B", "A"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(24)), (std::vector<std::string>{"C", "B"}));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(25)), (std::vector<std::string>{"C"}));
+  // Rotating again and again keeps at most kMaxWebhookKeys, newest first; expired keys go.
+  for (int i = 0; i < 10; ++i) {
+    stored.Assign(keys.begin(), keys.end());
+    keys = RotateWebhookKeys(stored, absl::StrCat("R", i), t0 + absl::Hours(2));
+  }
+  EXPECT_EQ(keys.size(), static_cast<size_t>(kMaxWebhookKeys));
+  EXPECT_EQ(keys[0].secret(), "R9");
+  EXPECT_FALSE(keys[0].has_not_after());
+  stored.Assign(keys.begin(), keys.end());
+  keys = RotateWebhookKeys(stored, "D", t0 + absl::Hours(100));
+  EXPECT_EQ(SecretsOf(keys, t0 + absl::Hours(100)), (std::vector<std::string>{"D", "R9"}));
 }
 
 TEST(ComposeEmail, NoHeaderValueWithALineBreakEverLeaves) {
