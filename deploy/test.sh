@@ -18,6 +18,9 @@ echo "[test] configure + build ($BUILD_DIR, ASan+UBSan, -j$JOBS)"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBDTX_SANITIZE=ON
 cmake --build "$BUILD_DIR" -j "$JOBS"
 
+echo "[test] npm ci (gRPC-Web client and OpenAPI checks in tests/web)"
+(cd tests/web && npm ci --no-audit --no-fund)
+
 echo "[test] ctest"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
