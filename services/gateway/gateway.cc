@@ -5,10 +5,12 @@
 #include <deque>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -21,6 +23,7 @@
 #include "boost/asio.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/server/logging.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -140,6 +143,33 @@ class RateLimiter {
 
 class Session;
 
+// The calls in flight, so shutdown can cancel them and wait for their end before the
+// I/O context their events are posted to goes away. Thread-safe.
+class CallRegistry {
+ public:
+  void Add(grpc::ClientContext* c) {
+    absl::MutexLock lock(&mu_);
+    calls_.insert(c);
+  }
+  void Remove(grpc::ClientContext* c) {
+    absl::MutexLock lock(&mu_);
+    calls_.erase(c);
+  }
+  // Cancels every call and waits (up to `timeout`) until each has ended.
+  void CancelAllAndWait(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    for (grpc::ClientContext* c : calls_) c->TryCancel();
+    mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::set<grpc::ClientContext*>* c) { return c->empty(); }, &calls_),
+        timeout);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<grpc::ClientContext*> calls_ ABSL_GUARDED_BY(mu_);
+};
+
 // One gRPC call of any shape through the generic stub. Events go to the session's
 // strand; the session asks for each next message when it has written the last one.
 class Call : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
@@ -150,13 +180,14 @@ class Call : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
     std::function<void()> on_write_done;
     std::function<void(grpc::Status, std::string details_bin)> on_done;
   };
-  Call(grpc::GenericStub* stub, const std::string& method, Events events)
-      : stub_(stub), method_(method), events_(std::move(events)) {}
+  Call(grpc::GenericStub* stub, const std::string& method, Events events, CallRegistry* registry)
+      : stub_(stub), method_(method), events_(std::move(events)), registry_(registry) {}
 
   grpc::ClientContext& context() { return context_; }
 
   void Start() {
     self_ = shared_from_this();
+    registry_->Add(&context_);
     stub_->PrepareBidiStreamingCall(&context_, method_, grpc::StubOptions(), this);
     AddHold();
     StartCall();
@@ -195,7 +226,8 @@ class Call : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
   void OnDone(const grpc::Status& status) override {
     std::string details = status.error_details();
     events_.on_done(status, std::move(details));
-    events_ = {};   // releases the session
+    events_ = {};  // releases the session
+    registry_->Remove(&context_);
     self_.reset();  // may delete this
   }
 
@@ -206,6 +238,7 @@ class Call : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
   grpc::ClientContext context_;
   grpc::ByteBuffer write_buffer_, read_buffer_;
   std::atomic<bool> reading_done_{false};
+  CallRegistry* registry_;
   std::shared_ptr<Call> self_;
 };
 
@@ -214,7 +247,10 @@ class Call : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
 struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
   GatewayOptions options;
   RouteTable routes;
-  asio::io_context io;
+  // A pointer so Shutdown can destroy it: that destroys the handlers not yet run and
+  // the sessions they hold (their shared_ptrs would otherwise keep each other alive).
+  std::unique_ptr<asio::io_context> io = std::make_unique<asio::io_context>();
+  CallRegistry calls;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -348,7 +384,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (method_ == "GET" && (path_ == "/docs" || absl::StartsWith(path_, "/docs/"))) {
       return Docs();
     }
-    if (const int wait = gw_->limiter.Take(client_); wait > 0) {
+    // Behind a configured load balancer the client is the last address it appended.
+    std::string client = client_;
+    if (gw_->options.trusted_proxies.count(client_)) {
+      const std::string forwarded(req["X-Forwarded-For"]);
+      const size_t comma = forwarded.rfind(',');
+      std::string last(absl::StripAsciiWhitespace(
+          comma == std::string::npos ? forwarded : forwarded.substr(comma + 1)));
+      if (!last.empty()) client = std::move(last);
+    }
+    if (const int wait = gw_->limiter.Take(client); wait > 0) {
       extra_headers_.emplace_back("Retry-After", absl::StrCat(wait));
       return SendError(429, absl::ResourceExhaustedError(absl::StrCat(
                                 "quá nhiều yêu cầu từ địa chỉ này; thử lại sau ", wait, " giây")));
@@ -414,6 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (mode_ == Mode::kRestSse) {
         SendStreamHeaders(200, "text/event-stream; charset=utf-8");
         Enqueue(Chunk(": bdtx\n\n"));
+        Heartbeat();
       }
       RequestNext();
     });
@@ -439,7 +485,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnUploadWriteDone() {
-    if (!uploading_) return;
+    if (!uploading_ || finished_) return;
     if (parser_->is_done()) {
       uploading_ = false;
       call_->WritesDone();
@@ -456,6 +502,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnUploadChunk(beast::error_code ec) {
+    if (!uploading_ || finished_) return;  // the call ended first (e.g. refused)
     if (ec) {
       uploading_ = false;
       keep_alive_ = false;
@@ -542,12 +589,15 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       grpc_web_writing_ = true;
       PumpGrpcWebWrites();
+      // A stream answers its headers at once: an idle watch is visibly connected.
+      if (route_streaming()) SendStreamHeaders(200, response_content_type_);
       RequestNext();
     });
   }
 
   // Writes the request messages one at a time (a reactor allows one write in flight).
   void PumpGrpcWebWrites() {
+    if (finished_) return;
     if (pending_writes_.empty()) {
       grpc_web_writing_ = false;
       call_->WritesDone();
@@ -591,7 +641,8 @@ class Session : public std::enable_shared_from_this<Session> {
         self->OnCallDone(status, details);
       });
     };
-    call_ = std::make_shared<Call>(backend->second.stub.get(), grpc_path, std::move(events));
+    call_ = std::make_shared<Call>(backend->second.stub.get(), grpc_path, std::move(events),
+                                   &gw_->calls);
     const auto& req = parser_->get();
     if (auto auth = req[http::field::authorization]; !auth.empty()) {
       call_->context().AddMetadata("authorization", std::string(auth));
@@ -688,6 +739,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!aborted_status_.ok()) {
       effective = grpc::Status(static_cast<grpc::StatusCode>(aborted_status_.code()),
                                std::string(aborted_status_.message()));
+    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+               status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      // The transport's text names internal addresses: logged, not shown.
+      server::LogWarning("backend call failed",
+                         {{"route", route_label_},
+                          {"code", std::string(CodeName(status.error_code()))},
+                          {"error", status.error_message()}});
+      effective = grpc::Status(status.error_code(),
+                               status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                   ? "dịch vụ tạm thời không sẵn sàng, vui lòng thử lại sau"
+                                   : "dịch vụ trả lời quá chậm, vui lòng thử lại sau",
+                               status.error_details());
     }
     if (client_gone_) return Close();
     switch (mode_) {
@@ -942,9 +1005,13 @@ class Session : public std::enable_shared_from_this<Session> {
       probe->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
       probe->request = FromBytes(grpc::health::v1::HealthCheckRequest().SerializeAsString());
       const std::string name = service;
+      CallRegistry* calls = &gw_->calls;
+      calls->Add(&probe->ctx);
       backend.stub->UnaryCall(
           &probe->ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &probe->request,
-          &probe->response, [probe, state, name, self, strand](grpc::Status s) {
+          &probe->response, [probe, state, name, self, strand, calls](grpc::Status s) {
+            // Posted (or not) before the registry lets shutdown go on.
+            absl::Cleanup done = [calls, probe] { calls->Remove(&probe->ctx); };
             grpc::health::v1::HealthCheckResponse r;
             const bool serving = s.ok() && r.ParseFromString(ToBytes(probe->response)) &&
                                  r.status() == grpc::health::v1::HealthCheckResponse::SERVING;
@@ -969,9 +1036,22 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // An idle event stream gets a comment every 20 s: proxies keep it open, and a client
+  // that went away is noticed by the failed write.
+  void Heartbeat() {
+    heartbeat_.emplace(stream_.get_executor());
+    heartbeat_->expires_after(std::chrono::seconds(20));
+    heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->finished_ || self->client_gone_ || self->closed_) return;
+      self->Enqueue(Chunk(": ping\n\n"));
+      self->Heartbeat();
+    });
+  }
+
   void Close() {
     if (closed_) return;
     closed_ = true;
+    if (heartbeat_) heartbeat_->cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -1012,6 +1092,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string response_content_type_;
   std::vector<std::pair<std::string, std::string>> extra_headers_;
   std::deque<Write> writes_;
+  std::optional<asio::steady_timer> heartbeat_;
   bool writing_ = false;
   bool after_writes_ = false;
   int status_for_metrics_ = 0;
@@ -1020,7 +1101,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void Gateway::Impl::Accept() {
-  acceptor->async_accept(asio::make_strand(io),
+  acceptor->async_accept(asio::make_strand(*io),
                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
                            if (self->stopping) return;
                            if (!ec) {
@@ -1040,7 +1121,7 @@ absl::StatusOr<int> Gateway::Start() {
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.listen_host, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("bad listen host: ", ec.message()));
-  impl_->acceptor.emplace(impl_->io);
+  impl_->acceptor.emplace(*impl_->io);
   tcp::endpoint endpoint(address, impl_->options.listen_port);
   impl_->acceptor->open(endpoint.protocol(), ec);
   if (!ec) impl_->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -1051,24 +1132,26 @@ absl::StatusOr<int> Gateway::Start() {
                                                impl_->options.listen_port, ": ", ec.message()));
   }
   const int port = impl_->acceptor->local_endpoint().port();
-  impl_->work.emplace(impl_->io.get_executor());
+  impl_->work.emplace(impl_->io->get_executor());
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([impl = impl_] { impl->io.run(); });
+    impl_->threads.emplace_back([impl = impl_.get()] { impl->io->run(); });
   }
   return port;
 }
 
 void Gateway::Shutdown() {
   if (impl_->stopping.exchange(true)) return;
-  asio::post(impl_->io, [impl = impl_] {
-    beast::error_code ec;
-    if (impl->acceptor) impl->acceptor->close(ec);
-  });
+  if (!impl_->acceptor) return;  // never started
   impl_->work.reset();
-  impl_->io.stop();
+  impl_->io->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // Calls in flight end now (their events are posted to the stopped context, never run);
+  // then destroying the context frees every session and handler.
+  impl_->calls.CancelAllAndWait(absl::Seconds(5));
+  impl_->acceptor.reset();
+  impl_->io.reset();
 }
 
 }  // namespace bdtx::gateway

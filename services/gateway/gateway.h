@@ -35,6 +35,8 @@ struct GatewayOptions {
   size_t max_upload_bytes = 25 << 20;  // streamed uploads (plans' attachment limit is lower)
   double rate_per_second = 50;         // per client address; 0 disables
   double rate_burst = 100;
+  // Peers (load balancers) whose X-Forwarded-For names the client for rate limits.
+  std::set<std::string> trusted_proxies;
   absl::Duration call_timeout = absl::Seconds(30);  // unary calls
   int threads = 2;
   std::string openapi_json;  // served at /openapi.json (OpenApiDocument of the routes)

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   flags.Define("max_upload_bytes", "26214400", "largest streamed upload (bytes)");
   flags.Define("rate_limit", "50", "requests per second per client address (0: off)");
   flags.Define("rate_burst", "100", "requests a client address may send at once");
+  flags.Define("trusted_proxies", "",
+               "comma-separated load balancer addresses whose X-Forwarded-For names the client");
   flags.Define("call_timeout", "30s", "deadline of each unary backend call");
   flags.Define("threads", "2", "HTTP I/O threads");
   flags.Define("docs_dir", "", "folder of npm swagger-ui-dist, served at /docs");
@@ -70,6 +72,10 @@ int main(int argc, char** argv) {
   for (absl::string_view origin :
        absl::StrSplit(flags.Get("cors_origins"), ',', absl::SkipWhitespace())) {
     options.cors_origins.insert(std::string(absl::StripAsciiWhitespace(origin)));
+  }
+  for (absl::string_view proxy :
+       absl::StrSplit(flags.Get("trusted_proxies"), ',', absl::SkipWhitespace())) {
+    options.trusted_proxies.insert(std::string(absl::StripAsciiWhitespace(proxy)));
   }
   auto positive = [&](const char* name, auto* out) -> absl::Status {
     if (!absl::SimpleAtoi(flags.Get(name), out) || *out < 0) {
