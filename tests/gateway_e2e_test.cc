@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -411,6 +412,28 @@ TEST_F(GatewayE2eTest, KeepAliveAndCleanShutdownWithAnOpenStream) {
   watcher.join();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << gateway_.process->Output();
+}
+
+// /openapi.json is the document written at build time; /docs serves Swagger UI from
+// the npm package folder, and nothing outside its fixed file list.
+TEST_F(GatewayE2eTest, OpenApiDocumentAndDocsViewer) {
+  StartGateway({std::string("--docs_dir=") + BDTX_WEB_TESTS_DIR + "/node_modules/swagger-ui-dist"});
+  Response r = Http("GET", base_ + "/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  std::ifstream file(BDTX_OPENAPI_PATH);
+  const std::string built((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_FALSE(built.empty());
+  EXPECT_TRUE(r.body == built) << "served and built OpenAPI documents differ";
+  r = Http("GET", base_ + "/docs");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(absl::StrContains(r.body, "/docs/swagger-ui-bundle.js")) << r.body;
+  EXPECT_TRUE(absl::StrContains(r.Header("content-security-policy"), "script-src") ||
+              absl::StrContains(r.Header("content-security-policy"), "default-src 'self'"));
+  r = Http("GET", base_ + "/docs/swagger-ui-bundle.js");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_GT(r.body.size(), 100000u);
+  EXPECT_EQ(Http("GET", base_ + "/docs/package.json").status, 404);
+  EXPECT_EQ(Http("GET", base_ + "/docs/..%2F..%2Fpackage.json").status, 404);
 }
 
 TEST_F(GatewayE2eTest, CorsSecurityHeadersAndMetrics) {

@@ -1,5 +1,6 @@
 #include "services/gateway/openapi.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,55 @@ Value Ref(const std::string& name) {
 }
 
 std::string SchemaName(const Descriptor* d) { return d->full_name(); }
+
+// JSON with object keys sorted, so the document is the same text on every run
+// (protobuf's printer follows its map's order, which is not stable across processes).
+void AppendSorted(const Value& v, int depth, std::string* out) {
+  const std::string pad(2 * depth, ' ');
+  switch (v.kind_case()) {
+    case Value::kStructValue: {
+      const auto& fields = v.struct_value().fields();
+      std::vector<std::string> keys;
+      for (const auto& [k, unused] : fields) keys.push_back(k);
+      std::sort(keys.begin(), keys.end());
+      if (keys.empty()) {
+        out->append("{}");
+        return;
+      }
+      out->append("{\n");
+      for (size_t i = 0; i < keys.size(); ++i) {
+        absl::StrAppend(out, pad, "  ");
+        AppendSorted(Str(keys[i]), 0, out);
+        out->append(": ");
+        AppendSorted(fields.at(keys[i]), depth + 1, out);
+        out->append(i + 1 < keys.size() ? ",\n" : "\n");
+      }
+      absl::StrAppend(out, pad, "}");
+      return;
+    }
+    case Value::kListValue: {
+      const auto& values = v.list_value().values();
+      if (values.empty()) {
+        out->append("[]");
+        return;
+      }
+      out->append("[\n");
+      for (int i = 0; i < values.size(); ++i) {
+        absl::StrAppend(out, pad, "  ");
+        AppendSorted(values[i], depth + 1, out);
+        out->append(i + 1 < values.size() ? ",\n" : "\n");
+      }
+      absl::StrAppend(out, pad, "]");
+      return;
+    }
+    default: {
+      std::string scalar;
+      (void)google::protobuf::util::MessageToJsonString(v, &scalar);
+      out->append(scalar);
+      return;
+    }
+  }
+}
 
 class Schemas {
  public:
@@ -230,9 +280,8 @@ std::string OpenApiDocument(const RouteTable& routes) {
                                                            {"bearerFormat", Str("JWT")}}))}}))}}))},
        {"security", List({Obj(S({{"bearerAuth", List({})}}))})}});
   std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(doc, &out, options);
+  AppendSorted(Obj(doc), 0, &out);
+  out.push_back('\n');
   return out;
 }
 
