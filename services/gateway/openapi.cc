@@ -34,6 +34,7 @@ Value Obj(Struct s) {
 }
 Value List(std::vector<Value> items) {
   Value v;
+  v.mutable_list_value();  // an empty list is still a list
   for (auto& i : items) *v.mutable_list_value()->add_values() = std::move(i);
   return v;
 }
