@@ -30,6 +30,9 @@ struct GatewayOptions {
   // Backend address per service full name ("bdtx.v1.Plans" → "127.0.0.1:7102").
   // Resolved from configuration (ADR 016): a later step maps a province to a shard.
   std::map<std::string, std::string> backends;
+  // PEM of the CA the backends' certificates chain to; empty: plaintext (loopback only,
+  // as the services accept plaintext only there).
+  std::string backend_ca_pem;
   std::set<std::string> cors_origins;  // exact origins ("https://bdtx.example.vn")
   size_t max_body_bytes = 1 << 20;     // JSON and gRPC-Web bodies
   size_t max_upload_bytes = 25 << 20;  // streamed uploads (plans' attachment limit is lower)

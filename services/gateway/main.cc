@@ -1,6 +1,7 @@
 // bdtx-gateway: the HTTP/JSON and gRPC-Web front door (ADR 014). Stateless: wiring of
 // flags to the Gateway; backends from configuration (ADR 016).
 #include <csignal>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   flags.Define("approvals", "127.0.0.1:7103", "address of the approvals service");
   flags.Define("grading", "127.0.0.1:7104", "address of the grading service");
   flags.Define("notifications", "127.0.0.1:7105", "address of the notifications service");
+  flags.Define("peer_tls_ca_file", "",
+               "CA of the services' TLS certificates; when set, backend calls use TLS");
   flags.Define("cors_origins", "", "comma-separated browser origins allowed (CORS)");
   flags.Define("max_body_bytes", "1048576", "largest JSON or gRPC-Web request body (bytes)");
   flags.Define("max_upload_bytes", "26214400", "largest streamed upload (bytes)");
@@ -93,6 +96,14 @@ int main(int argc, char** argv) {
       options.rate_per_second < 0 ||
       !absl::SimpleAtod(flags.Get("rate_burst"), &options.rate_burst) || options.rate_burst < 1) {
     return Fail(absl::InvalidArgumentError("--rate_limit must be ≥ 0 and --rate_burst ≥ 1"));
+  }
+  if (const std::string ca = flags.Get("peer_tls_ca_file"); !ca.empty()) {
+    std::ifstream in(ca);
+    options.backend_ca_pem.assign(std::istreambuf_iterator<char>(in), {});
+    if (!in.good() && !in.eof()) options.backend_ca_pem.clear();
+    if (options.backend_ca_pem.empty()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("cannot read --peer_tls_ca_file ", ca)));
+    }
   }
   auto timeout = flags.GetDuration("call_timeout");
   if (!timeout.ok()) return Fail(timeout.status());
