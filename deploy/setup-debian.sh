@@ -9,7 +9,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev  # google/api/annotations.proto, http.proto (protos/)
   libboost1.81-dev  # Boost.Beast/Asio HTTP server of the gateway (ADR 014)
   prometheus-cpp-dev    # the gateway's /metrics
-  libcurl4-openssl-dev  # the gateway's REST tests (libcurl)
+  libcurl4-openssl-dev curl  # the gateway's REST tests (libcurl; the CLI in peer_tls_e2e_test)
   nodejs            # the gateway's gRPC-Web and OpenAPI tests (tests/web, npm ci)
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to

@@ -272,7 +272,13 @@ struct Gateway::Impl : std::enable_shared_from_this<Gateway::Impl> {
     for (const auto& [service, address] : options.backends) {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(64 << 20);
-      auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+      if (!options.backend_ca_pem.empty()) {
+        grpc::SslCredentialsOptions ssl;
+        ssl.pem_root_certs = options.backend_ca_pem;
+        credentials = grpc::SslCredentials(ssl);
+      }
+      auto channel = grpc::CreateCustomChannel(address, credentials, args);
       backends[service] = {channel, std::make_unique<grpc::GenericStub>(channel)};
     }
     requests = &prometheus::BuildCounter()
