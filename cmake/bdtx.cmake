@@ -3,7 +3,12 @@
 #   bdtx_cc_library(NAME foo SRCS a.cc HDRS a.h DEPS bar absl::status)
 #   bdtx_cc_binary(NAME foo SRCS main.cc DEPS bar)
 #   bdtx_cc_test(NAME foo_test SRCS foo_test.cc DEPS foo [LABELS slow] [TIMEOUT 300])
-#   bdtx_proto_library(NAME events_proto PROTO bdtx/v1/events.proto DEPS ... [GRPC])
+#   bdtx_proto_library(NAME events_proto PROTO bdtx/v1/events.proto DEPS ... [GRPC] [ROOT dir])
+
+# googleapis protos (google/api/annotations.proto, http.proto) from Debian's
+# golang-github-gogo-googleapis-dev instead of hand copies.
+find_path(BDTX_GOOGLEAPIS_PROTO_DIR google/api/annotations.proto
+  PATHS /usr/share/gocode/src/github.com/gogo/googleapis NO_DEFAULT_PATH REQUIRED)
 
 # Partial aggregate initialisation ({key}, SignOff{ONLINE}) is intended: the rest default.
 set(BDTX_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers)
@@ -55,17 +60,14 @@ function(bdtx_cc_test)
   set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()
 
-# Google API protos (google/api/annotations.proto, http.proto, ...) come from Debian's
-# golang-github-gogo-googleapis-dev; its root is a protoc include path after protos/ (so
-# bdtx's own google/rpc copies, which match it, stay the ones compiled).
-set(BDTX_GOOGLEAPIS_PROTO_DIR "/usr/share/gocode/src/github.com/gogo/googleapis"
-    CACHE PATH "root of the google/api/*.proto files (golang-github-gogo-googleapis-dev)")
-
 # Generates C++ for one .proto under protos/: target NAME holds the messages; with
 # GRPC, target NAME_grpc adds the service stubs (so pure domain code can link the
 # messages without gRPC).
 function(bdtx_proto_library)
-  cmake_parse_arguments(ARG "GRPC" "NAME;PROTO" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "GRPC" "NAME;PROTO;ROOT" "DEPS" ${ARGN})
+  if(NOT ARG_ROOT)
+    set(ARG_ROOT ${PROJECT_SOURCE_DIR}/protos)
+  endif()
   get_filename_component(_dir ${ARG_PROTO} DIRECTORY)
   get_filename_component(_base ${ARG_PROTO} NAME_WE)
   set(_out ${PROJECT_BINARY_DIR}/gen)
@@ -81,9 +83,8 @@ function(bdtx_proto_library)
     OUTPUT ${_pb} ${_grpc}
     COMMAND protobuf::protoc
     ARGS --cpp_out=${_out} ${_plugin_args} -I${PROJECT_SOURCE_DIR}/protos
-         -I${BDTX_GOOGLEAPIS_PROTO_DIR}
-         ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO}
-    DEPENDS ${PROJECT_SOURCE_DIR}/protos/${ARG_PROTO} protobuf::protoc
+         -I${BDTX_GOOGLEAPIS_PROTO_DIR} ${ARG_ROOT}/${ARG_PROTO}
+    DEPENDS ${ARG_ROOT}/${ARG_PROTO} protobuf::protoc
     COMMENT "protoc ${ARG_PROTO}")
   add_library(${ARG_NAME} STATIC ${_pb})
   target_include_directories(${ARG_NAME} PUBLIC ${_out})

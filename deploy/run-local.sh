@@ -22,10 +22,13 @@ SERVICES=()
 [ -d services/support ] && SERVICES+=("support:7106")
 [ -d services/plans ] && SERVICES+=("plans:7102")
 [ -d services/notifications ] && SERVICES+=("notifications:7105")
+[ -d services/gateway ] && SERVICES+=("gateway:8080")
 
 echo "[run] building (${BUILD_DIR}, -j${JOBS})"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
+# The API viewer served at the gateway's /docs (swagger-ui-dist from npm, pinned).
+(cd tests/web && npm ci --no-audit --no-fund --silent) || echo "[run] npm ci failed: /docs disabled"
 
 mkdir -p "$LOG_DIR"
 pids=()
@@ -52,8 +55,15 @@ for entry in "${SERVICES[@]}"; do
   case "$name" in plans | notifications) extra+=(--approvals=127.0.0.1:7103 --grading=127.0.0.1:7104) ;; esac
   # E-mail only when a relay is given (BDTX_SMTP=host:port); the inbox always works.
   [ "$name" = notifications ] && [ -n "${BDTX_SMTP:-}" ] && extra+=(--smtp="$BDTX_SMTP")
-  "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
-    --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &
+  if [ "$name" = gateway ]; then
+    # Stateless: no data dir, no key (the services check the tokens it forwards).
+    docs=()
+    [ -d tests/web/node_modules/swagger-ui-dist ] && docs+=(--docs_dir="$ROOT/tests/web/node_modules/swagger-ui-dist")
+    "$bin" --listen="127.0.0.1:$port" "${docs[@]}" >"$LOG_DIR/$name.log" 2>&1 &
+  else
+    "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
+      --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &
+  fi
   pids+=($!)
   for _ in $(seq 1 100); do
     grep -q '"msg":"listening"' "$LOG_DIR/$name.log" && break
@@ -62,7 +72,11 @@ for entry in "${SERVICES[@]}"; do
     fi
     sleep 0.1
   done
-  echo "[run] $name listening on 127.0.0.1:$port (gRPC, health + reflection); log: $LOG_DIR/$name.log"
+  if [ "$name" = gateway ]; then
+    echo "[run] gateway listening on http://127.0.0.1:$port (REST/JSON, gRPC-Web, /openapi.json, /docs); log: $LOG_DIR/$name.log"
+  else
+    echo "[run] $name listening on 127.0.0.1:$port (gRPC, health + reflection); log: $LOG_DIR/$name.log"
+  fi
 done
 CTL="$BUILD_DIR/services/bdtxctl/bdtxctl"
 echo "[run] loading the demo province (Bình Phước 2023; importing again changes nothing)"
@@ -148,7 +162,13 @@ sleep 1
 "$CTL" notifications inbox --as "$PRINCIPAL" "${K[@]}" | grep -E '"title"' | head -3 || true
 "$CTL" notifications inbox --as people/gvcc-001 "${K[@]}" | grep -E '"title"' | head -3 || true
 cat <<EOT
-[run] all services up; Ctrl-C to stop. Try:
+[run] all services up; the gateway (HTTP/JSON, gRPC-Web) is at http://127.0.0.1:8080
+      (API document: http://127.0.0.1:8080/openapi.json, viewer: http://127.0.0.1:8080/docs).
+      Ctrl-C to stop. Try:
+  TOKEN=\$($CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key)
+  curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/documents/gvcc-001-2023-m4-plan
+  curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:8080/v1/notifications?pageSize=5'
+  curl -N -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/v1/notifications:watch   # SSE
   $CTL grading stats --as people/so-cv-1 --unit classes/lop-2023-m4-001 --key-file $DATA_ROOT/auth.key
   $CTL grading export --as people/so-cv-1 --unit units/so-bp --year 2023 --format temis --key-file $DATA_ROOT/auth.key
   $CTL plans get --as people/gvcc-001 --document documents/gvcc-001-2023-m4-report --key-file $DATA_ROOT/auth.key

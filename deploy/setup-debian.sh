@@ -6,6 +6,11 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  golang-github-gogo-googleapis-dev  # google/api/annotations.proto, http.proto (protos/)
+  libboost1.81-dev  # Boost.Beast/Asio HTTP server of the gateway (ADR 014)
+  prometheus-cpp-dev    # the gateway's /metrics
+  libcurl4-openssl-dev curl  # the gateway's REST tests (libcurl; the CLI in peer_tls_e2e_test)
+  nodejs            # the gateway's gRPC-Web and OpenAPI tests (tests/web, npm ci)
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   libcurl4-openssl-dev  # e-mail (SMTP, STARTTLS) and webhooks (https) delivery (ADR 010)
   golang-github-gogo-googleapis-dev  # google/api/*.proto on protoc's include path (cmake/bdtx.cmake)
@@ -30,4 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "[setup] all packages present"
+fi
+# npm: Debian ships it apart from nodejs; NodeSource's nodejs already includes it.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "[setup] installing: npm"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
 fi

@@ -20,6 +20,8 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 
 echo "[test] npm ci (k8s/check: Kubernetes schemas, TypeScript, YAML)"
 npm ci --prefix k8s/check --no-audit --no-fund --loglevel=error
+echo "[test] npm ci (gRPC-Web client and OpenAPI checks in tests/web)"
+(cd tests/web && npm ci --no-audit --no-fund)
 
 echo "[test] ctest"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"

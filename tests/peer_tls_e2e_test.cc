@@ -63,7 +63,7 @@ std::string Read(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-TEST(PeerTlsE2eTest, ServicesCallATlsPeerWithTheCaAndNeverInPlainText) {
+TEST(PeerTlsE2eTest, ServicesAndTheGatewayCallATlsPeerWithTheCaAndNeverInPlainText) {
   // "localhost" must be resolved (the certificate names it); the native resolver, because
   // Debian's c-ares resolver leaks a few bytes per process that LeakSanitizer reports.
   setenv("GRPC_DNS_RESOLVER", "native", 1);
@@ -111,6 +111,24 @@ TEST(PeerTlsE2eTest, ServicesCallATlsPeerWithTheCaAndNeverInPlainText) {
       EXPECT_TRUE(absl::StrContains(s.error_message(), "directory service is unreachable"))
           << s.error_message();
     }
+  }
+
+  // The gateway calls the TLS directory with the CA (HTTP 200), never in plain text (503).
+  for (bool with_ca : {true, false}) {
+    std::vector<std::string> args = {"--directory=" + address};
+    if (with_ca) args.push_back("--peer_tls_ca_file=" + dir.Sub("cert.pem"));
+    auto gateway = StartService(BDTX_GATEWAY_PATH, args);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    const std::string command =
+        "curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer " + tokens.For(author) +
+        "' http://" + gateway->address + "/v1/people/gvcc-thcs";
+    FILE* curl = popen(command.c_str(), "r");
+    ASSERT_NE(curl, nullptr);
+    char code[8] = {};
+    ASSERT_NE(fgets(code, sizeof code, curl), nullptr);
+    pclose(curl);
+    EXPECT_STREQ(code, with_ca ? "200" : "503") << (with_ca ? "with" : "without") << " the CA\n"
+                                                << gateway->process->Output();
   }
 }
 
