@@ -19,10 +19,10 @@
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.pb.h"
 #include "common/auth/service_token.h"
+#include "common/campaign/deadlines.h"
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
 #include "common/server/work_queue.h"
-#include "services/approvals/domain/document.h"
 #include "services/notifications/store/notifications_store.h"
 
 namespace bdtx::notifications {
@@ -37,7 +37,7 @@ struct PipelineOptions {
   absl::Duration max_backoff = absl::Minutes(10);
   absl::Duration delivery_timeout = absl::Seconds(10);
   absl::Duration poll_interval = absl::Milliseconds(100);
-  approvals::Deadlines deadlines;
+  Deadlines deadlines;
 };
 
 class Pipeline {

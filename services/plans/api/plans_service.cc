@@ -183,7 +183,7 @@ absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std
 
 absl::StatusOr<std::pair<LoadedDocument, v1::Document>> PlansService::LoadReadable(
     const auth::Subject& subject, const std::string& name) {
-  if (auto key = approvals::ParseDocumentName(name); !key.ok()) return key.status();
+  if (auto key = ParseDocumentName(name); !key.ok()) return key.status();
   auto doc = store_->Load(name);
   if (!doc.ok()) return doc.status();
   auto approval = ApprovalOf(name);
@@ -411,7 +411,7 @@ grpc::ServerUnaryReactor* PlansService::UpdateDocument(
     v1::SupportDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
     const std::string& name = request->content().name();
-    auto key = approvals::ParseDocumentName(name);
+    auto key = ParseDocumentName(name);
     if (!key.ok()) return key.status();
     if (absl::Status s = OnlyTheAuthor(subject, key->author, "edit it"); !s.ok()) return s;
     Reservation reservation(store_, name);
@@ -460,7 +460,7 @@ grpc::ServerUnaryReactor* PlansService::RefreshReportCounts(
     grpc::CallbackServerContext* context, const v1::RefreshReportCountsRequest* request,
     v1::SupportDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto key = approvals::ParseDocumentName(request->name());
+    auto key = ParseDocumentName(request->name());
     if (!key.ok()) return key.status();
     if (key->kind != v1::REPORT) {
       return absl::InvalidArgumentError(
@@ -511,7 +511,7 @@ grpc::ServerUnaryReactor* PlansService::SubmitDocument(
     v1::SupportDocument* response) {
   return OnWorker(
       context, [this, context, request, response](const auth::Subject& subject) -> absl::Status {
-        auto key = approvals::ParseDocumentName(request->name());
+        auto key = ParseDocumentName(request->name());
         if (!key.ok()) return key.status();
         if (absl::Status s = OnlyTheAuthor(subject, key->author, "submit it"); !s.ok()) return s;
         Reservation reservation(store_, request->name());
@@ -807,7 +807,7 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
             "the first message must carry metadata (document, file_name)");
       }
       metadata_ = message_.metadata();
-      if (auto key = approvals::ParseDocumentName(metadata_.document()); !key.ok()) {
+      if (auto key = ParseDocumentName(metadata_.document()); !key.ok()) {
         return key.status();
       }
       auto summary = service_->store_->Summary(metadata_.document());
