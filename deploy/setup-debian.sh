@@ -6,6 +6,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  clang libclang-rt-14-dev  # the ThreadSanitizer step of deploy/test.sh
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
 )
