@@ -98,6 +98,15 @@ auto AsRelock(void* mu, Fn real, Args&&... args) {
   return AsLock(mu, 0, real, std::forward<Args>(args)...);
 }
 
+// Calls `real(mu)`, which may take `mu`, annotated as a try-lock of `mu`.
+template <typename M>
+bool AsTryLock(M* mu, unsigned flags, bool (*real)(M*)) {
+  __tsan_mutex_pre_lock(mu, flags | kTry);
+  const bool ok = real(mu);
+  __tsan_mutex_post_lock(mu, flags | kTry | (ok ? 0 : kTryFailed), 0);
+  return ok;
+}
+
 // Calls `real(args...)`, which releases `mu`, annotated as an unlock of `mu`.
 template <typename Fn, typename... Args>
 void AsUnlock(void* mu, unsigned flags, Fn real, Args&&... args) {
@@ -127,18 +136,12 @@ void Mutex::ReaderLock() {
 
 bool Mutex::TryLock() {
   static auto real = RealFn<bool (*)(Mutex*)>("_ZN", "5Mutex7TryLockEv");
-  __tsan_mutex_pre_lock(this, kTry);
-  const bool ok = real(this);
-  __tsan_mutex_post_lock(this, ok ? kTry : kTry | kTryFailed, 0);
-  return ok;
+  return AsTryLock(this, 0, real);
 }
 
 bool Mutex::ReaderTryLock() {
   static auto real = RealFn<bool (*)(Mutex*)>("_ZN", "5Mutex13ReaderTryLockEv");
-  __tsan_mutex_pre_lock(this, kRead | kTry);
-  const bool ok = real(this);
-  __tsan_mutex_post_lock(this, ok ? kRead | kTry : kRead | kTry | kTryFailed, 0);
-  return ok;
+  return AsTryLock(this, kRead, real);
 }
 
 void Mutex::Unlock() {

@@ -135,7 +135,9 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
         writing_ = true;
         StartWrite(&message_);
         mu_.Await(absl::Condition(
-            +[](WatchReactor* r) { return !r->writing_ || r->stopped_; }, this));
+            +[](WatchReactor* r)
+                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_ || r->stopped_; },
+            this));
         if (stopped_) {
           stop = true;
           break;
@@ -150,7 +152,7 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
     }
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](WatchReactor* r) { return !r->writing_; }, this));
+        +[](WatchReactor* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_; }, this));
     Finish(status.ok() ? grpc::Status(grpc::StatusCode::CANCELLED, "the watch ended")
                        : ToGrpcStatus(status));
   }
