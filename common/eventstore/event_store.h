@@ -1,7 +1,7 @@
 // The event store: append-only event streams per aggregate, one global gap-free order,
 // idempotent appends and read-model writes in the same atomic commit.
 //
-// Two implementations pass one conformance suite (event_store_conformance.h):
+// Two implementations pass one conformance suite (event_store_conformance_test.cc):
 //   MemoryEventStore  - for domain and unit tests;
 //   RocksDbEventStore - the real one; durable, group-committed.
 //

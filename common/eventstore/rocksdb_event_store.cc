@@ -92,7 +92,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   // Small memtables keep skiplist inserts cheap on the committer path (measured:
-  // 16 MiB beat 64 MiB by ~15% at 64 appenders, docs/perf.md).
+  // 16 MiB beat 64 MiB by ~15% at 64 appenders, docs/perf-history.md).
   db_options.write_buffer_size = 16 << 20;
   // Most request-id lookups miss (new commands): a memtable bloom filter answers those
   // without walking the skiplist.
@@ -101,7 +101,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   // Universal (tiered) compaction: an event store is write-heavy and its read models are
   // overwritten by every command; leveled compaction rewrote each flushed byte ~20 times
-  // (ADR 006, docs/perf.md "Compaction").
+  // (ADR 006, docs/perf-history.md "Universal compaction").
   db_options.compaction_style = rocksdb::kCompactionStyleUniversal;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -175,7 +175,7 @@ RocksDbEventStore::RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::strin
 
 RocksDbEventStore::~RocksDbEventStore() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    AnnotatedLock lock(mu_);
     stopping_ = true;
   }
   queue_ready_.notify_all();
@@ -206,7 +206,7 @@ void RocksDbEventStore::AppendAsync(AppendRequest request, AppendCallback done) 
   pending->done = std::move(done);
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    AnnotatedLock lock(mu_);
     if (stopping_) {
       pending->result = absl::UnavailableError("event store is closing");
     } else {
@@ -225,8 +225,8 @@ void RocksDbEventStore::DecideLoop() {
   while (true) {
     auto group = std::make_unique<Group>();
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      queue_ready_.wait(lock, [this] {
+      AnnotatedLock lock(mu_);
+      lock.Wait(queue_ready_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return (!queue_.empty() && decided_.size() < kMaxGroupsInFlight) || stopping_;
       });
       if (queue_.empty()) {
@@ -241,7 +241,7 @@ void RocksDbEventStore::DecideLoop() {
     }
     Decide(*group);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      AnnotatedLock lock(mu_);
       decided_.push_back(std::move(group));
     }
     decided_ready_.notify_one();
@@ -252,8 +252,10 @@ void RocksDbEventStore::WriteLoop() {
   while (true) {
     std::unique_ptr<Group> group;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      decided_ready_.wait(lock, [this] { return !decided_.empty() || decider_done_; });
+      AnnotatedLock lock(mu_);
+      lock.Wait(decided_ready_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !decided_.empty() || decider_done_;
+      });
       if (decided_.empty()) return;  // the decider stopped and everything is written
       group = std::move(decided_.front());
       decided_.pop_front();

@@ -2,15 +2,17 @@
 // grpc.health.v1 health service and server reflection, graceful drain on SIGTERM,
 // JSON logs, flags/env configuration and the service's own RocksDB event store.
 //
-// Example main.cc (wiring only):
+// Example main.cc (wiring only; services/approvals/main.cc is the full one):
 //   int main(int argc, char** argv) {
 //     bdtx::server::ServiceRunner runner("approvals", 7103);
+//     runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory");
 //     if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
-//     auto store = runner.OpenEventStore();
-//     if (!store.ok()) return runner.Fail(store.status());
-//     ApprovalsService service(*store);
+//     auto events = runner.OpenEventStore();  // owned by the runner
+//     if (!events.ok()) return runner.Fail(events.status());
+//     ApprovalsStore store(*events);          // the service's store over the event store
+//     ApprovalsService service(&store, ...);  // the api/ adapter
 //     runner.AddService(&service);
-//     return runner.Run();   // until SIGTERM; then drains and closes the store
+//     return runner.Run();  // until SIGTERM; then drains and closes the store
 //   }
 #ifndef BDTX_COMMON_SERVER_SERVER_H_
 #define BDTX_COMMON_SERVER_SERVER_H_

@@ -206,7 +206,7 @@ absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std
 
 absl::StatusOr<std::pair<LoadedDocument, v1::Document>> PlansService::LoadReadable(
     const auth::Subject& subject, const std::string& name) {
-  if (auto key = approvals::ParseDocumentName(name); !key.ok()) return key.status();
+  if (auto key = ParseDocumentName(name); !key.ok()) return key.status();
   auto doc = store_->Load(name);
   if (!doc.ok()) return doc.status();
   auto approval = ApprovalOf(name);
@@ -373,7 +373,7 @@ absl::Status PlansService::Mutate(
     const std::string& name, const std::string& request_id, int64_t expected_version,
     absl::string_view what, v1::SupportDocument* response,
     absl::FunctionRef<absl::StatusOr<v1::SupportDocument>(const Opened&)> body) {
-  ASSIGN_OR_RETURN(DocumentKey key, approvals::ParseDocumentName(name));
+  ASSIGN_OR_RETURN(DocumentKey key, ParseDocumentName(name));
   // Authorized before anything about a request_id is looked up or answered.
   RETURN_IF_ERROR(OnlyTheAuthor(subject, key.author, what));
   Reservation reservation(store_, name);
@@ -839,7 +839,7 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
             "the first message must carry metadata (document, file_name)");
       }
       metadata_ = message_.metadata();
-      if (auto key = approvals::ParseDocumentName(metadata_.document()); !key.ok()) {
+      if (auto key = ParseDocumentName(metadata_.document()); !key.ok()) {
         return key.status();
       }
       auto summary = service_->store_->Summary(metadata_.document());
