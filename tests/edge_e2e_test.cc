@@ -7,16 +7,20 @@
 //  - request_id records are bound to caller, method, resource and request (AIP-155): a
 //    retry gets the identical first answer; anything else reusing the id gets
 //    REQUEST_ID_REUSED naming the first method; a stranger gets PERMISSION_DENIED.
+#include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/field_options.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
 #include "common/testing/temp_dir.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/rpc/error_details.pb.h"
@@ -561,6 +565,230 @@ TEST_F(EdgeE2eTest, GradingRequestIdsAreBoundToo) {
   s = grading->Grade(As(kOtherTeacher).get(), grade, &none);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   EXPECT_EQ(none.ByteSizeLong(), 0u);
+}
+
+// A caller who may not see a document gets one and the same refusal whether it exists
+// or not: no NOT_FOUND oracle, no state, no author's unit in the message (issue 15).
+TEST_F(EdgeE2eTest, StrangerCannotTellWhetherADocumentExists) {
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  auto plans = StubTo<v1::Plans>(shared_->plans.address);
+  // Make sure kPlan exists in plans and approvals (other tests may have done it).
+  v1::CreatePlanRequest create;
+  create.set_author(kAuthor.name);
+  create.set_year(2023);
+  create.set_module(4);
+  v1::SupportDocument doc;
+  plans->CreatePlan(As(kAuthor).get(), create, &doc);
+  v1::SubmitSupportDocumentRequest submit_plan;
+  submit_plan.set_name(kPlan);
+  plans->SubmitDocument(As(kAuthor).get(), submit_plan, &doc);
+  v1::GetDocumentRequest exists;
+  exists.set_name(kPlan);
+  v1::Document summary;
+  ASSERT_TRUE(approvals->GetDocument(As(kAuthor).get(), exists, &summary).ok());
+
+  const std::string absent = "documents/gvcc-thcs-2031-m4-plan";
+  // Every document-addressed call of approvals and plans, as `who` on `name`.
+  auto calls = [&](const Who& who, const std::string& name) {
+    std::vector<std::pair<std::string, grpc::Status>> out;
+    v1::Document d;
+    v1::GetDocumentRequest get;
+    get.set_name(name);
+    out.emplace_back("approvals GetDocument", approvals->GetDocument(As(who).get(), get, &d));
+    v1::ListHistoryRequest history;
+    history.set_document(name);
+    v1::ListHistoryResponse history_out;
+    out.emplace_back("approvals ListHistory",
+                     approvals->ListHistory(As(who).get(), history, &history_out));
+    v1::VerifyChainRequest verify;
+    verify.set_document(name);
+    v1::VerifyChainResponse verify_out;
+    out.emplace_back("approvals VerifyChain",
+                     approvals->VerifyChain(As(who).get(), verify, &verify_out));
+    v1::ApproveRequest approve;
+    approve.set_document(name);
+    approve.set_request_id("k-stranger");
+    out.emplace_back("approvals Approve", approvals->Approve(As(who).get(), approve, &d));
+    v1::ReturnRequest ret;
+    ret.set_document(name);
+    ret.set_reason("x");
+    out.emplace_back("approvals Return", approvals->Return(As(who).get(), ret, &d));
+    v1::SupportDocument sd;
+    v1::GetSupportDocumentRequest plan_get;
+    plan_get.set_name(name);
+    out.emplace_back("plans GetDocument", plans->GetDocument(As(who).get(), plan_get, &sd));
+    v1::ListVersionsRequest versions;
+    versions.set_name(name);
+    v1::ListVersionsResponse versions_out;
+    out.emplace_back("plans ListVersions",
+                     plans->ListVersions(As(who).get(), versions, &versions_out));
+    v1::RenderDocumentRequest render;
+    render.set_name(name);
+    v1::RenderedDocument rendered;
+    out.emplace_back("plans RenderDocument",
+                     plans->RenderDocument(As(who).get(), render, &rendered));
+    {
+      v1::DownloadAttachmentRequest download;
+      download.set_document(name);
+      download.set_sha256(std::string(64, 'a'));
+      auto ctx = As(who);
+      auto reader = plans->DownloadAttachment(ctx.get(), download);
+      v1::AttachmentChunk chunk;
+      while (reader->Read(&chunk)) {
+      }
+      out.emplace_back("plans DownloadAttachment", reader->Finish());
+    }
+    {
+      auto ctx = As(who);
+      v1::Attachment attachment;
+      auto writer = plans->UploadAttachment(ctx.get(), &attachment);
+      v1::UploadAttachmentRequest msg;
+      msg.mutable_metadata()->set_document(name);
+      msg.mutable_metadata()->set_file_name("x.pdf");
+      writer->Write(msg);
+      writer->WritesDone();
+      out.emplace_back("plans UploadAttachment", writer->Finish());
+    }
+    return out;
+  };
+  for (const Who& who : {kOtherTeacher, kStranger}) {
+    const auto on_existing = calls(who, kPlan);
+    const auto on_absent = calls(who, absent);
+    ASSERT_EQ(on_existing.size(), on_absent.size());
+    for (size_t i = 0; i < on_existing.size(); ++i) {
+      const auto& [what, e] = on_existing[i];
+      const grpc::Status& a = on_absent[i].second;
+      EXPECT_EQ(e.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << who.name << " " << what << ": " << e.error_message();
+      EXPECT_EQ(a.error_code(), e.error_code())
+          << who.name << " " << what << ": " << a.error_message();
+      std::string masked = a.error_message();
+      if (auto at = masked.find(absent); at != std::string::npos)
+        masked.replace(at, absent.size(), kPlan);
+      EXPECT_EQ(masked, e.error_message()) << who.name << " " << what;
+      EXPECT_EQ(e.error_message().find("units/"), std::string::npos) << e.error_message();
+    }
+  }
+  // Its author is still told that a document does not exist.
+  v1::GetSupportDocumentRequest own;
+  own.set_name(absent);
+  v1::SupportDocument none;
+  EXPECT_EQ(plans->GetDocument(As(kAuthor).get(), own, &none).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(EdgeE2eTest, ControlCharactersInStringsAreInvalidArgument) {
+  auto directory = StubTo<v1::Directory>(shared_->directory.address);
+  for (const std::string& bad :
+       {std::string("people/gv\0-1", 12), std::string("people/gv-1\x1b[31m"),
+        std::string("people/gv-1\x7f"), std::string("people/gv-1\xC2\x85")}) {
+    v1::GetPersonRequest get;
+    get.set_name(bad);
+    v1::Person person;
+    grpc::Status s = directory->GetPerson(As(kAdmin).get(), get, &person);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(Violations(s), std::vector<std::string>{"name"});
+    EXPECT_NE(s.error_message().find("control character"), std::string::npos);
+  }
+  // Line breaks in free text are text, not control: they pass the edge.
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  v1::ReturnRequest ret;
+  ret.set_document("documents/gvcc-thcs-2031-m4-plan");
+  ret.set_reason("Thiếu minh chứng:\n\t- biên bản\r\n");
+  v1::Document d;
+  EXPECT_NE(approvals->Return(As(kAdmin).get(), ret, &d).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Every string a request carries, at any depth of its own messages, has a declared
+// limit, and every request_id is at most 100 bytes (docs/api.md), including the one in
+// UploadAttachment's metadata.
+TEST_F(EdgeE2eTest, EveryRequestStringDeclaresItsLimitAndRequestIdsAre100Bytes) {
+  std::vector<std::string> unlimited, wrong_request_id;
+  std::set<const google::protobuf::Descriptor*> seen;
+  std::function<void(const google::protobuf::Descriptor*)> walk =
+      [&](const google::protobuf::Descriptor* d) {
+        if (d->file()->package() != "bdtx.v1" || !seen.insert(d).second) return;
+        for (int i = 0; i < d->field_count(); ++i) {
+          const FieldDescriptor* f = d->field(i);
+          const auto& rules = f->options().GetExtension(v1::field);
+          if (f->type() == FieldDescriptor::TYPE_STRING) {
+            if (f->name() == "request_id" && rules.max_bytes() != 100) {
+              wrong_request_id.push_back(f->full_name());
+            }
+            if (rules.max_bytes() == 0 && rules.max_chars() == 0 &&
+                f->containing_type()->full_name().find("Request") != std::string::npos) {
+              unlimited.push_back(f->full_name());
+            }
+          }
+          if (f->type() == FieldDescriptor::TYPE_MESSAGE) walk(f->message_type());
+        }
+      };
+  for (const auto& [service, address] : Services()) {
+    for (int i = 0; i < service->method_count(); ++i) walk(service->method(i)->input_type());
+  }
+  EXPECT_THAT(unlimited, ::testing::IsEmpty());
+  EXPECT_THAT(wrong_request_id, ::testing::IsEmpty());
+
+  auto plans = StubTo<v1::Plans>(shared_->plans.address);
+  auto ctx = As(kAuthor);
+  v1::Attachment attachment;
+  auto writer = plans->UploadAttachment(ctx.get(), &attachment);
+  v1::UploadAttachmentRequest msg;
+  msg.mutable_metadata()->set_document(kPlan);
+  msg.mutable_metadata()->set_file_name("ke-hoach.pdf");
+  msg.mutable_metadata()->set_request_id(std::string(101, 'r'));
+  writer->Write(msg);
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(Violations(s), std::vector<std::string>{"metadata.request_id"});
+}
+
+// Concurrent duplicates of one command with one request_id: exactly one is applied;
+// the others replay it or are told to retry (ABORTED), and no second event is written.
+TEST_F(EdgeE2eTest, ConcurrentDuplicatesApplyOnce) {
+  auto plans = StubTo<v1::Plans>(shared_->plans.address);
+  v1::CreatePlanRequest create;
+  create.set_author(kAuthor.name);
+  create.set_year(2023);
+  create.set_module(5);  // the module kAssignments gives kAuthor colleagues for
+  v1::SupportDocument plan;
+  plans->CreatePlan(As(kAuthor).get(), create, &plan);  // or another test created it
+  v1::GetSupportDocumentRequest get;
+  get.set_name("documents/gvcc-thcs-2023-m5-plan");
+  ASSERT_TRUE(plans->GetDocument(As(kAuthor).get(), get, &plan).ok());
+  v1::ListVersionsRequest list;
+  list.set_name(plan.content().name());
+  v1::ListVersionsResponse before;
+  ASSERT_TRUE(plans->ListVersions(As(kAuthor).get(), list, &before).ok());
+  v1::UpdateSupportDocumentRequest update;
+  *update.mutable_content() = plan.content();
+  update.mutable_content()->mutable_header()->set_position(
+      absl::StrCat("Tổ trưởng chuyên môn ", plan.version()));
+  update.mutable_update_mask()->add_paths("header.position");
+  update.set_request_id("dup-1");
+  constexpr int kCalls = 8;
+  std::vector<grpc::Status> results(kCalls);
+  std::vector<v1::SupportDocument> answers(kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = plans->UpdateDocument(As(kAuthor).get(), update, &answers[i]); });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> versions;
+  for (int i = 0; i < kCalls; ++i) {
+    if (results[i].ok()) {
+      versions.insert(answers[i].version());
+    } else {
+      EXPECT_EQ(results[i].error_code(), grpc::StatusCode::ABORTED) << results[i].error_message();
+    }
+  }
+  EXPECT_EQ(versions.size(), 1u);
+  v1::ListVersionsResponse listed;
+  ASSERT_TRUE(plans->ListVersions(As(kAuthor).get(), list, &listed).ok());
+  EXPECT_EQ(listed.entries_size(), before.entries_size() + 1);  // one update, not eight
 }
 
 }  // namespace
