@@ -225,6 +225,19 @@ class EdgeE2eTest : public ::testing::Test {
   static Shared* shared_;
 
   const bdtx::testing::Tokens& tokens() { return shared_->tokens; }
+  // Enrols classes/m3-1 in grading starting today (once; later calls are refused and
+  // ignored), for tests that need a run whatever order they run in.
+  void EnsureM31Enrolled() {
+    v1::EnrollClassRequest enroll;
+    enroll.set_class_name("classes/m3-1");
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+    enroll.mutable_start()->set_year(static_cast<int>(today.year()));
+    enroll.mutable_start()->set_month(today.month());
+    enroll.mutable_start()->set_day(today.day());
+    enroll.set_request_id("e1");
+    v1::Run run;
+    StubTo<v1::Grading>(shared_->grading.address)->EnrollClass(As(kSo).get(), enroll, &run);
+  }
   std::unique_ptr<grpc::ClientContext> As(const Who& who) { return tokens().As(who); }
   // Each service's descriptor (from a message of its file, so the linker keeps it) and
   // where it listens.
@@ -789,6 +802,91 @@ TEST_F(EdgeE2eTest, ConcurrentDuplicatesApplyOnce) {
   v1::ListVersionsResponse listed;
   ASSERT_TRUE(plans->ListVersions(As(kAuthor).get(), list, &listed).ok());
   EXPECT_EQ(listed.entries_size(), before.entries_size() + 1);  // one update, not eight
+
+  // The same in approvals: eight identical Approve calls with one id, one transition.
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  v1::SubmitSupportDocumentRequest submit;
+  submit.set_name(plan.content().name());
+  v1::SupportDocument submitted;
+  grpc::Status s = plans->SubmitDocument(As(kAuthor).get(), submit, &submitted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ApproveRequest approve;
+  approve.set_document(plan.content().name());
+  approve.set_request_id("dup-a");
+  std::vector<v1::Document> approved(kCalls);
+  threads.clear();
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = approvals->Approve(As(kLecturer).get(), approve, &approved[i]); });
+  }
+  for (auto& t : threads) t.join();
+  versions.clear();
+  for (int i = 0; i < kCalls; ++i) {
+    if (results[i].ok()) {
+      versions.insert(approved[i].version());
+    } else {
+      EXPECT_EQ(results[i].error_code(), grpc::StatusCode::ABORTED) << results[i].error_message();
+    }
+  }
+  EXPECT_EQ(versions.size(), 1u);
+  v1::ListHistoryRequest history;
+  history.set_document(plan.content().name());
+  v1::ListHistoryResponse events;
+  ASSERT_TRUE(approvals->ListHistory(As(kAuthor).get(), history, &events).ok());
+  int approvals_recorded = 0;
+  for (const auto& e : events.entries()) approvals_recorded += e.event().has_lecturer_approved();
+  EXPECT_EQ(approvals_recorded, 1);
+
+  // grading: one caller's id used again for another class is REQUEST_ID_REUSED.
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  v1::GrantExtensionRequest extend;
+  extend.set_class_name("classes/m3-1");
+  extend.mutable_deadline()->set_year(2099);
+  extend.mutable_deadline()->set_month(1);
+  extend.mutable_deadline()->set_day(1);
+  extend.set_reason("lũ");
+  extend.set_request_id("dup-g");
+  v1::Run run;
+  s = grading->GrantExtension(As(kSo).get(), extend, &run);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  extend.set_class_name("classes/m3-2");
+  s = grading->GrantExtension(As(kSo).get(), extend, &run);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).first, "REQUEST_ID_REUSED");
+}
+
+// Page tokens are opaque to clients but forged ones arrive: negative or huge numeric
+// offsets must be refused, not used as an index (grading once read units[-5]).
+TEST_F(EdgeE2eTest, ForgedPageTokensAreInvalidArgumentAndTheServiceSurvives) {
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  for (const char* token : {"-5", "-2147483648", "2147483647", "99999999999", "1e3", "x"}) {
+    v1::ListStatisticsRequest list;
+    list.set_unit("classes/m3-1");
+    list.set_page_token(token);
+    v1::ListStatisticsResponse out;
+    grpc::Status s = grading->ListStatistics(As(kAdmin).get(), list, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << token << ": " << s.error_message();
+  }
+  v1::ListStatisticsRequest list;
+  list.set_unit("classes/m3-1");
+  v1::ListStatisticsResponse out;
+  grpc::Status s = grading->ListStatistics(As(kAdmin).get(), list, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  auto notifications = StubTo<v1::Notifications>(shared_->notifications.address);
+  v1::ListInboxRequest inbox;
+  inbox.set_page_token("-5");
+  v1::ListInboxResponse inbox_out;
+  EXPECT_EQ(approvals->ListInbox(As(kAuthor).get(), inbox, &inbox_out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListNotificationsRequest notes;
+  notes.set_page_token("garbage");
+  v1::ListNotificationsResponse notes_out;
+  EXPECT_EQ(notifications->ListNotifications(As(kAuthor).get(), notes, &notes_out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
