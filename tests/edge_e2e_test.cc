@@ -889,5 +889,39 @@ TEST_F(EdgeE2eTest, ForgedPageTokensAreInvalidArgumentAndTheServiceSurvives) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// GetAssignment refuses an outsider alike for a learner who exists and one who does not
+// (it answered NOT_FOUND from the directory for the one, the learner's unit for the other).
+TEST_F(EdgeE2eTest, StrangerCannotTellWhetherAnAssignmentExists) {
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  v1::SubmitAssignmentRequest submit;
+  submit.set_class_name("classes/m3-1");
+  submit.set_file_ref("lms://final/gv-1.docx");
+  submit.set_sha256(std::string(64, 'a'));
+  submit.set_request_id("a1");
+  v1::Assignment a;
+  grpc::Status s = grading->SubmitAssignment(As(kStranger).get(), submit, &a);  // gv-1 learns
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string exists = "classes/m3-1/assignments/gv-1";
+  const std::string absent = "classes/m3-1/assignments/gv-404";
+  const Who outsider{"people/gvcc-phong", {"CORE_TEACHER"}, "units/dx"};
+  v1::GetAssignmentRequest get;
+  get.set_name(exists);
+  v1::Assignment out;
+  grpc::Status on_existing = grading->GetAssignment(As(outsider).get(), get, &out);
+  get.set_name(absent);
+  grpc::Status on_absent = grading->GetAssignment(As(outsider).get(), get, &out);
+  EXPECT_EQ(on_existing.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << on_existing.error_message();
+  EXPECT_EQ(on_absent.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << on_absent.error_message();
+  std::string masked = on_absent.error_message();
+  masked.replace(masked.find(absent), absent.size(), exists);
+  EXPECT_EQ(masked, on_existing.error_message());
+  // The learner still reads their own.
+  get.set_name(exists);
+  EXPECT_TRUE(grading->GetAssignment(As(kStranger).get(), get, &out).ok());
+}
+
 }  // namespace
 }  // namespace bdtx

@@ -264,7 +264,13 @@ grpc::ServerUnaryReactor* GradingService::GetAssignment(grpc::CallbackServerCont
                     [&](const v1::Review& r) { return r.lecturer() == subject->name; }) ||
         subject->HasRole(v1::PEDAGOGY_LECTURER) || subject->HasRole(v1::MANAGEMENT_LECTURER);
     if (!grader && !lecturer) {
-      if (auto s = MayReadPerson(*subject, a->learner()); !s.ok()) return s;
+      absl::Status may = MayReadPerson(*subject, a->learner());
+      // One refusal whether the learner exists or not, without the learner's unit; a
+      // directory that cannot answer is still reported as such.
+      if (absl::IsPermissionDenied(may) || absl::IsNotFound(may)) {
+        return auth::NotVisible(*subject, request->name());
+      }
+      if (!may.ok()) return may;
     }
     *response = *std::move(a);
     return absl::OkStatus();
