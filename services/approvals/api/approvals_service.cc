@@ -227,10 +227,11 @@ void ApprovalsService::FetchRouting(
 absl::Status ApprovalsService::MayRead(const grpc::CallbackServerContext& context,
                                        const bdtx::v1::Document& document) {
   ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(context));
-  return MayRead(subject, document.author(), document.routing());
+  return MayRead(subject, document.name(), document.author(), document.routing());
 }
 
-absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::string& author,
+absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::string& name,
+                                       const std::string& author,
                                        const bdtx::v1::Routing& routing) {
   const Actor actor = ActorOf(subject);
   if (actor.person == author || actor.person == routing.lecturer() ||
@@ -239,7 +240,12 @@ absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::
   }
   auth::ResourceScope scope{
       {routing.author_unit_ancestry().begin(), routing.author_unit_ancestry().end()}, author};
-  return auth::Authorize(subject, auth::Action::kRead, scope);
+  // Authorize's own message names the author's unit: refuse with the message a
+  // document that does not exist gets, so a stranger learns nothing from either.
+  if (!auth::Authorize(subject, auth::Action::kRead, scope).ok()) {
+    return auth::NotVisible(subject, name);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApprovalsService::MayCommand(const auth::Subject& subject, const Document& document) {
@@ -248,10 +254,16 @@ absl::Status ApprovalsService::MayCommand(const auth::Subject& subject, const Do
         subject.HasRole(bdtx::v1::SYSTEM_ADMIN)) {
       return absl::OkStatus();
     }
-    return absl::PermissionDeniedError(
-        absl::StrCat("only the author may submit ", document.key.Name()));
+    return auth::NotVisible(subject, document.key.Name());
   }
-  return MayRead(subject, document.key.author, document.routing);
+  return MayRead(subject, document.key.Name(), document.key.author, document.routing);
+}
+
+absl::Status ApprovalsService::Absent(const grpc::CallbackServerContext& context,
+                                      const DocumentKey& key, const absl::Status& not_found) {
+  ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(context));
+  if (auth::MayLearnAbsence(subject, key.author)) return not_found;
+  return auth::NotVisible(subject, key.Name());
 }
 
 absl::Status ApprovalsService::MaySeeUnit(const grpc::CallbackServerContext& context,
@@ -274,7 +286,7 @@ grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerCont
       // Never submitted: a draft, visible to its author.
       auto subject = auth::SubjectFromContext(*context);
       if (subject->name != key->author && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
-        return doc.status();
+        return Absent(*context, *key, doc.status());
       }
       response->set_name(request->name());
       response->set_author(key->author);
@@ -296,6 +308,7 @@ absl::StatusOr<DocumentKey> ApprovalsService::ReadableDocument(
   auto key = ParseDocumentName(name);
   if (!key.ok()) return key.status();
   auto doc = store_->GetSummary(name);
+  if (absl::IsNotFound(doc.status())) return Absent(context, *key, doc.status());
   if (!doc.ok()) return doc.status();
   if (absl::Status s = MayRead(context, *doc); !s.ok()) return s;
   return key;

@@ -90,8 +90,13 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
   // Read access to a document: its author, routed people, and units above the author.
   absl::Status MayRead(const grpc::CallbackServerContext& context,
                        const bdtx::v1::Document& document);
-  absl::Status MayRead(const auth::Subject& subject, const std::string& author,
-                       const bdtx::v1::Routing& routing);
+  // Refusals are auth::NotVisible, the same as for a document that does not exist.
+  absl::Status MayRead(const auth::Subject& subject, const std::string& name,
+                       const std::string& author, const bdtx::v1::Routing& routing);
+  // `not_found` for a document approvals has never seen, if the caller may learn that
+  // (auth::MayLearnAbsence); otherwise auth::NotVisible, as for one they may not read.
+  absl::Status Absent(const grpc::CallbackServerContext& context, const DocumentKey& key,
+                      const absl::Status& not_found);
   // The key of a submitted document the caller may read.
   absl::StatusOr<DocumentKey> ReadableDocument(const grpc::CallbackServerContext& context,
                                                const std::string& name);
