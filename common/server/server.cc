@@ -18,6 +18,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
 
 namespace bdtx::server {
 
@@ -145,6 +146,15 @@ std::shared_ptr<grpc::ChannelCredentials> ServiceRunner::PeerCredentials() const
   return grpc::SslCredentials(options);
 }
 
+std::shared_ptr<grpc::Channel> ServiceRunner::PeerChannel(const std::string& address) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(kPeerReconnectMaxBackoff)));
+  return grpc::CreateCustomChannel(address, PeerCredentials(), args);
+}
+
 void DefineAuthFlags(Flags& flags) {
   flags.Define("auth_key_file", "./data/auth.key",
                "HS256 secret for bearer tokens (created with a random key if missing)");
@@ -215,8 +225,7 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
       // cached and emptied by its change stream (ADR 012).
       auto secret = ServiceSecret(flags_);
       if (!secret.ok()) return secret.status();
-      directory_stub_ = bdtx::v1::Directory::NewStub(
-          grpc::CreateChannel(flags_.Get("directory"), PeerCredentials()));
+      directory_stub_ = bdtx::v1::Directory::NewStub(PeerChannel(flags_.Get("directory")));
       directory_token_ =
           std::make_unique<auth::ServiceToken>(service_name_, *std::move(secret), &RealClock());
       roles_source_ = std::make_unique<clients::DirectoryRolesSource>(directory_stub_.get(),

@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
   auto events = runner.OpenEventStore();
   if (!events.ok()) return runner.Fail(events.status());
 
-  auto directory = bdtx::v1::Directory::NewStub(
-      grpc::CreateChannel(runner.flags().Get("directory"), runner.PeerCredentials()));
+  auto directory =
+      bdtx::v1::Directory::NewStub(runner.PeerChannel(runner.flags().Get("directory")));
   bdtx::approvals::ServiceToken token("approvals", *secret, &bdtx::RealClock());
   bdtx::approvals::ApprovalsStore store(*events);
   bdtx::approvals::ApprovalsService service(&store, directory.get(), &token, *std::move(deadlines),

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
 
   bdtx::grading::GradingStore store(*events);
   if (absl::Status s = store.Recover(); !s.ok()) return runner.Fail(s);
-  auto channel = grpc::CreateChannel(runner.flags().Get("directory"), runner.PeerCredentials());
+  auto channel = runner.PeerChannel(runner.flags().Get("directory"));
   auto stub = bdtx::v1::Directory::NewStub(channel);
   bdtx::auth::ServiceToken token("grading", *secret, &bdtx::RealClock());
   bdtx::grading::DirectoryClient directory(stub.get(), &token);

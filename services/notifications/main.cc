@@ -56,9 +56,7 @@ int main(int argc, char** argv) {
   auto events = runner.OpenEventStore();
   if (!events.ok()) return runner.Fail(events.status());
 
-  auto channel = [&](const char* flag) {
-    return grpc::CreateChannel(flags.Get(flag), runner.PeerCredentials());
-  };
+  auto channel = [&](const char* flag) { return runner.PeerChannel(flags.Get(flag)); };
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   std::unique_ptr<bdtx::v1::Approvals::Stub> approvals_stub;
   std::unique_ptr<bdtx::v1::Grading::Stub> grading_stub;

@@ -39,9 +39,7 @@ int main(int argc, char** argv) {
   auto blobs = bdtx::plans::AttachmentBlobs::Open(runner.data_dir() + "/attachments");
   if (!blobs.ok()) return runner.Fail(blobs.status());
 
-  auto channel = [&](const char* flag) {
-    return grpc::CreateChannel(runner.flags().Get(flag), runner.PeerCredentials());
-  };
+  auto channel = [&](const char* flag) { return runner.PeerChannel(runner.flags().Get(flag)); };
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));
   auto approvals_stub = bdtx::v1::Approvals::NewStub(channel("approvals"));
   auto grading_stub = bdtx::v1::Grading::NewStub(channel("grading"));
