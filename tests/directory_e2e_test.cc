@@ -462,5 +462,40 @@ TEST_F(DirectoryE2eTest, StreamedImportsReceivedAtOnceAreBounded) {
   EXPECT_TRUE(again.ok()) << again.error_message();
 }
 
+TEST_F(DirectoryE2eTest, StreamedImportCancelledMidwayAppliesNothing) {
+  // Whole, valid rows already sent; the client then gives up without half-closing.
+  auto ctx = Context(Admin());
+  v1::ImportCsvResponse resp;
+  auto writer = stub_->ImportCsvStream(ctx.get(), &resp);
+  v1::ImportCsvChunk chunk;
+  chunk.set_kind(v1::PEOPLE);
+  chunk.set_content(
+      "id,code,full_name,roles,home_unit_id\ngv-cut-1,,Cắt Ngang,mass_teacher,"
+      "thcs-tanphu\n");
+  ASSERT_TRUE(writer->Write(chunk));
+  absl::SleepFor(absl::Milliseconds(300));  // the chunk reaches the directory
+  ctx->TryCancel();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  absl::SleepFor(absl::Milliseconds(500));  // anything applied would be visible by now
+  v1::GetPersonRequest req;
+  req.set_name("people/gv-cut-1");
+  v1::Person person;
+  EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), req, &person).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The cancelled stream freed its place: with one other stream held open, one more
+  // still fits under the bound of 2.
+  auto held_ctx = Context(Admin());
+  v1::ImportCsvResponse held_resp;
+  auto held = stub_->ImportCsvStream(held_ctx.get(), &held_resp);
+  ASSERT_TRUE(held->Write(chunk));
+  absl::SleepFor(absl::Milliseconds(300));
+  const std::string csv =
+      "id,code,full_name,roles,home_unit_id\ngv-cut-2,,Sau,mass_teacher,thcs-tanphu\n";
+  grpc::Status s = StreamImport(v1::PEOPLE, "after.csv", csv, 16, false, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  held_ctx->TryCancel();
+  held->Finish();
+}
+
 }  // namespace
 }  // namespace bdtx
