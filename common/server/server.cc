@@ -22,6 +22,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
 
 namespace bdtx::server {
 
@@ -164,13 +165,6 @@ ServiceRunner::ServiceRunner(std::string service_name, int default_port)
   DefineAuthFlags(flags_);
 }
 
-std::shared_ptr<grpc::Channel> ServiceRunner::PeerChannel(const std::string& address) const {
-  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(NewClientMetricsInterceptorFactory(MetricsRegistry()));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      address, PeerCredentials(), grpc::ChannelArguments(), std::move(interceptors));
-}
-
 namespace {
 
 // --metrics_listen's value, its default filled in from --listen.
@@ -195,6 +189,18 @@ std::shared_ptr<grpc::ChannelCredentials> ServiceRunner::PeerCredentials() const
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = peer_ca_;
   return grpc::SslCredentials(options);
+}
+
+std::shared_ptr<grpc::Channel> ServiceRunner::PeerChannel(const std::string& address) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(kPeerReconnectMaxBackoff)));
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewClientMetricsInterceptorFactory(MetricsRegistry()));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, PeerCredentials(), args, std::move(interceptors));
 }
 
 void DefineAuthFlags(Flags& flags) {
@@ -267,8 +273,7 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
       // cached and emptied by its change stream (ADR 012).
       auto secret = ServiceSecret(flags_);
       if (!secret.ok()) return secret.status();
-      directory_stub_ = bdtx::v1::Directory::NewStub(
-          grpc::CreateChannel(flags_.Get("directory"), PeerCredentials()));
+      directory_stub_ = bdtx::v1::Directory::NewStub(PeerChannel(flags_.Get("directory")));
       directory_token_ =
           std::make_unique<auth::ServiceToken>(service_name_, *std::move(secret), &RealClock());
       roles_source_ = std::make_unique<clients::DirectoryRolesSource>(directory_stub_.get(),
