@@ -8,6 +8,7 @@ PACKAGES=(
   libssl-dev
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to
+  clang libclang-rt-14-dev  # the libFuzzer targets under fuzz/ (docs/fuzzing.md)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

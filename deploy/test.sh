@@ -21,5 +21,11 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 echo "[test] ctest"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-cd "$BUILD_DIR"
-ctest --output-on-failure -j "$JOBS" --timeout 900
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" --timeout 900)
+
+# Every parser of untrusted input under libFuzzer for a short fixed time on its checked-in
+# corpus (clang build in build-fuzz; docs/fuzzing.md). BDTX_FUZZ_SECONDS=0 skips it.
+if [ "${BDTX_FUZZ_SECONDS:-15}" != "0" ]; then
+  echo "[test] fuzz smoke (${BDTX_FUZZ_SECONDS:-15} s per target)"
+  bash deploy/fuzz.sh
+fi
