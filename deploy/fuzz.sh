@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan; fuzz/CMakeLists.txt) and runs each on
 # its checked-in corpus (fuzz/corpus/<target>) for a fixed time. Any crash, leak, sanitizer
 # report or timeout fails (non-zero exit); the reproducer is left in $OUT (printed).
-#   BDTX_FUZZ_SECONDS   seconds per target (default 15; CI smoke)
+#   BDTX_FUZZ_SECONDS   seconds per target (default 10; CI smoke)
 #   BDTX_FUZZ_RUNS      stop each target after this many inputs instead (by hand: 10000000)
 #   BDTX_FUZZ_TARGETS   space-separated subset (default: every fuzz_* target)
 #   BDTX_FUZZ_BUILD_DIR build directory (default build-fuzz)
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${BDTX_FUZZ_BUILD_DIR:-build-fuzz}"
 JOBS="${BDTX_JOBS:-2}"
-SECONDS_EACH="${BDTX_FUZZ_SECONDS:-15}"
+SECONDS_EACH="${BDTX_FUZZ_SECONDS:-10}"
 TARGETS="${BDTX_FUZZ_TARGETS:-$(ls fuzz/corpus)}"
 OUT="$(mktemp -d /tmp/bdtx-fuzz-XXXXXX)"
 

@@ -25,7 +25,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # Every parser of untrusted input under libFuzzer for a short fixed time on its checked-in
 # corpus (clang build in build-fuzz; docs/fuzzing.md). BDTX_FUZZ_SECONDS=0 skips it.
-if [ "${BDTX_FUZZ_SECONDS:-15}" != "0" ]; then
-  echo "[test] fuzz smoke (${BDTX_FUZZ_SECONDS:-15} s per target)"
+if [ "${BDTX_FUZZ_SECONDS:-10}" != "0" ]; then
+  echo "[test] fuzz smoke (${BDTX_FUZZ_SECONDS:-10} s per target)"
   bash deploy/fuzz.sh
 fi

@@ -199,5 +199,21 @@ TEST(JwtTest, SignedTokenWithOutOfRangeTimeClaimsIsRejected) {
   EXPECT_TRUE(Hs256Verifier().Verify(ok, kNow).ok());
 }
 
+// A claim that is not UTF-8 cannot be a JSON string: minting refuses it instead of
+// producing a token no verifier accepts (found by fuzz/jwt_fuzz.cc).
+TEST(JwtTest, MintingRefusesClaimsThatAreNotUtf8) {
+  Claims c = Valid();
+  c.subject = "people/Nguy\xEAn";
+  auto token = MintJwt(c, {JwtAlgorithm::kHs256, kSecret});
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument) << token.status();
+  c = Valid();
+  c.roles.push_back("CORE\xFF");
+  EXPECT_EQ(MintJwt(c, {JwtAlgorithm::kHs256, kSecret}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  c = Valid();
+  c.unit = "units/trường-tân-phú";  // UTF-8 Vietnamese is fine
+  EXPECT_TRUE(MintJwt(c, {JwtAlgorithm::kHs256, kSecret}).ok());
+}
+
 }  // namespace
 }  // namespace bdtx::auth
