@@ -41,7 +41,7 @@ using ::bdtx::testing::Who;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-const Who kAdmin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+const Who kAdmin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
 const Who kAuthor{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Who kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
 const Who kStranger{"people/gv-1", {"MASS_TEACHER"}, "units/thcs-tanphu"};

@@ -295,7 +295,8 @@ TEST_F(GatewayE2eTest, SeedSequenceOverRestWithLiveNotifications) {
   EXPECT_TRUE(r.body == scan) << "downloaded " << r.body.size() << " bytes";
   r = Call(signer, "POST", doc + ":signOff",
            absl::StrCat(R"({"method":"SCANNED","evidenceSha256":")", attachment.sha256(),
-                        R"(","evidenceReference":")", attachment.reference(), R"("})"));
+                        R"(","evidenceReference":")", attachment.reference(),
+                        R"(","evidenceReceipt":")", attachment.receipt(), R"("})"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(As<v1::Document>(r.body).state(), v1::SIGNED_OFF);
   auto m = As<v1::SupportDocument>(Call(kManager, "GET", doc).body);

@@ -81,7 +81,7 @@ TEST(MetricsE2eTest, DirectoryServesValidMetricsOfItsCallsAndStoreAndAPlaintextH
   missing.set_name("people/nobody-here");
   v1::Person person;
   EXPECT_EQ(
-      stub->GetPerson(tokens.As({"people/admin", {"SYSTEM_ADMIN"}, ""}).get(), missing, &person)
+      stub->GetPerson(tokens.As({"operators/admin", {"SYSTEM_ADMIN"}, ""}).get(), missing, &person)
           .error_code(),
       grpc::NOT_FOUND);
 

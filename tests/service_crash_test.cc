@@ -288,7 +288,7 @@ TEST_F(ServiceCrashTest, DirectoryKilledUnderImportsKeepsEveryAcknowledgedFileWh
     std::vector<int> unanswered;  // file numbers in flight at a kill
   };
   std::vector<Ledger> ledgers(kClients);
-  const Who admin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+  const Who admin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
   auto person = [](int client, int file, int k) {
     return absl::StrCat("crash-", client, "-", file, "-", k);
   };
@@ -533,7 +533,7 @@ TEST_F(ServiceCrashTest, GradingKilledUnderLmsImportsKeepsEveryAcknowledgedFileW
   };
   start_grading();
   const Who so{"people/cv-so", {"PROVINCE_OFFICER"}, "units/bp"};
-  const Who admin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+  const Who admin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
   constexpr int kClients = 4;
   struct Ledger {
     int next = 0;
@@ -688,7 +688,7 @@ TEST_F(ApprovalsCrashTest, NotificationsKilledWhileFollowingLosesAndDuplicatesNo
   const int64_t last_position = events.load();  // one event per acknowledged command
 
   // Wait until notifications has followed approvals to its last event.
-  const Who admin{"people/admin", {"SYSTEM_ADMIN"}, ""};
+  const Who admin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
   const absl::Time give_up = absl::Now() + absl::Seconds(60);
   while (true) {
     v1::GetStatusResponse status;
