@@ -28,11 +28,12 @@ int main(int argc, char** argv) {
   }
   bdtx::support::SupportStore store(*events);
   if (absl::Status s = store.Recover(); !s.ok()) return runner.Fail(s);
-  auto channel = grpc::CreateChannel(runner.flags().Get("directory"), runner.PeerCredentials());
-  auto stub = bdtx::v1::Directory::NewStub(channel);
+  auto stub = bdtx::v1::Directory::NewStub(runner.PeerChannel(runner.flags().Get("directory")));
   bdtx::auth::ServiceToken token("support", *secret, &bdtx::RealClock());
   bdtx::clients::DirectoryClient directory(stub.get(), &token, absl::Seconds(30));
   bdtx::support::SupportService service(&store, &directory, clock);
   runner.AddService(&service);
+  // Imports change support groups, people and units: drop the 30 s cache at once (ADR 012).
+  runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
   return runner.Run();
 }
