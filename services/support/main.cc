@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   }
   bdtx::support::SupportStore store(*events);
   if (absl::Status s = store.Recover(); !s.ok()) return runner.Fail(s);
-  auto stub = bdtx::v1::Directory::NewStub(runner.PeerChannel(runner.flags().Get("directory")));
+  auto channel = runner.PeerChannel(runner.flags().Get("directory"));
+  auto stub = bdtx::v1::Directory::NewStub(channel);
   bdtx::auth::ServiceToken token("support", *secret, &bdtx::RealClock());
   bdtx::clients::DirectoryClient directory(stub.get(), &token, absl::Seconds(30));
   bdtx::support::SupportService service(&store, &directory, clock);
