@@ -320,10 +320,6 @@ absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
   return store_.get();
 }
 
-void Server::SetServing(bool serving) {
-  server_->GetHealthCheckService()->SetServingStatus(serving);
-}
-
 int ServiceRunner::Run() {
   if (auth_enabled_ && !has_roles_resolver_ && !trust_token_roles_) {
     return Fail(absl::FailedPreconditionError(
@@ -386,7 +382,7 @@ int ServiceRunner::Run() {
   // SERVING again when it accepts them, so orchestrators and load balancers see it; reads
   // are served throughout.
   absl::Notification stop_health;
-  std::thread health([&] {
+  std::thread store_health_watch([&, probe = health.get()] {
     bool serving = true;
     while (!stop_health.WaitForNotificationWithTimeout(absl::Milliseconds(250))) {
       const absl::Status store_health = store_ ? store_->Health() : absl::OkStatus();
@@ -399,12 +395,13 @@ int ServiceRunner::Run() {
                    {{"error", store_health.ToString()}});
         }
         server.SetServing(serving);
+        if (probe != nullptr) probe->SetServing(serving);
       }
     }
   });
   server.WaitForShutdown();
   stop_health.Notify();
-  health.join();
+  store_health_watch.join();
   LogInfo("drained; in-flight calls finished");
   metrics.reset();  // scrapes read the store and what stops below
   for (auto& stop : before_store_closes_) stop();

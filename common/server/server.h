@@ -84,9 +84,6 @@ class Server {
   // The bound address with the real port, e.g. "127.0.0.1:40123".
   std::string address() const;
 
-  // Health as reported to grpc.health.v1 clients. REQUIRES: after Start().
-  void SetServing(bool serving);
-
   // Asks WaitForShutdown() to return. Thread-safe; not async-signal-safe.
   void RequestShutdown() {
     if (!shutdown_requested_.HasBeenNotified()) shutdown_requested_.Notify();
