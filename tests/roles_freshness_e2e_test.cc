@@ -238,7 +238,7 @@ TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
 }
 
 TEST_F(RolesFreshnessE2eTest, PeopleAreServedAgainWithin3sOfTheDirectoryComingBack) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   Import(absl::StrCat(kPeopleHeader, "so-cv-3,,Cán bộ Sở 3,province_officer,bp,\n"));
   const std::string token = tokens_->For({"people/so-cv-3", {"PROVINCE_OFFICER"}, "units/bp"});
   for (const auto& [service, call] : calls_) {
@@ -272,7 +272,7 @@ TEST_F(RolesFreshnessE2eTest, PeopleAreServedAgainWithin3sOfTheDirectoryComingBa
 }
 
 TEST_F(RolesFreshnessE2eTest, AHungDirectoryFailsPeoplesCallsWithin3sNotForever) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   Import(absl::StrCat(kPeopleHeader, "so-cv-4,,Cán bộ Sở 4,province_officer,bp,\n"));
   const std::string token = tokens_->For({"people/so-cv-4", {"PROVINCE_OFFICER"}, "units/bp"});
   for (const auto& [service, call] : calls_) {
