@@ -59,7 +59,10 @@ for entry in "${SERVICES[@]}"; do
     # Stateless: no data dir, no key (the services check the tokens it forwards).
     docs=()
     [ -d tests/web/node_modules/swagger-ui-dist ] && docs+=(--docs_dir="$ROOT/tests/web/node_modules/swagger-ui-dist")
-    "$bin" --listen="127.0.0.1:$port" "${docs[@]}" >"$LOG_DIR/$name.log" 2>&1 &
+    backends=(--directory=127.0.0.1:7101 --plans=127.0.0.1:7102 --approvals=127.0.0.1:7103
+      --grading=127.0.0.1:7104 --notifications=127.0.0.1:7105)
+    [ -d services/support ] && backends+=(--support=127.0.0.1:7106)
+    "$bin" --listen="127.0.0.1:$port" "${backends[@]}" "${docs[@]}" >"$LOG_DIR/$name.log" 2>&1 &
   else
     "$bin" --listen="127.0.0.1:$port" --data_dir="$DATA_ROOT/$name" \
       --auth_key_file="$DATA_ROOT/auth.key" "${extra[@]}" >"$LOG_DIR/$name.log" 2>&1 &

@@ -1,5 +1,5 @@
 // End to end, the API edge of every service (issue 15 §1 and §2): real bdtx-directory,
-// -approvals, -grading, -plans and -notifications processes on loopback.
+// -approvals, -grading, -plans, -notifications and -support processes on loopback.
 //  - Every method of every service, found from the descriptors, refuses a request with
 //    an out-of-range enum, a negative number and an over-long name with INVALID_ARGUMENT
 //    and google.rpc.BadRequest before its handler runs; the services stay healthy.
@@ -19,6 +19,7 @@
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
+#include "bdtx/v1/support.grpc.pb.h"
 #include "common/testing/temp_dir.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -41,6 +42,7 @@ using ::bdtx::testing::Who;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
+// An operator: admin by its token (not a person the directory must know, ADR 012).
 const Who kAdmin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
 const Who kAuthor{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Who kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
@@ -207,20 +209,26 @@ class EdgeE2eTest : public ::testing::Test {
                             {"--data_dir=" + dir.Sub("approvals"), key(), at_directory});
       EXPECT_TRUE(a.ok()) << a.status();
       approvals = *std::move(a);
+      auto su = StartService(BDTX_SUPPORT_PATH,
+                             {"--data_dir=" + dir.Sub("support"), key(), at_directory});
+      EXPECT_TRUE(su.ok()) << su.status();
+      support = *std::move(su);
       auto p = StartService(BDTX_PLANS_PATH,
                             {"--data_dir=" + dir.Sub("plans"), key(), at_directory,
-                             "--approvals=" + approvals.address, "--grading=" + grading.address});
+                             "--approvals=" + approvals.address, "--grading=" + grading.address,
+                             "--support=" + support.address});
       EXPECT_TRUE(p.ok()) << p.status();
       plans = *std::move(p);
       auto n = StartService(BDTX_NOTIFICATIONS_PATH,
                             {"--data_dir=" + dir.Sub("notifications"), key(), at_directory,
-                             "--approvals=" + approvals.address, "--grading=" + grading.address});
+                             "--approvals=" + approvals.address, "--grading=" + grading.address,
+                             "--support=" + support.address});
       EXPECT_TRUE(n.ok()) << n.status();
       notifications = *std::move(n);
     }
     bdtx::testing::TempDir dir;
     bdtx::testing::Tokens tokens{dir.Sub("auth.key")};
-    Running directory, grading, approvals, plans, notifications;
+    Running directory, grading, approvals, support, plans, notifications;
   };
   static Shared* shared_;
 
@@ -251,7 +259,9 @@ class EdgeE2eTest : public ::testing::Test {
             {v1::CreatePlanRequest::descriptor()->file()->FindServiceByName("Plans"),
              shared_->plans.address},
             {v1::MarkReadRequest::descriptor()->file()->FindServiceByName("Notifications"),
-             shared_->notifications.address}};
+             shared_->notifications.address},
+            {v1::AskQuestionRequest::descriptor()->file()->FindServiceByName("Support"),
+             shared_->support.address}};
   }
 };
 
@@ -283,9 +293,10 @@ TEST_F(EdgeE2eTest, EveryMethodOfEveryServiceRefusesOutOfRangeInputBeforeItsHand
       EXPECT_TRUE(out.response.empty()) << path << " answered data";
     }
   }
-  EXPECT_GE(methods, 55);
+  EXPECT_GE(methods, 67);
   // Only a request without fields cannot be wrong.
-  EXPECT_EQ(nothing_to_spoil, std::set<std::string>{"/bdtx.v1.Notifications/GetStatus"});
+  EXPECT_EQ(nothing_to_spoil, (std::set<std::string>{"/bdtx.v1.Directory/WatchChanges",
+                                                     "/bdtx.v1.Notifications/GetStatus"}));
   // Still serving, and still answering good requests.
   for (const auto& [service, address] : Services()) {
     const std::string& service_name = service->full_name();
@@ -522,6 +533,52 @@ TEST_F(EdgeE2eTest, RequestIdsAreBoundToCallerMethodResourceAndRequest) {
   s = approvals->SignOff(As(kStranger).get(), sign, &returned);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   EXPECT_EQ(returned.ByteSizeLong(), 0u);
+}
+
+TEST_F(EdgeE2eTest, SupportRequestIdsAreBoundToo) {
+  auto support = StubTo<v1::Support>(shared_->support.address);
+  // gv-1 (kStranger elsewhere) is a colleague of kAuthor's support group in module 5.
+  v1::AskQuestionRequest ask;
+  ask.set_year(2023);
+  ask.set_module(5);
+  ask.set_channel(v1::SUPPORT_CHANNEL_CHAT);
+  ask.set_text("Làm sao soạn kế hoạch bài dạy theo mô đun 5?");
+  ask.set_request_id("q1");
+  v1::Question asked, asked_again, nothing;
+  grpc::Status s = support->AskQuestion(As(kStranger).get(), ask, &asked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(support->AskQuestion(As(kStranger).get(), ask, &asked_again).ok());
+  EXPECT_EQ(asked.SerializeAsString(), asked_again.SerializeAsString());
+  ask.set_text("Một câu hỏi khác");
+  s = support->AskQuestion(As(kStranger).get(), ask, &nothing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).first, "REQUEST_ID_REUSED");
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Support/AskQuestion");
+  EXPECT_EQ(nothing.ByteSizeLong(), 0u);
+
+  // The core member answers with a1: the retry is the identical full question.
+  v1::AnswerQuestionRequest answer;
+  answer.set_name(asked.name());
+  answer.set_text("Xem mẫu ở phụ lục 1.");
+  answer.set_request_id("a1");
+  v1::Question answered, answered_again;
+  s = support->AnswerQuestion(As(kAuthor).get(), answer, &answered);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(support->AnswerQuestion(As(kAuthor).get(), answer, &answered_again).ok());
+  EXPECT_EQ(answered.SerializeAsString(), answered_again.SerializeAsString());
+  EXPECT_EQ(answered_again.state(), v1::QUESTION_ANSWERED);
+  // a1 again for another command on the same question: REUSED naming AnswerQuestion.
+  v1::EscalateQuestionRequest escalate;
+  escalate.set_name(asked.name());
+  escalate.set_note("Cần giảng viên");
+  escalate.set_request_id("a1");
+  s = support->EscalateQuestion(As(kAuthor).get(), escalate, &nothing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Support/AnswerQuestion");
+  // Someone outside the question replaying a1: refused before the id is looked up.
+  s = support->AnswerQuestion(As(kOtherTeacher).get(), answer, &nothing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(nothing.ByteSizeLong(), 0u);
 }
 
 TEST_F(EdgeE2eTest, GradingRequestIdsAreBoundToo) {

@@ -20,6 +20,7 @@
 #include "bdtx/v1/approvals.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/plans.pb.h"
+#include "bdtx/v1/support.pb.h"
 #include "common/testing/temp_dir.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -170,16 +171,19 @@ class GatewayE2eTest : public ::testing::Test {
         StartService(BDTX_APPROVALS_PATH, {"--data_dir=" + dir_.Sub("approvals"), Key(), d});
     ASSERT_TRUE(approvals.ok()) << approvals.status();
     approvals_ = *std::move(approvals);
-    auto plans = StartService(
-        BDTX_PLANS_PATH,
-        {"--data_dir=" + dir_.Sub("plans"), Key(), d, "--approvals=" + approvals_.address,
-         "--grading=" + grading_.address, "--max_attachment_bytes=200000"});
+    auto support = StartService(BDTX_SUPPORT_PATH, {"--data_dir=" + dir_.Sub("support"), Key(), d});
+    ASSERT_TRUE(support.ok()) << support.status();
+    support_ = *std::move(support);
+    auto plans = StartService(BDTX_PLANS_PATH,
+                              {"--data_dir=" + dir_.Sub("plans"), Key(), d,
+                               "--approvals=" + approvals_.address, "--grading=" + grading_.address,
+                               "--support=" + support_.address, "--max_attachment_bytes=200000"});
     ASSERT_TRUE(plans.ok()) << plans.status();
     plans_ = *std::move(plans);
-    auto notifications =
-        StartService(BDTX_NOTIFICATIONS_PATH,
-                     {"--data_dir=" + dir_.Sub("notifications"), Key(), d,
-                      "--approvals=" + approvals_.address, "--grading=" + grading_.address});
+    auto notifications = StartService(
+        BDTX_NOTIFICATIONS_PATH,
+        {"--data_dir=" + dir_.Sub("notifications"), Key(), d, "--approvals=" + approvals_.address,
+         "--grading=" + grading_.address, "--support=" + support_.address});
     ASSERT_TRUE(notifications.ok()) << notifications.status();
     notifications_ = *std::move(notifications);
     StartGateway({});
@@ -189,7 +193,8 @@ class GatewayE2eTest : public ::testing::Test {
     std::vector<std::string> args = {
         "--directory=" + directory_.address,         "--plans=" + plans_.address,
         "--approvals=" + approvals_.address,         "--grading=" + grading_.address,
-        "--notifications=" + notifications_.address, "--cors_origins=https://app.bdtx.test"};
+        "--notifications=" + notifications_.address, "--support=" + support_.address,
+        "--cors_origins=https://app.bdtx.test"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto gateway = StartService(BDTX_GATEWAY_PATH, args);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -209,7 +214,7 @@ class GatewayE2eTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::Tokens tokens_{dir_.Sub("auth.key")};
-  Running directory_, grading_, approvals_, plans_, notifications_, gateway_;
+  Running directory_, grading_, approvals_, support_, plans_, notifications_, gateway_;
   std::string base_;
 };
 
@@ -310,6 +315,41 @@ TEST_F(GatewayE2eTest, SeedSequenceOverRestWithLiveNotifications) {
 
   watcher.join();
   EXPECT_TRUE(got_event) << events;
+}
+
+TEST_F(GatewayE2eTest, PeerSupportOverRest) {
+  const Who colleague{"people/gv-1", {"MASS_TEACHER"}, "units/thcs-tanphu"};
+  const std::string ask =
+      R"({"year":2023,"module":4,"channel":"SUPPORT_CHANNEL_CHAT","text":"Hỏi về mô đun 4?",)"
+      R"("requestId":"q1"})";
+  Response r = Call(colleague, "POST", "/v1/questions", ask);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto question = As<v1::Question>(r.body);
+  EXPECT_EQ(question.core_member(), kTeacher.name);
+  // A retry answers the same question; the id reused for another text is 409.
+  r = Call(colleague, "POST", "/v1/questions", ask);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(As<v1::Question>(r.body).name(), question.name());
+  r = Call(colleague, "POST", "/v1/questions",
+           R"({"year":2023,"module":4,"channel":"SUPPORT_CHANNEL_CHAT","text":"Khác",)"
+           R"("requestId":"q1"})");
+  ExpectAip193(r, 409, "ALREADY_EXISTS", "google.rpc.ErrorInfo");
+  // The core member answers through the custom method; the asker reads it back.
+  r = Call(kTeacher, "POST", "/v1/" + question.name() + ":answer",
+           R"({"text":"Xem phụ lục 1.","requestId":"a1"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(As<v1::Question>(r.body).state(), v1::QUESTION_ANSWERED);
+  r = Call(colleague, "GET", "/v1/" + question.name());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(As<v1::Question>(r.body).state(), v1::QUESTION_ANSWERED);
+  r = Call(colleague, "GET", "/v1/questions?view=ASKED_BY_ME");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(As<v1::ListQuestionsResponse>(r.body).questions_size(), 1);
+  // A text past 4,000 characters is refused at the edge with the field named.
+  r = Call(colleague, "POST", "/v1/questions",
+           absl::StrCat(R"({"year":2023,"module":4,"channel":"SUPPORT_CHANNEL_CHAT","text":")",
+                        std::string(4001, 'a'), R"("})"));
+  ExpectAip193(r, 400, "INVALID_ARGUMENT", "google.rpc.BadRequest");
 }
 
 TEST_F(GatewayE2eTest, EveryErrorClassHasItsStatusAndAnAip193Body) {

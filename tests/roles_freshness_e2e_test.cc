@@ -15,6 +15,7 @@
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
+#include "bdtx/v1/support.grpc.pb.h"
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/directory/testing/fake_directory.h"
@@ -33,7 +34,7 @@ constexpr char kPeopleHeader[] = "id,code,full_name,roles,home_unit_id,status\n"
 const Who kOfficer{"people/so-cv-1", {"PROVINCE_OFFICER"}, "units/bp"};
 const Who kOfficer2{"people/so-cv-2", {"PROVINCE_OFFICER"}, "units/bp"};
 
-// The five processes start once for the suite (under ASan they take seconds each); every
+// The six processes start once for the suite (under ASan they take seconds each); every
 // test works on its own people.
 class RolesFreshnessE2eTest : public ::testing::Test {
  protected:
@@ -71,6 +72,10 @@ class RolesFreshnessE2eTest : public ::testing::Test {
                       "--approvals=" + approvals_.address, "--grading=" + grading_.address});
     ASSERT_TRUE(notifications.ok()) << notifications.status();
     notifications_ = *std::move(notifications);
+    auto support =
+        StartService(BDTX_SUPPORT_PATH, {"--data_dir=" + dir_->Sub("support"), Key(), dir_flag});
+    ASSERT_TRUE(support.ok()) << support.status();
+    support_ = *std::move(support);
 
     // One call per service that a Sở officer may make about their province and a mass
     // teacher may not.
@@ -78,6 +83,7 @@ class RolesFreshnessE2eTest : public ::testing::Test {
     auto grading_stub = std::shared_ptr(StubTo<v1::Grading>(grading_.address));
     auto plans_stub = std::shared_ptr(StubTo<v1::Plans>(plans_.address));
     auto notifications_stub = std::shared_ptr(StubTo<v1::Notifications>(notifications_.address));
+    auto support_stub = std::shared_ptr(StubTo<v1::Support>(support_.address));
     calls_["directory"] = [](grpc::ClientContext* ctx) {
       v1::ImportCsvRequest req;
       req.set_kind(v1::PEOPLE);
@@ -111,13 +117,20 @@ class RolesFreshnessE2eTest : public ::testing::Test {
       v1::ListNotificationsResponse resp;
       return notifications_stub->ListNotifications(ctx, req, &resp);
     };
+    calls_["support"] = [support_stub](grpc::ClientContext* ctx) {
+      v1::ListSupportStatisticsRequest req;
+      req.set_unit("units/bp");
+      req.set_year(2023);
+      v1::ListSupportStatisticsResponse resp;
+      return support_stub->ListSupportStatistics(ctx, req, &resp);
+    };
   }
 
   static void TearDownTestSuite() {
     calls_.clear();
     directory_stub_.reset();
     // Services first, the directory they watch last.
-    for (Running* r : {&notifications_, &plans_, &approvals_, &grading_, &directory_}) {
+    for (Running* r : {&support_, &notifications_, &plans_, &approvals_, &grading_, &directory_}) {
       r->process.reset();
     }
     delete tokens_;
@@ -168,13 +181,13 @@ class RolesFreshnessE2eTest : public ::testing::Test {
 
   static inline testing::TempDir* dir_ = nullptr;
   static inline testing::Tokens* tokens_ = nullptr;
-  static inline Running directory_, grading_, approvals_, plans_, notifications_;
+  static inline Running directory_, grading_, approvals_, plans_, notifications_, support_;
   static inline std::unique_ptr<v1::Directory::Stub> directory_stub_;
   static inline std::map<std::string, std::function<grpc::Status(grpc::ClientContext*)>> calls_;
 };
 
 TEST_F(RolesFreshnessE2eTest, DemotedOfficersOldTokenIsRefusedEverywhereWithin5s) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   const std::string token = tokens_->For(kOfficer);
   for (const auto& [service, call] : calls_) {
     grpc::Status s = Call(service, token);
@@ -197,7 +210,7 @@ TEST_F(RolesFreshnessE2eTest, DemotedOfficersOldTokenIsRefusedEverywhereWithin5s
 }
 
 TEST_F(RolesFreshnessE2eTest, RemovedPersonIsLockedOutEverywhereWithin5s) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   const std::string token = tokens_->For(kOfficer2);
   for (const auto& [service, call] : calls_) {
     grpc::Status s = Call(service, token);
@@ -209,7 +222,7 @@ TEST_F(RolesFreshnessE2eTest, RemovedPersonIsLockedOutEverywhereWithin5s) {
 }
 
 TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   // A mass teacher's token claiming Sở officer roles, and a token for someone the
   // directory has never heard of: refused at once by every service.
   const std::string widened =
@@ -225,7 +238,7 @@ TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
 }
 
 TEST_F(RolesFreshnessE2eTest, PeopleAreServedAgainWithin3sOfTheDirectoryComingBack) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   Import(absl::StrCat(kPeopleHeader, "so-cv-3,,Cán bộ Sở 3,province_officer,bp,\n"));
   const std::string token = tokens_->For({"people/so-cv-3", {"PROVINCE_OFFICER"}, "units/bp"});
   for (const auto& [service, call] : calls_) {
@@ -259,7 +272,7 @@ TEST_F(RolesFreshnessE2eTest, PeopleAreServedAgainWithin3sOfTheDirectoryComingBa
 }
 
 TEST_F(RolesFreshnessE2eTest, AHungDirectoryFailsPeoplesCallsWithin3sNotForever) {
-  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
   Import(absl::StrCat(kPeopleHeader, "so-cv-4,,Cán bộ Sở 4,province_officer,bp,\n"));
   const std::string token = tokens_->For({"people/so-cv-4", {"PROVINCE_OFFICER"}, "units/bp"});
   for (const auto& [service, call] : calls_) {

@@ -146,7 +146,7 @@ TEST_F(SupportE2eTest, QuestionLifecycleOnTimeLateAndEscalatedWithTheLecturersOw
   ASSERT_TRUE(Ask(kAsker, &again, "ask-1").ok());
   EXPECT_EQ(again.SerializeAsString(), q1.SerializeAsString());
   EXPECT_EQ(Ask(kAsker, &again, "ask-1", v1::SUPPORT_CHANNEL_CHAT).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+            grpc::StatusCode::ALREADY_EXISTS);
   ASSERT_TRUE(Ask(kAsker2, &q2).ok());
   // The core member logs a question they received in person, on gv-1's behalf.
   ASSERT_TRUE(Ask(kCore, &q3, "", v1::SUPPORT_CHANNEL_IN_PERSON, kAsker.name).ok());
@@ -269,6 +269,30 @@ TEST_F(SupportE2eTest, ReportRowsFromTheActivityLogAndTheQuestions) {
   ASSERT_TRUE(stub_->GetSupportReportCounts(As(kService).get(), req, &counts).ok());
   ASSERT_EQ(counts.rows_size(), 3);
   EXPECT_EQ(counts.colleagues(), 2);
+  {
+    // ADR 012: an import changes the support group; the service's 30 s directory cache is
+    // emptied by the directory watch (ServiceRunner::OnDirectoryChange), so the new
+    // colleague counts at once, not after the cache's time to live.
+    auto directory = testing::StubTo<v1::Directory>(directory_.address);
+    const absl::Time imported = absl::Now();
+    ASSERT_TRUE(
+        testing::ImportCsvs(
+            *directory, tokens_,
+            {{v1::PEOPLE,
+              "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+              "gv-3,,Giáo viên Ba,mass_teacher,thcs-tanphu,Toán,THCS,\n"},
+             {v1::ASSIGNMENTS, "year,module,kind,from_id,to_id\n2023,4,support,gvcc-thcs,gv-3\n"}})
+            .ok());
+    v1::SupportReportCounts fresh;
+    while (absl::Now() < imported + absl::Seconds(10)) {
+      ASSERT_TRUE(stub_->GetSupportReportCounts(As(kService).get(), req, &fresh).ok());
+      if (fresh.colleagues() == 3) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_EQ(fresh.colleagues(), 3);
+    EXPECT_LE(absl::Now() - imported, absl::Seconds(5))
+        << "the cached support group outlived the import";
+  }
   EXPECT_EQ(counts.rows(0).number(), "2.1");
   EXPECT_EQ(counts.rows(0).participants(), 1);
   EXPECT_EQ(counts.rows(0).activities(), 1);
@@ -289,11 +313,17 @@ TEST_F(SupportE2eTest, ReportRowsFromTheActivityLogAndTheQuestions) {
   EXPECT_EQ(listed.activities_size(), 2);
   EXPECT_EQ(stub_->ListActivities(As(kStranger).get(), list, &listed).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  // Another core member cannot log in this one's name.
+  // Another core member cannot log in this one's name (a complete request: an incomplete
+  // one is INVALID_ARGUMENT at the edge before any handler).
   v1::LogActivityRequest other;
   other.set_core_member(kCore.name);
   other.set_year(2023);
   other.set_module(4);
+  other.set_row(v1::SUPPORT_ROW_IN_PERSON);
+  other.mutable_date()->set_year(2023);
+  other.mutable_date()->set_month(10);
+  other.mutable_date()->set_day(6);
+  other.set_form("Dự giờ");
   EXPECT_EQ(stub_->LogActivity(As(kStranger).get(), other, &a).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }

@@ -13,7 +13,7 @@ for (const o of overlays) {
   test(`overlay ${o} renders every bdtx workload`, () => {
     const objs = rendered[o]();
     const names = new Set(objs.map(name));
-    for (const s of ["directory", "plans", "approvals", "grading", "notifications"]) {
+    for (const s of ["directory", "plans", "approvals", "grading", "notifications", "support"]) {
       assert.ok(names.has(`StatefulSet/bdtx/${s}`), `StatefulSet ${s} missing in ${o}`);
       assert.ok(names.has(`Service/bdtx/${s}`), `Service ${s} missing in ${o}`);
     }
@@ -34,7 +34,7 @@ test("production has disruption budgets, an autoscaled gateway behind an Ingress
   const names = new Set(objs.map(name));
   for (const n of ["HorizontalPodAutoscaler/bdtx/gateway", "Ingress/bdtx/gateway", "PodDisruptionBudget/bdtx/gateway",
     "Certificate/bdtx/bdtx-ca", "Issuer/bdtx/bdtx-ca"]) assert.ok(names.has(n), n);
-  for (const s of ["directory", "plans", "approvals", "grading", "notifications"]) {
+  for (const s of ["directory", "plans", "approvals", "grading", "notifications", "support"]) {
     assert.ok(names.has(`Certificate/bdtx/bdtx-${s}-tls`), `certificate of ${s}`);
     assert.ok(names.has(`PodDisruptionBudget/bdtx/${s}`), `disruption budget of ${s}`);
     const sts = objs.find((x) => name(x) === `StatefulSet/bdtx/${s}`);
@@ -54,7 +54,7 @@ test("every peer address a workload dials is a Service that exists, on its gRPC 
     for (const w of objs.filter((x) => x.kind === "StatefulSet" || x.kind === "Deployment")) {
       for (const c of w.spec.template.spec.containers) {
         for (const e of c.env ?? []) {
-          if (!/^BDTX_(DIRECTORY|PLANS|APPROVALS|GRADING|NOTIFICATIONS)$/.test(e.name)) continue;
+          if (!/^BDTX_(DIRECTORY|PLANS|APPROVALS|GRADING|NOTIFICATIONS|SUPPORT)$/.test(e.name)) continue;
           const [host, port] = e.value.split(":");
           assert.ok(ports.get(host)?.includes(Number(port)), `${o} ${name(w)}: ${e.name}=${e.value} is no Service port`);
         }

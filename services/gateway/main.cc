@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   flags.Define("approvals", "127.0.0.1:7103", "address of the approvals service");
   flags.Define("grading", "127.0.0.1:7104", "address of the grading service");
   flags.Define("notifications", "127.0.0.1:7105", "address of the notifications service");
+  flags.Define("support", "127.0.0.1:7106", "address of the peer-support service");
   flags.Define("peer_tls_ca_file", "",
                "CA of the services' TLS certificates; when set, backend calls use TLS");
   flags.Define("cors_origins", "", "comma-separated browser origins allowed (CORS)");
@@ -67,7 +68,8 @@ int main(int argc, char** argv) {
         absl::InvalidArgumentError(absl::StrCat("--listen must be host:port, got '", listen, "'")));
   }
   options.listen_host = listen.substr(0, colon);
-  for (const char* service : {"directory", "plans", "approvals", "grading", "notifications"}) {
+  for (const char* service :
+       {"directory", "plans", "approvals", "grading", "notifications", "support"}) {
     std::string full = absl::StrCat("bdtx.v1.", service);
     full[8] = absl::ascii_toupper(full[8]);
     options.backends[full] = flags.Get(service);

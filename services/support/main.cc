@@ -34,5 +34,7 @@ int main(int argc, char** argv) {
   bdtx::clients::DirectoryClient directory(stub.get(), &token, absl::Seconds(30));
   bdtx::support::SupportService service(&store, &directory, clock);
   runner.AddService(&service);
+  // Imports change support groups, people and units: drop the 30 s cache at once (ADR 012).
+  runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
   return runner.Run();
 }

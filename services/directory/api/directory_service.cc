@@ -5,6 +5,7 @@
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/status_macros.h"
+#include "common/validation/validator.h"
 #include "services/directory/domain/routing.h"
 
 namespace bdtx::directory {
@@ -409,6 +410,9 @@ class DirectoryService::ImportStreamReactor
 
  private:
   absl::Status Add() {
+    // Client streams bypass the generic per-request hook (ADR 008): each chunk is checked
+    // here, with the same field violations.
+    RETURN_IF_ERROR(validation::ValidateAndNormalize(chunk_));
     if (first_) {
       first_ = false;
       if (chunk_.kind() == bdtx::v1::IMPORT_KIND_UNSPECIFIED) {

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
 #include "common/status/error_info.h"
 #include "common/status/grpc_status.h"
@@ -16,6 +17,15 @@ namespace bdtx::support {
 namespace {
 
 namespace v1 = ::bdtx::v1;
+
+// Full RPC names: what a request_id is bound to (common/idempotency).
+constexpr char kAskQuestion[] = "/bdtx.v1.Support/AskQuestion";
+constexpr char kGetQuestion[] = "/bdtx.v1.Support/GetQuestion";
+constexpr char kAnswerQuestion[] = "/bdtx.v1.Support/AnswerQuestion";
+constexpr char kEscalateQuestion[] = "/bdtx.v1.Support/EscalateQuestion";
+constexpr char kResolveQuestion[] = "/bdtx.v1.Support/ResolveQuestion";
+constexpr char kFollowUpQuestion[] = "/bdtx.v1.Support/FollowUpQuestion";
+constexpr char kLogActivity[] = "/bdtx.v1.Support/LogActivity";
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
@@ -125,8 +135,8 @@ grpc::ServerUnaryReactor* SupportService::AskQuestion(grpc::CallbackServerContex
     auto ancestry = directory_->Ancestry(person->home_unit());
     if (!ancestry.ok()) return reactor->Finish(ToGrpcStatus(ancestry.status()));
     facts.unit_ancestry = *std::move(ancestry);
-    RequestKey key{caller, request->request_id(), "AskQuestion", asker, Fingerprint(*request)};
-    const std::string id = NewId(caller, key.method, key.request_id);
+    RequestKey key{request->request_id(), idempotency::Bind(caller, kAskQuestion, asker, *request)};
+    const std::string id = NewId(caller, key.binding.method, key.request_id);
     const absl::Time now = clock_->Now();
     store_->QuestionCommand(
         key, now,
@@ -176,7 +186,7 @@ grpc::ServerUnaryReactor* SupportService::GetQuestion(grpc::CallbackServerContex
   }
   const absl::Time now = clock_->Now();
   store_->QuestionCommand(
-      RequestKey{subject->name, "", "GetQuestion", request->name(), ""}, now,
+      RequestKey{"", idempotency::Binding{subject->name, kGetQuestion, request->name(), ""}}, now,
       [officer = subject->name, request](const SupportModel& m) {
         return m.DecideOpenCase(officer, request->name(), request->audit_reason());
       },
@@ -238,8 +248,8 @@ grpc::ServerUnaryReactor* SupportService::QuestionCommand(grpc::CallbackServerCo
   }
   const absl::Time now = clock_->Now();
   store_->QuestionCommand(
-      RequestKey{subject->name, request->request_id(), method, request->name(),
-                 Fingerprint(*request)},
+      RequestKey{request->request_id(),
+                 idempotency::Bind(subject->name, method, request->name(), *request)},
       now,
       [caller = subject->name, request, now, decide](const SupportModel& m) {
         return decide(m, caller, *request, now);
@@ -252,7 +262,7 @@ grpc::ServerUnaryReactor* SupportService::AnswerQuestion(grpc::CallbackServerCon
                                                          const v1::AnswerQuestionRequest* request,
                                                          v1::Question* response) {
   return QuestionCommand(
-      context, "AnswerQuestion", request, response,
+      context, kAnswerQuestion, request, response,
       [](const SupportModel& m, const std::string& caller, const v1::AnswerQuestionRequest& r,
          absl::Time now) { return m.DecideAnswer(caller, r, now); });
 }
@@ -261,7 +271,7 @@ grpc::ServerUnaryReactor* SupportService::EscalateQuestion(
     grpc::CallbackServerContext* context, const v1::EscalateQuestionRequest* request,
     v1::Question* response) {
   return QuestionCommand(
-      context, "EscalateQuestion", request, response,
+      context, kEscalateQuestion, request, response,
       [](const SupportModel& m, const std::string& caller, const v1::EscalateQuestionRequest& r,
          absl::Time now) { return m.DecideEscalate(caller, r, now); });
 }
@@ -270,7 +280,7 @@ grpc::ServerUnaryReactor* SupportService::ResolveQuestion(grpc::CallbackServerCo
                                                           const v1::ResolveQuestionRequest* request,
                                                           v1::Question* response) {
   return QuestionCommand(
-      context, "ResolveQuestion", request, response,
+      context, kResolveQuestion, request, response,
       [](const SupportModel& m, const std::string& caller, const v1::ResolveQuestionRequest& r,
          absl::Time) { return m.DecideResolve(caller, r); });
 }
@@ -279,7 +289,7 @@ grpc::ServerUnaryReactor* SupportService::FollowUpQuestion(
     grpc::CallbackServerContext* context, const v1::FollowUpQuestionRequest* request,
     v1::Question* response) {
   return QuestionCommand(
-      context, "FollowUpQuestion", request, response,
+      context, kFollowUpQuestion, request, response,
       [](const SupportModel& m, const std::string& caller, const v1::FollowUpQuestionRequest& r,
          absl::Time now) { return m.DecideFollowUp(caller, r, now); });
 }
@@ -331,8 +341,8 @@ grpc::ServerUnaryReactor* SupportService::LogActivity(grpc::CallbackServerContex
     if (!person.ok()) return reactor->Finish(ToGrpcStatus(person.status()));
     auto ancestry = directory_->Ancestry(person->home_unit());
     if (!ancestry.ok()) return reactor->Finish(ToGrpcStatus(ancestry.status()));
-    RequestKey key{core, request->request_id(), "LogActivity", core, Fingerprint(*request)};
-    const std::string id = NewId(core, key.method, key.request_id);
+    RequestKey key{request->request_id(), idempotency::Bind(core, kLogActivity, core, *request)};
+    const std::string id = NewId(core, key.binding.method, key.request_id);
     const absl::Time now = clock_->Now();
     store_->ActivityCommand(
         key, now,

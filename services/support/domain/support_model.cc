@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/clock/vietnam_calendar.h"
 #include "common/status/error_info.h"
+#include "common/status/status_macros.h"
 #include "common/text/unicode.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -69,7 +70,15 @@ absl::StatusOr<std::string> CleanText(const std::string& text, absl::string_view
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is not valid UTF-8 (at byte ", *bad, ")"));
   }
-  return text::ToNfc(text);
+  ASSIGN_OR_RETURN(std::string nfc, text::ToNfc(text));
+  const size_t chars = std::count_if(nfc.begin(), nfc.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+  });
+  if (chars > kMaxTextChars) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is ", chars, " characters; at most ", kMaxTextChars));
+  }
+  return nfc;
 }
 
 absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {

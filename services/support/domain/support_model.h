@@ -29,8 +29,11 @@ namespace bdtx::support {
 // Days an answer has, counted in Vietnam days from the question, the escalation or the
 // follow-up (the plan's "trong tuần"): due at 23:59:59 of the 7th day after.
 inline constexpr int kAnswerDays = 7;
-// Longest question, answer, note or follow-up text, in bytes.
-inline constexpr size_t kMaxTextBytes = 10'000;
+// Longest question, answer, note, follow-up or activity description, in characters (code
+// points, after NFC), and so at most 4 bytes each. The same limits are declared on the
+// request fields in support.proto (max_chars: 4000), which the edge validator checks first.
+inline constexpr size_t kMaxTextChars = 4'000;
+inline constexpr size_t kMaxTextBytes = 4 * kMaxTextChars;
 
 // The report row a channel counts under: LMS forum 2.1, chat/e-mail 2.2, in person 2.3.
 bdtx::v1::SupportRow RowOf(bdtx::v1::SupportChannel channel);

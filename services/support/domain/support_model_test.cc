@@ -252,6 +252,13 @@ TEST(SupportModel, BadInputIsRefusedNamingTheField) {
   } cases[] = {
       {"no text", [](auto& r) { r.clear_text(); }, "text"},
       {"huge text", [](auto& r) { r.set_text(std::string(kMaxTextBytes + 1, 'a')); }, "text"},
+      {"one character too many",
+       [](auto& r) {
+         std::string t;
+         for (size_t i = 0; i <= kMaxTextChars; ++i) t += "ệ";  // 3 bytes each
+         r.set_text(t);
+       },
+       "text"},
       {"no channel", [](auto& r) { r.set_channel(v1::SUPPORT_CHANNEL_UNSPECIFIED); }, "channel"},
       {"unknown channel", [](auto& r) { r.set_channel(static_cast<v1::SupportChannel>(99)); },
        "channel"},

@@ -3,11 +3,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "common/crypto/sha256.h"
 #include "common/server/logging.h"
-#include "common/status/error_info.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace bdtx::support {
@@ -18,7 +15,7 @@ namespace v1 = ::bdtx::v1;
 constexpr size_t kMaxRequestIdBytes = 100;
 
 std::string RecordKey(const RequestKey& key) {
-  return absl::StrCat("req/", key.caller, "/", key.request_id);
+  return absl::StrCat("req/", idempotency::ScopedId(key.binding.caller, key.request_id));
 }
 
 absl::Time TimeOf(const eventstore::EventEnvelope& e) {
@@ -26,22 +23,6 @@ absl::Time TimeOf(const eventstore::EventEnvelope& e) {
 }
 
 }  // namespace
-
-std::string Fingerprint(const google::protobuf::Message& request) {
-  std::unique_ptr<google::protobuf::Message> copy(request.New());
-  copy->CopyFrom(request);
-  if (const auto* field = copy->GetDescriptor()->FindFieldByName("request_id")) {
-    copy->GetReflection()->ClearField(copy.get(), field);
-  }
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream out(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    copy->SerializeToCodedStream(&coded);
-  }
-  return Sha256Hex(absl::StrCat(copy->GetDescriptor()->full_name(), "\n", bytes));
-}
 
 absl::Status SupportStore::Recover() {
   absl::MutexLock lock(&mu_);
@@ -76,19 +57,12 @@ absl::StatusOr<std::optional<std::string>> SupportStore::Replay(const RequestKey
   auto stored = events_->GetReadModel(RecordKey(key));
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return std::nullopt;
-  v1::SupportRequestRecord record;
+  v1::RequestRecord record;
   if (!record.ParseFromString(**stored)) {
-    return absl::DataLossError(absl::StrCat("request record ", RecordKey(key), " is corrupt"));
+    return absl::DataLossError(
+        absl::StrCat("the record of request_id ", key.request_id, " cannot be read"));
   }
-  if (record.method() != key.method || record.resource() != key.resource ||
-      record.fingerprint() != key.fingerprint) {
-    return WithErrorInfo(
-        absl::InvalidArgumentError(
-            absl::StrCat("request_id '", key.request_id, "' was already used for ", record.method(),
-                         record.method() == key.method ? " with a different request" : "",
-                         "; use a new request_id for a new request")),
-        "REQUEST_ID_REUSED", {{"first_method", record.method()}});
-  }
+  RETURN_IF_ERROR(idempotency::CheckSame(key.binding, record));
   return record.response();
 }
 
@@ -97,13 +71,11 @@ void SupportStore::Append(Decision decision, const RequestKey& key, absl::Time n
   eventstore::AppendRequest req;
   req.stream = decision.stream;
   req.expected_version = decision.expected_version;
-  req.events.push_back(eventstore::MakeEvent(decision.event, key.caller, now));
+  req.events.push_back(eventstore::MakeEvent(decision.event, key.binding.caller, now));
   if (!key.request_id.empty()) {
-    v1::SupportRequestRecord record;
-    record.set_method(key.method);
-    record.set_resource(key.resource);
-    record.set_fingerprint(key.fingerprint);
+    v1::RequestRecord record = idempotency::Record(key.binding);
     record.set_response(response);
+    *req.events.back().mutable_request() = record;
     req.read_model_writes.push_back({RecordKey(key), record.SerializeAsString()});
   }
   auto shared = std::make_shared<Decision>(std::move(decision));

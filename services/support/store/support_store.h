@@ -1,7 +1,8 @@
 // Persistence of peer support on the service's event store, and the in-memory
 // SupportModel folded from it (the model is rebuilt from every event at start; this
 // process is the store's only writer). Streams: "questions/{id}", "supportActivities/{id}";
-// read model: "req/{caller}/{request_id}" idempotency records (docs/support.md).
+// read model: "req/{idempotency::ScopedId(caller, request_id)}" -> bdtx.v1.RequestRecord
+// with the first answer (common/idempotency, docs/api.md "request_id").
 //
 // Thread-safe.
 #ifndef BDTX_SERVICES_SUPPORT_STORE_SUPPORT_STORE_H_
@@ -14,21 +15,19 @@
 #include "absl/synchronization/mutex.h"
 #include "bdtx/v1/support.pb.h"
 #include "common/eventstore/event_store.h"
+#include "common/idempotency/idempotency.h"
 #include "services/support/domain/support_model.h"
 
 namespace bdtx::support {
 
-// Binds a request_id to who sent it and what it asked (issue 15 §1, AIP-155).
+// A request_id and what it is bound to (issue 15 §1, AIP-155; common/idempotency):
+// binding.caller is the authenticated subject, binding.method the full RPC name
+// ("/bdtx.v1.Support/AnswerQuestion"), binding.resource the question, or the asker /
+// core member of a create.
 struct RequestKey {
-  std::string caller;       // the authenticated subject
-  std::string request_id;   // empty: not idempotent
-  std::string method;       // "AnswerQuestion", ...
-  std::string resource;     // the question, or the asker / core member of a create
-  std::string fingerprint;  // sha256 hex of the request without its request_id
+  std::string request_id;  // empty: not idempotent
+  idempotency::Binding binding;
 };
-
-// The fingerprint of `request` with its `request_id` field (if any) cleared.
-std::string Fingerprint(const google::protobuf::Message& request);
 
 class SupportStore {
  public:
@@ -38,8 +37,8 @@ class SupportStore {
   absl::Status Recover();
 
   // The first answer to `key` when this caller used its request_id for this same request
-  // before; nullopt when unused; INVALID_ARGUMENT (ErrorInfo REQUEST_ID_REUSED, naming
-  // the first method) when this caller used it for anything else. Callers authorize
+  // before; nullopt when unused; ALREADY_EXISTS (ErrorInfo REQUEST_ID_REUSED, metadata
+  // method = the first RPC) when this caller used it for anything else. Callers authorize
   // BEFORE asking: a record is only ever found under its own caller's key.
   absl::StatusOr<std::optional<std::string>> Replay(const RequestKey& key) const;
 

@@ -29,7 +29,8 @@ absl::StatusOr<v1::Question> AskSync(SupportStore& store, const std::string& cal
                                      const v1::AskQuestionRequest& req, const std::string& id) {
   absl::StatusOr<v1::Question> out;
   absl::Notification done;
-  RequestKey key{caller, req.request_id(), "AskQuestion", "people/gv-1", Fingerprint(req)};
+  RequestKey key{req.request_id(),
+                 idempotency::Bind(caller, "/bdtx.v1.Support/AskQuestion", "people/gv-1", req)};
   store.QuestionCommand(
       key, kNow, [&](const SupportModel& m) { return m.DecideAsk(caller, id, Facts(), req, kNow); },
       [&](absl::StatusOr<v1::Question> q) {
@@ -52,8 +53,10 @@ TEST(SupportStore, ARetriedRequestAnswersTheFirstResultAndWritesNothing) {
   EXPECT_EQ(events.LastPosition(), written);
   // The same id for a different request: refused, naming the first method.
   auto other = AskSync(store, "people/gv-1", Ask("k1", "Câu khác?"), "a3");
-  EXPECT_TRUE(absl::IsInvalidArgument(other.status())) << other.status();
-  EXPECT_NE(std::string(other.status().message()).find("AskQuestion"), std::string::npos);
+  EXPECT_TRUE(absl::IsAlreadyExists(other.status())) << other.status();
+  EXPECT_NE(std::string(other.status().message()).find("/bdtx.v1.Support/AskQuestion"),
+            std::string::npos);
+  EXPECT_EQ(events.LastPosition(), written);
   // Another caller's k1 is another key: never the first caller's answer.
   auto core = AskSync(store, "people/gvcc-1", Ask("k1", "Câu hỏi?"), "a4");
   ASSERT_TRUE(core.ok()) << core.status();
