@@ -4,8 +4,8 @@
 #include <string>
 
 #include "fuzz/fuzz_support.h"
-#include "services/directory/testing/fake_directory.h"
 #include "services/directory/domain/import.h"
+#include "services/directory/testing/fake_directory.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include "common/eventstore/memory_event_store.h"
 #include "fuzz/fuzz_support.h"
 #include "services/approvals/store/approvals_store.h"
-#include "services/directory/testing/fake_directory.h"
 #include "services/directory/store/directory_store.h"
+#include "services/directory/testing/fake_directory.h"
 
 namespace {
 

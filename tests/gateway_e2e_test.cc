@@ -375,9 +375,9 @@ TEST_F(GatewayE2eTest, EveryErrorClassHasItsStatusAndAnAip193Body) {
   const std::string create = R"({"author":"people/gvcc-thcs","year":2023,"module":4})";
   ASSERT_EQ(Call(kTeacher, "POST", "/v1/plans", create).status, 200);
   ExpectAip193(Call(kTeacher, "POST", "/v1/plans", create), 409, "ALREADY_EXISTS");
-  // 400 FAILED_PRECONDITION with ErrorInfo: approving a plan never submitted.
-  ExpectAip193(Call(kLecturer, "POST", plan + ":approve", "{}"), 400, "FAILED_PRECONDITION",
-               "google.rpc.ErrorInfo");
+  // 403: a lecturer approving a plan never submitted learns nothing of the draft (one
+  // refusal whether it exists, issue 15).
+  ExpectAip193(Call(kLecturer, "POST", plan + ":approve", "{}"), 403, "PERMISSION_DENIED");
   // 409 ABORTED: a stale expected version.
   ExpectAip193(Call(kTeacher, "POST", plan + ":submit", R"({"expectedVersion":"7"})"), 409,
                "ABORTED");

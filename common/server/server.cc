@@ -203,8 +203,8 @@ std::shared_ptr<grpc::Channel> ServiceRunner::PeerChannel(const std::string& add
               static_cast<int>(absl::ToInt64Milliseconds(kPeerReconnectMaxBackoff)));
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(NewClientMetricsInterceptorFactory(MetricsRegistry()));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      address, PeerCredentials(), args, std::move(interceptors));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, PeerCredentials(), args,
+                                                                 std::move(interceptors));
 }
 
 void DefineAuthFlags(Flags& flags) {

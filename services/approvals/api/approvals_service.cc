@@ -7,8 +7,8 @@
 #include "absl/strings/str_split.h"
 #include "common/auth/receipt.h"
 #include "common/auth/subject.h"
-#include "common/idempotency/idempotency.h"
 #include "common/clients/directory_client.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
@@ -175,17 +175,18 @@ grpc::ServerUnaryReactor* ApprovalsService::SignOff(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext* context,
                                                     const bdtx::v1::RerouteRequest* request,
                                                     bdtx::v1::Document* response) {
-  return Execute(context, "/bdtx.v1.Approvals/Reroute", *request, request->document(),
-                 request->request_id(), request->expected_version(), response,
-                 [this, request, deadline = absl::FromChrono(context->deadline())](const Loaded& loaded,
-                                 absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
-                   FetchRouting(loaded.document.key, deadline,
-                                [reason = request->reason(), next = std::move(next)](
-                                    absl::StatusOr<bdtx::v1::Routing> routing) mutable {
-                                  if (!routing.ok()) return std::move(next)(routing.status());
-                                  std::move(next)(approvals::Reroute{*std::move(routing), reason});
-                                });
-                 });
+  return Execute(
+      context, "/bdtx.v1.Approvals/Reroute", *request, request->document(), request->request_id(),
+      request->expected_version(), response,
+      [this, request, deadline = absl::FromChrono(context->deadline())](
+          const Loaded& loaded, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+        FetchRouting(loaded.document.key, deadline,
+                     [reason = request->reason(),
+                      next = std::move(next)](absl::StatusOr<bdtx::v1::Routing> routing) mutable {
+                       if (!routing.ok()) return std::move(next)(routing.status());
+                       std::move(next)(approvals::Reroute{*std::move(routing), reason});
+                     });
+      });
 }
 
 bool ApprovalsService::EvidenceUploaded(const bdtx::v1::SignOffRequest& request) const {
