@@ -45,10 +45,16 @@ bool IsValidUtf8(absl::string_view s) {
 
 namespace {
 
-// The delimiter of the header line (up to the first line break outside quotes).
+// The delimiter of the header line: the first line that is not blank (blank lines are
+// skipped by the reader too), up to its first line break outside quotes.
 absl::StatusOr<char> DetectDelimiter(absl::string_view file, absl::string_view content) {
   int commas = 0, semicolons = 0, tabs = 0;
   bool in_quotes = false;
+  int header_line = 1;
+  while (!content.empty() && (content.front() == '\n' || content.front() == '\r')) {
+    if (content.front() == '\n') ++header_line;
+    content.remove_prefix(1);
+  }
   for (char c : content) {
     if (c == '"') in_quotes = !in_quotes;
     if (in_quotes) continue;
@@ -63,7 +69,7 @@ absl::StatusOr<char> DetectDelimiter(absl::string_view file, absl::string_view c
   if (tabs > 0) found.push_back(absl::StrCat(tabs, " ký tự tab"));
   if (found.size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        file, ":1:1: the header line mixes delimiters (dòng tiêu đề có ",
+        file, ":", header_line, ":1: the header line mixes delimiters (dòng tiêu đề có ",
         absl::StrJoin(found, ", "), "); use one of ',' ';' or tab between column names"));
   }
   if (semicolons > 0) return ';';

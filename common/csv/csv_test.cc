@@ -96,6 +96,20 @@ TEST(CsvTest, DetectsTheDelimiterFromTheHeaderLine) {
   EXPECT_EQ(single->delimiter, ',');
 }
 
+// Found by fuzz_csv: blank lines before the header hid a header mixing delimiters, which
+// then failed only when the same table was written back and read again.
+TEST(CsvTest, BlankLinesBeforeTheHeaderDoNotHideMixedDelimiters) {
+  auto t = ParseCsv("f.csv", "\n\nn,p;\n1,2\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("f.csv:3:1: the header line mixes delimiters"),
+            absl::string_view::npos)
+      << t.status();
+  auto semicolons = ParseCsv("f.csv", "\r\n\r\nid;name\r\n1;An\r\n");
+  ASSERT_TRUE(semicolons.ok()) << semicolons.status();
+  EXPECT_EQ(semicolons->delimiter, ';');
+  EXPECT_EQ(semicolons->header, (std::vector<std::string>{"id", "name"}));
+}
+
 TEST(CsvTest, EveryCellIsNfc) {
   // "Tâm" as NFD (a + U+0302) in the header and a cell.
   auto table = ParseCsv("f.csv", "Ta\xCC\x82m\nTa\xCC\x82m\n");
