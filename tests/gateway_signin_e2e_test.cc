@@ -2,12 +2,19 @@
 // (which serves bdtx.v1.Sessions from its credentials store) and bdtx-gateway processes
 // on loopback, driven over HTTP with libcurl as a browser or mobile app would.
 #include <curl/curl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
+#include <fstream>
 #include <map>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/sessions.pb.h"
@@ -162,6 +169,54 @@ std::map<std::string, std::string> Cookies(const Response& r,
     out[first.substr(0, eq)] = first.substr(eq + 1);
   }
   return out;
+}
+
+// An RSA key of the single sign-on issuer: its PEM (to sign) and its JWK (to publish).
+struct IssuerKey {
+  std::string kid, private_pem, jwk;
+};
+
+IssuerKey NewIssuerKey(const std::string& kid) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  IssuerKey out{kid, std::string(data, len), ""};
+  auto b64 = [&](const char* name) {
+    BIGNUM* bn = nullptr;
+    EVP_PKEY_get_bn_param(key, name, &bn);
+    std::string bytes(BN_num_bytes(bn), '\0');
+    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(bytes.data()));
+    BN_free(bn);
+    return absl::WebSafeBase64Escape(bytes);
+  };
+  out.jwk =
+      absl::StrCat(R"({"kty":"RSA","use":"sig","alg":"RS256","kid":")", kid, R"(","n":")",
+                   b64(OSSL_PKEY_PARAM_RSA_N), R"(","e":")", b64(OSSL_PKEY_PARAM_RSA_E), R"("})");
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+void WriteJwks(const std::string& path, const std::vector<const IssuerKey*>& keys) {
+  std::vector<std::string> jwks;
+  for (const IssuerKey* k : keys) jwks.push_back(k->jwk);
+  std::ofstream(path) << R"({"keys":[)" << absl::StrJoin(jwks, ",") << "]}";
+}
+
+constexpr char kSsoIssuer[] = "https://sso.moet.gov.vn";
+
+// A token of the ministry's issuer for `person`, signed by `key` and naming `kid`.
+std::string SsoToken(const IssuerKey& key, const std::string& kid, const std::string& person,
+                     const std::string& issuer = kSsoIssuer) {
+  auth::Claims claims;
+  claims.subject = person;
+  claims.issuer = issuer;
+  claims.audience = "bdtx-web";
+  claims.issued_at = absl::Now();
+  claims.expires_at = absl::Now() + absl::Minutes(5);
+  return *auth::MintJwt(claims, {auth::JwtAlgorithm::kRs256, key.private_pem, kid});
 }
 
 class GatewaySignInE2eTest : public ::testing::Test {
@@ -403,6 +458,38 @@ TEST_F(GatewaySignInE2eTest, ExpiredSessionMustSignInAgain) {
   // Without a session cookie a browser request is anonymous: 401.
   r = Http("GET", base_ + "/v1/people/gv-an");
   EXPECT_EQ(r.status, 401) << r.body;
+}
+
+TEST_F(GatewaySignInE2eTest, SingleSignOnTokensAreCheckedByKidWithRotationAndUnknownKidRefused) {
+  const IssuerKey november = NewIssuerKey("2026-11"), december = NewIssuerKey("2026-12");
+  const std::string jwks = dir_.Sub("jwks.json");
+  WriteJwks(jwks, {&november});
+  ASSERT_NO_FATAL_FAILURE(Start(
+      {"--oidc_jwks_file=" + jwks, absl::StrCat("--oidc_issuer=", kSsoIssuer),
+       "--oidc_audience=bdtx-web", "--oidc_person_claim=sub", "--oidc_jwks_reload_interval=0s"}));
+  auto get = [&](const std::string& token) {
+    return Http("GET", base_ + "/v1/people/gv-an", {"Authorization: Bearer " + token});
+  };
+  Response r = get(SsoToken(november, "2026-11", "gv-an"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "code"), "GV0001");
+  // The issuer's next key is not published yet: refused, saying why.
+  r = get(SsoToken(december, "2026-12", "gv-an"));
+  ExpectAip193(r, 401, "UNAUTHENTICATED");
+  EXPECT_TRUE(absl::StrContains(ErrorMessage(r), "kid")) << r.body;
+  // A known kid with another key's signature, or another issuer: refused.
+  EXPECT_EQ(get(SsoToken(december, "2026-11", "gv-an")).status, 401);
+  EXPECT_EQ(get(SsoToken(november, "2026-11", "gv-an", "https://evil.example")).status, 401);
+  // A person the directory does not know: refused although the signature is good.
+  EXPECT_EQ(get(SsoToken(november, "2026-11", "khong-co")).status, 403);
+  // Rotation: the issuer publishes its new key; no restart needed.
+  WriteJwks(jwks, {&november, &december});
+  r = get(SsoToken(december, "2026-12", "gv-an"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  // The person's roles are the directory's, not the token's: not an admin.
+  r = Http("POST", base_ + "/v1/people/gv-binh:issueActivationCode",
+           {"Authorization: Bearer " + SsoToken(november, "2026-11", "gv-an")});
+  EXPECT_EQ(r.status, 403) << r.body;
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
