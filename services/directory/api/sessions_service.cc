@@ -220,6 +220,10 @@ grpc::ServerUnaryReactor* SessionsService::CreateSession(
     auto session = StartSession(*account.person, RandomToken(16), now_micros, &writes);
     if (!session.ok()) return session.status();
     writes.push_back({AccountFailKey(account.counter_key), std::nullopt});  // a success resets
+    // Keeps sign-in by e-mail working after an import changed the address.
+    if (!account.person->email().empty()) {
+      writes.push_back({EmailKey(Folded(account.person->email())), account.counter_key});
+    }
     if (absl::Status s = Write(account.counter_key, "SIGNED_IN", client, std::move(writes));
         !s.ok()) {
       return s;
