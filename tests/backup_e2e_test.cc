@@ -21,7 +21,7 @@
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/approvals/store/approvals_store.h"
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 #include "tests/e2e_support.h"
 
 namespace bdtx {

@@ -7,16 +7,20 @@
 //  - request_id records are bound to caller, method, resource and request (AIP-155): a
 //    retry gets the identical first answer; anything else reusing the id gets
 //    REQUEST_ID_REUSED naming the first method; a stranger gets PERMISSION_DENIED.
+#include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/field_options.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
 #include "common/testing/temp_dir.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/rpc/error_details.pb.h"
@@ -24,7 +28,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 #include "tests/e2e_support.h"
 
 namespace bdtx {
@@ -221,6 +225,19 @@ class EdgeE2eTest : public ::testing::Test {
   static Shared* shared_;
 
   const bdtx::testing::Tokens& tokens() { return shared_->tokens; }
+  // Enrols classes/m3-1 in grading starting today (once; later calls are refused and
+  // ignored), for tests that need a run whatever order they run in.
+  void EnsureM31Enrolled() {
+    v1::EnrollClassRequest enroll;
+    enroll.set_class_name("classes/m3-1");
+    const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+    enroll.mutable_start()->set_year(static_cast<int>(today.year()));
+    enroll.mutable_start()->set_month(today.month());
+    enroll.mutable_start()->set_day(today.day());
+    enroll.set_request_id("e1");
+    v1::Run run;
+    StubTo<v1::Grading>(shared_->grading.address)->EnrollClass(As(kSo).get(), enroll, &run);
+  }
   std::unique_ptr<grpc::ClientContext> As(const Who& who) { return tokens().As(who); }
   // Each service's descriptor (from a message of its file, so the linker keeps it) and
   // where it listens.
@@ -561,6 +578,349 @@ TEST_F(EdgeE2eTest, GradingRequestIdsAreBoundToo) {
   s = grading->Grade(As(kOtherTeacher).get(), grade, &none);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   EXPECT_EQ(none.ByteSizeLong(), 0u);
+}
+
+// A caller who may not see a document gets one and the same refusal whether it exists
+// or not: no NOT_FOUND oracle, no state, no author's unit in the message (issue 15).
+TEST_F(EdgeE2eTest, StrangerCannotTellWhetherADocumentExists) {
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  auto plans = StubTo<v1::Plans>(shared_->plans.address);
+  // Make sure kPlan exists in plans and approvals (other tests may have done it).
+  v1::CreatePlanRequest create;
+  create.set_author(kAuthor.name);
+  create.set_year(2023);
+  create.set_module(4);
+  v1::SupportDocument doc;
+  plans->CreatePlan(As(kAuthor).get(), create, &doc);
+  v1::SubmitSupportDocumentRequest submit_plan;
+  submit_plan.set_name(kPlan);
+  plans->SubmitDocument(As(kAuthor).get(), submit_plan, &doc);
+  v1::GetDocumentRequest exists;
+  exists.set_name(kPlan);
+  v1::Document summary;
+  ASSERT_TRUE(approvals->GetDocument(As(kAuthor).get(), exists, &summary).ok());
+
+  const std::string absent = "documents/gvcc-thcs-2031-m4-plan";
+  // Every document-addressed call of approvals and plans, as `who` on `name`.
+  auto calls = [&](const Who& who, const std::string& name) {
+    std::vector<std::pair<std::string, grpc::Status>> out;
+    v1::Document d;
+    v1::GetDocumentRequest get;
+    get.set_name(name);
+    out.emplace_back("approvals GetDocument", approvals->GetDocument(As(who).get(), get, &d));
+    v1::ListHistoryRequest history;
+    history.set_document(name);
+    v1::ListHistoryResponse history_out;
+    out.emplace_back("approvals ListHistory",
+                     approvals->ListHistory(As(who).get(), history, &history_out));
+    v1::VerifyChainRequest verify;
+    verify.set_document(name);
+    v1::VerifyChainResponse verify_out;
+    out.emplace_back("approvals VerifyChain",
+                     approvals->VerifyChain(As(who).get(), verify, &verify_out));
+    v1::ApproveRequest approve;
+    approve.set_document(name);
+    approve.set_request_id("k-stranger");
+    out.emplace_back("approvals Approve", approvals->Approve(As(who).get(), approve, &d));
+    v1::ReturnRequest ret;
+    ret.set_document(name);
+    ret.set_reason("x");
+    out.emplace_back("approvals Return", approvals->Return(As(who).get(), ret, &d));
+    v1::SupportDocument sd;
+    v1::GetSupportDocumentRequest plan_get;
+    plan_get.set_name(name);
+    out.emplace_back("plans GetDocument", plans->GetDocument(As(who).get(), plan_get, &sd));
+    v1::ListVersionsRequest versions;
+    versions.set_name(name);
+    v1::ListVersionsResponse versions_out;
+    out.emplace_back("plans ListVersions",
+                     plans->ListVersions(As(who).get(), versions, &versions_out));
+    v1::RenderDocumentRequest render;
+    render.set_name(name);
+    v1::RenderedDocument rendered;
+    out.emplace_back("plans RenderDocument",
+                     plans->RenderDocument(As(who).get(), render, &rendered));
+    {
+      v1::DownloadAttachmentRequest download;
+      download.set_document(name);
+      download.set_sha256(std::string(64, 'a'));
+      auto ctx = As(who);
+      auto reader = plans->DownloadAttachment(ctx.get(), download);
+      v1::AttachmentChunk chunk;
+      while (reader->Read(&chunk)) {
+      }
+      out.emplace_back("plans DownloadAttachment", reader->Finish());
+    }
+    {
+      auto ctx = As(who);
+      v1::Attachment attachment;
+      auto writer = plans->UploadAttachment(ctx.get(), &attachment);
+      v1::UploadAttachmentRequest msg;
+      msg.mutable_metadata()->set_document(name);
+      msg.mutable_metadata()->set_file_name("x.pdf");
+      writer->Write(msg);
+      writer->WritesDone();
+      out.emplace_back("plans UploadAttachment", writer->Finish());
+    }
+    return out;
+  };
+  for (const Who& who : {kOtherTeacher, kStranger}) {
+    const auto on_existing = calls(who, kPlan);
+    const auto on_absent = calls(who, absent);
+    ASSERT_EQ(on_existing.size(), on_absent.size());
+    for (size_t i = 0; i < on_existing.size(); ++i) {
+      const auto& [what, e] = on_existing[i];
+      const grpc::Status& a = on_absent[i].second;
+      EXPECT_EQ(e.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << who.name << " " << what << ": " << e.error_message();
+      EXPECT_EQ(a.error_code(), e.error_code())
+          << who.name << " " << what << ": " << a.error_message();
+      std::string masked = a.error_message();
+      if (auto at = masked.find(absent); at != std::string::npos)
+        masked.replace(at, absent.size(), kPlan);
+      EXPECT_EQ(masked, e.error_message()) << who.name << " " << what;
+      EXPECT_EQ(e.error_message().find("units/"), std::string::npos) << e.error_message();
+    }
+  }
+  // Its author is still told that a document does not exist.
+  v1::GetSupportDocumentRequest own;
+  own.set_name(absent);
+  v1::SupportDocument none;
+  EXPECT_EQ(plans->GetDocument(As(kAuthor).get(), own, &none).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(EdgeE2eTest, ControlCharactersInStringsAreInvalidArgument) {
+  auto directory = StubTo<v1::Directory>(shared_->directory.address);
+  for (const std::string& bad :
+       {std::string("people/gv\0-1", 12), std::string("people/gv-1\x1b[31m"),
+        std::string("people/gv-1\x7f"), std::string("people/gv-1\xC2\x85")}) {
+    v1::GetPersonRequest get;
+    get.set_name(bad);
+    v1::Person person;
+    grpc::Status s = directory->GetPerson(As(kAdmin).get(), get, &person);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(Violations(s), std::vector<std::string>{"name"});
+    EXPECT_NE(s.error_message().find("control character"), std::string::npos);
+  }
+  // Line breaks in free text are text, not control: they pass the edge.
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  v1::ReturnRequest ret;
+  ret.set_document("documents/gvcc-thcs-2031-m4-plan");
+  ret.set_reason("Thiếu minh chứng:\n\t- biên bản\r\n");
+  v1::Document d;
+  EXPECT_NE(approvals->Return(As(kAdmin).get(), ret, &d).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Every string a request carries, at any depth of its own messages, has a declared
+// limit, and every request_id is at most 100 bytes (docs/api.md), including the one in
+// UploadAttachment's metadata.
+TEST_F(EdgeE2eTest, EveryRequestStringDeclaresItsLimitAndRequestIdsAre100Bytes) {
+  std::vector<std::string> unlimited, wrong_request_id;
+  std::set<const google::protobuf::Descriptor*> seen;
+  std::function<void(const google::protobuf::Descriptor*)> walk =
+      [&](const google::protobuf::Descriptor* d) {
+        if (d->file()->package() != "bdtx.v1" || !seen.insert(d).second) return;
+        for (int i = 0; i < d->field_count(); ++i) {
+          const FieldDescriptor* f = d->field(i);
+          const auto& rules = f->options().GetExtension(v1::field);
+          if (f->type() == FieldDescriptor::TYPE_STRING) {
+            if (f->name() == "request_id" && rules.max_bytes() != 100) {
+              wrong_request_id.push_back(f->full_name());
+            }
+            if (rules.max_bytes() == 0 && rules.max_chars() == 0 &&
+                f->containing_type()->full_name().find("Request") != std::string::npos) {
+              unlimited.push_back(f->full_name());
+            }
+          }
+          if (f->type() == FieldDescriptor::TYPE_MESSAGE) walk(f->message_type());
+        }
+      };
+  for (const auto& [service, address] : Services()) {
+    for (int i = 0; i < service->method_count(); ++i) walk(service->method(i)->input_type());
+  }
+  EXPECT_THAT(unlimited, ::testing::IsEmpty());
+  EXPECT_THAT(wrong_request_id, ::testing::IsEmpty());
+
+  auto plans = StubTo<v1::Plans>(shared_->plans.address);
+  auto ctx = As(kAuthor);
+  v1::Attachment attachment;
+  auto writer = plans->UploadAttachment(ctx.get(), &attachment);
+  v1::UploadAttachmentRequest msg;
+  msg.mutable_metadata()->set_document(kPlan);
+  msg.mutable_metadata()->set_file_name("ke-hoach.pdf");
+  msg.mutable_metadata()->set_request_id(std::string(101, 'r'));
+  writer->Write(msg);
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(Violations(s), std::vector<std::string>{"metadata.request_id"});
+}
+
+// Concurrent duplicates of one command with one request_id: exactly one is applied;
+// the others replay it or are told to retry (ABORTED), and no second event is written.
+TEST_F(EdgeE2eTest, ConcurrentDuplicatesApplyOnce) {
+  auto plans = StubTo<v1::Plans>(shared_->plans.address);
+  v1::CreatePlanRequest create;
+  create.set_author(kAuthor.name);
+  create.set_year(2023);
+  create.set_module(5);  // the module kAssignments gives kAuthor colleagues for
+  v1::SupportDocument plan;
+  plans->CreatePlan(As(kAuthor).get(), create, &plan);  // or another test created it
+  v1::GetSupportDocumentRequest get;
+  get.set_name("documents/gvcc-thcs-2023-m5-plan");
+  ASSERT_TRUE(plans->GetDocument(As(kAuthor).get(), get, &plan).ok());
+  v1::ListVersionsRequest list;
+  list.set_name(plan.content().name());
+  v1::ListVersionsResponse before;
+  ASSERT_TRUE(plans->ListVersions(As(kAuthor).get(), list, &before).ok());
+  v1::UpdateSupportDocumentRequest update;
+  *update.mutable_content() = plan.content();
+  update.mutable_content()->mutable_header()->set_position(
+      absl::StrCat("Tổ trưởng chuyên môn ", plan.version()));
+  update.mutable_update_mask()->add_paths("header.position");
+  update.set_request_id("dup-1");
+  constexpr int kCalls = 8;
+  std::vector<grpc::Status> results(kCalls);
+  std::vector<v1::SupportDocument> answers(kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = plans->UpdateDocument(As(kAuthor).get(), update, &answers[i]); });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> versions;
+  for (int i = 0; i < kCalls; ++i) {
+    if (results[i].ok()) {
+      versions.insert(answers[i].version());
+    } else {
+      EXPECT_EQ(results[i].error_code(), grpc::StatusCode::ABORTED) << results[i].error_message();
+    }
+  }
+  EXPECT_EQ(versions.size(), 1u);
+  v1::ListVersionsResponse listed;
+  ASSERT_TRUE(plans->ListVersions(As(kAuthor).get(), list, &listed).ok());
+  EXPECT_EQ(listed.entries_size(), before.entries_size() + 1);  // one update, not eight
+
+  // The same in approvals: eight identical Approve calls with one id, one transition.
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  v1::SubmitSupportDocumentRequest submit;
+  submit.set_name(plan.content().name());
+  v1::SupportDocument submitted;
+  grpc::Status s = plans->SubmitDocument(As(kAuthor).get(), submit, &submitted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ApproveRequest approve;
+  approve.set_document(plan.content().name());
+  approve.set_request_id("dup-a");
+  std::vector<v1::Document> approved(kCalls);
+  threads.clear();
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = approvals->Approve(As(kLecturer).get(), approve, &approved[i]); });
+  }
+  for (auto& t : threads) t.join();
+  versions.clear();
+  for (int i = 0; i < kCalls; ++i) {
+    if (results[i].ok()) {
+      versions.insert(approved[i].version());
+    } else {
+      EXPECT_EQ(results[i].error_code(), grpc::StatusCode::ABORTED) << results[i].error_message();
+    }
+  }
+  EXPECT_EQ(versions.size(), 1u);
+  v1::ListHistoryRequest history;
+  history.set_document(plan.content().name());
+  v1::ListHistoryResponse events;
+  ASSERT_TRUE(approvals->ListHistory(As(kAuthor).get(), history, &events).ok());
+  int approvals_recorded = 0;
+  for (const auto& e : events.entries()) approvals_recorded += e.event().has_lecturer_approved();
+  EXPECT_EQ(approvals_recorded, 1);
+
+  // grading: one caller's id used again for another class is REQUEST_ID_REUSED.
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  v1::GrantExtensionRequest extend;
+  extend.set_class_name("classes/m3-1");
+  extend.mutable_deadline()->set_year(2099);
+  extend.mutable_deadline()->set_month(1);
+  extend.mutable_deadline()->set_day(1);
+  extend.set_reason("lũ");
+  extend.set_request_id("dup-g");
+  v1::Run run;
+  s = grading->GrantExtension(As(kSo).get(), extend, &run);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  extend.set_class_name("classes/m3-2");
+  s = grading->GrantExtension(As(kSo).get(), extend, &run);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).first, "REQUEST_ID_REUSED");
+}
+
+// Page tokens are opaque to clients but forged ones arrive: negative or huge numeric
+// offsets must be refused, not used as an index (grading once read units[-5]).
+TEST_F(EdgeE2eTest, ForgedPageTokensAreInvalidArgumentAndTheServiceSurvives) {
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  for (const char* token : {"-5", "-2147483648", "2147483647", "99999999999", "1e3", "x"}) {
+    v1::ListStatisticsRequest list;
+    list.set_unit("classes/m3-1");
+    list.set_page_token(token);
+    v1::ListStatisticsResponse out;
+    grpc::Status s = grading->ListStatistics(As(kAdmin).get(), list, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << token << ": " << s.error_message();
+  }
+  v1::ListStatisticsRequest list;
+  list.set_unit("classes/m3-1");
+  v1::ListStatisticsResponse out;
+  grpc::Status s = grading->ListStatistics(As(kAdmin).get(), list, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  auto approvals = StubTo<v1::Approvals>(shared_->approvals.address);
+  auto notifications = StubTo<v1::Notifications>(shared_->notifications.address);
+  v1::ListInboxRequest inbox;
+  inbox.set_page_token("-5");
+  v1::ListInboxResponse inbox_out;
+  EXPECT_EQ(approvals->ListInbox(As(kAuthor).get(), inbox, &inbox_out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListNotificationsRequest notes;
+  notes.set_page_token("garbage");
+  v1::ListNotificationsResponse notes_out;
+  EXPECT_EQ(notifications->ListNotifications(As(kAuthor).get(), notes, &notes_out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// GetAssignment refuses an outsider alike for a learner who exists and one who does not
+// (it answered NOT_FOUND from the directory for the one, the learner's unit for the other).
+TEST_F(EdgeE2eTest, StrangerCannotTellWhetherAnAssignmentExists) {
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  v1::SubmitAssignmentRequest submit;
+  submit.set_class_name("classes/m3-1");
+  submit.set_file_ref("lms://final/gv-1.docx");
+  submit.set_sha256(std::string(64, 'a'));
+  submit.set_request_id("a1");
+  v1::Assignment a;
+  grpc::Status s = grading->SubmitAssignment(As(kStranger).get(), submit, &a);  // gv-1 learns
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string exists = "classes/m3-1/assignments/gv-1";
+  const std::string absent = "classes/m3-1/assignments/gv-404";
+  const Who outsider{"people/gvcc-phong", {"CORE_TEACHER"}, "units/dx"};
+  v1::GetAssignmentRequest get;
+  get.set_name(exists);
+  v1::Assignment out;
+  grpc::Status on_existing = grading->GetAssignment(As(outsider).get(), get, &out);
+  get.set_name(absent);
+  grpc::Status on_absent = grading->GetAssignment(As(outsider).get(), get, &out);
+  EXPECT_EQ(on_existing.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << on_existing.error_message();
+  EXPECT_EQ(on_absent.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << on_absent.error_message();
+  std::string masked = on_absent.error_message();
+  masked.replace(masked.find(absent), absent.size(), exists);
+  EXPECT_EQ(masked, on_existing.error_message());
+  // The learner still reads their own.
+  get.set_name(exists);
+  EXPECT_TRUE(grading->GetAssignment(As(kStranger).get(), get, &out).ok());
 }
 
 }  // namespace

@@ -174,6 +174,12 @@ TEST(EventStoreCrashTest, AcknowledgedAppendsSurviveKillNine) {
           << locked.status();
     }
     child.ReadUntil(absl::Now() + absl::Milliseconds(20 + rng() % 300));
+    // A slow build (ThreadSanitizer, a loaded CI machine) may need longer for the first
+    // acknowledgement; the kill must still land while appends are in flight.
+    for (const absl::Time give_up = absl::Now() + absl::Seconds(30);
+         child.Acks().empty() && absl::Now() < give_up;) {
+      child.ReadUntil(absl::Now() + absl::Milliseconds(10));
+    }
     const int status = child.KillAndDrain();
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "child ended on its own with status " << status;

@@ -35,7 +35,7 @@
 #include "common/crypto/sha256.h"
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 #include "tests/e2e_support.h"
 
 namespace bdtx {

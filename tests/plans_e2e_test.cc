@@ -17,7 +17,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 #include "tests/e2e_support.h"
 
 namespace bdtx {

@@ -61,4 +61,14 @@ absl::Status Authorize(const Subject& subject, Action action, const ResourceScop
                                                   ", which does not contain ", resource));
 }
 
+absl::Status NotVisible(const Subject& subject, absl::string_view resource) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(subject.name, " may not see or act on ", resource, " (or it does not exist)"));
+}
+
+bool MayLearnAbsence(const Subject& subject, absl::string_view owner) {
+  return subject.name == owner || subject.IsService() || subject.HasRole(bdtx::v1::SYSTEM_ADMIN) ||
+         subject.HasRole(bdtx::v1::MINISTRY_OFFICER);
+}
+
 }  // namespace bdtx::auth

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "bdtx/v1/directory.pb.h"
 
@@ -51,6 +52,15 @@ struct ResourceScope {
 //   DISTRICT_OFFICER/LEADER: inside their district; PRINCIPAL: inside their school.
 //   Anyone: reads what they own.
 absl::Status Authorize(const Subject& subject, Action action, const ResourceScope& scope);
+
+// The one refusal for a resource the subject may not see, answered alike whether it
+// exists or not (issue 15): PERMISSION_DENIED naming only the subject and the name the
+// caller sent. Its existence, state and owner's unit are not the caller's to learn.
+absl::Status NotVisible(const Subject& subject, absl::string_view resource);
+
+// Whether the subject may learn that a resource owned by `owner` does not exist (NOT_FOUND
+// instead of NotVisible): its owner, admins, services and the ministry (who read all).
+bool MayLearnAbsence(const Subject& subject, absl::string_view owner);
 
 }  // namespace bdtx::auth
 

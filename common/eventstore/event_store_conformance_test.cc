@@ -13,6 +13,7 @@
 #include "common/eventstore/memory_event_store.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/eventstore/subscription.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -66,20 +67,20 @@ class EventStoreConformanceTest : public ::testing::TestWithParam<StoreKind> {
 
 TEST_P(EventStoreConformanceTest, AppendAssignsVersionsAndGlobalPositions) {
   auto a = store_->Append(Request("documents/a", kNoStream, {"a1", "a2"}));
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_OK(a);
   EXPECT_EQ(*a, (AppendResult{"documents/a", 1, 2, 1, 2, false}));
   auto b = store_->Append(Request("documents/b", kNoStream, {"b1"}));
-  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_OK(b);
   EXPECT_EQ(*b, (AppendResult{"documents/b", 1, 1, 3, 3, false}));
   auto a2 = store_->Append(Request("documents/a", 2, {"a3"}));
-  ASSERT_TRUE(a2.ok()) << a2.status();
+  ASSERT_OK(a2);
   EXPECT_EQ(*a2, (AppendResult{"documents/a", 3, 3, 4, 4, false}));
   EXPECT_EQ(store_->LastPosition(), 4);
   EXPECT_EQ(*store_->StreamVersion("documents/a"), 3);
   EXPECT_EQ(*store_->StreamVersion("documents/none"), 0);
 
   auto events = store_->ReadStream("documents/a", 1, 100);
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_OK(events);
   ASSERT_EQ(events->size(), 3u);
   EXPECT_EQ(Text((*events)[0]), "a1");
   EXPECT_EQ(Text((*events)[2]), "a3");
@@ -92,9 +93,9 @@ TEST_P(EventStoreConformanceTest, AppendAssignsVersionsAndGlobalPositions) {
 }
 
 TEST_P(EventStoreConformanceTest, ReadStreamHonoursFromVersionAndLimit) {
-  ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1", "2", "3", "4", "5"})).ok());
+  ASSERT_OK(store_->Append(Request("s", kNoStream, {"1", "2", "3", "4", "5"})));
   auto events = store_->ReadStream("s", 2, 2);
-  ASSERT_TRUE(events.ok());
+  ASSERT_OK(events);
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ(Text((*events)[0]), "2");
   EXPECT_EQ(Text((*events)[1]), "3");
@@ -103,11 +104,11 @@ TEST_P(EventStoreConformanceTest, ReadStreamHonoursFromVersionAndLimit) {
 }
 
 TEST_P(EventStoreConformanceTest, ReadAllIsGlobalOrderAcrossStreams) {
-  ASSERT_TRUE(store_->Append(Request("x", kNoStream, {"x1"})).ok());
-  ASSERT_TRUE(store_->Append(Request("y", kNoStream, {"y1", "y2"})).ok());
-  ASSERT_TRUE(store_->Append(Request("x", 1, {"x2"})).ok());
+  ASSERT_OK(store_->Append(Request("x", kNoStream, {"x1"})));
+  ASSERT_OK(store_->Append(Request("y", kNoStream, {"y1", "y2"})));
+  ASSERT_OK(store_->Append(Request("x", 1, {"x2"})));
   auto all = store_->ReadAll(1, 100);
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   std::vector<std::string> texts;
   for (const auto& e : *all) texts.push_back(Text(e));
   EXPECT_EQ(texts, (std::vector<std::string>{"x1", "y1", "y2", "x2"}));
@@ -118,13 +119,13 @@ TEST_P(EventStoreConformanceTest, ReadAllIsGlobalOrderAcrossStreams) {
 }
 
 TEST_P(EventStoreConformanceTest, ScanAllVisitsInOrderAndStopsWhenAsked) {
-  ASSERT_TRUE(store_->Append(Request("x", kNoStream, {"1", "2", "3", "4"})).ok());
+  ASSERT_OK(store_->Append(Request("x", kNoStream, {"1", "2", "3", "4"})));
   std::vector<int64_t> seen;
   auto n = store_->ScanAll(2, 10, [&](const EventEnvelope& e) {
     seen.push_back(e.position());
     return e.position() < 3;  // stop after position 3
   });
-  ASSERT_TRUE(n.ok()) << n.status();
+  ASSERT_OK(n);
   EXPECT_EQ(*n, 2);
   EXPECT_EQ(seen, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(*store_->ScanAll(5, 10, [](const EventEnvelope&) { return true; }), 0);
@@ -133,7 +134,7 @@ TEST_P(EventStoreConformanceTest, ScanAllVisitsInOrderAndStopsWhenAsked) {
 }
 
 TEST_P(EventStoreConformanceTest, WrongExpectedVersionIsAbortedNamingBothVersions) {
-  ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1", "2"})).ok());
+  ASSERT_OK(store_->Append(Request("s", kNoStream, {"1", "2"})));
   auto stale = store_->Append(Request("s", 1, {"3"}));
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
   EXPECT_NE(stale.status().message().find("at version 2"), std::string::npos) << stale.status();
@@ -143,7 +144,7 @@ TEST_P(EventStoreConformanceTest, WrongExpectedVersionIsAbortedNamingBothVersion
   auto exists = store_->Append(Request("s", kNoStream, {"3"}));
   EXPECT_EQ(exists.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store_->LastPosition(), 2);
-  ASSERT_TRUE(store_->Append(Request("s", kAnyVersion, {"3"})).ok());
+  ASSERT_OK(store_->Append(Request("s", kAnyVersion, {"3"})));
   EXPECT_EQ(*store_->StreamVersion("s"), 3);
 }
 
@@ -151,12 +152,12 @@ TEST_P(EventStoreConformanceTest, SameRequestIdReturnsFirstResultAndWritesNothin
   AppendRequest first = Request("s", kNoStream, {"1"}, "req-1");
   first.read_model_writes.push_back({"inbox/1", "v1"});
   auto r1 = store_->Append(first);
-  ASSERT_TRUE(r1.ok());
+  ASSERT_OK(r1);
   // Retried with a now-stale expected version and different writes: still the first answer.
   AppendRequest retry = Request("s", kNoStream, {"1-again"}, "req-1");
   retry.read_model_writes.push_back({"inbox/1", "changed"});
   auto r2 = store_->Append(retry);
-  ASSERT_TRUE(r2.ok()) << r2.status();
+  ASSERT_OK(r2);
   EXPECT_TRUE(r2->replayed);
   EXPECT_FALSE(r1->replayed);
   AppendResult expected = *r1;
@@ -168,7 +169,7 @@ TEST_P(EventStoreConformanceTest, SameRequestIdReturnsFirstResultAndWritesNothin
 }
 
 TEST_P(EventStoreConformanceTest, RequestIdReusedOnAnotherStreamIsRejected) {
-  ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1"}, "req-1")).ok());
+  ASSERT_OK(store_->Append(Request("s", kNoStream, {"1"}, "req-1")));
   auto other = store_->Append(Request("t", kNoStream, {"1"}, "req-1"));
   EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(other.status().message().find("already used for stream s"), std::string::npos);
@@ -176,7 +177,7 @@ TEST_P(EventStoreConformanceTest, RequestIdReusedOnAnotherStreamIsRejected) {
 }
 
 TEST_P(EventStoreConformanceTest, FailedAppendWritesNothingAndKeepsRequestIdFree) {
-  ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1"})).ok());
+  ASSERT_OK(store_->Append(Request("s", kNoStream, {"1"})));
   AppendRequest stale = Request("s", kNoStream, {"2"}, "req-2");
   stale.read_model_writes.push_back({"k", "v"});
   EXPECT_EQ(store_->Append(stale).status().code(), absl::StatusCode::kAborted);
@@ -184,7 +185,7 @@ TEST_P(EventStoreConformanceTest, FailedAppendWritesNothingAndKeepsRequestIdFree
   EXPECT_EQ(store_->LastPosition(), 1);
   // The id was not consumed by the failure: a corrected retry goes through.
   auto fixed = store_->Append(Request("s", 1, {"2"}, "req-2"));
-  ASSERT_TRUE(fixed.ok());
+  ASSERT_OK(fixed);
   EXPECT_FALSE(fixed->replayed);
 }
 
@@ -231,7 +232,7 @@ TEST_P(EventStoreConformanceTest, EventSizeLimitIsConfigurable) {
   EventStoreOptions small;
   small.max_event_bytes = 100;
   Reopen(small);
-  EXPECT_TRUE(store_->Append(Request("s", kNoStream, {"short"})).ok());
+  EXPECT_OK(store_->Append(Request("s", kNoStream, {"short"})));
   auto big = store_->Append(Request("s", 1, {std::string(200, 'x')}));
   EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(big.status().message().find("the limit is 100"), std::string::npos);
@@ -268,7 +269,7 @@ TEST_P(EventStoreConformanceTest, ExpectedVersionsHoldAcrossGroupsNotYetDurable)
   }
   answered.Wait();
   for (int k = 0; k < kStreams * kRounds; ++k) {
-    ASSERT_TRUE(right[k].ok()) << "append " << k << ": " << right[k].status();
+    ASSERT_OK(right[k]) << "append " << k << ": " << right[k].status();
     EXPECT_EQ(right[k]->first_version, k / kStreams + 1) << k;
     EXPECT_EQ(stale[k].status().code(), absl::StatusCode::kAborted) << k;
   }
@@ -285,9 +286,9 @@ TEST_P(EventStoreConformanceTest, ReadModelWritesCommitWithEventsAndScanByPrefix
                            {"inbox/p1/d3", "c"},
                            {"inbox/p2/d1", "x"},
                            {"inboy", "z"}};
-  ASSERT_TRUE(store_->Append(req).ok());
+  ASSERT_OK(store_->Append(req));
   auto all = store_->ScanReadModel("inbox/p1/", "", 10);
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0], (std::pair<std::string, std::string>{"inbox/p1/d1", "a"}));
   auto page = store_->ScanReadModel("inbox/p1/", "inbox/p1/d1", 1);
@@ -297,7 +298,7 @@ TEST_P(EventStoreConformanceTest, ReadModelWritesCommitWithEventsAndScanByPrefix
 
   AppendRequest del = Request("s", 1, {"2"});
   del.read_model_writes = {{"inbox/p1/d2", std::nullopt}};
-  ASSERT_TRUE(store_->Append(del).ok());
+  ASSERT_OK(store_->Append(del));
   EXPECT_FALSE(store_->GetReadModel("inbox/p1/d2")->has_value());
   EXPECT_EQ(store_->ScanReadModel("inbox/p1/", "", 10)->size(), 2u);
 }
@@ -351,7 +352,7 @@ TEST_P(EventStoreConformanceTest, ConcurrentAppendsToManyStreamsKeepGlobalOrderG
   const int64_t total = kThreads * kAppends * 2;
   EXPECT_EQ(store_->LastPosition(), total);
   auto all = store_->ReadAll(1, static_cast<int>(total) + 10);
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(static_cast<int64_t>(all->size()), total);
   std::map<std::string, int64_t> last_version;
   for (int64_t i = 0; i < total; ++i) {
@@ -367,22 +368,22 @@ TEST_P(EventStoreConformanceTest, ConcurrentAppendsToManyStreamsKeepGlobalOrderG
 }
 
 TEST_P(EventStoreConformanceTest, SubscriptionReplaysThenFollowsLiveEvents) {
-  ASSERT_TRUE(store_->Append(Request("s", kNoStream, {"1", "2"})).ok());
+  ASSERT_OK(store_->Append(Request("s", kNoStream, {"1", "2"})));
   Subscription sub(store_.get(), 2, 10);
   auto replay = sub.Next(absl::Seconds(1));
-  ASSERT_TRUE(replay.ok());
+  ASSERT_OK(replay);
   ASSERT_EQ(replay->size(), 1u);
   EXPECT_EQ(Text((*replay)[0]), "2");
   EXPECT_TRUE(sub.Next(absl::Milliseconds(20))->empty());
 
   std::thread writer([&] {
     absl::SleepFor(absl::Milliseconds(50));
-    ASSERT_TRUE(store_->Append(Request("t", kNoStream, {"live"})).ok());
+    ASSERT_OK(store_->Append(Request("t", kNoStream, {"live"})));
   });
   const absl::Time start = absl::Now();
   auto live = sub.Next(absl::Seconds(10));
   writer.join();
-  ASSERT_TRUE(live.ok());
+  ASSERT_OK(live);
   ASSERT_EQ(live->size(), 1u);
   EXPECT_EQ(Text((*live)[0]), "live");
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -416,7 +417,7 @@ INSTANTIATE_TEST_SUITE_P(
                       StoreKind{"RocksDb",
                                 [](const std::string& dir, EventStoreOptions options) {
                                   auto store = RocksDbEventStore::Open(dir, options);
-                                  EXPECT_TRUE(store.ok()) << store.status();
+                                  EXPECT_OK(store);
                                   return store.ok() ? std::unique_ptr<EventStore>(std::move(*store))
                                                     : nullptr;
                                 }}),

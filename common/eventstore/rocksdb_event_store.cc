@@ -1,5 +1,7 @@
 #include "common/eventstore/rocksdb_event_store.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -22,6 +24,11 @@ namespace {
 // Only store/ code converts rocksdb::Status; callers see absl codes.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace() || absl::StrContains(s.ToString(), "No space left on device")) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, ": the disk holding the event store is full (", s.ToString(),
+                     "); free space on that disk, then restart the service"));
+  }
   if (s.IsCorruption()) {
     return absl::DataLossError(absl::StrCat(what, ": stored data is corrupt: ", s.ToString()));
   }
@@ -92,7 +99,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   // Small memtables keep skiplist inserts cheap on the committer path (measured:
-  // 16 MiB beat 64 MiB by ~15% at 64 appenders, docs/perf.md).
+  // 16 MiB beat 64 MiB by ~15% at 64 appenders, docs/perf-history.md).
   db_options.write_buffer_size = 16 << 20;
   // Most request-id lookups miss (new commands): a memtable bloom filter answers those
   // without walking the skiplist.
@@ -101,7 +108,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   // Universal (tiered) compaction: an event store is write-heavy and its read models are
   // overwritten by every command; leveled compaction rewrote each flushed byte ~20 times
-  // (ADR 006, docs/perf.md "Compaction").
+  // (ADR 006, docs/perf-history.md "Universal compaction").
   db_options.compaction_style = rocksdb::kCompactionStyleUniversal;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -175,7 +182,7 @@ RocksDbEventStore::RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::strin
 
 RocksDbEventStore::~RocksDbEventStore() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    AnnotatedLock lock(mu_);
     stopping_ = true;
   }
   queue_ready_.notify_all();
@@ -206,7 +213,7 @@ void RocksDbEventStore::AppendAsync(AppendRequest request, AppendCallback done) 
   pending->done = std::move(done);
   bool wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    AnnotatedLock lock(mu_);
     if (stopping_) {
       pending->result = absl::UnavailableError("event store is closing");
     } else {
@@ -225,8 +232,8 @@ void RocksDbEventStore::DecideLoop() {
   while (true) {
     auto group = std::make_unique<Group>();
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      queue_ready_.wait(lock, [this] {
+      AnnotatedLock lock(mu_);
+      lock.Wait(queue_ready_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return (!queue_.empty() && decided_.size() < kMaxGroupsInFlight) || stopping_;
       });
       if (queue_.empty()) {
@@ -239,21 +246,55 @@ void RocksDbEventStore::DecideLoop() {
         queue_.pop_front();
       }
     }
+    if (absl::Status room = CheckFreeSpace(); !room.ok()) {
+      // Refused before deciding: nothing is decided on top of these appends, so the
+      // store goes on normally once there is room again.
+      for (const std::unique_ptr<PendingAppend>& p : group->appends) {
+        std::move(p->done)(room);
+      }
+      continue;
+    }
     Decide(*group);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      AnnotatedLock lock(mu_);
       decided_.push_back(std::move(group));
     }
     decided_ready_.notify_one();
   }
 }
 
+absl::Status RocksDbEventStore::CheckFreeSpace() const {
+  absl::Status room = absl::OkStatus();
+  struct statvfs fs;
+  if (statvfs(path_.c_str(), &fs) == 0) {
+    const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < options_.min_free_disk_bytes) {
+      room = absl::ResourceExhaustedError(absl::StrCat(
+          "the disk holding the event store (", path_, ") is full: ", free_bytes >> 20,
+          " MiB free, less than the ", options_.min_free_disk_bytes >> 20,
+          " MiB kept in reserve; nothing was stored. Free space on that disk: writes resume "
+          "by themselves"));
+    }
+  }
+  return room;
+}
+
+absl::Status RocksDbEventStore::Health() const {
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (!failed_health_.ok()) return failed_health_;
+  }
+  return CheckFreeSpace();
+}
+
 void RocksDbEventStore::WriteLoop() {
   while (true) {
     std::unique_ptr<Group> group;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      decided_ready_.wait(lock, [this] { return !decided_.empty() || decider_done_; });
+      AnnotatedLock lock(mu_);
+      lock.Wait(decided_ready_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !decided_.empty() || decider_done_;
+      });
       if (decided_.empty()) return;  // the decider stopped and everything is written
       group = std::move(decided_.front());
       decided_.pop_front();
@@ -374,13 +415,20 @@ void RocksDbEventStore::Write(Group& group) {
     } else {
       // Later groups were decided on top of this one: the store stops accepting
       // appends until it is reopened (RocksDB itself turns read-only here too).
-      failed_ = FromRocks(s, "event store write failed; reopen the store");
+      failed_ = FromRocks(s, absl::StrCat("event store write to ", path_,
+                                          " failed; no append is accepted until the service "
+                                          "restarts"));
+      absl::MutexLock lock(&health_mu_);
+      failed_health_ = failed_;
     }
   }
   if (!failed_.ok()) {
     for (PendingAppend* p : group.written) {
-      p->result = absl::UnavailableError(
-          absl::StrCat("nothing of this append was stored: ", failed_.message()));
+      // RESOURCE_EXHAUSTED stays (a full disk); anything else is UNAVAILABLE.
+      p->result =
+          absl::Status(absl::IsResourceExhausted(failed_) ? absl::StatusCode::kResourceExhausted
+                                                          : absl::StatusCode::kUnavailable,
+                       absl::StrCat("nothing of this append was stored: ", failed_.message()));
     }
   }
   durable_group_.store(group.id, std::memory_order_release);

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/eventstore/annotated_mutex.h"
 #include "common/eventstore/event_store.h"
 #include "common/eventstore/position_watch.h"
 #include "rocksdb/write_batch.h"
@@ -70,6 +71,10 @@ class RocksDbEventStore : public EventStore {
   // Thread-safe.
   std::optional<uint64_t> IntProperty(const std::string& name) const;
   std::optional<uint64_t> Ticker(const std::string& name) const;
+  // OK while appends are accepted; RESOURCE_EXHAUSTED while the disk is below its reserve
+  // (EventStoreOptions::min_free_disk_bytes; OK again once there is room); after a failed
+  // write, the error that stopped appends until a restart. Reads keep working. Thread-safe.
+  absl::Status Health() const;
 
   // Writes a consistent copy of the store into `dir` (must not exist), for backups.
   absl::Status Checkpoint(const std::string& dir);
@@ -100,13 +105,15 @@ class RocksDbEventStore : public EventStore {
     uint64_t group;
   };
   // Groups waiting for the writer. With 1, one group is decided while the previous one
-  // is being written and synced; more only made groups smaller (docs/perf.md).
+  // is being written and synced; more only made groups smaller (docs/perf-history.md).
   static constexpr size_t kMaxGroupsInFlight = 1;
 
   RocksDbEventStore(std::unique_ptr<rocksdb::DB> db, std::string path, EventStoreOptions options,
                     int64_t last_position);
 
   void DecideLoop();
+  // RESOURCE_EXHAUSTED while the disk is below its reserve. Thread-safe.
+  absl::Status CheckFreeSpace() const;
   void WriteLoop();
   void Decide(Group& group);  // decider thread
   void Write(Group& group);   // writer thread
@@ -117,15 +124,16 @@ class RocksDbEventStore : public EventStore {
   const std::string path_;
   const EventStoreOptions options_;
 
-  // Plain std::mutex: appenders only push and notify when the queue was empty, which
-  // measured cheaper than absl::Mutex conditions with many appenders.
-  std::mutex mu_;
-  std::condition_variable queue_ready_;               // decider waits: appends queued, or room
-  std::condition_variable decided_ready_;             // writer waits: a group is decided
-  std::deque<std::unique_ptr<PendingAppend>> queue_;  // guarded by mu_
-  std::deque<std::unique_ptr<Group>> decided_;        // guarded by mu_
-  bool stopping_ = false;                             // guarded by mu_
-  bool decider_done_ = false;                         // guarded by mu_
+  // A std::mutex (annotated for -Wthread-safety): appenders only push and notify when
+  // the queue was empty, which measured cheaper than absl::Mutex conditions with many
+  // appenders.
+  AnnotatedMutex mu_;
+  std::condition_variable queue_ready_;    // decider waits: appends queued, or room
+  std::condition_variable decided_ready_;  // writer waits: a group is decided
+  std::deque<std::unique_ptr<PendingAppend>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<Group>> decided_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool decider_done_ ABSL_GUARDED_BY(mu_) = false;
 
   // Decider thread only. Heads and request records of groups that are decided but
   // not yet durable, tagged with their group id.
@@ -136,6 +144,8 @@ class RocksDbEventStore : public EventStore {
 
   // Writer thread only.
   absl::Status failed_;
+  mutable absl::Mutex health_mu_;
+  absl::Status failed_health_ ABSL_GUARDED_BY(health_mu_);  // failed_, for Health()
 
   std::atomic<uint64_t> durable_group_{0};  // highest group id written (or failed)
   PositionWatch watch_;

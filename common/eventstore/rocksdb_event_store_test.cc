@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/eventstore/key_codec.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -30,23 +31,23 @@ TEST(RocksDbEventStoreTest, EverythingSurvivesReopen) {
   AppendResult first;
   {
     auto store = RocksDbEventStore::Open(dir.path());
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_OK(store);
     AppendRequest req = Request("s", kNoStream, "1", "req-1");
     req.read_model_writes.push_back({"inbox/x", "v"});
     first = *(*store)->Append(req);
-    ASSERT_TRUE((*store)->Append(Request("t", kNoStream, "2")).ok());
+    ASSERT_OK((*store)->Append(Request("t", kNoStream, "2")));
   }
   auto store = RocksDbEventStore::Open(dir.path());
-  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_OK(store);
   EXPECT_EQ((*store)->LastPosition(), 2);
   EXPECT_EQ(*(*store)->StreamVersion("s"), 1);
   EXPECT_EQ(**(*store)->GetReadModel("inbox/x"), "v");
   auto replay = (*store)->Append(Request("s", kNoStream, "1", "req-1"));
-  ASSERT_TRUE(replay.ok());
+  ASSERT_OK(replay);
   EXPECT_TRUE(replay->replayed);
   EXPECT_EQ(replay->first_position, first.first_position);
   auto next = (*store)->Append(Request("s", 1, "3"));
-  ASSERT_TRUE(next.ok());
+  ASSERT_OK(next);
   EXPECT_EQ(next->first_position, 3);  // positions continue without a gap
 }
 
@@ -57,11 +58,11 @@ TEST(RocksDbEventStoreTest, StoreLaidOutByLeveledCompactionOpensAndKeepsWorking)
   constexpr int kStreams = 300;
   {
     auto store = RocksDbEventStore::Open(dir.path());
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_OK(store);
     for (int i = 0; i < kStreams; ++i) {
       AppendRequest req = Request(absl::StrCat("s", i), kNoStream, std::string(500, 'x'));
       req.read_model_writes.push_back({absl::StrCat("doc/", i), "v1"});
-      ASSERT_TRUE((*store)->Append(req).ok());
+      ASSERT_OK((*store)->Append(req));
     }
   }
   {
@@ -80,15 +81,15 @@ TEST(RocksDbEventStoreTest, StoreLaidOutByLeveledCompactionOpensAndKeepsWorking)
     ASSERT_NE(files, "0") << "the setup must leave files in L2";
   }
   auto store = RocksDbEventStore::Open(dir.path());
-  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_OK(store);
   EXPECT_EQ((*store)->LastPosition(), kStreams);
   for (int i = 0; i < kStreams; ++i) {
     AppendRequest req = Request(absl::StrCat("s", i), 1, "second");
     req.read_model_writes.push_back({absl::StrCat("doc/", i), "v2"});
-    ASSERT_TRUE((*store)->Append(req).ok()) << i;
+    ASSERT_OK((*store)->Append(req)) << i;
   }
   auto events = (*store)->ReadStream("s7", 1, 10);
-  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_OK(events);
   EXPECT_EQ(events->size(), 2u);
   EXPECT_EQ(**(*store)->GetReadModel("doc/299"), "v2");
   EXPECT_EQ((*store)->LastPosition(), 2 * kStreams);
@@ -97,7 +98,7 @@ TEST(RocksDbEventStoreTest, StoreLaidOutByLeveledCompactionOpensAndKeepsWorking)
 TEST(RocksDbEventStoreTest, SecondOpenOfTheSameDirectoryIsRefusedAsLocked) {
   testing::TempDir dir;
   auto first = RocksDbEventStore::Open(dir.path());
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   auto second = RocksDbEventStore::Open(dir.path());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(second.status().message().find("locked"), std::string::npos) << second.status();
@@ -138,8 +139,8 @@ TEST(RocksDbEventStoreTest, CorruptManifestIsAClearErrorNotACrash) {
   testing::TempDir dir;
   {
     auto store = RocksDbEventStore::Open(dir.path());
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Append(Request("s", kNoStream, "1")).ok());
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->Append(Request("s", kNoStream, "1")));
   }
   std::string current;
   std::getline(std::ifstream(dir.Sub("CURRENT")), current);
@@ -160,12 +161,12 @@ TEST(RocksDbEventStoreTest, CorruptManifestIsAClearErrorNotACrash) {
 TEST(RocksDbEventStoreTest, CheckpointIsAnOpenableCopy) {
   testing::TempDir dir;
   auto store = RocksDbEventStore::Open(dir.Sub("live"));
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Append(Request("s", kNoStream, "1")).ok());
-  ASSERT_TRUE((*store)->Checkpoint(dir.Sub("backup")).ok());
-  ASSERT_TRUE((*store)->Append(Request("s", 1, "2")).ok());
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->Append(Request("s", kNoStream, "1")));
+  ASSERT_OK((*store)->Checkpoint(dir.Sub("backup")));
+  ASSERT_OK((*store)->Append(Request("s", 1, "2")));
   auto copy = RocksDbEventStore::Open(dir.Sub("backup"));
-  ASSERT_TRUE(copy.ok()) << copy.status();
+  ASSERT_OK(copy);
   EXPECT_EQ((*copy)->LastPosition(), 1);
 }
 
@@ -178,6 +179,38 @@ TEST(KeyCodecTest, FixedWidthNumbersSortNumerically) {
   AppendResult r{"documents/1", 3, 4, 10, 11, false};
   EXPECT_EQ(*keys::DecodeRequestRecord(keys::EncodeRequestRecord(r)), r);
   EXPECT_FALSE(keys::DecodeRequestRecord("short").has_value());
+}
+
+TEST(RocksDbEventStoreTest, AppendsAreRefusedNamingTheDiskBelowTheFreeSpaceReserve) {
+  testing::TempDir dir;
+  {
+    auto store = RocksDbEventStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append(Request("s", kNoStream, "1")).ok());
+    EXPECT_TRUE((*store)->Health().ok());
+  }
+  // A reserve larger than any disk: the disk counts as full.
+  EventStoreOptions options;
+  options.min_free_disk_bytes = UINT64_MAX;
+  auto store = RocksDbEventStore::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto refused = (*store)->Append(Request("s", 1, "2", "req-2"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_NE(refused.status().message().find("disk holding the event store"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ((*store)->Health().code(), absl::StatusCode::kResourceExhausted);
+  // Nothing was stored or decided; reads work.
+  EXPECT_EQ((*store)->LastPosition(), 1);
+  auto events = (*store)->ReadStream("s", 1, 10);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u);
+  store->reset();
+  // With room again the same request is applied (it was never recorded).
+  auto reopened = RocksDbEventStore::Open(dir.path());
+  ASSERT_TRUE(reopened.ok());
+  auto applied = (*reopened)->Append(Request("s", 1, "2", "req-2"));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ((*reopened)->LastPosition(), 2);
 }
 
 }  // namespace

@@ -2,15 +2,17 @@
 // grpc.health.v1 health service and server reflection, graceful drain on SIGTERM,
 // JSON logs, flags/env configuration and the service's own RocksDB event store.
 //
-// Example main.cc (wiring only):
+// Example main.cc (wiring only; services/approvals/main.cc is the full one):
 //   int main(int argc, char** argv) {
 //     bdtx::server::ServiceRunner runner("approvals", 7103);
+//     runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory");
 //     if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
-//     auto store = runner.OpenEventStore();
-//     if (!store.ok()) return runner.Fail(store.status());
-//     ApprovalsService service(*store);
+//     auto events = runner.OpenEventStore();  // owned by the runner
+//     if (!events.ok()) return runner.Fail(events.status());
+//     ApprovalsStore store(*events);          // the service's store over the event store
+//     ApprovalsService service(&store, ...);  // the api/ adapter
 //     runner.AddService(&service);
-//     return runner.Run();   // until SIGTERM; then drains and closes the store
+//     return runner.Run();  // until SIGTERM; then drains and closes the store
 //   }
 #ifndef BDTX_COMMON_SERVER_SERVER_H_
 #define BDTX_COMMON_SERVER_SERVER_H_
@@ -32,6 +34,7 @@
 #include "common/clients/directory_roles.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/server/flags.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/server.h"
@@ -132,9 +135,13 @@ class ServiceRunner {
   // root (servers off loopback speak TLS), else plain (loopback, local credentials).
   // REQUIRES: after Init().
   std::shared_ptr<grpc::ChannelCredentials> PeerCredentials() const;
-  // A channel to another bdtx service at `address`, with PeerCredentials() and the client
-  // metrics (grpc_client_*). REQUIRES: after Init().
+  // A channel to another bdtx service at `address` ("host:port"), with PeerCredentials,
+  // the client metrics (grpc_client_*) and reconnect attempts at most
+  // kPeerReconnectMaxBackoff apart. gRPC's default backoff grows to 120 s: after a 30 s
+  // directory outage every service kept refusing people (UNAVAILABLE) for ~15 s more once
+  // the directory was back. REQUIRES: after Init().
   std::shared_ptr<grpc::Channel> PeerChannel(const std::string& address) const;
+  static constexpr absl::Duration kPeerReconnectMaxBackoff = absl::Seconds(1);
   // Serve without token verification. Only for test servers.
   void DisableAuthForTest() { auth_enabled_ = false; }
 

@@ -2,6 +2,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/status/status_macros.h"
+#include "common/testing/status_matchers.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
@@ -75,7 +76,7 @@ absl::Status CheckEven(int x) {
 TEST(StatusMacrosTest, PropagateTheFirstError) {
   EXPECT_EQ(*Quarter(8), 2);
   EXPECT_EQ(Quarter(6).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(CheckEven(4).ok());
+  EXPECT_OK(CheckEven(4));
   EXPECT_EQ(CheckEven(3).message(), "odd");
 }
 

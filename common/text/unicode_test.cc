@@ -1,5 +1,6 @@
 #include "common/text/unicode.h"
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace bdtx::text {
@@ -12,7 +13,7 @@ constexpr absl::string_view kTruongNfc = "Tr\xC6\xB0\xE1\xBB\x9Dng";
 
 TEST(Unicode, NfdVietnameseBecomesNfc) {
   absl::StatusOr<std::string> nfc = ToNfc(kTruongNfd);
-  ASSERT_TRUE(nfc.ok()) << nfc.status();
+  ASSERT_OK(nfc);
   EXPECT_EQ(*nfc, kTruongNfc);
   EXPECT_FALSE(IsNfc(kTruongNfd));
   EXPECT_TRUE(IsNfc(kTruongNfc));

@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "bdtx/v1/field_options.pb.h"
 #include "common/status/error_info.h"
@@ -23,6 +25,23 @@ using google::protobuf::Reflection;
 constexpr size_t kMaxViolations = 50;
 // Deeper nesting than any bdtx message: a hostile request cannot recurse us off the stack.
 constexpr int kMaxDepth = 16;
+
+// "U+001B at byte 3" for the first C0 or C1 control character (other than tab, line
+// feed, carriage return) or DEL in valid UTF-8 `value`; nullopt when there is none.
+std::optional<std::string> FirstControl(const std::string& value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    unsigned code = 0x100;  // not a control character
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') code = c;
+    if (c == 0x7F) code = c;
+    // C1 controls U+0080..U+009F are encoded C2 80..C2 9F.
+    if (c == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) <= 0x9F) {
+      code = static_cast<unsigned char>(value[i + 1]);
+    }
+    if (code != 0x100) return absl::StrFormat("U+%04X at byte %d", code, i);
+  }
+  return std::nullopt;
+}
 
 class Checker {
  public:
@@ -82,6 +101,13 @@ class Checker {
     }
     if (!text::IsValidUtf8(value)) {
       Add(path, "is not valid UTF-8");
+      return;
+    }
+    if (std::optional<std::string> control = FirstControl(value)) {
+      // Names and text are shown to people, written to logs and echoed in errors: a NUL
+      // or an escape sequence there forges log lines or terminal output.
+      Add(path, absl::StrCat("contains the control character ", *control,
+                             " (only tab, line feed and carriage return are allowed)"));
       return;
     }
     if (!text::IsNfc(value)) {

@@ -147,5 +147,19 @@ TEST(ValidatorTest, RepeatedLimitsAndElements) {
   EXPECT_THAT(Paths(s), ElementsAre("from_position"));
 }
 
+TEST(ValidatorTest, ControlCharactersAreRefusedButTabAndLineBreaksAreText) {
+  for (const std::string& bad :
+       {std::string("a\0b", 3), std::string("a\x1b[2Jb"), std::string("a\x7f"),
+        std::string("a\xC2\x9b"), std::string("a\x01")}) {
+    bdtx::v1::ApproveRequest r = GoodApprove();
+    r.set_comment(bad);
+    EXPECT_THAT(CheckAndNormalize(r), ElementsAre(Pair("comment", HasSubstr("control character"))))
+        << bad;
+  }
+  bdtx::v1::ApproveRequest r = GoodApprove();
+  r.set_comment("Đồng ý.\n\tMục 1\r\nMục 2\xC2\xA0(NBSP)");
+  EXPECT_THAT(CheckAndNormalize(r), IsEmpty());
+}
+
 }  // namespace
 }  // namespace bdtx::validation

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     if (!d.ok()) return runner.Fail(d.status());
     *out = *d;
   }
-  auto deadlines = bdtx::approvals::Deadlines::Parse(flags.Get("deadlines"));
+  auto deadlines = bdtx::Deadlines::Parse(flags.Get("deadlines"));
   if (!deadlines.ok()) return runner.Fail(deadlines.status());
   options.deadlines = *std::move(deadlines);
   if (!options.webhook_url.empty() && options.webhook_secrets.empty()) {

@@ -8,6 +8,7 @@
 #include "common/auth/receipt.h"
 #include "common/auth/subject.h"
 #include "common/idempotency/idempotency.h"
+#include "common/clients/directory_client.h"
 #include "common/server/event_stream.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
@@ -110,8 +111,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
   return Execute(
       context, "/bdtx.v1.Approvals/Submit", *request, request->document(), request->request_id(),
       request->expected_version(), response,
-      [this, request](const Loaded& loaded,
-                      absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+      [this, request, deadline = absl::FromChrono(context->deadline())](
+          const Loaded& loaded, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
         approvals::Submit submit;
         submit.content_sha256 = request->content_sha256();
         submit.not_deployed = request->not_deployed();
@@ -124,12 +125,13 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
         }
         if (loaded.document.state != bdtx::v1::DRAFT) return std::move(next)(submit);
         // First submission: ask the directory who approves and who signs off.
-        FetchRouting(key, [submit = std::move(submit), next = std::move(next)](
-                              absl::StatusOr<bdtx::v1::Routing> routing) mutable {
-          if (!routing.ok()) return std::move(next)(routing.status());
-          submit.routing = *std::move(routing);
-          std::move(next)(std::move(submit));
-        });
+        FetchRouting(key, deadline,
+                     [submit = std::move(submit),
+                      next = std::move(next)](absl::StatusOr<bdtx::v1::Routing> routing) mutable {
+                       if (!routing.ok()) return std::move(next)(routing.status());
+                       submit.routing = *std::move(routing);
+                       std::move(next)(std::move(submit));
+                     });
       });
 }
 
@@ -175,9 +177,9 @@ grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext*
                                                     bdtx::v1::Document* response) {
   return Execute(context, "/bdtx.v1.Approvals/Reroute", *request, request->document(),
                  request->request_id(), request->expected_version(), response,
-                 [this, request](const Loaded& loaded,
+                 [this, request, deadline = absl::FromChrono(context->deadline())](const Loaded& loaded,
                                  absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
-                   FetchRouting(loaded.document.key,
+                   FetchRouting(loaded.document.key, deadline,
                                 [reason = request->reason(), next = std::move(next)](
                                     absl::StatusOr<bdtx::v1::Routing> routing) mutable {
                                   if (!routing.ok()) return std::move(next)(routing.status());
@@ -193,7 +195,8 @@ bool ApprovalsService::EvidenceUploaded(const bdtx::v1::SignOffRequest& request)
 }
 
 void ApprovalsService::FetchRouting(
-    const DocumentKey& key, absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done) {
+    const DocumentKey& key, absl::Time caller_deadline,
+    absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done) {
   struct Call {
     grpc::ClientContext context;
     bdtx::v1::RouteDocumentRequest request;
@@ -206,7 +209,15 @@ void ApprovalsService::FetchRouting(
   absl::StatusOr<std::string> token = token_->Get();
   if (!token.ok()) return std::move(call->done)(token.status());
   call->context.AddMetadata("authorization", "Bearer " + *token);
-  call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // Within the caller's deadline, so a hung directory is answered UNAVAILABLE naming it
+  // before the caller gives up (and no call outlives its caller).
+  const absl::Time now = absl::Now();
+  const absl::Time deadline = clients::PeerDeadlineScope(caller_deadline).PeerDeadline(now);
+  if (deadline <= now) {
+    return std::move(call->done)(absl::UnavailableError(
+        "no time is left before the caller's deadline to ask the directory for the routing"));
+  }
+  call->context.set_deadline(absl::ToChronoTime(deadline));
   call->request.set_author(key.author);
   call->request.set_kind(key.kind);
   call->request.set_year(key.year);
@@ -227,10 +238,11 @@ void ApprovalsService::FetchRouting(
 absl::Status ApprovalsService::MayRead(const grpc::CallbackServerContext& context,
                                        const bdtx::v1::Document& document) {
   ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(context));
-  return MayRead(subject, document.author(), document.routing());
+  return MayRead(subject, document.name(), document.author(), document.routing());
 }
 
-absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::string& author,
+absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::string& name,
+                                       const std::string& author,
                                        const bdtx::v1::Routing& routing) {
   const Actor actor = ActorOf(subject);
   if (actor.person == author || actor.person == routing.lecturer() ||
@@ -239,7 +251,12 @@ absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::
   }
   auth::ResourceScope scope{
       {routing.author_unit_ancestry().begin(), routing.author_unit_ancestry().end()}, author};
-  return auth::Authorize(subject, auth::Action::kRead, scope);
+  // Authorize's own message names the author's unit: refuse with the message a
+  // document that does not exist gets, so a stranger learns nothing from either.
+  if (!auth::Authorize(subject, auth::Action::kRead, scope).ok()) {
+    return auth::NotVisible(subject, name);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApprovalsService::MayCommand(const auth::Subject& subject, const Document& document) {
@@ -248,10 +265,16 @@ absl::Status ApprovalsService::MayCommand(const auth::Subject& subject, const Do
         subject.HasRole(bdtx::v1::SYSTEM_ADMIN)) {
       return absl::OkStatus();
     }
-    return absl::PermissionDeniedError(
-        absl::StrCat("only the author may submit ", document.key.Name()));
+    return auth::NotVisible(subject, document.key.Name());
   }
-  return MayRead(subject, document.key.author, document.routing);
+  return MayRead(subject, document.key.Name(), document.key.author, document.routing);
+}
+
+absl::Status ApprovalsService::Absent(const grpc::CallbackServerContext& context,
+                                      const DocumentKey& key, const absl::Status& not_found) {
+  ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(context));
+  if (auth::MayLearnAbsence(subject, key.author)) return not_found;
+  return auth::NotVisible(subject, key.Name());
 }
 
 absl::Status ApprovalsService::MaySeeUnit(const grpc::CallbackServerContext& context,
@@ -274,7 +297,7 @@ grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerCont
       // Never submitted: a draft, visible to its author.
       auto subject = auth::SubjectFromContext(*context);
       if (subject->name != key->author && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
-        return doc.status();
+        return Absent(*context, *key, doc.status());
       }
       response->set_name(request->name());
       response->set_author(key->author);
@@ -296,6 +319,7 @@ absl::StatusOr<DocumentKey> ApprovalsService::ReadableDocument(
   auto key = ParseDocumentName(name);
   if (!key.ok()) return key.status();
   auto doc = store_->GetSummary(name);
+  if (absl::IsNotFound(doc.status())) return Absent(context, *key, doc.status());
   if (!doc.ok()) return doc.status();
   if (absl::Status s = MayRead(context, *doc); !s.ok()) return s;
   return key;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
@@ -90,15 +91,21 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
   // Read access to a document: its author, routed people, and units above the author.
   absl::Status MayRead(const grpc::CallbackServerContext& context,
                        const bdtx::v1::Document& document);
-  absl::Status MayRead(const auth::Subject& subject, const std::string& author,
-                       const bdtx::v1::Routing& routing);
+  // Refusals are auth::NotVisible, the same as for a document that does not exist.
+  absl::Status MayRead(const auth::Subject& subject, const std::string& name,
+                       const std::string& author, const bdtx::v1::Routing& routing);
+  // `not_found` for a document approvals has never seen, if the caller may learn that
+  // (auth::MayLearnAbsence); otherwise auth::NotVisible, as for one they may not read.
+  absl::Status Absent(const grpc::CallbackServerContext& context, const DocumentKey& key,
+                      const absl::Status& not_found);
   // The key of a submitted document the caller may read.
   absl::StatusOr<DocumentKey> ReadableDocument(const grpc::CallbackServerContext& context,
                                                const std::string& name);
   // Dashboards of a unit: its own officers and leaders, admins, services, the ministry.
   absl::Status MaySeeUnit(const grpc::CallbackServerContext& context, const std::string& unit);
-  // Asks the directory for the routing of `key`; `done` runs on a gRPC thread.
-  void FetchRouting(const DocumentKey& key,
+  // Asks the directory for the routing of `key`, giving up before `caller_deadline`
+  // (UNAVAILABLE naming the directory); `done` runs on a gRPC thread.
+  void FetchRouting(const DocumentKey& key, absl::Time caller_deadline,
                     absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done);
 
   ApprovalsStore* const store_;

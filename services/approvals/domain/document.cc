@@ -39,10 +39,6 @@ absl::Status NotAllowed(const Actor& a, const Document& d, absl::string_view rul
       reason, {{"document", d.key.Name()}, {"state", DocumentState_Name(d.state)}});
 }
 
-std::string AuthorId(absl::string_view author) {
-  return std::string(absl::StripPrefix(author, "people/"));
-}
-
 bool IsProvinceOfficerOfAuthor(const Document& d, const Actor& a) {
   if (!a.HasRole(bdtx::v1::PROVINCE_OFFICER) && !a.HasRole(bdtx::v1::PROVINCE_LEADER)) {
     return false;
@@ -52,43 +48,6 @@ bool IsProvinceOfficerOfAuthor(const Document& d, const Actor& a) {
 }
 
 }  // namespace
-
-std::string DocumentKey::Name() const {
-  return absl::StrCat("documents/", AuthorId(author), "-", year, "-m", module, "-",
-                      kind == bdtx::v1::REPORT ? "report" : "plan");
-}
-
-absl::StatusOr<DocumentKey> ParseDocumentName(absl::string_view name) {
-  auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "document name '", name, "' must be documents/{author}-{year}-m{module}-{plan|report}"));
-  };
-  if (!absl::ConsumePrefix(&name, "documents/")) return bad();
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
-  if (parts.size() < 4) return bad();
-  DocumentKey key;
-  const absl::string_view kind = parts.back();
-  if (kind == "plan") {
-    key.kind = bdtx::v1::PLAN;
-  } else if (kind == "report") {
-    key.kind = bdtx::v1::REPORT;
-  } else {
-    return bad();
-  }
-  absl::string_view module = parts[parts.size() - 2];
-  if (!absl::ConsumePrefix(&module, "m") || !absl::SimpleAtoi(module, &key.module) ||
-      !absl::SimpleAtoi(parts[parts.size() - 3], &key.year)) {
-    return bad();
-  }
-  if (key.module < 1 || key.module > 9 || key.year < 2000 || key.year > 2100) return bad();
-  std::string author;
-  for (size_t i = 0; i + 3 < parts.size(); ++i) {
-    absl::StrAppend(&author, i ? "-" : "", parts[i]);
-  }
-  if (author.empty()) return bad();
-  key.author = "people/" + author;
-  return key;
-}
 
 bool Actor::HasRole(bdtx::v1::Role role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
@@ -301,31 +260,6 @@ std::vector<std::string> PeopleToAct(const Document& d) {
     default:
       return {};
   }
-}
-
-absl::StatusOr<Deadlines> Deadlines::Parse(absl::string_view spec) {
-  Deadlines d;
-  for (absl::string_view item : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
-    std::vector<absl::string_view> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
-    std::vector<absl::string_view> ym = absl::StrSplit(kv[0], ':');
-    int year = 0, module = 0;
-    absl::Time when;
-    std::string error;
-    if (kv.size() != 2 || !absl::SimpleAtoi(ym[0], &year) ||
-        (ym.size() > 1 && !absl::SimpleAtoi(ym[1], &module)) ||
-        !absl::ParseTime(absl::RFC3339_full, kv[1], &when, &error)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "deadline '", item, "' must look like 2021=2022-02-28T23:59:59+07:00 or 2023:4=..."));
-    }
-    d.deadlines_[{year, module}] = when;
-  }
-  return d;
-}
-
-absl::Time Deadlines::For(int year, int module) const {
-  if (auto it = deadlines_.find({year, module}); it != deadlines_.end()) return it->second;
-  if (auto it = deadlines_.find({year, 0}); it != deadlines_.end()) return it->second;
-  return absl::InfiniteFuture();
 }
 
 }  // namespace bdtx::approvals

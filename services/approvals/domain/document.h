@@ -13,7 +13,6 @@
 #ifndef BDTX_SERVICES_APPROVALS_DOMAIN_DOCUMENT_H_
 #define BDTX_SERVICES_APPROVALS_DOMAIN_DOCUMENT_H_
 
-#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,38 +20,19 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/approvals.pb.h"
+#include "common/campaign/deadlines.h"
+#include "common/names/document_name.h"
 
 namespace bdtx::approvals {
 
 using bdtx::v1::ApprovalEvent;
 using bdtx::v1::DocumentState;
 
-// Campaign deadlines: (year, module) -> deadline; module 0 means every module of the year.
-class Deadlines {
- public:
-  // "2021=2022-02-28T23:59:59+07:00,2023:4=2023-12-31T23:59:59+07:00"; empty: none.
-  static absl::StatusOr<Deadlines> Parse(absl::string_view spec);
-  absl::Time For(int year, int module) const;
-  // Every (year, module) -> deadline, module 0 standing for the whole year.
-  const std::map<std::pair<int, int>, absl::Time>& entries() const { return deadlines_; }
-
- private:
-  std::map<std::pair<int, int>, absl::Time> deadlines_;
-};
-
-// The document's identity, known before any event: one author, kind, module, year.
-struct DocumentKey {
-  std::string author;  // "people/{id}"
-  bdtx::v1::DocumentKind kind = bdtx::v1::PLAN;
-  int year = 0;
-  int module = 0;
-
-  // "documents/{author id}-{year}-m{module}-{plan|report}"
-  std::string Name() const;
-};
-
-// INVALID_ARGUMENT unless `name` is a well-formed document name.
-absl::StatusOr<DocumentKey> ParseDocumentName(absl::string_view name);
+// The shared vocabulary (common/): document names and campaign deadlines, spelled as
+// approvals always has so its callers keep saying approvals::DocumentKey.
+using ::bdtx::Deadlines;
+using ::bdtx::DocumentKey;
+using ::bdtx::ParseDocumentName;
 
 // What the events say so far (Apply folds them).
 struct Document {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/sha256.h"
+#include "common/names/resource_name.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace bdtx::approvals {
@@ -16,21 +17,16 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
-std::string Id(absl::string_view resource) {
-  const size_t slash = resource.find('/');
-  return std::string(slash == absl::string_view::npos ? resource : resource.substr(slash + 1));
-}
+constexpr PageLimits kPageLimits{.default_size = 50, .max_size = 500};
 
 // Read-model keys (docs/approvals.md).
-std::string DocKey(absl::string_view document_name) { return "doc/" + Id(document_name); }
+std::string DocKey(absl::string_view document_name) { return "doc/" + BareId(document_name); }
 std::string InboxKey(absl::string_view person, absl::string_view document_name) {
-  return absl::StrCat("inbox/", Id(person), "/", Id(document_name));
+  return absl::StrCat("inbox/", BareId(person), "/", BareId(document_name));
 }
 std::string UnitKey(absl::string_view unit, DocumentState state, absl::string_view document_name) {
-  return absl::StrFormat("unit/%s/%02d/%s", Id(unit), static_cast<int>(state), Id(document_name));
+  return absl::StrFormat("unit/%s/%02d/%s", BareId(unit), static_cast<int>(state),
+                         BareId(document_name));
 }
 
 // The index keys a document in its current state appears under.
@@ -58,7 +54,7 @@ absl::Status Fold(const eventstore::EventEnvelope& e, Loaded& loaded) {
   // The store records "{document id}/{request_id}"; an append of several events
   // carries the id on each, and the answer was the document after the last one.
   absl::string_view request = e.request_id();
-  if (absl::ConsumePrefix(&request, Id(e.stream())) && absl::ConsumePrefix(&request, "/")) {
+  if (absl::ConsumePrefix(&request, BareId(e.stream())) && absl::ConsumePrefix(&request, "/")) {
     if (!loaded.requests.empty() && loaded.requests.back().id == request) {
       loaded.requests.back().version = e.version();
     } else {
@@ -66,19 +62,6 @@ absl::Status Fold(const eventstore::EventEnvelope& e, Loaded& loaded) {
     }
   }
   return absl::OkStatus();
-}
-
-int PageSize(int requested) {
-  return requested <= 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
-}
-
-absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_view prefix) {
-  if (token.empty()) return std::string();
-  std::string key;
-  if (!absl::WebSafeBase64Unescape(token, &key) || !absl::StartsWith(key, prefix)) {
-    return absl::InvalidArgumentError("page_token is not one this list returned");
-  }
-  return key;
 }
 
 std::string Action(const ApprovalEvent& e) {
@@ -193,7 +176,8 @@ void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
   eventstore::AppendRequest request;
   request.stream = before->document.key.Name();
   request.expected_version = before->document.version;
-  if (!request_id.empty()) request.request_id = absl::StrCat(Id(request.stream), "/", request_id);
+  if (!request_id.empty())
+    request.request_id = absl::StrCat(BareId(request.stream), "/", request_id);
   for (ApprovalEvent& event : events) {
     event.set_prev_hash(after->head_hash);
     eventstore::EventEnvelope envelope = eventstore::MakeEvent(event, actor, now);
@@ -325,10 +309,10 @@ absl::StatusOr<bdtx::v1::VerifyChainResponse> ApprovalsStore::VerifyChain(
 absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::Inbox(
     const std::string& person, const std::string& unit, const std::vector<bdtx::v1::Role>& roles,
     int page_size, absl::string_view page_token) const {
-  const std::string prefix = absl::StrCat("inbox/", Id(person), "/");
-  auto after = DecodeToken(page_token, prefix);
+  const std::string prefix = absl::StrCat("inbox/", BareId(person), "/");
+  auto after = DecodePageToken(page_token, prefix);
   if (!after.ok()) return after.status();
-  const int size = PageSize(page_size);
+  const int size = kPageLimits.Clamp(page_size);
   auto keys = store_->ScanReadModel(prefix, *after, size);
   if (!keys.ok()) return keys.status();
   Page<bdtx::v1::Document> page;
@@ -337,7 +321,7 @@ absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::Inbox(
     if (doc.ok()) page.items.push_back(*std::move(doc));
   }
   if (static_cast<int>(keys->size()) == size) {
-    page.next_page_token = absl::WebSafeBase64Escape(keys->back().first);
+    page.next_page_token = EncodePageToken(keys->back().first);
   }
   return page;
 }
@@ -345,13 +329,13 @@ absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::Inbox(
 absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::ListByUnit(
     const bdtx::v1::ListDocumentsRequest& request) const {
   if (request.unit().empty()) return absl::InvalidArgumentError("unit is required");
-  std::string prefix = absl::StrCat("unit/", Id(request.unit()), "/");
+  std::string prefix = absl::StrCat("unit/", BareId(request.unit()), "/");
   if (request.state() != bdtx::v1::DOCUMENT_STATE_UNSPECIFIED) {
     absl::StrAppend(&prefix, absl::StrFormat("%02d/", static_cast<int>(request.state())));
   }
-  auto after = DecodeToken(request.page_token(), prefix);
+  auto after = DecodePageToken(request.page_token(), prefix);
   if (!after.ok()) return after.status();
-  const int size = PageSize(request.page_size());
+  const int size = kPageLimits.Clamp(request.page_size());
   Page<bdtx::v1::Document> page;
   std::string cursor = *after;
   while (static_cast<int>(page.items.size()) < size) {
@@ -372,7 +356,7 @@ absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::ListByUnit(
       if (static_cast<int>(page.items.size()) == size) break;
     }
   }
-  page.next_page_token = absl::WebSafeBase64Escape(cursor);
+  page.next_page_token = EncodePageToken(cursor);
   return page;
 }
 
@@ -442,7 +426,7 @@ absl::StatusOr<std::vector<std::string>> ApprovalsStore::CheckReadModels() const
 
 absl::StatusOr<std::map<std::string, int64_t>> ApprovalsStore::CountByState(
     absl::string_view unit) const {
-  const std::string prefix = absl::StrCat("unit/", Id(unit), "/");
+  const std::string prefix = absl::StrCat("unit/", BareId(unit), "/");
   std::map<std::string, int64_t> counts;
   std::string after;
   while (true) {

@@ -19,6 +19,7 @@
 #include "bdtx/v1/approvals.pb.h"
 #include "common/eventstore/event_store.h"
 #include "common/idempotency/idempotency.h"
+#include "common/paging/page_token.h"
 #include "services/approvals/domain/document.h"
 
 namespace bdtx::approvals {
@@ -47,17 +48,12 @@ using LoadedPtr = std::shared_ptr<const Loaded>;
 // type and payload bytes (which include prev_hash, so the hashes form a chain).
 std::string EventHash(const eventstore::EventEnvelope& event);
 
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::string next_page_token;
-};
-
 // Thread-safe. Concurrent commands on one document: the append's expected version makes
 // exactly one win; the others get ABORTED.
 class ApprovalsStore {
  public:
-  // Not owned. `deadlines` maps (year, module) to the campaign deadline.
+  // `store` is not owned and must outlive this object. (Campaign deadlines are the
+  // caller's: Commit and Replay take the one that applies.)
   explicit ApprovalsStore(eventstore::EventStore* store) : store_(store) {}
 
   // The document's current state, from a bounded in-memory cache of recently used

@@ -4,11 +4,6 @@
 
 namespace bdtx::directory {
 
-std::string BareId(absl::string_view name) {
-  const size_t slash = name.find('/');
-  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
-}
-
 std::vector<std::string> UnitAncestry(const DirectoryView& view, absl::string_view unit_id) {
   std::vector<std::string> out;
   std::string id(unit_id);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/string_view.h"
 #include "bdtx/v1/directory.pb.h"
+#include "common/names/resource_name.h"
 
 namespace bdtx::directory {
 
@@ -37,11 +38,8 @@ class DirectoryView {
                                                 absl::string_view core_id) const = 0;
 };
 
-// "units/x" -> "x"; returns the input when it has no such prefix.
-std::string BareId(absl::string_view name);
-inline std::string UnitName(absl::string_view id) { return "units/" + std::string(id); }
-inline std::string PersonName(absl::string_view id) { return "people/" + std::string(id); }
-inline std::string ClassName(absl::string_view id) { return "classes/" + std::string(id); }
+// Resource names both ways (BareId, UnitName, PersonName, ClassName) are
+// common/names/resource_name.h's.
 
 // The unit and its parents up to the root, as resource names. Stops (without error)
 // at a missing parent or after 16 levels, so a broken tree cannot loop.

@@ -1,7 +1,7 @@
 #include "services/directory/domain/import.h"
 
 #include "absl/strings/str_cat.h"
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 
 namespace bdtx::directory {
 namespace {

@@ -53,16 +53,6 @@ absl::StatusOr<SignOffAuthority> UnitAuthority(const DirectoryView& view, const 
 
 }  // namespace
 
-absl::Status ValidateYearModule(int year, int module) {
-  if (year < 2000 || year > 2100) {
-    return absl::InvalidArgumentError(absl::StrCat("year must be 2000..2100, got ", year));
-  }
-  if (module < 1 || module > 9) {
-    return absl::InvalidArgumentError(absl::StrCat("module must be 1..9, got ", module));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Routing> RouteDocument(const DirectoryView& view,
                                       const bdtx::v1::RouteDocumentRequest& request) {
   if (absl::Status s = ValidateYearModule(request.year(), request.module()); !s.ok()) return s;

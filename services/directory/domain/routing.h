@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "bdtx/v1/directory.pb.h"
+#include "common/campaign/calendar.h"
 #include "services/directory/domain/directory_view.h"
 
 namespace bdtx::directory {
@@ -24,8 +25,9 @@ namespace bdtx::directory {
 absl::StatusOr<bdtx::v1::Routing> RouteDocument(const DirectoryView& view,
                                                 const bdtx::v1::RouteDocumentRequest& request);
 
-// INVALID_ARGUMENT unless 2000 <= year <= 2100 and 1 <= module <= 9.
-absl::Status ValidateYearModule(int year, int module);
+// ValidateYearModule (INVALID_ARGUMENT unless 2000 <= year <= 2100 and 1 <= module <= 9)
+// is common/campaign/calendar.h's, shared with every service.
+using ::bdtx::ValidateYearModule;
 
 }  // namespace bdtx::directory
 

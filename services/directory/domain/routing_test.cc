@@ -1,6 +1,6 @@
 #include "services/directory/domain/routing.h"
 
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 
 namespace bdtx::directory {
 namespace {

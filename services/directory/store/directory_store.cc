@@ -52,23 +52,8 @@ std::string LecturerCore(int year, int module, absl::string_view lecturer, absl:
 }
 }  // namespace k
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
+constexpr PageLimits kPageLimits{.default_size = 100, .max_size = 1000};
 constexpr char kStream[] = "directory";
-
-int PageSize(int requested) {
-  if (requested <= 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-absl::StatusOr<std::string> DecodeToken(absl::string_view token, absl::string_view prefix) {
-  if (token.empty()) return std::string();
-  std::string key;
-  if (!absl::WebSafeBase64Unescape(token, &key) || !absl::StartsWith(key, prefix)) {
-    return absl::InvalidArgumentError("page_token is not one this list returned");
-  }
-  return key;
-}
 
 // Pending writes of one Apply, readable before they are committed.
 class Changes {
@@ -169,31 +154,31 @@ std::optional<T> DirectoryStore::Load(const std::string& key) const {
 }
 
 template <typename T, typename Loader>
-T DirectoryStore::Cached(absl::flat_hash_map<std::string, T>& cache, const std::string& key,
+T DirectoryStore::Cached(absl::flat_hash_map<std::string, T>* cache, const std::string& key,
                          Loader load) const {
   uint64_t generation;
   {
     absl::ReaderMutexLock lock(&cache_mu_);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    if (auto it = cache->find(key); it != cache->end()) return it->second;
     generation = generation_;
   }
   T loaded = load();
   absl::MutexLock lock(&cache_mu_);
   // An Apply since our read may have changed the record: then do not cache it.
   if (generation == generation_) {
-    if (cache.size() >= kCacheCapacity) cache.clear();
-    cache.emplace(key, loaded);
+    if (cache->size() >= kCacheCapacity) cache->clear();
+    cache->emplace(key, loaded);
   }
   return loaded;
 }
 
 std::optional<Unit> DirectoryStore::FindUnit(absl::string_view id) const {
   const std::string key = k::Unit(id);
-  return Cached(unit_cache_, key, [&] { return Load<Unit>(key); });
+  return Cached(&unit_cache_, key, [&] { return Load<Unit>(key); });
 }
 std::optional<Person> DirectoryStore::FindPerson(absl::string_view id) const {
   const std::string key = k::Person(id);
-  return Cached(person_cache_, key, [&] { return Load<Person>(key); });
+  return Cached(&person_cache_, key, [&] { return Load<Person>(key); });
 }
 std::optional<Class> DirectoryStore::FindClass(absl::string_view id) const {
   return Load<Class>(k::Class(id));
@@ -213,7 +198,7 @@ std::vector<std::string> DirectoryStore::ScanIds(const std::string& prefix) cons
 
 std::vector<Person> DirectoryStore::PeopleWithRoleAt(absl::string_view unit_id, Role role) const {
   const std::string prefix = absl::StrCat(k::RolePrefix(role), unit_id, "/");
-  return Cached(role_cache_, prefix, [&] {
+  return Cached(&role_cache_, prefix, [&] {
     std::vector<Person> out;
     for (const std::string& id : ScanIds(prefix)) {
       // A removed person keeps their record but never signs or approves again.
@@ -228,7 +213,7 @@ std::vector<Person> DirectoryStore::PeopleWithRoleAt(absl::string_view unit_id, 
 std::optional<std::string> DirectoryStore::LecturerOf(int year, int module,
                                                       absl::string_view core_id) const {
   const std::string key = k::Lecturer(year, module, core_id);
-  return Cached(lecturer_cache_, key, [&]() -> std::optional<std::string> {
+  return Cached(&lecturer_cache_, key, [&]() -> std::optional<std::string> {
     auto value = store_->GetReadModel(key);
     if (!value.ok() || !value->has_value()) return std::nullopt;
     return **value;
@@ -263,9 +248,9 @@ absl::StatusOr<Page<Unit>> DirectoryStore::ListUnits(absl::string_view parent_id
                                                      bdtx::v1::UnitKind kind, int page_size,
                                                      absl::string_view page_token) const {
   const std::string prefix = parent_id.empty() ? "u/" : absl::StrCat("uch/", parent_id, "/");
-  absl::StatusOr<std::string> after = DecodeToken(page_token, prefix);
+  absl::StatusOr<std::string> after = DecodePageToken(page_token, prefix);
   if (!after.ok()) return after.status();
-  const int size = PageSize(page_size);
+  const int size = kPageLimits.Clamp(page_size);
   Page<Unit> page;
   std::string cursor = *after;
   while (static_cast<int>(page.items.size()) < size) {
@@ -281,7 +266,7 @@ absl::StatusOr<Page<Unit>> DirectoryStore::ListUnits(absl::string_view parent_id
       if (static_cast<int>(page.items.size()) == size) break;
     }
   }
-  page.next_page_token = absl::WebSafeBase64Escape(cursor);
+  page.next_page_token = EncodePageToken(cursor);
   return page;
 }
 
@@ -295,9 +280,9 @@ absl::StatusOr<Page<Person>> DirectoryStore::ListPeople(absl::string_view unit_i
   } else {
     prefix = unit_id.empty() ? "p/" : absl::StrCat("pu/", unit_id, "/");
   }
-  absl::StatusOr<std::string> after = DecodeToken(page_token, prefix);
+  absl::StatusOr<std::string> after = DecodePageToken(page_token, prefix);
   if (!after.ok()) return after.status();
-  const int size = PageSize(page_size);
+  const int size = kPageLimits.Clamp(page_size);
   auto batch = store_->ScanReadModel(prefix, *after, size);
   if (!batch.ok()) return batch.status();
   Page<Person> page;
@@ -312,7 +297,7 @@ absl::StatusOr<Page<Person>> DirectoryStore::ListPeople(absl::string_view unit_i
     if (person) page.items.push_back(*std::move(person));
   }
   if (static_cast<int>(batch->size()) == size) {
-    page.next_page_token = absl::WebSafeBase64Escape(batch->back().first);
+    page.next_page_token = EncodePageToken(batch->back().first);
   }
   return page;
 }

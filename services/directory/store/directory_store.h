@@ -15,16 +15,11 @@
 #include "absl/time/time.h"
 #include "bdtx/v1/directory.pb.h"
 #include "common/eventstore/event_store.h"
+#include "common/paging/page_token.h"
 #include "services/directory/domain/directory_view.h"
 #include "services/directory/domain/import.h"
 
 namespace bdtx::directory {
-
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::string next_page_token;  // empty on the last page
-};
 
 // Thread-safe for reads; Apply() calls must be serialized by the caller (the service
 // holds one import at a time) and are also guarded by the stream's expected version.
@@ -78,9 +73,11 @@ class DirectoryStore : public DirectoryView {
   std::optional<T> Load(const std::string& key) const;
   std::vector<std::string> ScanIds(const std::string& prefix) const;
   // Units and people are read many times per routing and change only through Apply:
-  // parsed copies are cached, bounded, and dropped whole by every Apply.
+  // parsed copies are cached, bounded, and dropped whole by every Apply. `cache` is one
+  // of the maps below (a pointer: Cached takes cache_mu_ itself, which clang's
+  // -Wthread-safety cannot see through a reference parameter).
   template <typename T, typename Loader>
-  T Cached(absl::flat_hash_map<std::string, T>& cache, const std::string& key, Loader load) const;
+  T Cached(absl::flat_hash_map<std::string, T>* cache, const std::string& key, Loader load) const;
 
   eventstore::EventStore* const store_;
   static constexpr size_t kCacheCapacity = 200'000;

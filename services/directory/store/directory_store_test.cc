@@ -4,7 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/testing/temp_dir.h"
-#include "services/directory/domain/fake_directory.h"
+#include "services/directory/testing/fake_directory.h"
 
 namespace bdtx::directory {
 namespace {

@@ -1,5 +1,6 @@
 #include "services/grading/api/grading_service.h"
 
+#include <limits>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -85,8 +86,18 @@ template <typename Work>
 grpc::ServerUnaryReactor* GradingService::OnWorker(grpc::CallbackServerContext* context,
                                                    Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Run(
-      [reactor, work = std::move(work)]() mutable { reactor->Finish(ToGrpcStatus(work())); });
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  const bool queued = workers_.TryRun([reactor, deadline, work = std::move(work)]() mutable {
+    // The caller gave up while this waited: do not spend a worker on it.
+    if (absl::Now() >= deadline) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   "the request waited past its deadline for a worker"));
+      return;
+    }
+    clients::PeerDeadlineScope scope(deadline);
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  if (!queued) reactor->Finish(ToGrpcStatus(server::BusyError("grading", workers_.max_queued())));
   return reactor;
 }
 
@@ -263,7 +274,13 @@ grpc::ServerUnaryReactor* GradingService::GetAssignment(grpc::CallbackServerCont
                     [&](const v1::Review& r) { return r.lecturer() == subject->name; }) ||
         subject->HasRole(v1::PEDAGOGY_LECTURER) || subject->HasRole(v1::MANAGEMENT_LECTURER);
     if (!grader && !lecturer) {
-      if (auto s = MayReadPerson(*subject, a->learner()); !s.ok()) return s;
+      absl::Status may = MayReadPerson(*subject, a->learner());
+      // One refusal whether the learner exists or not, without the learner's unit; a
+      // directory that cannot answer is still reported as such.
+      if (absl::IsPermissionDenied(may) || absl::IsNotFound(may)) {
+        return auth::NotVisible(*subject, request->name());
+      }
+      if (!may.ok()) return may;
     }
     *response = *std::move(a);
     return absl::OkStatus();
@@ -331,7 +348,11 @@ grpc::ServerUnaryReactor* GradingService::ListStatistics(grpc::CallbackServerCon
   int page_size = request->page_size() <= 0 ? kDefaultPageSize : request->page_size();
   if (page_size > kMaxPageSize) page_size = kMaxPageSize;
   int offset = 0;
-  if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
+  // The token is an offset this service returned: never negative, and small enough that
+  // offset + page_size does not overflow (a forged "-5" once read before the unit list).
+  if (!request->page_token().empty() &&
+      (!absl::SimpleAtoi(request->page_token(), &offset) || offset < 0 ||
+       offset > std::numeric_limits<int>::max() - kMaxPageSize)) {
     return finish(absl::InvalidArgumentError("page_token is not one this service returned"));
   }
   absl::Status status = store_->Read([&](const GradingModel& m) -> absl::Status {

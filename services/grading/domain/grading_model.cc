@@ -14,9 +14,6 @@ namespace {
 
 using bdtx::v1::Role;
 
-constexpr int kFirstYear = 2000;
-constexpr int kLastYear = 2100;
-
 bool IsSha256Hex(absl::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -43,13 +40,6 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-std::string IdOf(absl::string_view name) {
-  size_t slash = name.rfind('/');
-  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
-}
-
-absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 3600); }
-
 absl::CivilDay ToCivil(const bdtx::v1::Date& d) {
   return absl::CivilDay(d.year(), d.month(), d.day());
 }
@@ -64,11 +54,11 @@ bdtx::v1::Date FromCivil(absl::CivilDay day) {
 
 absl::StatusOr<absl::CivilDay> CheckDate(const bdtx::v1::Date& d, absl::string_view field) {
   const absl::CivilDay day = ToCivil(d);
-  if (d.year() < kFirstYear || d.year() > kLastYear || day.year() != d.year() ||
+  if (d.year() < kFirstCampaignYear || d.year() > kLastCampaignYear || day.year() != d.year() ||
       day.month() != d.month() || day.day() != d.day()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s %04d-%02d-%02d is not a calendar date in %d–%d", field, d.year(),
-                        d.month(), d.day(), kFirstYear, kLastYear));
+                        d.month(), d.day(), kFirstCampaignYear, kLastCampaignYear));
   }
   return day;
 }
@@ -651,7 +641,7 @@ bool GradingModel::HasLms(absl::string_view learner, int year, int module) const
 }
 
 bool GradingModel::Completed(int32_t person, int module) const {
-  for (int year = kFirstYear; year <= kLastYear; ++year) {
+  for (int year = kFirstCampaignYear; year <= kLastCampaignYear; ++year) {
     const uint64_t key = LearnerKey(person, year, module);
     auto lms = lms_.find(key);
     if (lms == lms_.end()) continue;
@@ -682,7 +672,7 @@ absl::StatusOr<bdtx::v1::GetCompletionResponse> GradingModel::Completion(absl::s
   out.set_learner(std::string(learner));
   const int32_t p = FindPerson(learner);
   if (p < 0) return out;
-  for (int y = year ? year : kFirstYear; y <= (year ? year : kLastYear); ++y) {
+  for (int y = year ? year : kFirstCampaignYear; y <= (year ? year : kLastCampaignYear); ++y) {
     for (int m = 1; m <= 9; ++m) {
       const uint64_t key = LearnerKey(p, y, m);
       auto lms = lms_.find(key);

@@ -22,6 +22,8 @@
 #include "absl/time/time.h"
 #include "bdtx/v1/directory.pb.h"
 #include "bdtx/v1/grading.pb.h"
+#include "common/campaign/calendar.h"
+#include "common/names/resource_name.h"
 
 namespace bdtx::grading {
 
@@ -33,16 +35,17 @@ inline constexpr int kReviewsPerGrader = 3;    // per core member and module
 inline constexpr double kCompletionTarget = 0.98;
 inline constexpr double kFeedbackTarget = 0.75;
 
-// Vietnam time (UTC+7, no daylight saving): dates and deadlines are local days.
-absl::TimeZone VietnamTime();
+// Vietnam time (UTC+7, no daylight saving) is common/campaign/calendar.h's: dates and
+// deadlines are local days.
+using ::bdtx::VietnamTime;
 absl::CivilDay ToCivil(const bdtx::v1::Date& date);
 bdtx::v1::Date FromCivil(absl::CivilDay day);
 // INVALID_ARGUMENT naming `field` unless `date` is a real calendar date in 2000–2100.
 absl::StatusOr<absl::CivilDay> CheckDate(const bdtx::v1::Date& date, absl::string_view field);
 std::string FormatDate(absl::CivilDay day);  // "2023-10-25"
 
-// The last segment of a resource name: "people/gv-1" -> "gv-1".
-std::string IdOf(absl::string_view name);
+// The last segment of a resource name ("people/gv-1" -> "gv-1"): common/names.
+using ::bdtx::IdOf;
 
 // "classes/{class id}/assignments/{learner id}"
 std::string AssignmentName(absl::string_view class_name, absl::string_view learner);

@@ -236,10 +236,10 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     }
     row.set_learner(absl::StrCat("people/", id));
     int year = 0, module = 0;
-    if (!absl::SimpleAtoi(field("year"), &year) || year < 2000 || year > 2100) {
+    if (!absl::SimpleAtoi(field("year"), &year) || !IsCampaignYear(year)) {
       errors.Add(r.line, absl::StrCat("year '", Shown(field("year")), "' must be 2000–2100"));
     }
-    if (!absl::SimpleAtoi(field("module"), &module) || module < 1 || module > 9) {
+    if (!absl::SimpleAtoi(field("module"), &module) || !IsCampaignModule(module)) {
       errors.Add(r.line, absl::StrCat("module '", Shown(field("module")), "' must be 1–9"));
     }
     row.set_year(year);

@@ -72,14 +72,16 @@ absl::Status GradingStore::Recover() {
   const absl::Time started = absl::Now();
   GradingEvent event;
   while (true) {
-    auto visited = events_->ScanAll(position, 100'000, [&](const eventstore::EventEnvelope& e) {
+    // The visitor runs on this thread, inside the lock taken above.
+    auto apply = [&](const eventstore::EventEnvelope& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       position = e.position() + 1;
       if (e.payload().UnpackTo(&event)) {
         model_.Apply(e.stream(), e.version(), event);
         ++applied;
       }
       return true;
-    });
+    };
+    auto visited = events_->ScanAll(position, 100'000, apply);
     if (!visited.ok()) return visited.status();
     if (*visited == 0) break;
     if (applied >= next_log) {

@@ -141,7 +141,9 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
         writing_ = true;
         StartWrite(&message_);
         mu_.Await(absl::Condition(
-            +[](WatchReactor* r) { return !r->writing_ || r->stopped_; }, this));
+            +[](WatchReactor* r)
+                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_ || r->stopped_; },
+            this));
         if (stopped_) {
           stop = true;
           break;
@@ -156,7 +158,7 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
     }
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](WatchReactor* r) { return !r->writing_; }, this));
+        +[](WatchReactor* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) { return !r->writing_; }, this));
     Finish(status.ok() ? grpc::Status(grpc::StatusCode::CANCELLED, "the watch ended")
                        : ToGrpcStatus(status));
   }

@@ -20,11 +20,11 @@
 #include "bdtx/v1/notifications.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
 #include "common/auth/service_token.h"
+#include "common/campaign/deadlines.h"
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
 #include "common/server/work_queue.h"
 #include "prometheus/metric_family.h"
-#include "services/approvals/domain/document.h"
 #include "services/notifications/delivery/net.h"
 #include "services/notifications/store/notifications_store.h"
 
@@ -45,7 +45,7 @@ struct PipelineOptions {
   absl::Duration delivery_timeout = absl::Seconds(10);
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration poll_interval = absl::Milliseconds(100);
-  approvals::Deadlines deadlines;
+  Deadlines deadlines;
 };
 
 class Pipeline {

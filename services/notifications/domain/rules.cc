@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "common/campaign/calendar.h"
 #include "common/mail/address.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -17,11 +18,6 @@ namespace bdtx::notifications {
 namespace {
 
 namespace v1 = ::bdtx::v1;
-
-const absl::TimeZone& Vietnam() {
-  static const absl::TimeZone tz = absl::FixedTimeZone(7 * 3600);  // no DST
-  return tz;
-}
 
 std::string DateText(const v1::Date& d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
@@ -355,7 +351,8 @@ std::vector<v1::Notification> OnSupportTimer(const v1::Timer& timer, const v1::Q
 }
 
 absl::Time MorningOf(const v1::Date& day) {
-  return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0), Vietnam());
+  return absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0),
+                         VietnamTime());
 }
 
 std::vector<v1::Timer> GradingTimers(const v1::ClassWatch& watch) {
@@ -441,9 +438,9 @@ std::vector<v1::Notification> CampaignDigests(const std::vector<v1::DocumentFact
 }
 
 absl::Time NextDigestTime(absl::Time now) {
-  const absl::CivilDay today = absl::ToCivilDay(now, Vietnam());
+  const absl::CivilDay today = absl::ToCivilDay(now, VietnamTime());
   absl::Time at = absl::FromCivil(
-      absl::CivilSecond(today.year(), today.month(), today.day(), 7, 0, 0), Vietnam());
+      absl::CivilSecond(today.year(), today.month(), today.day(), 7, 0, 0), VietnamTime());
   if (at <= now) at += absl::Hours(24);
   return at;
 }

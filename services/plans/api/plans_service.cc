@@ -119,9 +119,19 @@ grpc::ServerUnaryReactor* PlansService::OnWorker(grpc::CallbackServerContext* co
     reactor->Finish(ToGrpcStatus(subject.status()));
     return reactor;
   }
-  workers_.Run([reactor, work = std::move(work), subject = *std::move(subject)]() mutable {
-    reactor->Finish(ToGrpcStatus(work(subject)));
-  });
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  const bool queued = workers_.TryRun(
+      [reactor, deadline, work = std::move(work), subject = *std::move(subject)]() mutable {
+        // The caller gave up while this waited: do not spend a worker on it.
+        if (absl::Now() >= deadline) {
+          reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                       "the request waited past its deadline for a worker"));
+          return;
+        }
+        clients::PeerDeadlineScope scope(deadline);
+        reactor->Finish(ToGrpcStatus(work(subject)));
+      });
+  if (!queued) reactor->Finish(ToGrpcStatus(server::BusyError("plans", workers_.max_queued())));
   return reactor;
 }
 
@@ -189,7 +199,12 @@ absl::Status PlansService::MayRead(const auth::Subject& subject, const LoadedDoc
   for (const std::string& p : approval.routing().sign_off().people()) {
     if (p == subject.name) return absl::OkStatus();
   }
-  return auth::Authorize(subject, auth::Action::kRead, {doc.author_unit_ancestry, author});
+  // Authorize's message names the author's unit: answer as for a document that does not
+  // exist, so a stranger learns neither.
+  if (!auth::Authorize(subject, auth::Action::kRead, {doc.author_unit_ancestry, author}).ok()) {
+    return auth::NotVisible(subject, doc.versions.front().content().name());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std::string& person) {
@@ -206,12 +221,18 @@ absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std
 
 absl::StatusOr<std::pair<LoadedDocument, v1::Document>> PlansService::LoadReadable(
     const auth::Subject& subject, const std::string& name) {
-  if (auto key = approvals::ParseDocumentName(name); !key.ok()) return key.status();
+  auto key = ParseDocumentName(name);
+  if (!key.ok()) return key.status();
   auto doc = store_->Load(name);
+  if (absl::IsNotFound(doc.status()) && !auth::MayLearnAbsence(subject, key->author)) {
+    return auth::NotVisible(subject, name);
+  }
   if (!doc.ok()) return doc.status();
   auto approval = ApprovalOf(name);
   if (!approval.ok()) return approval.status();
-  if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) return s;
+  if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) {
+    return auth::NotVisible(subject, name);
+  }
   return std::make_pair(*std::move(doc), *std::move(approval));
 }
 
@@ -373,7 +394,7 @@ absl::Status PlansService::Mutate(
     const std::string& name, const std::string& request_id, int64_t expected_version,
     absl::string_view what, v1::SupportDocument* response,
     absl::FunctionRef<absl::StatusOr<v1::SupportDocument>(const Opened&)> body) {
-  ASSIGN_OR_RETURN(DocumentKey key, approvals::ParseDocumentName(name));
+  ASSIGN_OR_RETURN(DocumentKey key, ParseDocumentName(name));
   // Authorized before anything about a request_id is looked up or answered.
   RETURN_IF_ERROR(OnlyTheAuthor(subject, key.author, what));
   Reservation reservation(store_, name);
@@ -839,12 +860,15 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
             "the first message must carry metadata (document, file_name)");
       }
       metadata_ = message_.metadata();
-      if (auto key = approvals::ParseDocumentName(metadata_.document()); !key.ok()) {
-        return key.status();
-      }
+      auto key = ParseDocumentName(metadata_.document());
+      if (!key.ok()) return key.status();
       auto summary = service_->store_->Summary(metadata_.document());
       if (!summary.ok()) return summary.status();
       if (!summary->has_value()) {
+        // Only who may learn it is told that the document does not exist (issue 15).
+        if (!auth::MayLearnAbsence(subject_, key->author)) {
+          return auth::NotVisible(subject_, metadata_.document());
+        }
         return absl::NotFoundError(absl::StrCat(metadata_.document(), " does not exist"));
       }
       const v1::SupportDocumentSummary& s = **summary;
@@ -853,10 +877,8 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
       if (subject_.name != s.author()) {
         std::vector<std::string> ancestry(s.author_unit_ancestry().begin(),
                                           s.author_unit_ancestry().end());
-        if (absl::Status a =
-                auth::Authorize(subject_, auth::Action::kManage, {ancestry, s.author()});
-            !a.ok()) {
-          return a;
+        if (!auth::Authorize(subject_, auth::Action::kManage, {ancestry, s.author()}).ok()) {
+          return auth::NotVisible(subject_, metadata_.document());
         }
       }
       return absl::OkStatus();

@@ -16,12 +16,12 @@
 #include "absl/time/civil_time.h"
 #include "bdtx/v1/plans.pb.h"
 #include "bdtx/v1/support.pb.h"
+#include "common/names/document_name.h"
 #include "google/protobuf/field_mask.pb.h"
-#include "services/approvals/domain/document.h"
 
 namespace bdtx::plans {
 
-using approvals::DocumentKey;
+using ::bdtx::DocumentKey;
 
 // The ten standard rows of Appendix 1, in order.
 inline constexpr const char* kRowNumbers[] = {"1.1", "1.2", "2.1", "2.2", "2.3",

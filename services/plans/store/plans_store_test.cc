@@ -56,10 +56,10 @@ TEST(PlansStore, VersionsHistoryIndexAndConflicts) {
   ASSERT_TRUE(replay.ok());
   EXPECT_TRUE(replay->replayed);
   // The id is scoped to the document and carries its binding record.
-  auto loaded = store.Load(kName);
-  ASSERT_TRUE(loaded.ok());
-  ASSERT_TRUE(loaded->requests.contains("r1"));
-  EXPECT_EQ(loaded->requests.at("r1").record.method(), "/test/Append");
+  auto with_id = store.Load(kName);
+  ASSERT_TRUE(with_id.ok());
+  ASSERT_TRUE(with_id->requests.contains("r1"));
+  EXPECT_EQ(with_id->requests.at("r1").record.method(), "/test/Append");
   ASSERT_TRUE(apply_and_append(Saved(false, 2, "b"), 1, "").ok());
   EXPECT_TRUE(absl::IsAborted(apply_and_append(Saved(false, 3, "stale"), 1, "").status()));
   v1::PlansEvent submitted;

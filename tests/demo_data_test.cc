@@ -1,8 +1,8 @@
 // The demo province imports cleanly and has the shape of Bình Phước 2023 (seed 004).
 #include "services/bdtxctl/demo_data.h"
 
-#include "services/directory/domain/fake_directory.h"
 #include "services/directory/domain/routing.h"
+#include "services/directory/testing/fake_directory.h"
 
 namespace bdtx::demo {
 namespace {

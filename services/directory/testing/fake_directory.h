@@ -1,7 +1,8 @@
-// An in-memory DirectoryView for domain tests, filled by applying import plans the way
+// Test-only (target directory_testing; links gtest): an in-memory DirectoryView for
+// domain and end-to-end tests, filled by applying import plans the way
 // the store does.
-#ifndef BDTX_SERVICES_DIRECTORY_DOMAIN_FAKE_DIRECTORY_H_
-#define BDTX_SERVICES_DIRECTORY_DOMAIN_FAKE_DIRECTORY_H_
+#ifndef BDTX_SERVICES_DIRECTORY_TESTING_FAKE_DIRECTORY_H_
+#define BDTX_SERVICES_DIRECTORY_TESTING_FAKE_DIRECTORY_H_
 
 #include <map>
 #include <set>
@@ -153,4 +154,4 @@ inline void LoadSampleProvince(FakeDirectory& d) {
 
 }  // namespace bdtx::directory
 
-#endif  // BDTX_SERVICES_DIRECTORY_DOMAIN_FAKE_DIRECTORY_H_
+#endif  // BDTX_SERVICES_DIRECTORY_TESTING_FAKE_DIRECTORY_H_
