@@ -387,9 +387,15 @@ absl::StatusOr<Claims> JwtVerifier::VerifyOidc(absl::string_view kid,
   if (!payload.ok()) return Unauthenticated("payload is not a JSON object");
   Claims claims;
   claims.issuer = StringClaim(*payload, "iss");
-  claims.issued_at = TimeClaim(*payload, "iat");
-  claims.not_before = TimeClaim(*payload, "nbf");
-  claims.expires_at = TimeClaim(*payload, "exp");
+  for (auto [name, out] :
+       {std::pair{"iat", &claims.issued_at}, std::pair{"nbf", &claims.not_before},
+        std::pair{"exp", &claims.expires_at}}) {
+    std::optional<absl::Time> t = TimeClaim(*payload, name);
+    if (!t.has_value()) {
+      return Unauthenticated(absl::StrCat(name, " must be seconds since 1970 before year 10000"));
+    }
+    *out = *t;
+  }
   if (claims.issuer != options_.oidc.issuer) {
     return Unauthenticated(absl::StrCat("issuer must be '", options_.oidc.issuer, "'"));
   }
