@@ -164,7 +164,23 @@ done
 sleep 1
 "$CTL" notifications inbox --as "$PRINCIPAL" "${K[@]}" | grep -E '"title"' | head -3 || true
 "$CTL" notifications inbox --as people/gvcc-001 "${K[@]}" | grep -E '"title"' | head -3 || true
+DEMO_PASSWORD="Bdtx-demo-2026"
+if [ -d services/gateway ]; then
+  echo "[run] sign-in: the operator issues gvcc-001 a one-time activation code; gvcc-001 sets the"
+  echo "      demo password $DEMO_PASSWORD with it (each run issues a new code and sets it again)"
+  CODE=$("$CTL" auth activation-code --person people/gvcc-001 --key-file "$DATA_ROOT/auth.key" |
+    sed -n 's/.*"code": "\([A-Z0-9-]*\)".*/\1/p')
+  curl -sf -X POST -H 'Content-Type: application/json' \
+    -d "{\"username\":\"gvcc-001@binhphuoc.edu.vn\",\"activationCode\":\"$CODE\",\"newPassword\":\"$DEMO_PASSWORD\"}" \
+    http://127.0.0.1:8080/v1/accounts:activate >/dev/null && echo "      done: sign in as below" ||
+    echo "      activation failed (see $LOG_DIR/directory.log)"
+fi
 cat <<EOT
+[run] sign in (people never mint tokens): gvcc-001@binhphuoc.edu.vn (or its person code) with
+      password $DEMO_PASSWORD; anyone else first gets an activation code from the operator:
+  curl -X POST -H 'Content-Type: application/json' -d '{"username":"gvcc-001@binhphuoc.edu.vn","password":"$DEMO_PASSWORD"}' http://127.0.0.1:8080/v1/sessions
+  $CTL auth activation-code --person people/gvsp-01 --key-file $DATA_ROOT/auth.key
+  curl -X POST -H 'Content-Type: application/json' -d '{"username":"gvsp-01@binhphuoc.edu.vn","activationCode":"CODE","newPassword":"a-password-of-10+"}' http://127.0.0.1:8080/v1/accounts:activate
 [run] all services up; the gateway (HTTP/JSON, gRPC-Web) is at http://127.0.0.1:8080
       (API document: http://127.0.0.1:8080/openapi.json, viewer: http://127.0.0.1:8080/docs).
       Ctrl-C to stop. Try:

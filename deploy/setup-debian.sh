@@ -11,6 +11,7 @@ PACKAGES=(
   prometheus-cpp-dev    # the gateway's /metrics
   libcurl4-openssl-dev curl  # the gateway's REST tests (libcurl; the CLI in peer_tls_e2e_test)
   nodejs            # the gateway's gRPC-Web and OpenAPI tests (tests/web, npm ci)
+  libargon2-dev     # Argon2id password hashes of sign-in (common/crypto/password.h, ADR 015)
   clang libclang-rt-14-dev  # the ThreadSanitizer step of deploy/test.sh
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
   libcurl4-openssl-dev  # e-mail (SMTP, STARTTLS) and webhooks (https) delivery (ADR 010)

@@ -1,8 +1,11 @@
 #include "common/auth/jwt.h"
 
 #include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -15,9 +18,14 @@
 #include <optional>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/text/unicode.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -119,7 +127,93 @@ std::string StringClaim(const Struct& s, const std::string& name) {
   return it->second.string_value();
 }
 
+// An RSA public key from a JWK's base64url modulus and exponent (OpenSSL 3 fromdata).
+std::shared_ptr<EVP_PKEY> RsaFromJwk(absl::string_view n64, absl::string_view e64) {
+  std::string n, e;
+  if (!absl::WebSafeBase64Unescape(n64, &n) || !absl::WebSafeBase64Unescape(e64, &e) ||
+      n.size() < 256 || e.empty()) {  // at least 2048-bit keys
+    return nullptr;
+  }
+  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), n.size(), nullptr);
+  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), e.size(), nullptr);
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM* params = nullptr;
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);
+  EVP_PKEY* key = nullptr;
+  if (bn_n && bn_e && bld && ctx && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+      OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) &&
+      (params = OSSL_PARAM_BLD_to_param(bld)) != nullptr && EVP_PKEY_fromdata_init(ctx) == 1) {
+    if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) key = nullptr;
+  }
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(bn_n);
+  BN_free(bn_e);
+  return std::shared_ptr<EVP_PKEY>(key, PkeyFree());
+}
+
 }  // namespace
+
+// The issuer's keys by kid, re-read from the JWKS file on an unknown kid (rate-limited).
+class JwtVerifier::Jwks {
+ public:
+  explicit Jwks(OidcOptions options) : options_(std::move(options)) {}
+
+  // Reads the file; INVALID_ARGUMENT when it is unreadable or has no usable key.
+  absl::Status Load() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return LoadLocked();
+  }
+
+  std::shared_ptr<EVP_PKEY> Find(absl::string_view kid) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (auto it = keys_.find(kid); it != keys_.end()) return it->second;
+    if (absl::Now() - loaded_at_ < options_.reload_interval) return nullptr;
+    if (absl::Status s = LoadLocked(); !s.ok()) return nullptr;  // keeps the old keys
+    auto it = keys_.find(kid);
+    return it == keys_.end() ? nullptr : it->second;
+  }
+
+ private:
+  absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    loaded_at_ = absl::Now();
+    std::ifstream in(options_.jwks_file, std::ios::binary);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", options_.jwks_file));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    auto doc = FromJson(buffer.str());
+    if (!doc.ok() || !doc->fields().count("keys")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.jwks_file, " is not a JWKS ({\"keys\": [...]})"));
+    }
+    absl::flat_hash_map<std::string, std::shared_ptr<EVP_PKEY>> keys;
+    for (const Value& v : doc->fields().at("keys").list_value().values()) {
+      const Struct& jwk = v.struct_value();
+      if (StringClaim(jwk, "kty") != "RSA" || StringClaim(jwk, "kid").empty()) continue;
+      if (const std::string use = StringClaim(jwk, "use"); !use.empty() && use != "sig") continue;
+      if (const std::string alg = StringClaim(jwk, "alg"); !alg.empty() && alg != "RS256") continue;
+      if (auto key = RsaFromJwk(StringClaim(jwk, "n"), StringClaim(jwk, "e"))) {
+        keys[StringClaim(jwk, "kid")] = std::move(key);
+      }
+    }
+    if (keys.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options_.jwks_file, " has no RSA signing key with a kid"));
+    }
+    keys_ = std::move(keys);
+    return absl::OkStatus();
+  }
+
+  const OidcOptions options_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<EVP_PKEY>> keys_ ABSL_GUARDED_BY(mu_);
+  absl::Time loaded_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+JwtVerifier::JwtVerifier(Options options) : options_(std::move(options)) {
+  if (!options_.oidc.jwks_file.empty()) jwks_ = std::make_shared<Jwks>(options_.oidc);
+}
 
 absl::StatusOr<std::string> MintJwt(const Claims& claims, const SigningKey& key) {
   // JSON strings are UTF-8: a claim that is not would be minted into a token that no
@@ -138,6 +232,7 @@ absl::StatusOr<std::string> MintJwt(const Claims& claims, const SigningKey& key)
   (*header.mutable_fields())["alg"].set_string_value(
       key.algorithm == JwtAlgorithm::kHs256 ? "HS256" : "RS256");
   (*header.mutable_fields())["typ"].set_string_value("JWT");
+  if (!key.key_id.empty()) (*header.mutable_fields())["kid"].set_string_value(key.key_id);
   Struct payload;
   auto& f = *payload.mutable_fields();
   f["sub"].set_string_value(claims.subject);
@@ -176,8 +271,15 @@ absl::StatusOr<std::string> MintJwt(const Claims& claims, const SigningKey& key)
 }
 
 absl::StatusOr<JwtVerifier> JwtVerifier::Create(Options options) {
-  if (options.hs256_secret.empty() && options.rs256_public_key_pem.empty()) {
+  if (options.hs256_secret.empty() && options.rs256_public_key_pem.empty() &&
+      options.oidc.jwks_file.empty()) {
     return absl::InvalidArgumentError("token verification needs an HS256 secret or RS256 key");
+  }
+  if (!options.oidc.jwks_file.empty() &&
+      (options.oidc.issuer.empty() || options.oidc.audience.empty() ||
+       options.oidc.person_claim.empty())) {
+    return absl::InvalidArgumentError(
+        "an OpenID Connect JWKS needs the issuer, the audience and the person claim");
   }
   if (!options.hs256_secret.empty() && options.hs256_secret.size() < kMinSecretBytes) {
     return absl::InvalidArgumentError(
@@ -187,7 +289,11 @@ absl::StatusOr<JwtVerifier> JwtVerifier::Create(Options options) {
       !ReadPem(options.rs256_public_key_pem, /*is_private=*/false)) {
     return absl::InvalidArgumentError("RS256 key is not a PEM public key");
   }
-  return JwtVerifier(std::move(options));
+  JwtVerifier verifier(std::move(options));
+  if (verifier.jwks_) {
+    if (absl::Status s = verifier.jwks_->Load(); !s.ok()) return s;
+  }
+  return verifier;
 }
 
 absl::StatusOr<Claims> JwtVerifier::Verify(absl::string_view token, absl::Time now) const {
@@ -210,6 +316,8 @@ absl::StatusOr<Claims> JwtVerifier::Verify(absl::string_view token, absl::Time n
         CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) != 0) {
       return Unauthenticated("bad signature");
     }
+  } else if (alg == "RS256" && jwks_ && !StringClaim(*header, "kid").empty()) {
+    return VerifyOidc(StringClaim(*header, "kid"), signing_input, signature, payload_json, now);
   } else if (alg == "RS256") {
     if (options_.rs256_public_key_pem.empty()) {
       return Unauthenticated("RS256 tokens are not accepted");
@@ -263,6 +371,52 @@ absl::StatusOr<Claims> JwtVerifier::Verify(absl::string_view token, absl::Time n
   if (claims.audience.empty()) {
     return Unauthenticated(absl::StrCat("audience must include '", options_.audience, "'"));
   }
+  if (absl::Status s = CheckTimes(claims, now); !s.ok()) return s;
+  return claims;
+}
+
+absl::StatusOr<Claims> JwtVerifier::VerifyOidc(absl::string_view kid,
+                                               absl::string_view signing_input,
+                                               absl::string_view signature,
+                                               absl::string_view payload_json,
+                                               absl::Time now) const {
+  std::shared_ptr<EVP_PKEY> key = jwks_->Find(kid);
+  if (!key) return Unauthenticated("unknown signing key (kid) of the single sign-on issuer");
+  if (!RsaVerify(key.get(), signing_input, signature)) return Unauthenticated("bad signature");
+  auto payload = FromJson(payload_json);
+  if (!payload.ok()) return Unauthenticated("payload is not a JSON object");
+  Claims claims;
+  claims.issuer = StringClaim(*payload, "iss");
+  for (auto [name, out] :
+       {std::pair{"iat", &claims.issued_at}, std::pair{"nbf", &claims.not_before},
+        std::pair{"exp", &claims.expires_at}}) {
+    std::optional<absl::Time> t = TimeClaim(*payload, name);
+    if (!t.has_value()) {
+      return Unauthenticated(absl::StrCat(name, " must be seconds since 1970 before year 10000"));
+    }
+    *out = *t;
+  }
+  if (claims.issuer != options_.oidc.issuer) {
+    return Unauthenticated(absl::StrCat("issuer must be '", options_.oidc.issuer, "'"));
+  }
+  if (auto aud = payload->fields().find("aud"); aud != payload->fields().end()) {
+    if (aud->second.string_value() == options_.oidc.audience)
+      claims.audience = options_.oidc.audience;
+    for (const Value& v : aud->second.list_value().values()) {
+      if (v.string_value() == options_.oidc.audience) claims.audience = options_.oidc.audience;
+    }
+  }
+  if (claims.audience.empty()) {
+    return Unauthenticated(absl::StrCat("audience must include '", options_.oidc.audience, "'"));
+  }
+  const std::string person = StringClaim(*payload, options_.oidc.person_claim);
+  const absl::string_view bare = absl::StripPrefix(person, "people/");
+  if (bare.empty() || absl::StrContains(bare, '/')) {
+    return Unauthenticated(
+        absl::StrCat("no bdtx person in the '", options_.oidc.person_claim, "' claim"));
+  }
+  // A person, never a service: roles and unit come from the directory (ADR 012).
+  claims.subject = absl::StrCat("people/", bare);
   if (absl::Status s = CheckTimes(claims, now); !s.ok()) return s;
   return claims;
 }

@@ -7,8 +7,14 @@
 namespace bdtx::auth {
 
 bool TokenAuthProcessor::IsExempt(absl::string_view method_path) {
+  // Sign-in itself (ADR 015): whoever calls these has no token yet, or proves who they are
+  // with a password, an activation code or a refresh token instead.
   return absl::StartsWith(method_path, "/grpc.health.v1.Health/") ||
-         absl::StartsWith(method_path, "/grpc.reflection.");
+         absl::StartsWith(method_path, "/grpc.reflection.") ||
+         method_path == "/bdtx.v1.Sessions/CreateSession" ||
+         method_path == "/bdtx.v1.Sessions/RefreshSession" ||
+         method_path == "/bdtx.v1.Sessions/DeleteSession" ||
+         method_path == "/bdtx.v1.Sessions/ActivateAccount";
 }
 
 grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,

@@ -216,6 +216,14 @@ void DefineAuthFlags(Flags& flags) {
   flags.Define("auth_rs256_public_key_file", "", "PEM public key; accept RS256 tokens too");
   flags.Define("auth_issuer", "bdtx", "required token issuer (iss)");
   flags.Define("auth_audience", "bdtx", "required token audience (aud)");
+  // Ministry single sign-on (ADR 015): RS256 tokens of an OpenID Connect issuer.
+  flags.Define("oidc_jwks_file", "", "JWKS of the OpenID Connect issuer (empty: no SSO)");
+  flags.Define("oidc_issuer", "", "required iss of single sign-on tokens");
+  flags.Define("oidc_audience", "", "required aud of single sign-on tokens (bdtx's client id)");
+  flags.Define("oidc_person_claim", "bdtx_person",
+               "claim of single sign-on tokens holding the bdtx person id");
+  flags.Define("oidc_jwks_reload_interval", "1m",
+               "an unknown kid re-reads the JWKS file at most this often");
 }
 
 absl::StatusOr<std::string> ServiceSecret(const Flags& flags) {
@@ -236,6 +244,15 @@ absl::StatusOr<auth::JwtVerifier> VerifierFromFlags(const Flags& flags) {
     auto secret = auth::ReadOrCreateDevKey(flags.Get("auth_key_file"));
     if (!secret.ok()) return secret.status();
     options.hs256_secret = *std::move(secret);
+  }
+  if (!flags.Get("oidc_jwks_file").empty()) {
+    options.oidc.jwks_file = flags.Get("oidc_jwks_file");
+    options.oidc.issuer = flags.Get("oidc_issuer");
+    options.oidc.audience = flags.Get("oidc_audience");
+    options.oidc.person_claim = flags.Get("oidc_person_claim");
+    auto interval = flags.GetDuration("oidc_jwks_reload_interval");
+    if (!interval.ok()) return interval.status();
+    options.oidc.reload_interval = *interval;
   }
   if (!flags.Get("auth_rs256_public_key_file").empty()) {
     auto pem = auth::ReadKeyFile(flags.Get("auth_rs256_public_key_file"));

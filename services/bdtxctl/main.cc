@@ -31,6 +31,7 @@
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
+#include "bdtx/v1/sessions.grpc.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
@@ -53,6 +54,8 @@ int Usage() {
       "  bdtxctl directory import --kind units|people|classes|assignments --file F\n"
       "  bdtxctl directory export --kind units|people|classes|assignments\n"
       "  bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]\n"
+      "  bdtxctl auth activation-code --person people/ID|CODE   (one-time code: first password\n"
+      "      or reset; give it to the person, who sets a password at POST /v1/accounts:activate)\n"
       "  bdtxctl approvals submit|approve|return|sign-off|get|history|verify|inbox\n"
       "          --as people/ID [--document documents/...] [--content-file F] [--reason R]\n"
       "          [--method online|scanned --evidence-sha256 H --evidence-ref REF]\n"
@@ -1019,6 +1022,37 @@ int DirectoryCommand(const std::string& verb, const Flags& flags) {
   return Usage();
 }
 
+// `bdtxctl auth activation-code --person people/ID|CODE`: the directory issues a one-time
+// code (ADR 015) for the person's first password or a reset; printed once, never stored.
+int AuthCommand(const std::string& verb, const Flags& flags) {
+  if (verb != "activation-code") return Usage();
+  if (flags.Get("person").empty()) return Fail(absl::InvalidArgumentError("--person is required"));
+  auto token = CallToken(flags);
+  if (!token.ok()) return Fail(token.status());
+  std::string person = flags.Get("person");
+  if (person.rfind("people/", 0) != 0) {  // a person code: look the id up
+    grpc::ClientContext context;
+    Authorize(context, *token);
+    bdtx::v1::LookupPersonRequest req;
+    req.set_code(person);
+    bdtx::v1::Person found;
+    grpc::Status s = DirectoryStub(flags.Get("addr"))->LookupPerson(&context, req, &found);
+    if (!s.ok()) return Fail(bdtx::FromGrpcStatus(s));
+    person = found.name();
+  }
+  grpc::ClientContext context;
+  Authorize(context, *token);
+  bdtx::v1::IssueActivationCodeRequest req;
+  req.set_person(person);
+  bdtx::v1::ActivationCode code;
+  grpc::Status s = bdtx::v1::Sessions::NewStub(
+                       grpc::CreateChannel(flags.Get("addr"), grpc::InsecureChannelCredentials()))
+                       ->IssueActivationCode(&context, req, &code);
+  if (!s.ok()) return Fail(bdtx::FromGrpcStatus(s));
+  std::printf("%s\n", Json(code).c_str());
+  return 0;
+}
+
 // Writes (and with `load`, imports) one province's four files into `dir`.
 int DemoProvince(const std::string& verb, const Flags& flags, const bdtx::demo::ProvinceSpec& spec,
                  const std::filesystem::path& dir) {
@@ -1349,6 +1383,7 @@ int main(int argc, char** argv) {
   }
   if (group == "token" && verb == "mint") return TokenMint(flags);
   if (group == "directory") return DirectoryCommand(verb, flags);
+  if (group == "auth") return AuthCommand(verb, flags);
   if (group == "demo") return DemoCommand(verb, flags);
   if (group == "approvals") return ApprovalsCommand(verb, flags);
   if (group == "grading") return GradingCommand(verb, flags);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
@@ -105,6 +106,21 @@ HttpError ToHttpError(int code, absl::string_view message, absl::string_view det
 
 HttpError ToHttpError(const absl::Status& status) {
   return ToHttpError(static_cast<int>(status.code()), status.message(), "");
+}
+
+int RetryAfterSeconds(absl::string_view details_bin) {
+  google::rpc::Status status;
+  if (details_bin.empty() || !status.ParseFromString(std::string(details_bin))) return 0;
+  for (const auto& any : status.details()) {
+    google::rpc::ErrorInfo info;
+    if (!any.UnpackTo(&info)) continue;
+    auto it = info.metadata().find("retry_after_seconds");
+    int seconds = 0;
+    if (it != info.metadata().end() && absl::SimpleAtoi(it->second, &seconds) && seconds > 0) {
+      return seconds;
+    }
+  }
+  return 0;
 }
 
 }  // namespace bdtx::gateway

@@ -27,6 +27,10 @@ HttpError ToHttpError(int grpc_code, absl::string_view message, absl::string_vie
                       int http_status = 0);
 HttpError ToHttpError(const absl::Status& status);
 
+// The wait a service asked for, in seconds (an ErrorInfo with metadata
+// `retry_after_seconds`, e.g. a sign-in lockout), for the Retry-After header; 0 if none.
+int RetryAfterSeconds(absl::string_view details_bin);
+
 }  // namespace bdtx::gateway
 
 #endif  // BDTX_SERVICES_GATEWAY_ERRORS_H_

@@ -18,8 +18,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bdtx/v1/sessions.pb.h"
 #include "boost/asio.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -28,6 +31,8 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "openssl/crypto.h"
+#include "openssl/rand.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -104,6 +109,39 @@ std::string Frame(uint8_t flags, absl::string_view payload) {
   out[4] = static_cast<char>(n);
   out.append(payload.data(), payload.size());
   return out;
+}
+
+// Browser sign-in cookies (ADR 015). `__Host-`: Secure, Path=/, no Domain, so no
+// subdomain can plant them (what makes the double-submit CSRF check sound).
+constexpr char kSessionCookie[] = "__Host-bdtx_session";  // the access token (HttpOnly)
+constexpr char kRefreshCookie[] = "__Host-bdtx_refresh";  // the refresh token (HttpOnly)
+constexpr char kCsrfCookie[] = "__Host-bdtx_csrf";        // readable by the page's script
+
+// The value of cookie `name` in a Cookie header, or "".
+std::string CookieValue(absl::string_view header, absl::string_view name) {
+  for (absl::string_view part : absl::StrSplit(header, ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+      return std::string(part);
+    }
+  }
+  return "";
+}
+
+std::string SetCookie(absl::string_view name, absl::string_view value, int64_t max_age,
+                      bool http_only) {
+  return absl::StrCat(name, "=", value, "; Path=/; Max-Age=", max_age,
+                      http_only ? "; HttpOnly" : "", "; Secure; SameSite=Strict");
+}
+
+std::string NewCsrfToken() {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) std::abort();  // no entropy: nothing sound goes on
+  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string Chunk(absl::string_view data) {
@@ -343,6 +381,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bindings_.clear();
     status_for_metrics_ = 0;
     extra_headers_.clear();
+    uses_cookie_ = false;
+    browser_ = false;
     csp_ = "default-src 'none'";
     stream_.expires_after(std::chrono::seconds(60));
     http::async_read_header(
@@ -399,6 +439,7 @@ class Session : public std::enable_shared_from_this<Session> {
           comma == std::string::npos ? forwarded : forwarded.substr(comma + 1)));
       if (!last.empty()) client = std::move(last);
     }
+    client_address_ = client;
     if (const int wait = gw_->limiter.Take(client); wait > 0) {
       extra_headers_.emplace_back("Retry-After", absl::StrCat(wait));
       return SendError(429, absl::ResourceExhaustedError(absl::StrCat(
@@ -457,6 +498,7 @@ class Session : public std::enable_shared_from_this<Session> {
           !s.ok()) {
         return SendError(400, s);
       }
+      if (route_->service == "bdtx.v1.Sessions") PrepareSessionRequest(request.get());
       mode_ = !route_->method->server_streaming() ? Mode::kRestUnary
               : route_->response_body.empty()     ? Mode::kRestSse
                                                   : Mode::kRestRaw;
@@ -652,7 +694,28 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& req = parser_->get();
     if (auto auth = req[http::field::authorization]; !auth.empty()) {
       call_->context().AddMetadata("authorization", std::string(auth));
+    } else if (std::string token =
+                   CookieValue(std::string(req[http::field::cookie]), kSessionCookie);
+               !token.empty()) {
+      uses_cookie_ = true;
+      call_->context().AddMetadata("authorization", absl::StrCat("Bearer ", token));
     }
+    // A cookie rides along with any cross-site request: a state-changing one that
+    // authenticates by cookie must also prove it was sent by our page, which alone can
+    // read the CSRF cookie and echo it in a header (double submit).
+    if (uses_cookie_ && method_ != "GET" && method_ != "HEAD") {
+      const std::string cookie = CookieValue(std::string(req[http::field::cookie]), kCsrfCookie);
+      const std::string header(req["X-CSRF-Token"]);
+      if (cookie.empty() || !ConstantTimeEquals(cookie, header)) {
+        call_.reset();
+        SendError(403, absl::PermissionDeniedError(
+                           "thiếu hoặc sai mã chống giả mạo (CSRF): gửi lại giá trị cookie "
+                           "__Host-bdtx_csrf trong tiêu đề X-CSRF-Token"));
+        return false;
+      }
+    }
+    // Sign-in counts failures per client address (ADR 015): the address the gateway saw.
+    call_->context().AddMetadata("x-bdtx-client-address", client_address_);
     const bool long_lived = mode_ == Mode::kRestSse || mode_ == Mode::kRestRaw ||
                             (mode_ == Mode::kGrpcWeb && route_streaming());
     if (long_lived) {
@@ -666,6 +729,50 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     call_->Start();
     return true;
+  }
+
+  // Browsers sign in, refresh and sign out with cookies: the refresh token comes from
+  // its HttpOnly cookie when the body has none (and such a request needs the CSRF check).
+  void PrepareSessionRequest(google::protobuf::Message* request) {
+    const auto* d = request->GetDescriptor();
+    const auto* r = request->GetReflection();
+    if (const auto* f = d->FindFieldByName("browser")) browser_ = r->GetBool(*request, f);
+    const auto* token = d->FindFieldByName("refresh_token");
+    if (token != nullptr && r->GetString(*request, token).empty()) {
+      std::string cookie =
+          CookieValue(std::string(parser_->get()[http::field::cookie]), kRefreshCookie);
+      if (!cookie.empty()) {
+        r->SetString(request, token, std::move(cookie));
+        uses_cookie_ = true;
+        browser_ = true;
+      }
+    }
+  }
+
+  // A browser's tokens go into HttpOnly cookies, out of reach of the page's scripts,
+  // and out of the JSON; the page gets the CSRF token instead. Signing out clears them.
+  void FinishSessionResponse(google::protobuf::Message* message) {
+    if (route_->method->name() == "DeleteSession") {
+      for (const char* name : {kSessionCookie, kRefreshCookie}) {
+        extra_headers_.emplace_back("Set-Cookie", SetCookie(name, "", 0, true));
+      }
+      extra_headers_.emplace_back("Set-Cookie", SetCookie(kCsrfCookie, "", 0, false));
+      return;
+    }
+    auto* session = dynamic_cast<bdtx::v1::Session*>(message);
+    if (session == nullptr || !browser_) return;
+    const std::string csrf = NewCsrfToken();
+    extra_headers_.emplace_back("Set-Cookie",
+                                SetCookie(kSessionCookie, session->access_token(),
+                                          session->access_expires_in_seconds(), true));
+    extra_headers_.emplace_back("Set-Cookie",
+                                SetCookie(kRefreshCookie, session->refresh_token(),
+                                          session->refresh_expires_in_seconds(), true));
+    extra_headers_.emplace_back(
+        "Set-Cookie", SetCookie(kCsrfCookie, csrf, session->refresh_expires_in_seconds(), false));
+    session->clear_access_token();
+    session->clear_refresh_token();
+    session->set_csrf_token(csrf);
   }
 
   bool route_streaming() const {
@@ -762,6 +869,9 @@ class Session : public std::enable_shared_from_this<Session> {
     switch (mode_) {
       case Mode::kRestUnary: {
         if (!effective.ok()) {
+          if (int wait = RetryAfterSeconds(details); wait > 0) {
+            extra_headers_.emplace_back("Retry-After", absl::StrCat(wait));
+          }
           return SendHttpError(
               ToHttpError(effective.error_code(), effective.error_message(), details));
         }
@@ -779,6 +889,7 @@ class Session : public std::enable_shared_from_this<Session> {
           }
           return SendResponse(200, content_type, message->GetReflection()->GetString(*message, f));
         }
+        if (route_->service == "bdtx.v1.Sessions") FinishSessionResponse(message.get());
         auto json = ToJson(*message);
         if (!json.ok()) return SendError(500, json.status());
         return SendResponse(200, "application/json", *json);
@@ -1071,6 +1182,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   std::shared_ptr<Gateway::Impl> gw_;
   std::string client_;
+  std::string client_address_;  // client_, or the client a trusted proxy names
+  bool uses_cookie_ = false;    // this request authenticates by cookie (CSRF applies)
+  bool browser_ = false;        // a sign-in whose tokens go into cookies
   beast::flat_buffer buffer_{16 * 1024};
   std::optional<http::request_parser<http::buffer_body>> parser_;
   char chunk_[64 * 1024];

@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
     full[8] = absl::ascii_toupper(full[8]);
     options.backends[full] = flags.Get(service);
   }
+  // Sign-in is served by the directory process (ADR 015).
+  options.backends["bdtx.v1.Sessions"] = flags.Get("directory");
   for (absl::string_view origin :
        absl::StrSplit(flags.Get("cors_origins"), ',', absl::SkipWhitespace())) {
     options.cors_origins.insert(std::string(absl::StripAsciiWhitespace(origin)));
