@@ -86,7 +86,9 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
 
  private:
   class ImportStreamReactor;
-  absl::Status Import(const auth::Subject& subject, const bdtx::v1::ImportCsvRequest& request,
+  // `method` is the full RPC name the request_id is bound to.
+  absl::Status Import(const auth::Subject& subject, absl::string_view method,
+                      const bdtx::v1::ImportCsvRequest& request,
                       bdtx::v1::ImportCsvResponse* response);
   // Runs slow work (imports, exports) off the gRPC threads.
   void RunInBackground(std::function<void()> work);
