@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
@@ -654,6 +655,93 @@ TEST_F(DirectoryE2eTest, EmailsClassesAndSupportGroupsAreReadOnlyByWhomTheyConce
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
     EXPECT_EQ(out.ByteSizeLong(), 0u);
   }
+}
+
+TEST_F(DirectoryE2eTest, StreamedImportRefusesAStrangerBeforeReadingTheFile) {
+  // A core teacher (whose forged token claims SYSTEM_ADMIN) opens an import stream and
+  // never ends it: the refusal must come at once, not after the directory has buffered
+  // up to 256 MiB of their file.
+  auto ctx = Context(Token("people/gvcc-thcs", {"SYSTEM_ADMIN"}, "units/thcs-tanphu"));
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ImportCsvResponse resp;
+  auto writer = stub_->ImportCsvStream(ctx.get(), &resp);
+  v1::ImportCsvChunk chunk;
+  chunk.set_kind(v1::PEOPLE);
+  chunk.set_content(std::string(1 << 20, 'x'));
+  writer->Write(chunk);
+  grpc::Status s = writer->Finish();  // no WritesDone: the server must not wait for it
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+}
+
+TEST_F(DirectoryE2eTest, StreamedImportsReceivedAtOnceAreBounded) {
+  const std::string header = "id,code,full_name,roles,home_unit_id\n";
+  struct Open {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    v1::ImportCsvResponse resp;
+    std::unique_ptr<grpc::ClientWriter<v1::ImportCsvChunk>> writer;
+  };
+  auto open = [&](Open& o, const std::string& id) {
+    o.ctx = Context(Admin());
+    o.writer = stub_->ImportCsvStream(o.ctx.get(), &o.resp);
+    v1::ImportCsvChunk chunk;
+    chunk.set_kind(v1::PEOPLE);
+    chunk.set_content(header + id + ",,Giáo viên " + id + ",mass_teacher,thcs-tanphu\n");
+    return o.writer->Write(chunk);
+  };
+  std::vector<Open> held(2);  // DirectoryService::kMaxImportStreams
+  for (size_t i = 0; i < held.size(); ++i) ASSERT_TRUE(open(held[i], absl::StrCat("gv-held-", i)));
+  absl::SleepFor(absl::Milliseconds(300));  // the held streams reach the server first
+  Open extra;
+  open(extra, "gv-extra");
+  grpc::Status refused = extra.writer->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  // The streams held open still complete, and free their places.
+  for (Open& o : held) {
+    o.writer->WritesDone();
+    grpc::Status s = o.writer->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(o.resp.created(), 1);
+  }
+  v1::ImportCsvResponse resp;
+  grpc::Status again =
+      StreamImport(v1::PEOPLE, "after.csv",
+                   header + "gv-after,,Giáo viên,mass_teacher,thcs-tanphu\n", 64, false, &resp);
+  EXPECT_TRUE(again.ok()) << again.error_message();
+}
+
+TEST_F(DirectoryE2eTest, StreamedImportCancelledMidwayAppliesNothing) {
+  // Whole, valid rows already sent; the client then gives up without half-closing.
+  auto ctx = Context(Admin());
+  v1::ImportCsvResponse resp;
+  auto writer = stub_->ImportCsvStream(ctx.get(), &resp);
+  v1::ImportCsvChunk chunk;
+  chunk.set_kind(v1::PEOPLE);
+  chunk.set_content(
+      "id,code,full_name,roles,home_unit_id\ngv-cut-1,,Cắt Ngang,mass_teacher,"
+      "thcs-tanphu\n");
+  ASSERT_TRUE(writer->Write(chunk));
+  absl::SleepFor(absl::Milliseconds(300));  // the chunk reaches the directory
+  ctx->TryCancel();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  absl::SleepFor(absl::Milliseconds(500));  // anything applied would be visible by now
+  v1::GetPersonRequest req;
+  req.set_name("people/gv-cut-1");
+  v1::Person person;
+  EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), req, &person).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The cancelled stream freed its place: with one other stream held open, one more
+  // still fits under the bound of 2.
+  auto held_ctx = Context(Admin());
+  v1::ImportCsvResponse held_resp;
+  auto held = stub_->ImportCsvStream(held_ctx.get(), &held_resp);
+  ASSERT_TRUE(held->Write(chunk));
+  absl::SleepFor(absl::Milliseconds(300));
+  const std::string csv =
+      "id,code,full_name,roles,home_unit_id\ngv-cut-2,,Sau,mass_teacher,thcs-tanphu\n";
+  grpc::Status s = StreamImport(v1::PEOPLE, "after.csv", csv, 16, false, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  held_ctx->TryCancel();
+  held->Finish();
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // service that serves people. A token minted before a directory import that demotes or
 // removes its person is refused by every service within 5 s; a token never widens the
 // roles the directory gives.
+#include <signal.h>
+
 #include <functional>
 #include <iostream>
 #include <map>
@@ -219,6 +221,72 @@ TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << service;
     EXPECT_NE(s.error_message().find("not in the directory"), std::string::npos)
         << service << ": " << s.error_message();
+  }
+}
+
+TEST_F(RolesFreshnessE2eTest, PeopleAreServedAgainWithin3sOfTheDirectoryComingBack) {
+  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  Import(absl::StrCat(kPeopleHeader, "so-cv-3,,Cán bộ Sở 3,province_officer,bp,\n"));
+  const std::string token = tokens_->For({"people/so-cv-3", {"PROVINCE_OFFICER"}, "units/bp"});
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s = Call(service, token);
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+  }
+  // The directory dies and stays down for 20 s: long enough for gRPC's default reconnect
+  // backoff (1 s growing by 1.6x: attempts ~16 s and ~26 s after the break) to keep every
+  // service refusing people for seconds after the restart (15 s after a 29 s outage, seen).
+  const std::string address = directory_.address;
+  directory_.process.reset();  // SIGKILL
+  absl::SleepFor(absl::Seconds(20));
+  auto process = testing::ServiceProcess::Start(
+      BDTX_DIRECTORY_PATH, {"--listen=" + address, "--data_dir=" + dir_->Sub("directory"), Key()});
+  ASSERT_TRUE(process.ok()) << process.status();
+  directory_.process = *std::move(process);
+  ASSERT_TRUE(directory_.process->WaitListening(absl::Seconds(30)).ok())
+      << directory_.process->Output();
+  const absl::Time back = absl::Now();
+  directory_stub_ = StubTo<v1::Directory>(address);  // a fresh channel for the test itself
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s;
+    while (!(s = Call(service, token)).ok() && absl::Now() < back + absl::Seconds(20)) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    std::cout << service << " served people again " << absl::FormatDuration(absl::Now() - back)
+              << " after the directory came back\n";
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+    EXPECT_LE(absl::Now() - back, absl::Seconds(3)) << service;
+  }
+}
+
+TEST_F(RolesFreshnessE2eTest, AHungDirectoryFailsPeoplesCallsWithin3sNotForever) {
+  ASSERT_EQ(calls_.size(), 5u);  // every service is up
+  Import(absl::StrCat(kPeopleHeader, "so-cv-4,,Cán bộ Sở 4,province_officer,bp,\n"));
+  const std::string token = tokens_->For({"people/so-cv-4", {"PROVINCE_OFFICER"}, "units/bp"});
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s = Call(service, token);
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+  }
+  // The directory hangs (connections open, nothing answered): cached roles are trusted
+  // no longer than ADR 012 says, and a call then fails UNAVAILABLE after at most the
+  // 2 s directory deadline instead of hanging.
+  directory_.process->Signal(SIGSTOP);
+  absl::SleepFor(absl::Seconds(4));  // 1.5 s of watch silence + 2 s without the watch
+  for (const auto& [service, call] : calls_) {
+    if (service == "directory") continue;  // itself stopped
+    const absl::Time start = absl::Now();
+    grpc::Status s = Call(service, token);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << service << ": " << s.error_message();
+    EXPECT_LE(absl::Now() - start, absl::Seconds(3)) << service;
+  }
+  directory_.process->Signal(SIGCONT);
+  const absl::Time back = absl::Now();
+  for (const auto& [service, call] : calls_) {
+    grpc::Status s;
+    while (!(s = Call(service, token)).ok() && absl::Now() < back + absl::Seconds(10)) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
   }
 }
 

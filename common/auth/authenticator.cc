@@ -49,8 +49,17 @@ absl::StatusOr<Claims> Authenticator::Authenticate(absl::string_view header) con
 
 absl::StatusOr<Claims> Authenticator::WithCurrentRoles(Claims claims) const {
   // Services and operators are minted only by holders of the signing key and are not
-  // people of the directory: their token's roles stand.
-  if (!absl::StartsWith(claims.subject, "people/")) return claims;
+  // people of the directory: their token's roles stand. Any other kind of subject
+  // ("People/x", "learners/x", "") would otherwise keep its token's roles unchecked.
+  if (absl::StartsWith(claims.subject, "services/") ||
+      absl::StartsWith(claims.subject, "operators/")) {
+    return claims;
+  }
+  if (!absl::StartsWith(claims.subject, "people/")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the token's subject '", claims.subject,
+                     "' is neither people/{id}, services/{name} nor operators/{name}"));
+  }
   absl::StatusOr<CurrentRoles> current = resolver_->Resolve(claims.subject);
   if (absl::IsNotFound(current.status())) {
     return absl::PermissionDeniedError(absl::StrCat(

@@ -123,5 +123,25 @@ TEST_F(CurrentRolesCacheTest, AuthenticatorUsesTheDirectorysRolesForPeopleOnly) 
   EXPECT_EQ(op->roles, std::vector<std::string>{"SYSTEM_ADMIN"});
 }
 
+TEST_F(CurrentRolesCacheTest, TokenForNeitherAPersonNorAServiceNorAnOperatorIsRefused) {
+  const std::string secret(32, 'k');
+  auto verifier = JwtVerifier::Create({.hs256_secret = secret});
+  ASSERT_TRUE(verifier.ok());
+  Authenticator authenticator(*verifier, &clock_);
+  authenticator.SetRolesResolver(&cache_);
+  source_.people["people/a"] = {{"MASS_TEACHER"}, "units/dx", false};
+  for (const std::string subject : {"People/a", "learners/a", "a", "units/dx", "peoplex/a"}) {
+    Claims c;
+    c.subject = subject;
+    c.roles = {"SYSTEM_ADMIN"};
+    c.issuer = c.audience = "bdtx";
+    c.expires_at = clock_.Now() + absl::Hours(1);
+    absl::StatusOr<Claims> got =
+        authenticator.Authenticate("Bearer " + *MintJwt(c, {JwtAlgorithm::kHs256, secret}));
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kPermissionDenied) << subject;
+  }
+  EXPECT_EQ(source_.fetches, 0);
+}
+
 }  // namespace
 }  // namespace bdtx::auth

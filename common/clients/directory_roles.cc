@@ -7,9 +7,10 @@
 #include "common/status/grpc_status.h"
 #include "grpcpp/client_context.h"
 
-// A miss waits at most this long for the directory; it bounds how long a call may wait,
-// not how stale roles may be.
-static constexpr int kFetchDeadlineSeconds = 10;
+// A miss waits at most this long for the directory (ADR 012); it bounds how long a call
+// may wait, not how stale roles may be. A hung (SIGSTOPped) directory held every
+// person's call for 10 s before UNAVAILABLE when this was 10.
+static constexpr int kFetchDeadlineSeconds = 2;
 
 namespace bdtx::clients {
 

@@ -34,6 +34,7 @@
 #include "common/clients/directory_roles.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/server/flags.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/server.h"
@@ -134,9 +135,13 @@ class ServiceRunner {
   // root (servers off loopback speak TLS), else plain (loopback, local credentials).
   // REQUIRES: after Init().
   std::shared_ptr<grpc::ChannelCredentials> PeerCredentials() const;
-  // A channel to another bdtx service at `address`, with PeerCredentials() and the client
-  // metrics (grpc_client_*). REQUIRES: after Init().
+  // A channel to another bdtx service at `address` ("host:port"), with PeerCredentials,
+  // the client metrics (grpc_client_*) and reconnect attempts at most
+  // kPeerReconnectMaxBackoff apart. gRPC's default backoff grows to 120 s: after a 30 s
+  // directory outage every service kept refusing people (UNAVAILABLE) for ~15 s more once
+  // the directory was back. REQUIRES: after Init().
   std::shared_ptr<grpc::Channel> PeerChannel(const std::string& address) const;
+  static constexpr absl::Duration kPeerReconnectMaxBackoff = absl::Seconds(1);
   // Serve without token verification. Only for test servers.
   void DisableAuthForTest() { auth_enabled_ = false; }
 

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   }
   bdtx::support::SupportStore store(*events);
   if (absl::Status s = store.Recover(); !s.ok()) return runner.Fail(s);
-  auto channel = grpc::CreateChannel(runner.flags().Get("directory"), runner.PeerCredentials());
+  auto channel = runner.PeerChannel(runner.flags().Get("directory"));
   auto stub = bdtx::v1::Directory::NewStub(channel);
   bdtx::auth::ServiceToken token("support", *secret, &bdtx::RealClock());
   bdtx::clients::DirectoryClient directory(stub.get(), &token, absl::Seconds(30));

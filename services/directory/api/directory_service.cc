@@ -5,6 +5,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
+#include "common/status/status_macros.h"
 #include "services/directory/domain/routing.h"
 
 namespace bdtx::directory {
@@ -367,16 +368,20 @@ grpc::ServerUnaryReactor* DirectoryService::RouteDocument(
   });
 }
 
-absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string_view method,
-                                      const bdtx::v1::ImportCsvRequest& request,
-                                      bdtx::v1::ImportCsvResponse* response) {
-  const bool admin = subject.HasRole(bdtx::v1::SYSTEM_ADMIN);
-  const bool province =
-      subject.HasRole(bdtx::v1::PROVINCE_OFFICER) || subject.HasRole(bdtx::v1::PROVINCE_LEADER);
-  if (!admin && !province) {
+absl::Status DirectoryService::MayImport(const auth::Subject& subject) {
+  if (!subject.HasRole(bdtx::v1::SYSTEM_ADMIN) && !subject.HasRole(bdtx::v1::PROVINCE_OFFICER) &&
+      !subject.HasRole(bdtx::v1::PROVINCE_LEADER)) {
     return absl::PermissionDeniedError(
         absl::StrCat(subject.name, " may not import: only a system admin or a Sở officer may"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string_view method,
+                                      const bdtx::v1::ImportCsvRequest& request,
+                                      bdtx::v1::ImportCsvResponse* response) {
+  RETURN_IF_ERROR(MayImport(subject));
+  const bool admin = subject.HasRole(bdtx::v1::SYSTEM_ADMIN);
   const std::string file = request.file_name().empty() ? "upload.csv" : request.file_name();
   const std::string sha = Sha256Hex(request.content());
   absl::MutexLock lock(&import_mu_);
@@ -474,6 +479,7 @@ class DirectoryService::ImportStreamReactor
       : service_(service), context_(context), subject_(std::move(subject)), response_(response) {
     StartRead(&chunk_);
   }
+  ~ImportStreamReactor() override { --service_->import_streams_; }
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed: the file is complete
       if (first_)
@@ -534,14 +540,21 @@ class DirectoryService::ImportStreamReactor
 
 grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk>* DirectoryService::ImportCsvStream(
     grpc::CallbackServerContext* context, bdtx::v1::ImportCsvResponse* response) {
+  class Refused : public grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk> {
+   public:
+    explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+    void OnDone() override { delete this; }
+  };
   absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) {
-    class Refused : public grpc::ServerReadReactor<bdtx::v1::ImportCsvChunk> {
-     public:
-      explicit Refused(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(subject.status());
+  if (!subject.ok()) return new Refused(subject.status());
+  // Refused before a byte is read: a stranger (or a third concurrent import) must not
+  // make the directory buffer up to kMaxImportBytes first.
+  if (absl::Status may = MayImport(*subject); !may.ok()) return new Refused(may);
+  if (++import_streams_ > kMaxImportStreams) {
+    --import_streams_;
+    return new Refused(absl::ResourceExhaustedError(absl::StrCat(
+        kMaxImportStreams, " streamed imports are already being received (each may hold up to ",
+        kMaxImportBytes >> 20, " MiB): retry when one of them has ended")));
   }
   return new ImportStreamReactor(this, context, *std::move(subject), response);
 }

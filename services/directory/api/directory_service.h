@@ -34,6 +34,9 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   // A streamed import file larger than this is refused (RESOURCE_EXHAUSTED): the whole
   // file is held in memory while it is validated (docs/import.md, "Large files").
   static constexpr size_t kMaxImportBytes = 256 << 20;
+  // Streamed imports received at once; one more is refused (RESOURCE_EXHAUSTED) before
+  // any of it is read, so the directory holds at most this many times kMaxImportBytes.
+  static constexpr int kMaxImportStreams = 2;
 
   DirectoryService(DirectoryStore* store, const Clock* clock) : store_(store), clock_(clock) {}
   // Waits for imports and exports still running.
@@ -86,6 +89,9 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
 
  private:
   class ImportStreamReactor;
+  // PERMISSION_DENIED unless `subject` may import at all (what they import is checked
+  // by Import record by record).
+  static absl::Status MayImport(const auth::Subject& subject);
   // `method` is the full RPC name the request_id is bound to.
   absl::Status Import(const auth::Subject& subject, absl::string_view method,
                       const bdtx::v1::ImportCsvRequest& request,
@@ -99,6 +105,7 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   absl::Mutex workers_mu_;
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(workers_mu_);
   std::atomic<bool> watches_stopped_{false};
+  std::atomic<int> import_streams_{0};  // ImportStreamReactors alive
 };
 
 }  // namespace bdtx::directory
