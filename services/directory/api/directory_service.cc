@@ -6,6 +6,7 @@
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/status_macros.h"
+#include "common/validation/validator.h"
 #include "services/directory/domain/routing.h"
 
 namespace bdtx::directory {
@@ -502,6 +503,10 @@ class DirectoryService::ImportStreamReactor
 
  private:
   absl::Status Add() {
+    // The edge validator covers unary requests before the handler; the chunks of this
+    // client stream are checked here, each as it arrives (ADR 008): kind, file_name and
+    // request_id limits, NFC.
+    RETURN_IF_ERROR(validation::ValidateAndNormalize(chunk_));
     if (first_) {
       first_ = false;
       if (chunk_.kind() == bdtx::v1::IMPORT_KIND_UNSPECIFIED) {
