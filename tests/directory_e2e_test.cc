@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,8 @@
 #include "common/crypto/sha256.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -450,6 +453,207 @@ TEST_F(DirectoryE2eTest, StreamingMethodsRefuseStrangers) {
     writer->Write(chunk);
     writer->WritesDone();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+}
+
+// The ErrorInfo of `s`: reason and metadata.
+std::pair<std::string, std::map<std::string, std::string>> ErrorInfoOf(const grpc::Status& s) {
+  google::rpc::Status details;
+  if (!details.ParseFromString(s.error_details())) return {};
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) {
+      return {info.reason(), {info.metadata().begin(), info.metadata().end()}};
+    }
+  }
+  return {};
+}
+
+// Issue 15 §1: import A (an officer), then B (their demotion); a late retry of A with its
+// request_id answers A's first result and writes nothing, so B stands.
+TEST_F(DirectoryE2eTest, LateRetryOfAnImportAnswersTheFirstResultAndNeverUndoesALaterFile) {
+  const std::string header = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  const std::string file_a = header + "cv-moi,,Chuyên viên Mới,province_officer,bp,,,\n";
+  const std::string file_b = header + "cv-moi,,Chuyên viên Mới,district_officer,dx,,,\n";
+  auto import = [&](const std::string& csv, const std::string& id, v1::ImportCsvResponse* out,
+                    const std::string& token = "") {
+    v1::ImportCsvRequest req;
+    req.set_kind(v1::PEOPLE);
+    req.set_file_name("people.csv");
+    req.set_content(csv);
+    req.set_request_id(id);
+    return stub_->ImportCsv(Context(token.empty() ? Admin() : token).get(), req, out);
+  };
+  auto roles_of_new_officer = [&] {
+    v1::GetPersonRequest req;
+    req.set_name("people/cv-moi");
+    v1::Person person;
+    EXPECT_TRUE(stub_->GetPerson(Context(Admin()).get(), req, &person).ok());
+    return absl::StrCat(person.home_unit(), " ",
+                        person.roles_size() ? static_cast<int>(person.roles(0)) : 0);
+  };
+  v1::ImportCsvResponse first_a, first_b, retry_a;
+  ASSERT_TRUE(import(file_a, "import-a", &first_a).ok());
+  EXPECT_EQ(first_a.created(), 1);
+  const std::string promoted = roles_of_new_officer();
+  ASSERT_TRUE(import(file_b, "import-b", &first_b).ok());
+  EXPECT_EQ(first_b.updated(), 1);
+  const std::string demoted = roles_of_new_officer();
+  ASSERT_NE(promoted, demoted);
+
+  // The late retry of A: the first answer, byte for byte, and B still stands.
+  grpc::Status s = import(file_a, "import-a", &retry_a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(retry_a.SerializeAsString(), first_a.SerializeAsString());
+  EXPECT_EQ(roles_of_new_officer(), demoted) << "a retry of A must not undo B";
+  // Also after a restart (the record is durable).
+  Stop();
+  Start();
+  retry_a.Clear();
+  ASSERT_TRUE(import(file_a, "import-a", &retry_a).ok());
+  EXPECT_EQ(retry_a.SerializeAsString(), first_a.SerializeAsString());
+  EXPECT_EQ(roles_of_new_officer(), demoted);
+
+  // import-a reused for another file (or as validate_only): REQUEST_ID_REUSED, nothing applied.
+  v1::ImportCsvResponse nothing;
+  s = import(file_b + "cv-khac,,Người Khác,district_officer,dx,,,\n", "import-a", &nothing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).first, "REQUEST_ID_REUSED");
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Directory/ImportCsv");
+  EXPECT_EQ(nothing.ByteSizeLong(), 0u);
+  v1::GetPersonRequest other;
+  other.set_name("people/cv-khac");
+  v1::Person person;
+  EXPECT_EQ(stub_->GetPerson(Context(Admin()).get(), other, &person).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The same id from the stream RPC: bound to ImportCsv, so reused.
+  v1::ImportCsvResponse streamed;
+  {
+    auto ctx = Context(Admin());
+    auto writer = stub_->ImportCsvStream(ctx.get(), &streamed);
+    v1::ImportCsvChunk chunk;
+    chunk.set_kind(v1::PEOPLE);
+    chunk.set_request_id("import-a");
+    chunk.set_content(file_a);
+    writer->Write(chunk);
+    writer->WritesDone();
+    s = writer->Finish();
+  }
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Directory/ImportCsv");
+
+  // Another admin's id is theirs: the same id is a new request, never our answer.
+  v1::ImportCsvResponse theirs;
+  ASSERT_TRUE(
+      import(file_a, "import-a", &theirs, Token("operators/admin2", {"SYSTEM_ADMIN"})).ok());
+  EXPECT_EQ(theirs.updated(), 1);
+  EXPECT_NE(roles_of_new_officer(), demoted);
+}
+
+TEST_F(DirectoryE2eTest, StreamedImportRetryAnswersTheFirstResultAndChunksMustAgreeOnTheId) {
+  const std::string csv =
+      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+      "gv-moi,,Giáo viên Mới,mass_teacher,thcs-tanphu,,,\n";
+  auto stream = [&](const std::string& first_id, const std::string& later_id,
+                    v1::ImportCsvResponse* out) {
+    auto ctx = Context(Admin());
+    auto writer = stub_->ImportCsvStream(ctx.get(), out);
+    v1::ImportCsvChunk chunk;
+    chunk.set_kind(v1::PEOPLE);
+    chunk.set_request_id(first_id);
+    chunk.set_content(csv.substr(0, 20));
+    writer->Write(chunk);
+    chunk.Clear();
+    chunk.set_request_id(later_id);
+    chunk.set_content(csv.substr(20));
+    writer->Write(chunk);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::ImportCsvResponse first, again, mismatched;
+  ASSERT_TRUE(stream("s-1", "", &first).ok());
+  EXPECT_EQ(first.created(), 1);
+  ASSERT_TRUE(stream("s-1", "s-1", &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  grpc::Status s = stream("s-2", "s-3", &mismatched);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+}
+
+// Issue 15 sweep: a person's email is shown to the person and to those over their unit,
+// not to every signed-in user; a class and a support group are read by who is in them,
+// their lecturer and the officers over them; others get one refusal, existing or not.
+TEST_F(DirectoryE2eTest, EmailsClassesAndSupportGroupsAreReadOnlyByWhomTheyConcern) {
+  ASSERT_TRUE(Import(v1::PEOPLE, "people.csv",
+                     "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+                     "gv-thu,,Giáo viên Thư,mass_teacher,thcs-tanphu,,,gv.thu@example.vn\n")
+                  .ok());
+  ASSERT_TRUE(Import(v1::CLASSES, "classes.csv",
+                     "id,code,name,year,module,unit_id\nm4-1,L4001,Lớp mô đun 4,2023,4,bp\n")
+                  .ok());
+  ASSERT_TRUE(Import(v1::ASSIGNMENTS, "assignments.csv",
+                     "year,module,kind,from_id,to_id\n"
+                     "2023,4,learner,m4-1,gv-1\n2023,4,grader,m4-1,gvcc-thcs\n")
+                  .ok());
+  const std::string colleague = Token("people/gv-1", {"MASS_TEACHER"}, "units/thcs-tanphu");
+  const std::string other_teacher = Token("people/gv-2", {"MASS_TEACHER"}, "units/thcs-tanphu");
+  const std::string core = Token("people/gvcc-thcs", {"CORE_TEACHER"}, "units/thcs-tanphu");
+  const std::string lecturer = Token("people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp");
+  const std::string other_lecturer =
+      Token("people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units/hvqlgd");
+  const std::string so = Token("people/cv-so", {"PROVINCE_OFFICER"}, "units/bp");
+  const std::string self = Token("people/gv-thu", {"MASS_TEACHER"}, "units/thcs-tanphu");
+
+  v1::GetPersonRequest get_person;
+  get_person.set_name("people/gv-thu");
+  for (const auto& [token, sees] : std::vector<std::pair<std::string, bool>>{
+           {self, true}, {so, true}, {Admin(), true}, {other_teacher, false}, {lecturer, false}}) {
+    v1::Person person;
+    ASSERT_TRUE(stub_->GetPerson(Context(token).get(), get_person, &person).ok());
+    EXPECT_EQ(person.display_name(), "Giáo viên Thư");
+    EXPECT_EQ(person.email(), sees ? "gv.thu@example.vn" : "");
+  }
+  v1::ListPeopleRequest list;
+  list.set_unit("units/thcs-tanphu");
+  v1::ListPeopleResponse listed;
+  ASSERT_TRUE(stub_->ListPeople(Context(other_teacher).get(), list, &listed).ok());
+  ASSERT_GT(listed.people_size(), 0);
+  for (const v1::Person& p : listed.people()) EXPECT_EQ(p.email(), "") << p.name();
+
+  v1::GetClassRequest get_class;
+  for (const std::string& token : {colleague, core, lecturer, so, Admin()}) {
+    get_class.set_name("classes/m4-1");
+    v1::Class cls;
+    grpc::Status s = stub_->GetClass(Context(token).get(), get_class, &cls);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(cls.learners_size(), 1);
+  }
+  for (const std::string& token : {other_teacher, other_lecturer}) {
+    v1::Class cls;
+    get_class.set_name("classes/m4-1");
+    grpc::Status existing = stub_->GetClass(Context(token).get(), get_class, &cls);
+    get_class.set_name("classes/m4-404");
+    grpc::Status absent = stub_->GetClass(Context(token).get(), get_class, &cls);
+    EXPECT_EQ(existing.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(absent.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(cls.ByteSizeLong(), 0u);
+  }
+
+  v1::GetSupportGroupRequest group;
+  group.set_core_member("people/gvcc-thcs");
+  group.set_year(2023);
+  group.set_module(4);
+  for (const std::string& token : {colleague, core, lecturer, so}) {
+    v1::SupportGroup out;
+    grpc::Status s = stub_->GetSupportGroup(Context(token).get(), group, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(out.lecturer(), "people/gvsp-1");
+  }
+  for (const std::string& token :
+       {other_lecturer, Token("people/gvcc-phong", {"CORE_TEACHER"}, "units/dx")}) {
+    v1::SupportGroup out;
+    grpc::Status s = stub_->GetSupportGroup(Context(token).get(), group, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    EXPECT_EQ(out.ByteSizeLong(), 0u);
   }
 }
 

@@ -57,7 +57,8 @@ constexpr char kClasses[] =
 constexpr char kAssignments[] =
     "year,module,kind,from_id,to_id\n"
     "2023,3,learner,m3-1,gv-1\n2023,3,grader,m3-1,gvcc-thcs\n"
-    "2023,5,lecturer,gvsp-1,gvcc-thcs\n2023,5,support,gvcc-thcs,gv-1\n";
+    "2023,5,lecturer,gvsp-1,gvcc-thcs\n2023,5,support,gvcc-thcs,gv-1\n"
+    "2023,3,lecturer,gvsp-1,gvcc-thcs\n";
 
 struct Outcome {
   grpc::Status status;
@@ -978,6 +979,140 @@ TEST_F(EdgeE2eTest, StrangerCannotTellWhetherAnAssignmentExists) {
   // The learner still reads their own.
   get.set_name(exists);
   EXPECT_TRUE(grading->GetAssignment(As(kStranger).get(), get, &out).ok());
+}
+
+// Issue 15 sweep: a class's run (graders, dates, skipped core members) is read by its
+// graders, the officers of the unit running it and above, and the lecturer assigned to
+// one of its core members; anyone else gets the one refusal, whether the class exists.
+TEST_F(EdgeE2eTest, OnlyGradersOfficersAboveAndAssignedLecturersReadARun) {
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  const Who other_lecturer{"people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units/hvqlgd"};
+  const Who district_below{"people/cv-phong", {"DISTRICT_OFFICER"}, "units/dx"};
+  v1::GetRunRequest get;
+  get.set_class_name("classes/m3-1");
+  for (const Who& reader : {kAuthor, kSo, kLecturer, kAdmin}) {
+    v1::Run run;
+    grpc::Status s = grading->GetRun(As(reader).get(), get, &run);
+    EXPECT_TRUE(s.ok()) << reader.name << ": " << s.error_message();
+    EXPECT_EQ(run.class_name(), "classes/m3-1");
+  }
+  for (const Who& outsider : {kStranger, kOtherTeacher, other_lecturer, district_below}) {
+    v1::Run run;
+    get.set_class_name("classes/m3-1");
+    grpc::Status on_existing = grading->GetRun(As(outsider).get(), get, &run);
+    EXPECT_EQ(on_existing.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << outsider.name << ": " << on_existing.error_message();
+    EXPECT_EQ(run.ByteSizeLong(), 0u);
+    get.set_class_name("classes/m3-404");
+    grpc::Status on_absent = grading->GetRun(As(outsider).get(), get, &run);
+    EXPECT_EQ(on_absent.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    std::string masked = on_absent.error_message();
+    masked.replace(masked.find("classes/m3-404"), 14, "classes/m3-1");
+    EXPECT_EQ(masked, on_existing.error_message());
+  }
+  // Nor do a class's statistics tell an outsider whether the class has a run.
+  v1::ListStatisticsRequest stats;
+  stats.set_year(2023);
+  stats.set_module(3);
+  v1::ListStatisticsResponse out;
+  for (const char* cls : {"classes/m3-1", "classes/m3-404"}) {
+    stats.set_unit(cls);
+    EXPECT_EQ(grading->ListStatistics(As(kStranger).get(), stats, &out).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << cls;
+  }
+}
+
+// Issue 15 sweep: a lecturer reads the assignments graded by the core members the
+// directory assigns to them (the ones they review), not every assignment in the country.
+TEST_F(EdgeE2eTest, LecturersReadOnlyAssignmentsGradedByTheirCoreMembers) {
+  EnsureM31Enrolled();
+  auto grading = StubTo<v1::Grading>(shared_->grading.address);
+  v1::SubmitAssignmentRequest submit;  // as GradingRequestIdsAreBoundToo sends it
+  submit.set_class_name("classes/m3-1");
+  submit.set_file_ref("lms://final/gv-1.docx");
+  submit.set_sha256(std::string(64, 'a'));
+  submit.set_request_id("a1");
+  v1::Assignment a;
+  ASSERT_TRUE(grading->SubmitAssignment(As(kStranger).get(), submit, &a).ok());
+  const Who other_lecturer{"people/gvqlgd-1", {"MANAGEMENT_LECTURER"}, "units/hvqlgd"};
+  v1::GetAssignmentRequest get;
+  get.set_name(a.name());
+  v1::Assignment out;
+  // Not graded yet: no lecturer has anything to review in it.
+  EXPECT_EQ(grading->GetAssignment(As(other_lecturer).get(), get, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GradeRequest grade;
+  grade.set_assignment(a.name());
+  grade.set_verdict(v1::PASS);
+  grade.set_has_score(true);
+  grade.set_score(8);
+  grade.set_request_id("a1");
+  v1::Assignment graded;
+  grpc::Status s = grading->Grade(As(kAuthor).get(), grade, &graded);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Graded by gvcc-thcs, whose lecturer for 2023 module 3 is gvsp-1.
+  s = grading->GetAssignment(As(kLecturer).get(), get, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.name(), a.name());
+  out.Clear();
+  s = grading->GetAssignment(As(other_lecturer).get(), get, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(out.ByteSizeLong(), 0u);
+}
+
+// Issue 15 §1 for notifications SetPreferences (AIP-154 + AIP-155): a write naming the
+// etag it read is refused (ABORTED) once someone else changed the preferences, and a
+// late retry of a request_id answers its first result without undoing a later change.
+TEST_F(EdgeE2eTest, PreferencesWritesAreBoundToTheEtagReadAndRetriesNeverUndoALaterChange) {
+  auto notifications = StubTo<v1::Notifications>(shared_->notifications.address);
+  const Who person = kOtherTeacher;
+  v1::Preferences read;
+  ASSERT_TRUE(
+      notifications->GetPreferences(As(person).get(), v1::GetPreferencesRequest(), &read).ok());
+  ASSERT_FALSE(read.etag().empty());
+  auto set = [&](bool email, const std::string& etag, const std::string& id, v1::Preferences* out,
+                 const Who& who) {
+    v1::SetPreferencesRequest req;
+    req.mutable_preferences()->set_email(email);
+    req.mutable_preferences()->set_email_digest_daily(true);
+    req.mutable_preferences()->set_etag(etag);
+    req.set_request_id(id);
+    return notifications->SetPreferences(As(who).get(), req, out);
+  };
+  v1::Preferences first, again, later, nothing;
+  grpc::Status s = set(false, read.etag(), "p1", &first, person);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(first.email());
+  EXPECT_NE(first.etag(), read.etag());
+  // A write over the version read before p1: refused, nothing written.
+  s = set(true, read.etag(), "", &nothing, person);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  // The retry of p1: the first answer.
+  ASSERT_TRUE(set(false, read.etag(), "p1", &again, person).ok());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  // A later change over the current etag, then a late retry of p1: p1's answer, and the
+  // later change stands.
+  ASSERT_TRUE(set(true, first.etag(), "p2", &later, person).ok());
+  again.Clear();
+  ASSERT_TRUE(set(false, read.etag(), "p1", &again, person).ok());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  v1::Preferences now;
+  ASSERT_TRUE(
+      notifications->GetPreferences(As(person).get(), v1::GetPreferencesRequest(), &now).ok());
+  EXPECT_TRUE(now.email()) << "a late retry of p1 must not undo p2";
+  EXPECT_EQ(now.etag(), later.etag());
+  // p1 reused for another request: REQUEST_ID_REUSED naming SetPreferences.
+  s = set(true, "", "p1", &nothing, person);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(ErrorInfoOf(s).first, "REQUEST_ID_REUSED");
+  EXPECT_EQ(ErrorInfoOf(s).second["method"], "/bdtx.v1.Notifications/SetPreferences");
+  EXPECT_EQ(nothing.ByteSizeLong(), 0u);
+  // Another person's p1 is theirs: their own preferences are written.
+  v1::Preferences theirs;
+  ASSERT_TRUE(set(false, "", "p1", &theirs, kStranger).ok());
+  EXPECT_EQ(theirs.person(), kStranger.name);
 }
 
 }  // namespace

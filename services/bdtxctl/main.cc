@@ -3,7 +3,7 @@
 //   bdtxctl token mint --person people/ID [--roles a,b] [--unit units/ID]
 //                      [--key-file ./data/auth.key] [--ttl 1h] [--directory ADDR]
 //   bdtxctl directory import --kind units|people|classes|assignments --file F
-//                            [--validate-only true] [--addr 127.0.0.1:7101]
+//                            [--validate-only true] [--request-id ID] [--addr 127.0.0.1:7101]
 //   bdtxctl directory export --kind KIND [--addr ...]          (CSV on stdout)
 //   bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]
 //   bdtxctl demo generate --out DIR
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -41,6 +42,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "openssl/evp.h"
+#include "openssl/rand.h"
 #include "services/bdtxctl/demo_data.h"
 
 namespace {
@@ -52,6 +54,7 @@ int Usage() {
       "usage:\n"
       "  bdtxctl token mint --person people/ID [--roles r1,r2] [--unit units/ID] [--ttl 1h]\n"
       "  bdtxctl directory import --kind units|people|classes|assignments --file F\n"
+      "                           [--request-id ID]   (retry of an earlier invocation)\n"
       "  bdtxctl directory export --kind units|people|classes|assignments\n"
       "  bdtxctl directory route --author people/ID --year Y --module M [--kind plan|report]\n"
       "  bdtxctl auth activation-code --person people/ID|CODE   (one-time code: first password\n"
@@ -275,12 +278,26 @@ absl::StatusOr<bdtx::v1::ImportKind> ParseKind(const std::string& text) {
   return kind;
 }
 
+// A fresh request_id for one command ("ctl-" + 32 hex digits from the OS's CSPRNG).
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    std::fprintf(stderr, "bdtxctl: no random bytes for a request_id\n");
+    std::exit(1);
+  }
+  std::string id = "ctl-";
+  for (unsigned char b : bytes) absl::StrAppendFormat(&id, "%02x", b);
+  return id;
+}
+
 // Streams the file to ImportCsvStream in 1 MiB chunks (any size; the directory applies
 // it all or nothing once the last chunk is in) with progress on stderr. Holds one chunk
-// in memory, not the file.
+// in memory, not the file. `request_id` (AIP-155) makes a retry of this invocation
+// answer the first result instead of applying the file again after a later one.
 absl::StatusOr<bdtx::v1::ImportCsvResponse> ImportFile(const Flags& flags,
                                                        bdtx::v1::ImportKind kind,
-                                                       const std::string& path) {
+                                                       const std::string& path,
+                                                       const std::string& request_id) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::error_code ec;
@@ -297,6 +314,10 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> ImportFile(const Flags& flags,
   chunk.set_kind(kind);
   chunk.set_file_name(std::filesystem::path(path).filename().string());
   chunk.set_validate_only(flags.Get("validate_only") == "true");
+  chunk.set_request_id(request_id);
+  // Printed first, so an answer lost to a dropped connection can be retried safely.
+  std::fprintf(stderr, "request_id %s (retry with --request-id %s)\n", request_id.c_str(),
+               request_id.c_str());
   constexpr size_t kChunk = 1 << 20;
   std::string buffer(kChunk, '\0');
   uintmax_t sent = 0;
@@ -312,6 +333,7 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> ImportFile(const Flags& flags,
     chunk.clear_kind();
     chunk.clear_file_name();
     chunk.clear_validate_only();
+    chunk.clear_request_id();
     sent += n;
     if (total > 0) {
       std::fprintf(stderr, "%ssent %.1f of %.1f MB (%d%%)%s", tty ? "\r" : "", sent / 1e6,
@@ -980,7 +1002,10 @@ int DirectoryCommand(const std::string& verb, const Flags& flags) {
   if (verb == "import") {
     auto kind = ParseKind(flags.Get("kind"));
     if (!kind.ok()) return Fail(kind.status());
-    auto r = ImportFile(flags, *kind, flags.Get("file"));
+    // One request_id per invocation unless given (--request-id: retry an earlier one).
+    const std::string id =
+        flags.Get("request_id").empty() ? NewRequestId() : flags.Get("request_id");
+    auto r = ImportFile(flags, *kind, flags.Get("file"), id);
     if (!r.ok()) return Fail(r.status());
     PrintImport(flags.Get("file"), *r);
     return 0;
@@ -1075,7 +1100,7 @@ int DemoProvince(const std::string& verb, const Flags& flags, const bdtx::demo::
   const bdtx::v1::ImportKind kinds[] = {bdtx::v1::UNITS, bdtx::v1::PEOPLE, bdtx::v1::CLASSES,
                                         bdtx::v1::ASSIGNMENTS};
   for (size_t i = 0; i < all.size(); ++i) {
-    auto r = ImportFile(flags, kinds[i], (dir / all[i].first).string());
+    auto r = ImportFile(flags, kinds[i], (dir / all[i].first).string(), NewRequestId());
     if (!r.ok()) return Fail(r.status());
     PrintImport((dir / all[i].first).string(), *r);
   }

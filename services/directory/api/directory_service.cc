@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/status_macros.h"
@@ -14,9 +15,36 @@ namespace {
 using server::FinishUnary;
 
 constexpr int kMaxBatchPeople = 1000;
+constexpr char kImportMethod[] = "/bdtx.v1.Directory/ImportCsv";
+constexpr char kImportStreamMethod[] = "/bdtx.v1.Directory/ImportCsvStream";
 
 absl::Status NotFound(absl::string_view what, absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("no ", what, " ", name));
+}
+
+// A person's contact details (email) are personal data: shown to the person, services,
+// admins, the ministry and the officers/leaders over the person's unit; everyone else
+// gets the record without them (names, roles and units are what routing shows anyway).
+void RedactFor(const auth::Subject& subject, const DirectoryView& view, Person* person) {
+  if (person->email().empty() || subject.name == person->name()) return;
+  auth::ResourceScope scope{UnitAncestry(view, BareId(person->home_unit())), person->name()};
+  if (!auth::Authorize(subject, auth::Action::kRead, scope).ok()) person->clear_email();
+}
+
+// Who may read a class (its learners and graders): its graders and learners, the
+// lecturer assigned to one of its graders for its year and module, and whoever may read
+// inside the unit running it (officers/leaders there or above, the ministry, admins,
+// services).
+bool MayReadClass(const auth::Subject& subject, const DirectoryView& view, const Class& cls) {
+  for (const auto* list : {&cls.graders(), &cls.learners()}) {
+    if (std::find(list->begin(), list->end(), subject.name) != list->end()) return true;
+  }
+  for (const std::string& grader : cls.graders()) {
+    std::optional<std::string> lecturer = view.LecturerOf(cls.year(), cls.module(), BareId(grader));
+    if (lecturer && PersonName(*lecturer) == subject.name) return true;
+  }
+  return auth::Authorize(subject, auth::Action::kRead, {UnitAncestry(view, BareId(cls.unit())), ""})
+      .ok();
 }
 
 // The unit a record of an import sits in, for authorizing province officers.
@@ -182,9 +210,11 @@ grpc::ServerUnaryReactor* DirectoryService::GetPerson(grpc::CallbackServerContex
                                                       const bdtx::v1::GetPersonRequest* request,
                                                       bdtx::v1::Person* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
     std::optional<Person> person = store_->FindPerson(BareId(request->name()));
     if (!person) return NotFound("person", request->name());
+    RedactFor(*subject, *store_, &*person);
     *response = *std::move(person);
     return absl::OkStatus();
   });
@@ -194,7 +224,8 @@ grpc::ServerUnaryReactor* DirectoryService::BatchGetPeople(
     grpc::CallbackServerContext* context, const bdtx::v1::BatchGetPeopleRequest* request,
     bdtx::v1::BatchGetPeopleResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
     if (request->names_size() > kMaxBatchPeople) {
       return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxBatchPeople,
                                                      " names per BatchGetPeople call, got ",
@@ -203,6 +234,7 @@ grpc::ServerUnaryReactor* DirectoryService::BatchGetPeople(
     for (const std::string& name : request->names()) {
       std::optional<Person> person = store_->FindPerson(BareId(name));
       if (!person) return NotFound("person", name);
+      RedactFor(*subject, *store_, &*person);
       *response->add_people() = *std::move(person);
     }
     return absl::OkStatus();
@@ -213,10 +245,12 @@ grpc::ServerUnaryReactor* DirectoryService::LookupPerson(
     grpc::CallbackServerContext* context, const bdtx::v1::LookupPersonRequest* request,
     bdtx::v1::Person* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
     std::optional<std::string> id = store_->PersonIdByCode(request->code());
     std::optional<Person> person = id ? store_->FindPerson(*id) : std::nullopt;
     if (!person) return NotFound("person with code", request->code());
+    RedactFor(*subject, *store_, &*person);
     *response = *std::move(person);
     return absl::OkStatus();
   });
@@ -226,12 +260,16 @@ grpc::ServerUnaryReactor* DirectoryService::ListPeople(grpc::CallbackServerConte
                                                        const bdtx::v1::ListPeopleRequest* request,
                                                        bdtx::v1::ListPeopleResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
     if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
     auto page = store_->ListPeople(BareId(request->unit()), request->role(), request->page_size(),
                                    request->page_token());
     if (!page.ok()) return page.status();
-    for (Person& p : page->items) *response->add_people() = std::move(p);
+    for (Person& p : page->items) {
+      RedactFor(*subject, *store_, &p);
+      *response->add_people() = std::move(p);
+    }
     response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   });
@@ -241,9 +279,15 @@ grpc::ServerUnaryReactor* DirectoryService::GetClass(grpc::CallbackServerContext
                                                      const bdtx::v1::GetClassRequest* request,
                                                      bdtx::v1::Class* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
     std::optional<Class> cls = store_->FindClass(BareId(request->name()));
-    if (!cls) return NotFound("class", request->name());
+    // One refusal whether the class exists or not, for who may not read it.
+    if (!cls) {
+      if (!auth::MayLearnAbsence(*subject, "")) return auth::NotVisible(*subject, request->name());
+      return NotFound("class", request->name());
+    }
+    if (!MayReadClass(*subject, *store_, *cls)) return auth::NotVisible(*subject, request->name());
     *response = *std::move(cls);
     return absl::OkStatus();
   });
@@ -253,25 +297,34 @@ grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
     grpc::CallbackServerContext* context, const bdtx::v1::GetSupportGroupRequest* request,
     bdtx::v1::SupportGroup* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
+    auto subject = auth::SubjectFromContext(*context);
+    if (!subject.ok()) return subject.status();
     if (absl::Status s = ValidateYearModule(request->year(), request->module()); !s.ok()) {
       return s;
     }
     if (request->core_member().empty() == request->colleague().empty()) {
       return absl::InvalidArgumentError("set exactly one of core_member or colleague");
     }
+    const std::string& asked =
+        request->core_member().empty() ? request->colleague() : request->core_member();
+    // NOT_FOUND only for who may learn it (the person asked about, admins, services, the
+    // ministry); others get the refusal they would get for an existing group.
+    auto absent = [&](absl::Status not_found) {
+      return auth::MayLearnAbsence(*subject, asked) ? not_found : auth::NotVisible(*subject, asked);
+    };
     std::string core = BareId(request->core_member());
     if (!request->colleague().empty()) {
       auto supporter =
           store_->SupporterOf(request->year(), request->module(), BareId(request->colleague()));
       if (!supporter) {
-        return absl::NotFoundError(absl::StrCat("no core member supports ", request->colleague(),
-                                                " in module ", request->module(), " of ",
-                                                request->year()));
+        return absent(absl::NotFoundError(
+            absl::StrCat("no core member supports ", request->colleague(), " in module ",
+                         request->module(), " of ", request->year())));
       }
       core = *supporter;
     }
-    if (!store_->FindPerson(core)) return NotFound("person", request->core_member());
+    std::optional<Person> core_person = store_->FindPerson(core);
+    if (!core_person) return absent(NotFound("person", request->core_member()));
     response->set_core_member(PersonName(core));
     response->set_year(request->year());
     response->set_module(request->module());
@@ -280,6 +333,20 @@ grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
     }
     if (auto lecturer = store_->LecturerOf(request->year(), request->module(), core)) {
       response->set_lecturer(PersonName(*lecturer));
+    }
+    // A support group is read by its core member, its colleagues, its lecturer, and
+    // whoever may read inside the core member's unit (officers there or above, the
+    // ministry, admins, services); others get the one refusal.
+    const bool member = subject->name == response->core_member() ||
+                        subject->name == response->lecturer() ||
+                        std::find(response->colleagues().begin(), response->colleagues().end(),
+                                  subject->name) != response->colleagues().end();
+    if (!member && !auth::Authorize(*subject, auth::Action::kRead,
+                                    {UnitAncestry(*store_, BareId(core_person->home_unit())),
+                                     response->core_member()})
+                        .ok()) {
+      response->Clear();
+      return auth::NotVisible(*subject, asked);
     }
     if (response->colleagues_size() > kUsualSupportGroupSize) {
       response->set_warning(absl::StrCat(response->colleagues_size(),
@@ -311,13 +378,39 @@ absl::Status DirectoryService::MayImport(const auth::Subject& subject) {
   return absl::OkStatus();
 }
 
-absl::Status DirectoryService::Import(const auth::Subject& subject,
+absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string_view method,
                                       const bdtx::v1::ImportCsvRequest& request,
                                       bdtx::v1::ImportCsvResponse* response) {
   RETURN_IF_ERROR(MayImport(subject));
   const bool admin = subject.HasRole(bdtx::v1::SYSTEM_ADMIN);
   const std::string file = request.file_name().empty() ? "upload.csv" : request.file_name();
+  const std::string sha = Sha256Hex(request.content());
   absl::MutexLock lock(&import_mu_);
+  // The request_id (AIP-155): bound to the caller, the RPC and what the file is (kind,
+  // sha256, validate_only), not its name. The record is private to the caller (ScopedId),
+  // so nobody else's import is ever answered; it is looked up once the caller's role may
+  // import, and the unit-level checks below were made for this caller and this file when
+  // it was first applied.
+  std::string request_key;
+  idempotency::Binding binding;
+  if (!request.request_id().empty()) {
+    bdtx::v1::ImportCsvRequest what;
+    what.set_kind(request.kind());
+    what.set_content(sha);  // the file by its hash
+    what.set_validate_only(request.validate_only());
+    binding = idempotency::Bind(subject.name, method, "directory", what);
+    request_key = idempotency::ScopedId(subject.name, request.request_id());
+    absl::StatusOr<std::optional<bdtx::v1::RequestRecord>> recorded =
+        store_->FindRequest(request_key);
+    if (!recorded.ok()) return recorded.status();
+    if (recorded->has_value()) {
+      if (absl::Status s = idempotency::CheckSame(binding, **recorded); !s.ok()) return s;
+      if (!response->ParseFromString((*recorded)->response())) {
+        return idempotency::Reused(request.request_id(), (*recorded)->method());
+      }
+      return absl::OkStatus();  // the first answer; nothing written
+    }
+  }
   absl::StatusOr<ImportPlan> plan = PlanImport(request.kind(), file, request.content(), *store_);
   if (!plan.ok()) return plan.status();
   if (!admin) {
@@ -341,7 +434,6 @@ absl::Status DirectoryService::Import(const auth::Subject& subject,
       }
     }
   }
-  const std::string sha = Sha256Hex(request.content());
   if (request.validate_only()) {
     response->set_rows(plan->rows);
     response->set_sha256(sha);
@@ -349,7 +441,8 @@ absl::Status DirectoryService::Import(const auth::Subject& subject,
     return absl::OkStatus();
   }
   absl::StatusOr<bdtx::v1::ImportCsvResponse> result =
-      store_->Apply(*plan, file, sha, subject.name, clock_->Now());
+      store_->Apply(*plan, file, sha, subject.name, clock_->Now(), request_key,
+                    request_key.empty() ? bdtx::v1::RequestRecord() : idempotency::Record(binding));
   if (!result.ok()) return result.status();
   *response = *std::move(result);
   server::LogInfo("import applied", {{"file", file},
@@ -372,7 +465,7 @@ grpc::ServerUnaryReactor* DirectoryService::ImportCsv(grpc::CallbackServerContex
     return reactor;
   }
   RunInBackground([this, reactor, request, response, subject = *std::move(subject)] {
-    reactor->Finish(ToGrpcStatus(Import(subject, *request, response)));
+    reactor->Finish(ToGrpcStatus(Import(subject, kImportMethod, *request, response)));
   });
   return reactor;
 }
@@ -399,7 +492,7 @@ class DirectoryService::ImportStreamReactor
           return Finish(ToGrpcStatus(absl::CancelledError(
               "the import stream was cancelled before it ended; nothing was applied")));
         }
-        Finish(ToGrpcStatus(service_->Import(subject_, request_, response_)));
+        Finish(ToGrpcStatus(service_->Import(subject_, kImportStreamMethod, request_, response_)));
       });
       return;
     }
@@ -410,8 +503,9 @@ class DirectoryService::ImportStreamReactor
 
  private:
   absl::Status Add() {
-    // Client streams bypass the generic per-request hook (ADR 008): each chunk is checked
-    // here, with the same field violations.
+    // The edge validator covers unary requests before the handler; the chunks of this
+    // client stream are checked here, each as it arrives (ADR 008): kind, file_name and
+    // request_id limits, NFC.
     RETURN_IF_ERROR(validation::ValidateAndNormalize(chunk_));
     if (first_) {
       first_ = false;
@@ -421,12 +515,15 @@ class DirectoryService::ImportStreamReactor
       request_.set_kind(chunk_.kind());
       request_.set_file_name(chunk_.file_name());
       request_.set_validate_only(chunk_.validate_only());
+      request_.set_request_id(chunk_.request_id());
     } else if ((chunk_.kind() != bdtx::v1::IMPORT_KIND_UNSPECIFIED &&
                 chunk_.kind() != request_.kind()) ||
                (!chunk_.file_name().empty() && chunk_.file_name() != request_.file_name()) ||
-               (chunk_.validate_only() && !request_.validate_only())) {
+               (chunk_.validate_only() && !request_.validate_only()) ||
+               (!chunk_.request_id().empty() && chunk_.request_id() != request_.request_id())) {
       return absl::InvalidArgumentError(
-          "a later chunk names another kind, file name or validate_only than the first");
+          "a later chunk names another kind, file name, validate_only or request_id than the "
+          "first");
     }
     if (request_.content().size() + chunk_.content().size() > kMaxImportBytes) {
       return absl::ResourceExhaustedError(

@@ -92,7 +92,9 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   // PERMISSION_DENIED unless `subject` may import at all (what they import is checked
   // by Import record by record).
   static absl::Status MayImport(const auth::Subject& subject);
-  absl::Status Import(const auth::Subject& subject, const bdtx::v1::ImportCsvRequest& request,
+  // `method` is the full RPC name the request_id is bound to.
+  absl::Status Import(const auth::Subject& subject, absl::string_view method,
+                      const bdtx::v1::ImportCsvRequest& request,
                       bdtx::v1::ImportCsvResponse* response);
   // Runs slow work (imports, exports) off the gRPC threads.
   void RunInBackground(std::function<void()> work);

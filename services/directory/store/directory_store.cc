@@ -50,6 +50,8 @@ std::string Lecturer(int year, int module, absl::string_view core) {
 std::string LecturerCore(int year, int module, absl::string_view lecturer, absl::string_view core) {
   return absl::StrCat("lc/", YearModule(year, module), lecturer, "/", core);
 }
+// Import request records (idempotency), keyed by idempotency::ScopedId(caller, id).
+std::string Request(absl::string_view scoped_id) { return absl::StrCat("rq/", scoped_id); }
 }  // namespace k
 
 constexpr PageLimits kPageLimits{.default_size = 100, .max_size = 1000};
@@ -302,11 +304,10 @@ absl::StatusOr<Page<Person>> DirectoryStore::ListPeople(absl::string_view unit_i
   return page;
 }
 
-absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(const ImportPlan& plan,
-                                                                  absl::string_view file_name,
-                                                                  absl::string_view sha256,
-                                                                  absl::string_view actor,
-                                                                  absl::Time now) {
+absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(
+    const ImportPlan& plan, absl::string_view file_name, absl::string_view sha256,
+    absl::string_view actor, absl::Time now, absl::string_view request_key,
+    bdtx::v1::RequestRecord request_record) {
   absl::StatusOr<int64_t> version = store_->StreamVersion(kStream);
   if (!version.ok()) return version.status();
   Changes c(store_);
@@ -372,7 +373,11 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(const ImportPl
   response.set_unchanged(counts.unchanged);
   response.set_sha256(std::string(sha256));
   for (const std::string& w : plan.warnings) response.add_warnings(w);
-  if (c.empty()) return response;  // the same data again: nothing to write
+  if (c.empty() && request_key.empty()) return response;  // the same data: nothing to write
+  if (!request_key.empty()) {
+    request_record.set_response(response.SerializeAsString());
+    c.Put(k::Request(request_key), request_record.SerializeAsString());
+  }
 
   bdtx::v1::DirectoryImported event;
   event.set_kind(plan.kind);
@@ -397,6 +402,18 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(const ImportPl
   }
   if (!appended.ok()) return appended.status();
   return response;
+}
+
+absl::StatusOr<std::optional<bdtx::v1::RequestRecord>> DirectoryStore::FindRequest(
+    absl::string_view request_key) const {
+  absl::StatusOr<std::optional<std::string>> bytes = store_->GetReadModel(k::Request(request_key));
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::nullopt;
+  bdtx::v1::RequestRecord record;
+  if (!record.ParseFromString(**bytes)) {
+    return absl::DataLossError(absl::StrCat("unreadable request record ", request_key));
+  }
+  return record;
 }
 
 absl::StatusOr<std::string> DirectoryStore::ExportCsv(bdtx::v1::ImportKind kind) const {

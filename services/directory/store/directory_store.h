@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/directory.pb.h"
+#include "bdtx/v1/events.pb.h"
 #include "common/eventstore/event_store.h"
 #include "common/paging/page_token.h"
 #include "services/directory/domain/directory_view.h"
@@ -60,10 +61,20 @@ class DirectoryStore : public DirectoryView {
 
   // Writes the plan's changes. Records equal to the stored ones count as unchanged; when
   // nothing changes nothing is written. `sha256` identifies the file in the event.
+  // With a non-empty `request_key` (idempotency::ScopedId of the caller's request_id),
+  // `request_record` (its binding) is stored under it with the answer, in the same atomic write;
+  // then the event is appended even when no record changed, so that a later retry of
+  // this file is answered from the record and never re-applies it.
   absl::StatusOr<bdtx::v1::ImportCsvResponse> Apply(const ImportPlan& plan,
                                                     absl::string_view file_name,
                                                     absl::string_view sha256,
-                                                    absl::string_view actor, absl::Time now);
+                                                    absl::string_view actor, absl::Time now,
+                                                    absl::string_view request_key = "",
+                                                    bdtx::v1::RequestRecord request_record = {});
+
+  // The request record stored under `request_key` by Apply, if any.
+  absl::StatusOr<std::optional<bdtx::v1::RequestRecord>> FindRequest(
+      absl::string_view request_key) const;
 
   // The whole directory of one kind as CSV in the import format (re-importable).
   absl::StatusOr<std::string> ExportCsv(bdtx::v1::ImportKind kind) const;

@@ -144,14 +144,63 @@ grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContex
   return reactor;
 }
 
+absl::StatusOr<bool> GradingService::IsLecturerOf(const auth::Subject& subject,
+                                                  const std::string& core_member, int year,
+                                                  int module) {
+  if (!subject.HasRole(v1::PEDAGOGY_LECTURER) && !subject.HasRole(v1::MANAGEMENT_LECTURER)) {
+    return false;
+  }
+  auto group = directory_->GetSupportGroup(core_member, year, module);
+  if (absl::IsNotFound(group.status())) return false;
+  if (!group.ok()) return group.status();
+  return group->lecturer() == subject.name;
+}
+
+absl::Status GradingService::MayReadRun(const auth::Subject& subject, const v1::Run& run) {
+  if (std::find(run.graders().begin(), run.graders().end(), subject.name) != run.graders().end()) {
+    return absl::OkStatus();
+  }
+  // Admins, services, the ministry, and officers/leaders of the unit running the class
+  // or above it (a principal when the class is run by their school).
+  if (!run.unit().empty()) {
+    auto ancestry = directory_->Ancestry(run.unit());
+    if (!ancestry.ok() && !absl::IsNotFound(ancestry.status())) return ancestry.status();
+    if (ancestry.ok() && auth::Authorize(subject, auth::Action::kRead, {*ancestry, ""}).ok()) {
+      return absl::OkStatus();
+    }
+  } else if (auth::Authorize(subject, auth::Action::kRead, {}).ok()) {
+    return absl::OkStatus();  // admins, services, the ministry
+  }
+  // The lecturer assigned (directory) to one of the class's core members.
+  for (const std::string& grader : run.graders()) {
+    absl::StatusOr<bool> lecturer = IsLecturerOf(subject, grader, run.year(), run.module());
+    if (!lecturer.ok()) return lecturer.status();
+    if (*lecturer) return absl::OkStatus();
+  }
+  return auth::NotVisible(subject, run.class_name());
+}
+
 grpc::ServerUnaryReactor* GradingService::GetRun(grpc::CallbackServerContext* context,
                                                  const v1::GetRunRequest* request,
                                                  v1::Run* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(request->class_name()); });
-  if (run.ok()) *response = *std::move(run);
-  reactor->Finish(ToGrpcStatus(run.status()));
-  return reactor;
+  auto subject = auth::SubjectFromContext(*context);
+  return OnWorker(context, [this, subject, request, response]() -> absl::Status {
+    if (!subject.ok()) return subject.status();
+    auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(request->class_name()); });
+    if (!run.ok()) {
+      // Only who may read everything learns that a class has no run.
+      if (absl::IsNotFound(run.status()) && !auth::MayLearnAbsence(*subject, "")) {
+        return auth::NotVisible(*subject, request->class_name());
+      }
+      return run.status();
+    }
+    if (absl::Status may = MayReadRun(*subject, *run); !may.ok()) {
+      if (absl::IsPermissionDenied(may)) return auth::NotVisible(*subject, request->class_name());
+      return may;
+    }
+    *response = *std::move(run);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* GradingService::SubmitAssignment(
@@ -269,10 +318,19 @@ grpc::ServerUnaryReactor* GradingService::GetAssignment(grpc::CallbackServerCont
     if (!run.ok()) return run.status();
     const bool grader = std::find(run->graders().begin(), run->graders().end(), subject->name) !=
                         run->graders().end();
-    const bool lecturer =
-        std::any_of(a->reviews().begin(), a->reviews().end(),
-                    [&](const v1::Review& r) { return r.lecturer() == subject->name; }) ||
-        subject->HasRole(v1::PEDAGOGY_LECTURER) || subject->HasRole(v1::MANAGEMENT_LECTURER);
+    // A lecturer reads the assignments graded by the core members assigned to them (the
+    // ones they review: 3 per core member, docs/grading.md), and any they reviewed.
+    bool lecturer = std::any_of(a->reviews().begin(), a->reviews().end(),
+                                [&](const v1::Review& r) { return r.lecturer() == subject->name; });
+    if (!lecturer && !grader) {
+      auto graded_by =
+          store_->Read([&](const GradingModel& m) { return m.GraderOf(request->name()); });
+      if (graded_by.ok()) {
+        absl::StatusOr<bool> assigned = IsLecturerOf(*subject, *graded_by, a->year(), a->module());
+        if (!assigned.ok()) return assigned.status();
+        lecturer = *assigned;
+      }
+    }
     if (!grader && !lecturer) {
       absl::Status may = MayReadPerson(*subject, a->learner());
       // One refusal whether the learner exists or not, without the learner's unit; a
@@ -360,6 +418,10 @@ grpc::ServerUnaryReactor* GradingService::ListStatistics(grpc::CallbackServerCon
     std::string anchor = unit;
     if (is_class) {
       auto run = m.GetRun(unit);
+      // No oracle: only who may read everything learns that a class has no run.
+      if (absl::IsNotFound(run.status()) && !auth::MayLearnAbsence(*subject, "")) {
+        return auth::NotVisible(*subject, unit);
+      }
       if (!run.ok()) return run.status();
       anchor = run->unit();
     }

@@ -76,6 +76,14 @@ class GradingService final : public bdtx::v1::Grading::CallbackService {
   // Reads about a person (completion, support counts): themselves, services, admins,
   // the ministry, and officers/leaders above the person's home unit.
   absl::Status MayReadPerson(const auth::Subject& subject, const std::string& person);
+  // Reads of a class's run (GetRun): its graders; admins, services, the ministry and the
+  // officers/leaders of the unit running it or above; the lecturer the directory assigns
+  // to one of its graders (core members) for the run's year and module. Otherwise
+  // PERMISSION_DENIED.
+  absl::Status MayReadRun(const auth::Subject& subject, const bdtx::v1::Run& run);
+  // Whether `subject` is a lecturer and the directory's lecturer of `core_member`.
+  absl::StatusOr<bool> IsLecturerOf(const auth::Subject& subject, const std::string& core_member,
+                                    int year, int module);
   absl::StatusOr<std::string> Export(const bdtx::v1::ExportRecognitionRequest& request, int* rows);
 
   GradingStore* const store_;

@@ -1,14 +1,19 @@
 #include "services/notifications/api/notifications_service.h"
 
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/crypto/sha256.h"
+#include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
 #include "common/text/unicode.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/notifications/delivery/signature.h"
 #include "services/notifications/delivery/webhook_url.h"
 #include "services/notifications/domain/rules.h"
@@ -20,6 +25,24 @@ namespace v1 = ::bdtx::v1;
 using server::FinishUnary;
 
 bool IsOperator(const auth::Subject& s) { return s.IsService() || s.HasRole(v1::SYSTEM_ADMIN); }
+
+constexpr char kSetPreferencesMethod[] = "/bdtx.v1.Notifications/SetPreferences";
+
+// AIP-154: the version of a person's stored preferences, "p-" + 16 hex digits of the
+// SHA-256 of their stored bytes (webhook keys included, so a rotation changes it too);
+// "p-defaults" while nothing is stored.
+std::string PreferencesEtag(const std::optional<v1::Preferences>& stored) {
+  if (!stored.has_value()) return "p-defaults";
+  v1::Preferences p = *stored;
+  p.clear_etag();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream out(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&out);
+  coded.SetSerializationDeterministic(true);
+  p.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return "p-" + Sha256Hex(bytes).substr(0, 16);
+}
 
 // How long a rotated-out webhook secret keeps signing next to the new one.
 
@@ -206,6 +229,7 @@ grpc::ServerUnaryReactor* NotificationsService::GetPreferences(
       response->set_person(person);
       response->set_email(true);
     }
+    response->set_etag(PreferencesEtag(*prefs));
     return absl::OkStatus();
   });
 }
@@ -231,9 +255,30 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
   if (p.person() != subject->name && !IsOperator(*subject)) {
     return absl::PermissionDeniedError("only the person (or an admin) sets their preferences");
   }
+  // request_id (AIP-155): looked up once the caller may set these preferences; private to
+  // the caller (ScopedId) and bound to the person and the whole request.
+  const idempotency::Binding binding =
+      idempotency::Bind(subject->name, kSetPreferencesMethod, p.person(), request);
+  const std::string request_key = request.request_id().empty()
+                                      ? ""
+                                      : idempotency::ScopedId(subject->name, request.request_id());
+  auto replay = [&]() -> std::optional<absl::Status> {
+    if (request_key.empty()) return std::nullopt;
+    auto recorded = store_->FindRequest(request_key);
+    if (!recorded.ok()) return recorded.status();
+    if (!recorded->has_value()) return std::nullopt;
+    if (absl::Status s = idempotency::CheckSame(binding, **recorded); !s.ok()) return s;
+    if (!response->ParseFromString((*recorded)->response())) {
+      return idempotency::Reused(request.request_id(), (*recorded)->method());
+    }
+    return absl::OkStatus();  // the first answer; nothing written
+  };
+  if (std::optional<absl::Status> replayed = replay()) return *replayed;
   // Keys and secrets come from this service only, never from a request.
   p.clear_webhook_keys();
   p.clear_webhook_secret();
+  const std::string expected_etag = p.etag();
+  p.clear_etag();
   if (!p.webhook_url().empty() || p.webhook()) {
     auto checked = CheckWebhookUrl(p.webhook_url(), pipeline_->allow_hosts(), /*resolve=*/true);
     if (!checked.ok()) {
@@ -242,8 +287,16 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
     }
   }
   absl::MutexLock lock(&preferences_mu_);  // read-modify-write of the stored keys
+  // Again under the lock: a concurrent call with the same id may have just written it.
+  if (std::optional<absl::Status> replayed = replay()) return *replayed;
   auto stored = store_->Preferences(p.person());
   if (!stored.ok()) return stored.status();
+  if (const std::string current = PreferencesEtag(*stored);
+      !expected_etag.empty() && expected_etag != current) {
+    return absl::AbortedError(absl::StrCat(
+        "the preferences of ", p.person(), " changed since they were read (etag ", expected_etag,
+        ", now ", current, "): read them again (GetPreferences) and resend"));
+  }
   std::string fresh_secret;
   if (stored->has_value() && (*stored)->webhook_url() == p.webhook_url() &&
       !(*stored)->webhook_keys().empty()) {
@@ -252,10 +305,20 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
     fresh_secret = GenerateWebhookSecret();  // a new endpoint: its own secret
     p.add_webhook_keys()->set_secret(fresh_secret);
   }
-  if (absl::Status s = store_->SetPreferences(p, subject->name, clock_->Now()); !s.ok()) return s;
-  *response = p;
-  response->clear_webhook_keys();
-  response->set_webhook_secret(fresh_secret);
+  v1::Preferences answer = p;
+  answer.clear_webhook_keys();
+  answer.set_webhook_secret(fresh_secret);
+  answer.set_etag(PreferencesEtag(p));
+  v1::RequestRecord record;
+  if (!request_key.empty()) {
+    record = idempotency::Record(binding);
+    record.set_response(answer.SerializeAsString());
+  }
+  if (absl::Status s = store_->SetPreferences(p, subject->name, clock_->Now(), request_key, record);
+      !s.ok()) {
+    return s;
+  }
+  *response = std::move(answer);
   return absl::OkStatus();
 }
 

@@ -388,13 +388,23 @@ absl::StatusOr<std::optional<v1::Preferences>> NotificationsStore::Preferences(
 }
 
 absl::Status NotificationsStore::SetPreferences(const v1::Preferences& p, const std::string& actor,
-                                                absl::Time now) {
+                                                absl::Time now, const std::string& request_key,
+                                                const v1::RequestRecord& request) {
   v1::NotificationsEvent event;
   *event.mutable_preferences_set()->mutable_preferences() = p;
-  auto r =
-      AppendOne(events_, absl::StrCat("preferences/", p.person()), eventstore::kAnyVersion, event,
-                actor, now, {{absl::StrCat("prefs/", p.person()), p.SerializeAsString()}});
+  std::vector<eventstore::ReadModelWrite> writes = {
+      {absl::StrCat("prefs/", p.person()), p.SerializeAsString()}};
+  if (!request_key.empty()) {
+    writes.push_back({absl::StrCat("req/", request_key), request.SerializeAsString()});
+  }
+  auto r = AppendOne(events_, absl::StrCat("preferences/", p.person()), eventstore::kAnyVersion,
+                     event, actor, now, std::move(writes));
   return r.status();
+}
+
+absl::StatusOr<std::optional<v1::RequestRecord>> NotificationsStore::FindRequest(
+    const std::string& request_key) {
+  return ReadProto<v1::RequestRecord>(events_, absl::StrCat("req/", request_key));
 }
 
 absl::StatusOr<NotificationsStore::Counts> NotificationsStore::Count() {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bdtx/v1/events.pb.h"
 #include "bdtx/v1/notifications.pb.h"
 #include "common/eventstore/event_store.h"
 
@@ -86,7 +87,13 @@ class NotificationsStore {
       const std::string& person);
 
   absl::StatusOr<std::optional<v1::Preferences>> Preferences(const std::string& person);
-  absl::Status SetPreferences(const v1::Preferences& p, const std::string& actor, absl::Time now);
+  // With a non-empty `request_key` (idempotency::ScopedId), `request` (its binding, with
+  // the answer) is stored under it in the same atomic write.
+  absl::Status SetPreferences(const v1::Preferences& p, const std::string& actor, absl::Time now,
+                              const std::string& request_key = "",
+                              const v1::RequestRecord& request = {});
+  // The request record stored by SetPreferences under `request_key`, if any.
+  absl::StatusOr<std::optional<v1::RequestRecord>> FindRequest(const std::string& request_key);
 
   struct Counts {
     int64_t jobs = 0, dead = 0, timers = 0;
