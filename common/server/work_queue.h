@@ -10,6 +10,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/trace.h"
 
 namespace bdtx::server {
 
@@ -28,9 +29,15 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
+  // `work` runs under the trace span current now (common/server/trace.h).
   void Run(absl::AnyInvocable<void() &&> work) {
+    absl::AnyInvocable<void()&&> traced = [trace = CurrentTraceHandle(),
+                                           work = std::move(work)]() mutable {
+      ScopedTrace scope(std::move(trace));
+      std::move(work)();
+    };
     absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(work));
+    queue_.push_back(std::move(traced));
   }
 
  private:

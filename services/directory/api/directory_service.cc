@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
 #include "common/server/logging.h"
+#include "common/server/trace.h"
 #include "common/server/unary.h"
 #include "common/status/status_macros.h"
 #include "services/directory/domain/routing.h"
@@ -134,7 +135,7 @@ DirectoryService::~DirectoryService() {
 
 void DirectoryService::RunInBackground(std::function<void()> work) {
   absl::MutexLock lock(&workers_mu_);
-  workers_.emplace_back(std::move(work));
+  workers_.emplace_back(server::BindTrace(std::move(work)));
 }
 
 grpc::ServerUnaryReactor* DirectoryService::GetUnit(grpc::CallbackServerContext* context,
