@@ -41,7 +41,8 @@ class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> 
  public:
   WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped)
       : events_(events), server_stopped_(stopped) {
-    thread_ = std::thread([this] { Run(); });
+    // The stream's thread logs under the call's span.
+    thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
