@@ -30,6 +30,12 @@ endif()
 if(BDTX_TSAN)
   set(BDTX_SANITIZER_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 endif()
+if(BDTX_FUZZ)
+  # Coverage feedback for libFuzzer in every library the targets link; clang warns
+  # about things g++ does not, and the g++ build is the one that enforces -Werror.
+  list(APPEND BDTX_SANITIZER_FLAGS -fsanitize=fuzzer-no-link)
+  set(BDTX_WARNINGS -Wall -Wno-unused-parameter -Wno-missing-field-initializers)
+endif()
 
 function(_bdtx_common_options target)
   target_compile_options(${target} PRIVATE ${BDTX_WARNINGS} ${BDTX_SANITIZER_FLAGS})

@@ -45,3 +45,10 @@ if [ "${BDTX_SKIP_TSAN:-0}" != 1 ]; then
   TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/deploy/tsan.supp}" \
     ctest --test-dir "$TSAN_DIR" --output-on-failure -j "$JOBS" --timeout 900 -R "$regex"
 fi
+
+# Every parser of untrusted input under libFuzzer for a short fixed time on its checked-in
+# corpus (clang build in build-fuzz; docs/fuzzing.md). BDTX_FUZZ_SECONDS=0 skips it.
+if [ "${BDTX_FUZZ_SECONDS:-10}" != "0" ]; then
+  echo "[test] fuzz smoke (${BDTX_FUZZ_SECONDS:-10} s per target)"
+  bash deploy/fuzz.sh
+fi

@@ -8,14 +8,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/text/unicode.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -95,12 +98,19 @@ absl::StatusOr<Struct> FromJson(absl::string_view json) {
   return s;
 }
 
-absl::Time TimeClaim(const Struct& s, const std::string& name) {
+// A NumericDate (RFC 7519 §2): seconds since the epoch. InfinitePast when absent; nullopt
+// when the number is no time at all (NaN, infinite, or beyond year 9999), which would
+// otherwise overflow the conversion to integer seconds (undefined behaviour; found by
+// fuzz/jwt_fuzz.cc).
+std::optional<absl::Time> TimeClaim(const Struct& s, const std::string& name) {
   auto it = s.fields().find(name);
   if (it == s.fields().end() || it->second.kind_case() != Value::kNumberValue) {
     return absl::InfinitePast();
   }
-  return absl::FromUnixSeconds(static_cast<int64_t>(it->second.number_value()));
+  constexpr double kLimit = 253402300799.0;  // 9999-12-31T23:59:59Z
+  const double seconds = it->second.number_value();
+  if (!std::isfinite(seconds) || seconds > kLimit || seconds < -kLimit) return std::nullopt;
+  return absl::FromUnixSeconds(static_cast<int64_t>(seconds));
 }
 
 std::string StringClaim(const Struct& s, const std::string& name) {
@@ -112,6 +122,18 @@ std::string StringClaim(const Struct& s, const std::string& name) {
 }  // namespace
 
 absl::StatusOr<std::string> MintJwt(const Claims& claims, const SigningKey& key) {
+  // JSON strings are UTF-8: a claim that is not would be minted into a token that no
+  // verifier accepts (found by fuzz/jwt_fuzz.cc).
+  std::vector<std::pair<const char*, absl::string_view>> texts = {{"subject", claims.subject},
+                                                                  {"unit", claims.unit},
+                                                                  {"issuer", claims.issuer},
+                                                                  {"audience", claims.audience}};
+  for (const std::string& role : claims.roles) texts.push_back({"role", role});
+  for (const auto& [name, text] : texts) {
+    if (!text::IsValidUtf8(text)) {
+      return absl::InvalidArgumentError(absl::StrCat("the ", name, " claim is not UTF-8"));
+    }
+  }
   Struct header;
   (*header.mutable_fields())["alg"].set_string_value(
       key.algorithm == JwtAlgorithm::kHs256 ? "HS256" : "RS256");
@@ -208,9 +230,15 @@ absl::StatusOr<Claims> JwtVerifier::Verify(absl::string_view token, absl::Time n
   claims.subject = StringClaim(*payload, "sub");
   claims.issuer = StringClaim(*payload, "iss");
   claims.unit = StringClaim(*payload, "unit");
-  claims.issued_at = TimeClaim(*payload, "iat");
-  claims.not_before = TimeClaim(*payload, "nbf");
-  claims.expires_at = TimeClaim(*payload, "exp");
+  for (auto [name, out] :
+       {std::pair{"iat", &claims.issued_at}, std::pair{"nbf", &claims.not_before},
+        std::pair{"exp", &claims.expires_at}}) {
+    std::optional<absl::Time> t = TimeClaim(*payload, name);
+    if (!t.has_value()) {
+      return Unauthenticated(absl::StrCat(name, " must be seconds since 1970 before year 10000"));
+    }
+    *out = *t;
+  }
   auto aud = payload->fields().find("aud");
   if (aud != payload->fields().end()) {
     if (aud->second.kind_case() == Value::kStringValue) {

@@ -1,6 +1,7 @@
 #include "common/auth/jwt.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <sys/stat.h>
@@ -169,6 +170,49 @@ TEST(JwtTest, DevKeyIsCreatedOncePrivatelyAndReused) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(*ReadOrCreateDevKey(path), *first);
   EXPECT_EQ(ReadKeyFile(dir.Sub("missing")).status().code(), absl::StatusCode::kNotFound);
+}
+
+// A correctly signed token whose payload is hostile (a trusted issuer's bug, or a leaked
+// key): time claims no 64-bit second count can hold were converted with undefined
+// behaviour (found by fuzz/jwt_fuzz.cc). They are refused now.
+TEST(JwtTest, SignedTokenWithOutOfRangeTimeClaimsIsRejected) {
+  auto signed_token = [](const std::string& payload) {
+    const std::string input =
+        absl::StrCat(absl::WebSafeBase64Escape(R"({"alg":"HS256","typ":"JWT"})"), ".",
+                     absl::WebSafeBase64Escape(payload));
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_size = 0;
+    HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_size);
+    return absl::StrCat(
+        input, ".", absl::WebSafeBase64Escape(std::string(reinterpret_cast<char*>(mac), mac_size)));
+  };
+  for (const char* claim :
+       {R"("nbf":1e300)", R"("exp":-1e300)", R"("iat":9.3e18)", R"("exp":253402300800)"}) {
+    const std::string token =
+        signed_token(absl::StrCat(R"({"sub":"people/x","iss":"bdtx","aud":"bdtx",)", claim, "}"));
+    ExpectRejected(Hs256Verifier().Verify(token, kNow), "before year 10000", token);
+  }
+  // The largest representable date still verifies as a time (here: not expired).
+  const std::string ok =
+      signed_token(R"({"sub":"people/x","iss":"bdtx","aud":"bdtx","exp":253402300799})");
+  EXPECT_TRUE(Hs256Verifier().Verify(ok, kNow).ok());
+}
+
+// A claim that is not UTF-8 cannot be a JSON string: minting refuses it instead of
+// producing a token no verifier accepts (found by fuzz/jwt_fuzz.cc).
+TEST(JwtTest, MintingRefusesClaimsThatAreNotUtf8) {
+  Claims c = Valid();
+  c.subject = "people/Nguy\xEAn";
+  auto token = MintJwt(c, {JwtAlgorithm::kHs256, kSecret});
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument) << token.status();
+  c = Valid();
+  c.roles.push_back("CORE\xFF");
+  EXPECT_EQ(MintJwt(c, {JwtAlgorithm::kHs256, kSecret}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  c = Valid();
+  c.unit = "units/trường-tân-phú";  // UTF-8 Vietnamese is fine
+  EXPECT_TRUE(MintJwt(c, {JwtAlgorithm::kHs256, kSecret}).ok());
 }
 
 }  // namespace

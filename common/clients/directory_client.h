@@ -6,6 +6,7 @@
 #ifndef BDTX_COMMON_CLIENTS_DIRECTORY_CLIENT_H_
 #define BDTX_COMMON_CLIENTS_DIRECTORY_CLIENT_H_
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/service_token.h"
@@ -21,8 +23,38 @@
 
 namespace bdtx::clients {
 
-// Runs `call` on `stub` with a bearer token and a deadline; UNAVAILABLE names `service`
-// when it cannot be reached, any other error keeps its code and message.
+// The longest a call to a peer service may take.
+inline constexpr absl::Duration kPeerCallTimeout = absl::Seconds(10);
+// Kept free before the caller's own deadline, so that our answer (UNAVAILABLE naming the
+// peer) reaches the caller before it gives up.
+inline constexpr absl::Duration kPeerDeadlineMargin = absl::Milliseconds(300);
+
+// While alive, peer calls made on this thread end before `caller_deadline` (less the
+// margin): a worker serving a request sets it to that request's deadline, so a slow or
+// hung peer costs the caller at most its own deadline and the worker no longer than the
+// caller waits. Scopes nest; not shared across threads.
+class PeerDeadlineScope {
+ public:
+  explicit PeerDeadlineScope(absl::Time caller_deadline) : previous_(current_) {
+    current_ = std::min(current_, caller_deadline);
+  }
+  ~PeerDeadlineScope() { current_ = previous_; }
+  PeerDeadlineScope(const PeerDeadlineScope&) = delete;
+  PeerDeadlineScope& operator=(const PeerDeadlineScope&) = delete;
+
+  // The deadline of a peer call started now on this thread.
+  static absl::Time PeerDeadline(absl::Time now) {
+    return std::min(now + kPeerCallTimeout, current_ - kPeerDeadlineMargin);
+  }
+
+ private:
+  static inline thread_local absl::Time current_ = absl::InfiniteFuture();
+  const absl::Time previous_;
+};
+
+// Runs `call` on `stub` with a bearer token and a deadline (kPeerCallTimeout, or earlier
+// inside a PeerDeadlineScope); UNAVAILABLE names `service` when it cannot be reached or
+// does not answer in time, any other error keeps its code and message.
 template <typename Stub, typename Req, typename Resp, typename Call>
 absl::Status InvokeWithToken(Stub* stub, Call call, const std::string& token,
                              absl::string_view service, const Req& req, Resp* resp);
@@ -89,9 +121,15 @@ class DirectoryClient {
 template <typename Stub, typename Req, typename Resp, typename Call>
 absl::Status InvokeWithToken(Stub* stub, Call call, const std::string& token,
                              absl::string_view service, const Req& req, Resp* resp) {
+  const absl::Time now = absl::Now();
+  const absl::Time deadline = PeerDeadlineScope::PeerDeadline(now);
+  if (deadline <= now) {
+    return absl::UnavailableError(absl::StrCat(
+        "no time is left before the caller's deadline to ask the ", service, " service"));
+  }
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.set_deadline(absl::ToChronoTime(deadline));
   grpc::Status s = (stub->*call)(&ctx, req, resp);
   if (s.ok()) return absl::OkStatus();
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||

@@ -63,6 +63,12 @@ struct EventStoreOptions {
   size_t max_group_commit = 1024;
   // RocksDB only: told about each group commit (metrics); nullptr: nobody.
   std::shared_ptr<EventStoreObserver> observer;
+  // RocksDB only: appends are refused (RESOURCE_EXHAUSTED naming the disk) while the
+  // disk holding the store has less free space than this, and accepted again as soon as
+  // it has more. The reserve lets RocksDB flush and compact, and keeps its own writes
+  // from ever meeting a full disk (which RocksDB 7.8 does not survive: an assertion
+  // aborts the process, found by tests/disk_full_test.cc).
+  uint64_t min_free_disk_bytes = 64ull << 20;
 };
 
 // A key/value written to the service's read model in the same atomic commit as the

@@ -1,5 +1,7 @@
 #include "common/eventstore/rocksdb_event_store.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -22,6 +24,11 @@ namespace {
 // Only store/ code converts rocksdb::Status; callers see absl codes.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace() || absl::StrContains(s.ToString(), "No space left on device")) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, ": the disk holding the event store is full (", s.ToString(),
+                     "); free space on that disk, then restart the service"));
+  }
   if (s.IsCorruption()) {
     return absl::DataLossError(absl::StrCat(what, ": stored data is corrupt: ", s.ToString()));
   }
@@ -239,6 +246,14 @@ void RocksDbEventStore::DecideLoop() {
         queue_.pop_front();
       }
     }
+    if (absl::Status room = CheckFreeSpace(); !room.ok()) {
+      // Refused before deciding: nothing is decided on top of these appends, so the
+      // store goes on normally once there is room again.
+      for (const std::unique_ptr<PendingAppend>& p : group->appends) {
+        std::move(p->done)(room);
+      }
+      continue;
+    }
     Decide(*group);
     {
       AnnotatedLock lock(mu_);
@@ -246,6 +261,30 @@ void RocksDbEventStore::DecideLoop() {
     }
     decided_ready_.notify_one();
   }
+}
+
+absl::Status RocksDbEventStore::CheckFreeSpace() const {
+  absl::Status room = absl::OkStatus();
+  struct statvfs fs;
+  if (statvfs(path_.c_str(), &fs) == 0) {
+    const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < options_.min_free_disk_bytes) {
+      room = absl::ResourceExhaustedError(absl::StrCat(
+          "the disk holding the event store (", path_, ") is full: ", free_bytes >> 20,
+          " MiB free, less than the ", options_.min_free_disk_bytes >> 20,
+          " MiB kept in reserve; nothing was stored. Free space on that disk: writes resume "
+          "by themselves"));
+    }
+  }
+  return room;
+}
+
+absl::Status RocksDbEventStore::Health() const {
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (!failed_health_.ok()) return failed_health_;
+  }
+  return CheckFreeSpace();
 }
 
 void RocksDbEventStore::WriteLoop() {
@@ -376,13 +415,20 @@ void RocksDbEventStore::Write(Group& group) {
     } else {
       // Later groups were decided on top of this one: the store stops accepting
       // appends until it is reopened (RocksDB itself turns read-only here too).
-      failed_ = FromRocks(s, "event store write failed; reopen the store");
+      failed_ = FromRocks(s, absl::StrCat("event store write to ", path_,
+                                          " failed; no append is accepted until the service "
+                                          "restarts"));
+      absl::MutexLock lock(&health_mu_);
+      failed_health_ = failed_;
     }
   }
   if (!failed_.ok()) {
     for (PendingAppend* p : group.written) {
-      p->result = absl::UnavailableError(
-          absl::StrCat("nothing of this append was stored: ", failed_.message()));
+      // RESOURCE_EXHAUSTED stays (a full disk); anything else is UNAVAILABLE.
+      p->result =
+          absl::Status(absl::IsResourceExhausted(failed_) ? absl::StatusCode::kResourceExhausted
+                                                          : absl::StatusCode::kUnavailable,
+                       absl::StrCat("nothing of this append was stored: ", failed_.message()));
     }
   }
   durable_group_.store(group.id, std::memory_order_release);

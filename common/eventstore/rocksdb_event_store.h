@@ -71,6 +71,10 @@ class RocksDbEventStore : public EventStore {
   // Thread-safe.
   std::optional<uint64_t> IntProperty(const std::string& name) const;
   std::optional<uint64_t> Ticker(const std::string& name) const;
+  // OK while appends are accepted; RESOURCE_EXHAUSTED while the disk is below its reserve
+  // (EventStoreOptions::min_free_disk_bytes; OK again once there is room); after a failed
+  // write, the error that stopped appends until a restart. Reads keep working. Thread-safe.
+  absl::Status Health() const;
 
   // Writes a consistent copy of the store into `dir` (must not exist), for backups.
   absl::Status Checkpoint(const std::string& dir);
@@ -108,6 +112,8 @@ class RocksDbEventStore : public EventStore {
                     int64_t last_position);
 
   void DecideLoop();
+  // RESOURCE_EXHAUSTED while the disk is below its reserve. Thread-safe.
+  absl::Status CheckFreeSpace() const;
   void WriteLoop();
   void Decide(Group& group);  // decider thread
   void Write(Group& group);   // writer thread
@@ -138,6 +144,8 @@ class RocksDbEventStore : public EventStore {
 
   // Writer thread only.
   absl::Status failed_;
+  mutable absl::Mutex health_mu_;
+  absl::Status failed_health_ ABSL_GUARDED_BY(health_mu_);  // failed_, for Health()
 
   std::atomic<uint64_t> durable_group_{0};  // highest group id written (or failed)
   PositionWatch watch_;

@@ -181,5 +181,37 @@ TEST(KeyCodecTest, FixedWidthNumbersSortNumerically) {
   EXPECT_FALSE(keys::DecodeRequestRecord("short").has_value());
 }
 
+TEST(RocksDbEventStoreTest, AppendsAreRefusedNamingTheDiskBelowTheFreeSpaceReserve) {
+  testing::TempDir dir;
+  {
+    auto store = RocksDbEventStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append(Request("s", kNoStream, "1")).ok());
+    EXPECT_TRUE((*store)->Health().ok());
+  }
+  // A reserve larger than any disk: the disk counts as full.
+  EventStoreOptions options;
+  options.min_free_disk_bytes = UINT64_MAX;
+  auto store = RocksDbEventStore::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto refused = (*store)->Append(Request("s", 1, "2", "req-2"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_NE(refused.status().message().find("disk holding the event store"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ((*store)->Health().code(), absl::StatusCode::kResourceExhausted);
+  // Nothing was stored or decided; reads work.
+  EXPECT_EQ((*store)->LastPosition(), 1);
+  auto events = (*store)->ReadStream("s", 1, 10);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u);
+  store->reset();
+  // With room again the same request is applied (it was never recorded).
+  auto reopened = RocksDbEventStore::Open(dir.path());
+  ASSERT_TRUE(reopened.ok());
+  auto applied = (*reopened)->Append(Request("s", 1, "2", "req-2"));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ((*reopened)->LastPosition(), 2);
+}
+
 }  // namespace
 }  // namespace bdtx::eventstore

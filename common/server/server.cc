@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -150,6 +151,9 @@ ServiceRunner::ServiceRunner(std::string service_name, int default_port)
                 "address:port for gRPC (port 0 picks a free one)");
   flags_.Define("data_dir", absl::StrCat("./data/", service_name_),
                 "directory of this service's own RocksDB data");
+  flags_.Define("min_free_disk_mb", "64",
+                "writes are refused (RESOURCE_EXHAUSTED) while the disk of --data_dir has less "
+                "free space than this, and resume by themselves when it has more");
   flags_.Define("drain_timeout", "10s",
                 "on SIGTERM, how long in-flight calls may run before they are cancelled");
   flags_.Define("tls_cert_file", "", "PEM certificate; with --tls_key_file the server uses TLS");
@@ -301,9 +305,13 @@ void ServiceRunner::OnDirectoryChange(std::function<void()> listener) {
 absl::StatusOr<eventstore::RocksDbEventStore*> ServiceRunner::OpenEventStore() {
   if (!store_) {
     const std::string path = data_dir() + "/events";
+    auto reserve = flags_.GetInt("min_free_disk_mb");
+    if (!reserve.ok()) return reserve.status();
+    if (*reserve < 0) return absl::InvalidArgumentError("--min_free_disk_mb must be >= 0");
     if (!store_metrics_) store_metrics_ = std::make_shared<EventStoreMetrics>(MetricsRegistry());
     eventstore::EventStoreOptions store_options;
     store_options.observer = store_metrics_;
+    store_options.min_free_disk_bytes = static_cast<uint64_t>(*reserve) << 20;
     auto store = eventstore::RocksDbEventStore::Open(path, store_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
@@ -373,7 +381,30 @@ int ServiceRunner::Run() {
                         {"metrics_port", metrics ? absl::StrCat(metrics->port()) : "off"},
                         {"health_port", health ? absl::StrCat(health->port()) : "off"},
                         {"data_dir", data_dir()}});
+  // Health follows the event store: NOT_SERVING while it refuses appends (a full disk),
+  // SERVING again when it accepts them, so orchestrators and load balancers see it; reads
+  // are served throughout.
+  absl::Notification stop_health;
+  std::thread store_health_watch([&, probe = health.get()] {
+    bool serving = true;
+    while (!stop_health.WaitForNotificationWithTimeout(absl::Milliseconds(250))) {
+      const absl::Status store_health = store_ ? store_->Health() : absl::OkStatus();
+      if (serving != store_health.ok()) {
+        serving = store_health.ok();
+        if (serving) {
+          LogInfo("event store accepts writes again; health is SERVING");
+        } else {
+          LogError("event store refuses writes; health is NOT_SERVING",
+                   {{"error", store_health.ToString()}});
+        }
+        server.SetServing(serving);
+        if (probe != nullptr) probe->SetServing(serving);
+      }
+    }
+  });
   server.WaitForShutdown();
+  stop_health.Notify();
+  store_health_watch.join();
   LogInfo("drained; in-flight calls finished");
   metrics.reset();  // scrapes read the store and what stops below
   for (auto& stop : before_store_closes_) stop();

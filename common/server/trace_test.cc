@@ -60,16 +60,18 @@ TEST(TraceparentTest, WithoutParentANewValidTraceStarts) {
 
 TEST(CurrentTraceTest, WorkQueueAndBindTraceCarryTheSpanToOtherThreads) {
   auto span = std::make_shared<const TraceContext>(TraceContext::StartSpan(std::nullopt));
-  std::string on_queue, on_thread;
+  std::string on_queue, on_try, on_thread;
   {
     WorkQueue queue(1);
     ScopedTrace scope(span);
     queue.Run([&] { on_queue = CurrentTrace() ? CurrentTrace()->span_id : "none"; });
+    ASSERT_TRUE(queue.TryRun([&] { on_try = CurrentTrace() ? CurrentTrace()->span_id : "none"; }));
     std::thread t(
         BindTrace([&] { on_thread = CurrentTrace() ? CurrentTrace()->span_id : "none"; }));
     t.join();
   }
   EXPECT_EQ(on_queue, span->span_id);
+  EXPECT_EQ(on_try, span->span_id);
   EXPECT_EQ(on_thread, span->span_id);
   EXPECT_EQ(CurrentTrace(), nullptr);  // the scope restored "no span"
 }

@@ -1,6 +1,8 @@
 // A few worker threads for handler work that blocks (synchronous calls to other
-// services), so gRPC's callback threads never wait on the network. The destructor
-// finishes queued work and joins the threads.
+// services), so gRPC's callback threads never wait on the network. The queue is bounded
+// (`max_queued`): when a peer hangs and the workers are all waiting on it, new work is
+// refused (TryRun false) instead of piling up without limit. The destructor finishes
+// queued work and joins the threads.
 #ifndef BDTX_COMMON_SERVER_WORK_QUEUE_H_
 #define BDTX_COMMON_SERVER_WORK_QUEUE_H_
 
@@ -9,6 +11,9 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/server/trace.h"
 
@@ -16,7 +21,9 @@ namespace bdtx::server {
 
 class WorkQueue {
  public:
-  explicit WorkQueue(int threads) {
+  static constexpr size_t kDefaultMaxQueued = 1000;
+
+  explicit WorkQueue(int threads, size_t max_queued = kDefaultMaxQueued) : max_queued_(max_queued) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
   }
   ~WorkQueue() {
@@ -29,18 +36,35 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  // `work` runs under the trace span current now (common/server/trace.h).
+  // Queues `work` unbounded: for internal work whose producer is itself bounded. Like
+  // TryRun, `work` runs under the trace span current now (common/server/trace.h).
   void Run(absl::AnyInvocable<void() &&> work) {
-    absl::AnyInvocable<void()&&> traced = [trace = CurrentTraceHandle(),
-                                           work = std::move(work)]() mutable {
-      ScopedTrace scope(std::move(trace));
-      std::move(work)();
-    };
+    absl::AnyInvocable<void()&&> traced = Traced(std::move(work));
     absl::MutexLock lock(&mu_);
     queue_.push_back(std::move(traced));
   }
 
+  // Queues `work` unless max_queued items are already waiting; false (and `work`
+  // dropped unrun) when full. For work that requests bring in.
+  [[nodiscard]] bool TryRun(absl::AnyInvocable<void() &&> work) {
+    absl::AnyInvocable<void()&&> traced = Traced(std::move(work));
+    absl::MutexLock lock(&mu_);
+    if (queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(traced));
+    return true;
+  }
+
+  size_t max_queued() const { return max_queued_; }
+
  private:
+  // The caller's span goes with the work to the worker thread.
+  static absl::AnyInvocable<void() &&> Traced(absl::AnyInvocable<void() &&> work) {
+    return [trace = CurrentTraceHandle(), work = std::move(work)]() mutable {
+      ScopedTrace scope(std::move(trace));
+      std::move(work)();
+    };
+  }
+
   void Loop() {
     while (true) {
       absl::AnyInvocable<void() &&> work;
@@ -58,11 +82,20 @@ class WorkQueue {
     }
   }
 
+  const size_t max_queued_;
   absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
+
+// UNAVAILABLE for work refused by a full queue: retryable, and says why.
+inline absl::Status BusyError(absl::string_view service, size_t max_queued) {
+  return absl::UnavailableError(absl::StrCat(
+      "the ", service, " service is busy: ", max_queued,
+      " requests are already waiting (a peer service may be slow or not answering); retry "
+      "in a few seconds"));
+}
 
 }  // namespace bdtx::server
 

@@ -8,6 +8,7 @@
 #include "common/auth/receipt.h"
 #include "common/auth/subject.h"
 #include "common/idempotency/idempotency.h"
+#include "common/clients/directory_client.h"
 #include "common/server/event_stream.h"
 #include "common/server/logging.h"
 #include "common/server/trace.h"
@@ -111,8 +112,8 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
   return Execute(
       context, "/bdtx.v1.Approvals/Submit", *request, request->document(), request->request_id(),
       request->expected_version(), response,
-      [this, request](const Loaded& loaded,
-                      absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
+      [this, request, deadline = absl::FromChrono(context->deadline())](
+          const Loaded& loaded, absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
         approvals::Submit submit;
         submit.content_sha256 = request->content_sha256();
         submit.not_deployed = request->not_deployed();
@@ -125,12 +126,13 @@ grpc::ServerUnaryReactor* ApprovalsService::Submit(grpc::CallbackServerContext* 
         }
         if (loaded.document.state != bdtx::v1::DRAFT) return std::move(next)(submit);
         // First submission: ask the directory who approves and who signs off.
-        FetchRouting(key, [submit = std::move(submit), next = std::move(next)](
-                              absl::StatusOr<bdtx::v1::Routing> routing) mutable {
-          if (!routing.ok()) return std::move(next)(routing.status());
-          submit.routing = *std::move(routing);
-          std::move(next)(std::move(submit));
-        });
+        FetchRouting(key, deadline,
+                     [submit = std::move(submit),
+                      next = std::move(next)](absl::StatusOr<bdtx::v1::Routing> routing) mutable {
+                       if (!routing.ok()) return std::move(next)(routing.status());
+                       submit.routing = *std::move(routing);
+                       std::move(next)(std::move(submit));
+                     });
       });
 }
 
@@ -176,9 +178,9 @@ grpc::ServerUnaryReactor* ApprovalsService::Reroute(grpc::CallbackServerContext*
                                                     bdtx::v1::Document* response) {
   return Execute(context, "/bdtx.v1.Approvals/Reroute", *request, request->document(),
                  request->request_id(), request->expected_version(), response,
-                 [this, request](const Loaded& loaded,
+                 [this, request, deadline = absl::FromChrono(context->deadline())](const Loaded& loaded,
                                  absl::AnyInvocable<void(absl::StatusOr<Command>) &&> next) {
-                   FetchRouting(loaded.document.key,
+                   FetchRouting(loaded.document.key, deadline,
                                 [reason = request->reason(), next = std::move(next)](
                                     absl::StatusOr<bdtx::v1::Routing> routing) mutable {
                                   if (!routing.ok()) return std::move(next)(routing.status());
@@ -194,7 +196,8 @@ bool ApprovalsService::EvidenceUploaded(const bdtx::v1::SignOffRequest& request)
 }
 
 void ApprovalsService::FetchRouting(
-    const DocumentKey& key, absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done) {
+    const DocumentKey& key, absl::Time caller_deadline,
+    absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done) {
   struct Call {
     grpc::ClientContext context;
     bdtx::v1::RouteDocumentRequest request;
@@ -207,7 +210,15 @@ void ApprovalsService::FetchRouting(
   absl::StatusOr<std::string> token = token_->Get();
   if (!token.ok()) return std::move(call->done)(token.status());
   call->context.AddMetadata("authorization", "Bearer " + *token);
-  call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  // Within the caller's deadline, so a hung directory is answered UNAVAILABLE naming it
+  // before the caller gives up (and no call outlives its caller).
+  const absl::Time now = absl::Now();
+  const absl::Time deadline = clients::PeerDeadlineScope(caller_deadline).PeerDeadline(now);
+  if (deadline <= now) {
+    return std::move(call->done)(absl::UnavailableError(
+        "no time is left before the caller's deadline to ask the directory for the routing"));
+  }
+  call->context.set_deadline(absl::ToChronoTime(deadline));
   call->request.set_author(key.author);
   call->request.set_kind(key.kind);
   call->request.set_year(key.year);

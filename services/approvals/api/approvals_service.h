@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "common/auth/jwt.h"
@@ -102,8 +103,9 @@ class ApprovalsService final : public bdtx::v1::Approvals::CallbackService {
                                                const std::string& name);
   // Dashboards of a unit: its own officers and leaders, admins, services, the ministry.
   absl::Status MaySeeUnit(const grpc::CallbackServerContext& context, const std::string& unit);
-  // Asks the directory for the routing of `key`; `done` runs on a gRPC thread.
-  void FetchRouting(const DocumentKey& key,
+  // Asks the directory for the routing of `key`, giving up before `caller_deadline`
+  // (UNAVAILABLE naming the directory); `done` runs on a gRPC thread.
+  void FetchRouting(const DocumentKey& key, absl::Time caller_deadline,
                     absl::AnyInvocable<void(absl::StatusOr<bdtx::v1::Routing>) &&> done);
 
   ApprovalsStore* const store_;

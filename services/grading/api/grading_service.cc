@@ -86,8 +86,18 @@ template <typename Work>
 grpc::ServerUnaryReactor* GradingService::OnWorker(grpc::CallbackServerContext* context,
                                                    Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Run(
-      [reactor, work = std::move(work)]() mutable { reactor->Finish(ToGrpcStatus(work())); });
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  const bool queued = workers_.TryRun([reactor, deadline, work = std::move(work)]() mutable {
+    // The caller gave up while this waited: do not spend a worker on it.
+    if (absl::Now() >= deadline) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   "the request waited past its deadline for a worker"));
+      return;
+    }
+    clients::PeerDeadlineScope scope(deadline);
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  if (!queued) reactor->Finish(ToGrpcStatus(server::BusyError("grading", workers_.max_queued())));
   return reactor;
 }
 

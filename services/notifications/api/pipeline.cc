@@ -402,7 +402,8 @@ void Pipeline::FollowSupport() {
             p.timers = std::move(outcome.timers);
           }
           return out;
-        });
+        },
+        "support");
   });
 }
 

@@ -248,7 +248,7 @@ v1::Notification NudgeCoreMember(const std::string& core_member, const v1::Class
 namespace {
 
 std::string VietnamDateText(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime("%d/%m/%Y", absl::FromUnixSeconds(t.seconds()), Vietnam());
+  return absl::FormatTime("%d/%m/%Y", absl::FromUnixSeconds(t.seconds()), VietnamTime());
 }
 
 const char* ChannelText(v1::SupportChannel c) {
@@ -272,11 +272,11 @@ const char* ChannelText(v1::SupportChannel c) {
 v1::Timer DueSoonTimer(const std::string& question, const google::protobuf::Timestamp& due,
                        bool lecturer) {
   const char* role = lecturer ? "lecturer" : "core";
-  const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixSeconds(due.seconds()), Vietnam()) - 2;
+  const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixSeconds(due.seconds()), VietnamTime()) - 2;
   v1::Timer t;
   t.set_id(absl::StrCat("support/", IdAfterSlash(question), "/", due.seconds(), "/", role));
   t.mutable_fire_at()->set_seconds(absl::ToUnixSeconds(
-      absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0), Vietnam())));
+      absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 8, 0, 0), VietnamTime())));
   t.set_kind(v1::SUPPORT_QUESTION_DUE_SOON);
   t.set_subject(question);
   t.set_deadline(absl::StrCat(due.seconds(), "/", role));

@@ -449,6 +449,8 @@ TEST(OnApprovalEvent, TextsNamePeopleByTheirNames) {
   ASSERT_FALSE(o.notifications.empty());
   EXPECT_TRUE(absl::StartsWith(o.notifications[0].body(), "Giảng viên Trần Thị Bình đã duyệt"));
   EXPECT_EQ(o.notifications[0].recipient(), "people/ht-1");  // addressing stays by id
+}
+
 // Issue 21: the core member is told of a new question, the lecturer of an escalation, the
 // asker of each answer; a reminder timer for 08:00 two days before each due time, which
 // says nothing once the question was answered or its due time moved.

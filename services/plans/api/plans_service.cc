@@ -119,9 +119,19 @@ grpc::ServerUnaryReactor* PlansService::OnWorker(grpc::CallbackServerContext* co
     reactor->Finish(ToGrpcStatus(subject.status()));
     return reactor;
   }
-  workers_.Run([reactor, work = std::move(work), subject = *std::move(subject)]() mutable {
-    reactor->Finish(ToGrpcStatus(work(subject)));
-  });
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  const bool queued = workers_.TryRun(
+      [reactor, deadline, work = std::move(work), subject = *std::move(subject)]() mutable {
+        // The caller gave up while this waited: do not spend a worker on it.
+        if (absl::Now() >= deadline) {
+          reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                       "the request waited past its deadline for a worker"));
+          return;
+        }
+        clients::PeerDeadlineScope scope(deadline);
+        reactor->Finish(ToGrpcStatus(work(subject)));
+      });
+  if (!queued) reactor->Finish(ToGrpcStatus(server::BusyError("plans", workers_.max_queued())));
   return reactor;
 }
 
