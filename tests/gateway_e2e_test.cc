@@ -352,6 +352,63 @@ TEST_F(GatewayE2eTest, PeerSupportOverRest) {
   ExpectAip193(r, 400, "INVALID_ARGUMENT", "google.rpc.BadRequest");
 }
 
+// The value of "field" in one JSON log line ("" when absent).
+std::string LogField(const std::string& line, const std::string& field) {
+  const std::string key = absl::StrCat("\"", field, "\":\"");
+  const size_t at = line.find(key);
+  if (at == std::string::npos) return "";
+  const size_t from = at + key.size();
+  return line.substr(from, line.find('"', from) - from);
+}
+
+// The one log line of `output` with this msg, method (when given) and trace_id.
+std::string TraceLine(const std::string& output, const std::string& msg, const std::string& method,
+                      const std::string& trace_id) {
+  std::string found;
+  for (absl::string_view l : absl::StrSplit(output, '\n')) {
+    const std::string line(l);
+    if (LogField(line, "msg") == msg && LogField(line, "trace_id") == trace_id &&
+        (method.empty() || LogField(line, "method") == method)) {
+      EXPECT_TRUE(found.empty()) << "two lines: " << found << "\n" << line;
+      found = line;
+    }
+  }
+  return found;
+}
+
+TEST_F(GatewayE2eTest, OneSubmitIsFollowedByItsTraceparentFromHttpToTheDirectory) {
+  Response r = Call(kTeacher, "POST", "/v1/plans",
+                    R"({"author":"people/gvcc-thcs","year":2023,"module":4,"requestId":"t1"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string trace_id = "0af7651916cd43dd8448eb211c80319c";
+  const std::string client_span = "b7ad6b7169203331";
+  r = Http("POST", base_ + "/v1/documents/gvcc-thcs-2023-m4-plan:submit",
+           {Bearer(kTeacher), "Content-Type: application/json",
+            "traceparent: 00-" + trace_id + "-" + client_span + "-01"},
+           "{}");
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  // gateway -> plans -> approvals -> directory, each a child of the one before.
+  ASSERT_TRUE(directory_.process->WaitForOutput(trace_id, absl::Seconds(10)));
+  ASSERT_TRUE(gateway_.process->WaitForOutput(trace_id, absl::Seconds(10)));
+  const std::string gateway = TraceLine(gateway_.process->Output(), "request", "POST", trace_id);
+  ASSERT_FALSE(gateway.empty()) << gateway_.process->Output();
+  EXPECT_EQ(LogField(gateway, "parent_span_id"), client_span);
+  EXPECT_EQ(LogField(gateway, "status"), "200");
+  const std::string plans =
+      TraceLine(plans_.process->Output(), "call", "/bdtx.v1.Plans/SubmitDocument", trace_id);
+  ASSERT_FALSE(plans.empty()) << plans_.process->Output();
+  EXPECT_EQ(LogField(plans, "parent_span_id"), LogField(gateway, "span_id"));
+  const std::string approvals =
+      TraceLine(approvals_.process->Output(), "call", "/bdtx.v1.Approvals/Submit", trace_id);
+  ASSERT_FALSE(approvals.empty()) << approvals_.process->Output();
+  EXPECT_EQ(LogField(approvals, "parent_span_id"), LogField(plans, "span_id"));
+  const std::string directory =
+      TraceLine(directory_.process->Output(), "call", "/bdtx.v1.Directory/RouteDocument", trace_id);
+  ASSERT_FALSE(directory.empty()) << directory_.process->Output();
+  EXPECT_EQ(LogField(directory, "parent_span_id"), LogField(approvals, "span_id"));
+}
+
 TEST_F(GatewayE2eTest, EveryErrorClassHasItsStatusAndAnAip193Body) {
   const std::string plan = "/v1/documents/gvcc-thcs-2023-m4-plan";
   // 401: no token.

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/auth/subject.h"
 #include "common/server/logging.h"
+#include "common/server/trace.h"
 #include "common/status/grpc_status.h"
 
 namespace bdtx::server {
@@ -27,7 +28,8 @@ class BackupReactor : public grpc::ServerWriteReactor<v1::BackupChunk> {
         service_(std::move(service)),
         last_position_(last_position),
         chunk_(chunk) {
-    thread_ = std::thread([this] { Run(); });
+    // The stream's thread logs under the call's span.
+    thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
 
   void OnWriteDone(bool ok) override {

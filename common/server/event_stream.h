@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/eventstore/subscription.h"
+#include "common/server/trace.h"
 #include "common/status/grpc_status.h"
 #include "grpcpp/support/server_callback.h"
 
@@ -27,7 +28,8 @@ class EventStreamReactor : public grpc::ServerWriteReactor<Message> {
   // REQUIRES: from >= 1.
   EventStreamReactor(eventstore::EventStore* store, int64_t from, Convert convert)
       : subscription_(store, from), convert_(std::move(convert)) {
-    thread_ = std::thread([this] { Run(); });
+    // The stream's thread logs under the call's span.
+    thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
 
   // A stream refused before it starts (bad request, not allowed).

@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/server/trace.h"
 
 namespace bdtx::server {
 namespace {
@@ -75,6 +76,10 @@ void Log(LogLevel level, absl::string_view message, std::initializer_list<LogFie
   absl::MutexLock lock(&log_mu);
   if (service_name != nullptr) absl::StrAppend(&line, ",\"service\":", JsonQuote(*service_name));
   absl::StrAppend(&line, ",\"msg\":", JsonQuote(message));
+  if (const TraceContext* trace = CurrentTrace(); trace != nullptr) {
+    absl::StrAppend(&line, ",\"trace_id\":\"", trace->trace_id, "\",\"span_id\":\"", trace->span_id,
+                    "\"");
+  }
   for (const auto& [key, value] : fields) {
     absl::StrAppend(&line, ",", JsonQuote(key), ":", JsonQuote(value));
   }

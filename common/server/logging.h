@@ -1,6 +1,8 @@
 // Structured logs: one JSON object per line on stdout.
 //   {"ts":"2026-11-23T04:20:00.123Z","level":"INFO","service":"approvals",
 //    "msg":"listening","address":"127.0.0.1:7103"}
+// Lines written while a call's span is current (common/server/trace.h) also carry
+// "trace_id" and "span_id".
 // Never pass secrets (tokens, keys) as fields.
 #ifndef BDTX_COMMON_SERVER_LOGGING_H_
 #define BDTX_COMMON_SERVER_LOGGING_H_

@@ -333,6 +333,40 @@ class ScrapeCollector : public prometheus::Collectable {
 
 }  // namespace
 
+namespace {
+
+class CachingCollector : public prometheus::Collectable {
+ public:
+  CachingCollector(absl::Duration period,
+                   std::function<std::vector<prometheus::MetricFamily>()> collect)
+      : period_(period), collect_(std::move(collect)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (!collected_ || now - last_ >= period_) {
+      last_families_ = collect_();
+      last_ = now;
+      collected_ = true;
+    }
+    return last_families_;
+  }
+
+ private:
+  const absl::Duration period_;
+  const std::function<std::vector<prometheus::MetricFamily>()> collect_;
+  mutable absl::Mutex mu_;
+  mutable bool collected_ ABSL_GUARDED_BY(mu_) = false;
+  mutable absl::Time last_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<prometheus::MetricFamily> last_families_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::shared_ptr<prometheus::Collectable> CollectAtMostEvery(
+    absl::Duration period, std::function<std::vector<prometheus::MetricFamily>()> collect) {
+  return std::make_shared<CachingCollector>(period, std::move(collect));
+}
+
 std::shared_ptr<prometheus::Collectable> CollectAtScrape(
     std::function<std::vector<prometheus::MetricFamily>()> collect) {
   return std::make_shared<ScrapeCollector>(std::move(collect));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/eventstore/event_store.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "grpcpp/support/client_interceptor.h"
@@ -71,6 +72,10 @@ class EventStoreMetrics : public eventstore::EventStoreObserver {
 // ServiceRunner::AddMetricsSource. `collect` runs on the metrics server's threads.
 std::shared_ptr<prometheus::Collectable> CollectAtScrape(
     std::function<std::vector<prometheus::MetricFamily>()> collect);
+// Like CollectAtScrape, but runs `collect` at most once per `period` and answers scrapes
+// in between with its last result: for sources that walk a whole model.
+std::shared_ptr<prometheus::Collectable> CollectAtMostEvery(
+    absl::Duration period, std::function<std::vector<prometheus::MetricFamily>()> collect);
 // One gauge family with a value per label set.
 prometheus::MetricFamily GaugeFamily(
     const std::string& name, const std::string& help,

@@ -17,6 +17,7 @@
 #include "common/server/admin_service.h"
 #include "common/server/logging.h"
 #include "common/server/metrics.h"
+#include "common/server/trace.h"
 #include "common/validation/edge.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -203,6 +204,7 @@ std::shared_ptr<grpc::Channel> ServiceRunner::PeerChannel(const std::string& add
               static_cast<int>(absl::ToInt64Milliseconds(kPeerReconnectMaxBackoff)));
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(NewClientMetricsInterceptorFactory(MetricsRegistry()));
+  interceptors.push_back(NewClientTraceInterceptorFactory());
   return grpc::experimental::CreateCustomChannelWithInterceptors(address, PeerCredentials(), args,
                                                                  std::move(interceptors));
 }
@@ -352,6 +354,7 @@ int ServiceRunner::Run() {
   options.interceptors = [] {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> list;
     list.push_back(NewServerMetricsInterceptorFactory(MetricsRegistry()));
+    list.push_back(NewServerTraceInterceptorFactory());
     return list;
   };
   std::unique_ptr<MetricsServer> metrics;

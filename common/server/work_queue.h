@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/server/trace.h"
 
 namespace bdtx::server {
 
@@ -35,24 +36,35 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  // Queues `work` unbounded: for internal work whose producer is itself bounded.
+  // Queues `work` unbounded: for internal work whose producer is itself bounded. Like
+  // TryRun, `work` runs under the trace span current now (common/server/trace.h).
   void Run(absl::AnyInvocable<void() &&> work) {
+    absl::AnyInvocable<void()&&> traced = Traced(std::move(work));
     absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(work));
+    queue_.push_back(std::move(traced));
   }
 
   // Queues `work` unless max_queued items are already waiting; false (and `work`
   // dropped unrun) when full. For work that requests bring in.
   [[nodiscard]] bool TryRun(absl::AnyInvocable<void() &&> work) {
+    absl::AnyInvocable<void()&&> traced = Traced(std::move(work));
     absl::MutexLock lock(&mu_);
     if (queue_.size() >= max_queued_) return false;
-    queue_.push_back(std::move(work));
+    queue_.push_back(std::move(traced));
     return true;
   }
 
   size_t max_queued() const { return max_queued_; }
 
  private:
+  // The caller's span goes with the work to the worker thread.
+  static absl::AnyInvocable<void() &&> Traced(absl::AnyInvocable<void() &&> work) {
+    return [trace = CurrentTraceHandle(), work = std::move(work)]() mutable {
+      ScopedTrace scope(std::move(trace));
+      std::move(work)();
+    };
+  }
+
   void Loop() {
     while (true) {
       absl::AnyInvocable<void() &&> work;

@@ -1,7 +1,9 @@
 // bdtx-approvals: wiring only. See services/approvals/api for the handlers.
 #include "common/clock/clock.h"
+#include "common/server/metrics.h"
 #include "common/server/server.h"
 #include "grpcpp/grpcpp.h"
+#include "services/approvals/api/approvals_metrics.h"
 #include "services/approvals/api/approvals_service.h"
 
 int main(int argc, char** argv) {
@@ -21,8 +23,12 @@ int main(int argc, char** argv) {
       bdtx::v1::Directory::NewStub(runner.PeerChannel(runner.flags().Get("directory")));
   bdtx::approvals::ServiceToken token("approvals", *secret, &bdtx::RealClock());
   bdtx::approvals::ApprovalsStore store(*events);
-  bdtx::approvals::ApprovalsService service(&store, directory.get(), &token, *std::move(deadlines),
+  if (absl::Status s = store.LoadTally(); !s.ok()) return runner.Fail(s);
+  bdtx::approvals::ApprovalsService service(&store, directory.get(), &token, *deadlines,
                                             &bdtx::RealClock());
   runner.AddService(&service);
+  runner.AddMetricsSource(bdtx::server::CollectAtScrape([&store, &deadlines] {
+    return bdtx::approvals::BusinessMetrics(store.Tally(), *deadlines, bdtx::RealClock().Now());
+  }));
   return runner.Run();
 }

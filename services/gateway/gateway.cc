@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -27,6 +28,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/server/logging.h"
+#include "common/server/trace.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -401,6 +403,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return Close();
     started_ = absl::Now();
     const auto& req = parser_->get();
+    // W3C Trace Context: the request's span (a child of the client's traceparent when it
+    // sent exactly one valid one, else a new trace), handed on to the backend call.
+    {
+      std::optional<server::TraceParent> parent;
+      if (req.count("traceparent") == 1)
+        parent = server::ParseTraceparent(std::string(req["traceparent"]));
+      trace_ =
+          std::make_shared<const server::TraceContext>(server::TraceContext::StartSpan(parent));
+    }
+    log_access_ = true;
     keep_alive_ = req.keep_alive();
     method_ = std::string(req.method_string());
     const std::string target(req.target());
@@ -413,6 +425,9 @@ class Session : public std::enable_shared_from_this<Session> {
         absl::AsciiStrToLower(std::string(req[http::field::content_type]));
 
     if (method_ == "OPTIONS") return Preflight();
+    if (method_ == "GET" && (path_ == "/healthz" || path_ == "/readyz" || path_ == "/metrics")) {
+      log_access_ = false;  // probes and scrapes every few seconds would drown the calls
+    }
     if (method_ == "GET" && path_ == "/healthz") {
       return SendResponse(200, "text/plain; charset=utf-8", "ok\n");
     }
@@ -716,6 +731,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // Sign-in counts failures per client address (ADR 015): the address the gateway saw.
     call_->context().AddMetadata("x-bdtx-client-address", client_address_);
+    call_->context().AddMetadata("traceparent", trace_->Traceparent());
     const bool long_lived = mode_ == Mode::kRestSse || mode_ == Mode::kRestRaw ||
                             (mode_ == Mode::kGrpcWeb && route_streaming());
     if (long_lived) {
@@ -855,6 +871,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       // The transport's text names internal addresses: logged, not shown.
+      server::ScopedTrace scope(trace_);
       server::LogWarning("backend call failed",
                          {{"route", route_label_},
                           {"code", std::string(CodeName(status.error_code()))},
@@ -1008,7 +1025,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void Finish() {
     finished_ = true;
     after_writes_ = true;
-    gw_->Record(route_label_, status_for_metrics_, absl::Now() - started_);
+    const absl::Duration took = absl::Now() - started_;
+    gw_->Record(route_label_, status_for_metrics_, took);
+    if (log_access_) {
+      server::ScopedTrace scope(trace_);
+      server::Log(status_for_metrics_ < 500 ? server::LogLevel::kInfo : server::LogLevel::kWarning,
+                  "request",
+                  {{"method", method_},
+                   {"route", route_label_},
+                   {"status", absl::StrCat(status_for_metrics_)},
+                   {"duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(took))},
+                   {"parent_span_id", trace_ ? trace_->parent_span_id : ""}});
+    }
     if (!writing_) AfterWrites();
   }
 
@@ -1060,7 +1088,7 @@ class Session : public std::enable_shared_from_this<Session> {
     extra_headers_.emplace_back(
         "Access-Control-Allow-Headers",
         "authorization, content-type, x-grpc-web, x-user-agent, grpc-timeout, "
-        "connect-protocol-version, x-csrf-token");
+        "connect-protocol-version, x-csrf-token, traceparent");
     extra_headers_.emplace_back("Access-Control-Max-Age", "600");
     SendResponse(204, "text/plain", "");
   }
@@ -1193,6 +1221,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string method_, path_, query_, origin_, route_label_, csp_;
   bool keep_alive_ = true;
   absl::Time started_;
+  std::shared_ptr<const server::TraceContext> trace_;  // this request's span
+  bool log_access_ = false;
   const Route* route_ = nullptr;
   PathTemplate::Bindings bindings_;
   Mode mode_ = Mode::kNone;

@@ -4,6 +4,7 @@
 #include "common/auth/service_token.h"
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
+#include "common/server/metrics.h"
 #include "common/server/server.h"
 #include "grpcpp/grpcpp.h"
 #include "services/support/api/support_service.h"
@@ -36,5 +37,17 @@ int main(int argc, char** argv) {
   runner.AddService(&service);
   // Imports change support groups, people and units: drop the 30 s cache at once (ADR 012).
   runner.OnDirectoryChange([&directory] { directory.DropCaches(); });
+  // Business gauge (docs/operations.md): one pass over the questions in memory, at most
+  // once a minute however often Prometheus scrapes.
+  runner.AddMetricsSource(bdtx::server::CollectAtMostEvery(absl::Minutes(1), [&store, clock] {
+    const auto overdue = store.Read(
+        [now = clock->Now()](const bdtx::support::SupportModel& m) { return m.OverdueAt(now); });
+    return std::vector<prometheus::MetricFamily>{bdtx::server::GaugeFamily(
+        "bdtx_support_questions_overdue",
+        "questions waiting past their due time, by who must answer (open: the core member, "
+        "escalated: the lecturer)",
+        {{{{"state", "open"}}, static_cast<double>(overdue.open)},
+         {{{"state", "escalated"}}, static_cast<double>(overdue.escalated)}})};
+  }));
   return runner.Run();
 }

@@ -11,6 +11,7 @@
 #include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
 #include "common/server/logging.h"
+#include "common/server/trace.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -224,7 +225,9 @@ void ApprovalsService::FetchRouting(
   call->request.set_year(key.year);
   call->request.set_module(key.module);
   directory_->async()->RouteDocument(
-      &call->context, &call->request, &call->response, [call](grpc::Status status) {
+      &call->context, &call->request, &call->response,
+      // The answer arrives on a gRPC thread: keep logging under this call's span.
+      server::BindTrace([call](grpc::Status status) {
         if (status.ok()) return std::move(call->done)(std::move(call->response));
         absl::Status s = FromGrpcStatus(status);
         if (s.code() == absl::StatusCode::kUnavailable ||
@@ -233,7 +236,7 @@ void ApprovalsService::FetchRouting(
               absl::StrCat("the directory cannot route this document now: ", s.message()));
         }
         std::move(call->done)(s);
-      });
+      }));
 }
 
 absl::Status ApprovalsService::MayRead(const grpc::CallbackServerContext& context,

@@ -201,9 +201,14 @@ void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
   std::string doc_key = DocKey(request.stream);
   request.read_model_writes.push_back({doc_key, summary.SerializeAsString()});
 
+  std::optional<TallyKey> tally_before;
+  if (before->document.version > 0) tally_before = TallyKeyOf(before->document);
+  TallyKey tally_after = TallyKeyOf(after->document);
+
   store_->AppendAsync(
       std::move(request),
       [this, summary = std::move(summary), doc_key = std::move(doc_key), after = std::move(after),
+       tally_before = std::move(tally_before), tally_after = std::move(tally_after),
        done = std::move(done)](absl::StatusOr<eventstore::AppendResult> result) mutable {
         if (!result.ok()) {
           // Someone else moved the document (or the write failed): reload next time.
@@ -220,6 +225,14 @@ void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
           std::move(done)(absl::AbortedError(
               "a concurrent call with the same request_id was applied first; retry"));
           return;
+        }
+        {
+          absl::MutexLock lock(&tally_mu_);
+          if (tally_before.has_value()) {
+            auto it = tally_.find(*tally_before);
+            if (it != tally_.end() && --it->second <= 0) tally_.erase(it);
+          }
+          ++tally_[tally_after];
         }
         Remember(std::move(after), /*overwrite=*/true);
         std::move(done)(std::move(summary));
@@ -442,6 +455,52 @@ absl::StatusOr<std::map<std::string, int64_t>> ApprovalsStore::CountByState(
     after = keys->back().first;
   }
   return counts;
+}
+
+namespace {
+
+// The unit just below the ministry in an ancestry listed from the author's unit up.
+std::string ProvinceOf(const bdtx::v1::Routing& routing) {
+  const auto& ancestry = routing.author_unit_ancestry();
+  return ancestry.size() >= 2 ? ancestry[ancestry.size() - 2] : "";
+}
+
+}  // namespace
+
+TallyKey TallyKeyOf(const bdtx::v1::Document& summary) {
+  return {ProvinceOf(summary.routing()), summary.state(), summary.year(), summary.module(),
+          summary.late()};
+}
+
+TallyKey TallyKeyOf(const Document& document) {
+  return {ProvinceOf(document.routing), document.state, document.key.year, document.key.module,
+          document.late};
+}
+
+absl::Status ApprovalsStore::LoadTally() {
+  std::map<TallyKey, int64_t> tally;
+  std::string after;
+  while (true) {
+    auto entries = store_->ScanReadModel("doc/", after, 1000);
+    if (!entries.ok()) return entries.status();
+    if (entries->empty()) break;
+    for (const auto& [key, value] : *entries) {
+      bdtx::v1::Document summary;
+      if (!summary.ParseFromString(value)) {
+        return absl::DataLossError(absl::StrCat("summary ", key, " is corrupt"));
+      }
+      ++tally[TallyKeyOf(summary)];
+    }
+    after = entries->back().first;
+  }
+  absl::MutexLock lock(&tally_mu_);
+  tally_ = std::move(tally);
+  return absl::OkStatus();
+}
+
+std::map<TallyKey, int64_t> ApprovalsStore::Tally() const {
+  absl::MutexLock lock(&tally_mu_);
+  return tally_;
 }
 
 }  // namespace bdtx::approvals

@@ -48,6 +48,18 @@ using LoadedPtr = std::shared_ptr<const Loaded>;
 // type and payload bytes (which include prev_hash, so the hashes form a chain).
 std::string EventHash(const eventstore::EventEnvelope& event);
 
+// Documents counted by what the business gauges report (ApprovalsStore::Tally).
+struct TallyKey {
+  std::string province;  // the author's unit just below the ministry ("units/bp"); "" if none
+  DocumentState state = bdtx::v1::DOCUMENT_STATE_UNSPECIFIED;
+  int year = 0;
+  int module = 0;
+  bool late = false;
+  auto operator<=>(const TallyKey&) const = default;
+};
+TallyKey TallyKeyOf(const bdtx::v1::Document& summary);
+TallyKey TallyKeyOf(const Document& document);
+
 // Thread-safe. Concurrent commands on one document: the append's expected version makes
 // exactly one win; the others get ABORTED.
 class ApprovalsStore {
@@ -103,6 +115,12 @@ class ApprovalsStore {
 
   eventstore::EventStore* events() const { return store_; }
 
+  // Counts every stored document (one scan of the summaries) so Tally can answer without
+  // scanning: commits keep the counts from then on. Call once before serving.
+  absl::Status LoadTally();
+  // Number of documents per key (submitted at least once). Thread-safe, O(keys).
+  std::map<TallyKey, int64_t> Tally() const;
+
  private:
   void Remember(LoadedPtr loaded, bool overwrite) const;
   void Forget(const std::string& name) const;
@@ -115,6 +133,8 @@ class ApprovalsStore {
   mutable absl::Mutex cache_mu_;
   mutable Cache newer_ ABSL_GUARDED_BY(cache_mu_);
   mutable Cache older_ ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::Mutex tally_mu_;
+  std::map<TallyKey, int64_t> tally_ ABSL_GUARDED_BY(tally_mu_);
 };
 
 // The summary proto of a document; with the campaign deadline unless it is infinite.

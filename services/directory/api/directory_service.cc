@@ -4,6 +4,7 @@
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
 #include "common/server/logging.h"
+#include "common/server/trace.h"
 #include "common/server/unary.h"
 #include "common/status/status_macros.h"
 #include "common/validation/validator.h"
@@ -69,7 +70,8 @@ class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> 
  public:
   WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped)
       : events_(events), server_stopped_(stopped) {
-    thread_ = std::thread([this] { Run(); });
+    // The stream's thread logs under the call's span.
+    thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
@@ -163,7 +165,7 @@ DirectoryService::~DirectoryService() {
 
 void DirectoryService::RunInBackground(std::function<void()> work) {
   absl::MutexLock lock(&workers_mu_);
-  workers_.emplace_back(std::move(work));
+  workers_.emplace_back(server::BindTrace(std::move(work)));
 }
 
 grpc::ServerUnaryReactor* DirectoryService::GetUnit(grpc::CallbackServerContext* context,

@@ -847,4 +847,19 @@ bdtx::v1::SupportCountsResponse GradingModel::SupportCounts(
   return out;
 }
 
+GradingModel::ClosingWindows GradingModel::WindowsClosingWithin(absl::Time now,
+                                                                absl::Duration within) const {
+  ClosingWindows out;
+  for (const RunState& run : runs_) {
+    // The window is open through its deadline day: it closes as the next day begins.
+    const absl::Time closes = absl::FromCivil(run.deadline + 1, VietnamTime());
+    if (closes <= now || closes > now + within) continue;
+    ++out.runs;
+    for (const Slot& slot : run.slots) {
+      if (slot.submitted && slot.verdict == v1::VERDICT_UNSPECIFIED) ++out.ungraded;
+    }
+  }
+  return out;
+}
+
 }  // namespace bdtx::grading

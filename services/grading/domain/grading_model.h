@@ -145,6 +145,15 @@ class GradingModel {
 
   size_t runs() const { return runs_.size(); }
 
+  // Grading windows still open at `now` that close within `within` (a window closes at
+  // the end of its deadline day, Vietnam time), and the submitted assignments of those
+  // runs not graded yet. O(runs), in memory: for the business gauges.
+  struct ClosingWindows {
+    int64_t runs = 0;
+    int64_t ungraded = 0;
+  };
+  ClosingWindows WindowsClosingWithin(absl::Time now, absl::Duration within) const;
+
  private:
   // Compact per-learner state of one run.
   struct Slot {

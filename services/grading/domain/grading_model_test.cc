@@ -127,6 +127,31 @@ TEST_F(GradingModelTest, WindowEdgesAndExtension) {
   EXPECT_TRUE(model_.GetRun("classes/c1")->extended());
 }
 
+TEST_F(GradingModelTest, WindowsClosingWithin48HoursCountTheirUngradedSubmissions) {
+  ASSERT_TRUE(Enroll(Class("c1", 3, 4)).ok());  // window open through 27 Oct (Vietnam)
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Submit("classes/c1", absl::StrCat("people/gv-", i)).ok());
+  using Pair = std::pair<int64_t, int64_t>;
+  auto closing = [&](absl::Time now) {
+    auto c = model_.WindowsClosingWithin(now, absl::Hours(48));
+    return std::pair{c.runs, c.ungraded};
+  };
+  // It closes at 28 Oct 00:00: 72 h before, not yet; 47 h before, with 3 ungraded (gv-3
+  // submitted nothing).
+  EXPECT_EQ(closing(At(2023, 10, 25, 0)), Pair(0, 0));
+  EXPECT_EQ(closing(At(2023, 10, 26, 1)), Pair(1, 3));
+  ASSERT_TRUE(Grade("classes/c1/assignments/gv-0", v1::PASS, At(2023, 10, 26, 10)).ok());
+  EXPECT_EQ(closing(At(2023, 10, 27, 23)), Pair(1, 2));
+  EXPECT_EQ(closing(At(2023, 10, 28, 0)), Pair(0, 0));  // closed
+  // An extension moves the closing time away.
+  v1::GrantExtensionRequest ext;
+  ext.set_class_name("classes/c1");
+  *ext.mutable_deadline() = D(2023, 11, 5);
+  ext.set_reason("graders ill");
+  ASSERT_TRUE(Run(model_.DecideExtension(kSo, ext)).ok());
+  EXPECT_EQ(closing(At(2023, 10, 27, 23)), Pair(0, 0));
+  EXPECT_EQ(closing(At(2023, 11, 4, 12)), Pair(1, 2));
+}
+
 TEST_F(GradingModelTest, OnlyTheClassGraderGradesASubmittedAssignment) {
   ASSERT_TRUE(Enroll(Class("c1", 3, 2)).ok());
   EXPECT_EQ(Grade("classes/c1/assignments/gv-0", v1::PASS, At(2023, 10, 20)).code(),

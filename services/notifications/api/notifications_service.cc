@@ -9,6 +9,7 @@
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
+#include "common/server/trace.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
 #include "common/text/unicode.h"
@@ -125,7 +126,8 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
  public:
   WatchReactor(NotificationsStore* store, std::string inbox, int64_t after)
       : store_(store), inbox_(std::move(inbox)), after_(after) {
-    thread_ = std::thread([this] { Run(); });
+    // The stream's thread logs under the call's span.
+    thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);

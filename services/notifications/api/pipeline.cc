@@ -11,6 +11,7 @@
 #include "common/crypto/sha256.h"
 #include "common/server/logging.h"
 #include "common/server/metrics.h"
+#include "common/server/trace.h"
 #include "common/status/grpc_status.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
@@ -214,6 +215,10 @@ absl::Status ReadAndProduce(grpc::ClientContext& ctx, Reader& reader, int64_t ch
           state.queue.pop_front();
         }
       }
+      // No call started this work: each batch is the root of a trace of its own, so its
+      // reads from other services and its log lines can be found together.
+      server::ScopedTrace span(std::make_shared<const server::TraceContext>(
+          server::TraceContext::StartSpan(std::nullopt)));
       absl::StatusOr<std::vector<Production>> productions = build(batch);
       absl::Status s = productions.status();
       const absl::Time now = clock->Now();
@@ -424,6 +429,8 @@ void Pipeline::TimerLoop() {
       continue;
     }
     for (auto& [key, timer] : *due) {
+      server::ScopedTrace span(std::make_shared<const server::TraceContext>(
+          server::TraceContext::StartSpan(std::nullopt)));  // one trace per fired timer
       Production p;
       p.source_id = absl::StrCat("timer:", timer.id());
       p.fired_timer_key = key;

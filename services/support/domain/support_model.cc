@@ -742,4 +742,14 @@ std::vector<std::string> SupportModel::Ancestry(const std::string& unit) const {
   return out;
 }
 
+SupportModel::Overdue SupportModel::OverdueAt(absl::Time now) const {
+  Overdue out;
+  for (const Record& r : records_) {
+    if (now <= r.due) continue;
+    if (r.q.state() == v1::QUESTION_OPEN) ++out.open;
+    if (r.q.state() == v1::QUESTION_ESCALATED) ++out.escalated;
+  }
+  return out;
+}
+
 }  // namespace bdtx::support

@@ -138,6 +138,14 @@ class SupportModel {
 
   int64_t questions() const { return static_cast<int64_t>(records_.size()); }
 
+  // Questions waiting past their due time at `now` (as Statistics counts overdue), split
+  // by who must answer: the core member (OPEN) or the lecturer (ESCALATED). O(questions).
+  struct Overdue {
+    int64_t open = 0;
+    int64_t escalated = 0;
+  };
+  Overdue OverdueAt(absl::Time now) const;
+
  private:
   struct Record {
     bdtx::v1::Question q;

@@ -217,6 +217,23 @@ TEST(SupportModel, EscalationGivesTheLecturerTheirOwnWeek) {
   EXPECT_EQ(m.Get(q)->due_time().seconds(), absl::ToUnixSeconds(DueDaysAfter(later, 7)));
 }
 
+TEST(SupportModel, OverdueCountsQuestionsPastTheirWeekByWhoMustAnswer) {
+  SupportModel m;
+  const std::string q1 = AskOne(m, "q1");  // Monday 2 Oct: due at the end of 9 Oct
+  const std::string q2 = AskOne(m, "q2");
+  Commit(m, m.DecideEscalate(kCore, EscalateReq(q2), At(2023, 10, 8)), At(2023, 10, 8));
+  using Pair = std::pair<int64_t, int64_t>;
+  auto overdue = [&](absl::Time now) {
+    auto o = m.OverdueAt(now);
+    return std::pair{o.open, o.escalated};
+  };
+  EXPECT_EQ(overdue(At(2023, 10, 9, 23)), Pair(0, 0));
+  EXPECT_EQ(overdue(At(2023, 10, 10, 0)), Pair(1, 0));  // q1's week over
+  EXPECT_EQ(overdue(At(2023, 10, 16, 0)), Pair(1, 1));  // the lecturer's too
+  Commit(m, m.DecideAnswer(kCore, AnswerReq(q1), At(2023, 10, 17)), At(2023, 10, 17));
+  EXPECT_EQ(overdue(At(2023, 10, 17, 13)), Pair(0, 1));  // answered late
+}
+
 TEST(SupportModel, OnlyParticipantsReadAndTheLecturerOnlyOnceEscalated) {
   SupportModel m;
   const std::string q = AskOne(m, "q");
