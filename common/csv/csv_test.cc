@@ -110,6 +110,14 @@ TEST(CsvTest, BlankLinesBeforeTheHeaderDoNotHideMixedDelimiters) {
   EXPECT_EQ(semicolons->header, (std::vector<std::string>{"id", "name"}));
 }
 
+TEST(CsvTest, WrittenFieldsWithOtherDelimitersAreQuoted) {
+  EXPECT_EQ(CsvField("1;"), "\"1;\"");
+  EXPECT_EQ(CsvField("a\tb"), "\"a\tb\"");
+  auto t = ParseCsv("f.csv", "1," + CsvField("1;") + "\nx,y\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->header, (std::vector<std::string>{"1", "1;"}));
+}
+
 TEST(CsvTest, EveryCellIsNfc) {
   // "Tâm" as NFD (a + U+0302) in the header and a cell.
   auto table = ParseCsv("f.csv", "Ta\xCC\x82m\nTa\xCC\x82m\n");
