@@ -26,7 +26,12 @@ SERVICES=()
 
 echo "[run] building (${BUILD_DIR}, -j${JOBS})"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBDTX_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS"
+# Only what runs (the services, the gateway, its OpenAPI document and bdtxctl): the tests
+# are the test command's business, and building them too would double the wait.
+TARGETS=(bdtxctl)
+for entry in "${SERVICES[@]}"; do TARGETS+=("bdtx-${entry%%:*}"); done
+[ -d services/gateway ] && TARGETS+=(gateway_openapi)
+cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}"
 # The API viewer served at the gateway's /docs (swagger-ui-dist from npm, pinned).
 (cd tests/web && npm ci --no-audit --no-fund --silent) || echo "[run] npm ci failed: /docs disabled"
 
