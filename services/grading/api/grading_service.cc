@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/crypto/sha256.h"
 #include "common/csv/csv.h"
 #include "common/idempotency/idempotency.h"
@@ -357,7 +358,10 @@ absl::Status GradingService::Refusal(const auth::Subject& subject, const std::st
   absl::Status may;
   if (absl::StrContains(resource, "/assignments/")) {
     auto a = store_->GetAssignment(resource);
-    may = a.ok() ? MayReadAssignment(subject, *a, resource) : a.status();
+    const bool own = absl::EndsWith(
+        resource, absl::StrCat("/assignments/", absl::StripPrefix(subject.name, "people/")));
+    // A learner may learn why their own (first) submission was refused.
+    may = a.ok() ? MayReadAssignment(subject, *a, resource) : own ? absl::OkStatus() : a.status();
   } else {
     auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(resource); });
     may = run.ok() ? MayReadRun(subject, *run) : run.status();
