@@ -299,27 +299,26 @@ grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
   return FinishUnary(context, [&]() -> absl::Status {
     absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
     if (!subject.ok()) return subject.status();
+    // SYSTEM_ADMIN anywhere; a Sở officer or leader for people of their province. Whoever
+    // may never issue a code is refused before the person is looked up (issue 22).
+    const absl::Status refused = absl::PermissionDeniedError(
+        "chỉ quản trị hệ thống hoặc chuyên viên Sở của tỉnh có người này mới cấp được mã "
+        "kích hoạt");
+    const bool admin = subject->HasRole(bdtx::v1::SYSTEM_ADMIN);
+    const bool province_staff =
+        subject->HasRole(bdtx::v1::PROVINCE_OFFICER) || subject->HasRole(bdtx::v1::PROVINCE_LEADER);
+    if (!admin && !province_staff) return refused;
     const std::string id(absl::StripPrefix(request->person(), "people/"));
     std::optional<Person> person = directory_->FindPerson(id);
     if (!person || person->removed()) {
       return absl::NotFoundError(
           absl::StrCat("không có người ", request->person(), " trong danh bạ (hoặc đã bị xoá)"));
     }
-    // SYSTEM_ADMIN anywhere; a Sở officer or leader for people of their province.
-    const bool province_staff =
-        subject->HasRole(bdtx::v1::PROVINCE_OFFICER) || subject->HasRole(bdtx::v1::PROVINCE_LEADER);
-    if (!subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
+    if (!admin) {
       auth::ResourceScope scope{
           UnitAncestry(*directory_, std::string(absl::StripPrefix(person->home_unit(), "units/"))),
           ""};
-      absl::Status allowed = province_staff
-                                 ? auth::Authorize(*subject, auth::Action::kManage, scope)
-                                 : absl::PermissionDeniedError("");
-      if (!allowed.ok()) {
-        return absl::PermissionDeniedError(
-            "chỉ quản trị hệ thống hoặc chuyên viên Sở của tỉnh có người này mới cấp được mã "
-            "kích hoạt");
-      }
+      if (!auth::Authorize(*subject, auth::Action::kManage, scope).ok()) return refused;
     }
     const std::string code = RandomCode(12);
     const absl::Time now = clock_->Now();

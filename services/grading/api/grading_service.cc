@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/crypto/sha256.h"
 #include "common/csv/csv.h"
 #include "common/idempotency/idempotency.h"
@@ -125,9 +126,12 @@ grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContex
   auto subject = auth::SubjectFromContext(*context);
   if (!subject.ok()) return fail(subject.status());
   if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok()) return fail(s);
-  workers_.Run([this, reactor, request, response, actor = ActorOf(*subject)]() mutable {
+  workers_.Run([this, reactor, request, response, subject = *subject,
+                actor = ActorOf(*subject)]() mutable {
     auto facts = ClassFactsOf(*directory_, request->class_name());
-    if (!facts.ok()) return reactor->Finish(ToGrpcStatus(facts.status()));
+    if (!facts.ok()) {
+      return reactor->Finish(ToGrpcStatus(Refusal(subject, request->class_name(), facts.status())));
+    }
     store_->RunCommand(
         request->request_id(),
         idempotency::Bind(actor.person, "/bdtx.v1.Grading/EnrollClass", request->class_name(),
@@ -136,9 +140,10 @@ grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContex
         [&, facts = *std::move(facts)](GradingModel& model) {
           return model.DecideEnroll(actor, facts, request->start());
         },
-        [reactor, response](absl::StatusOr<v1::Run> run) {
+        [this, reactor, response, subject,
+         name = request->class_name()](absl::StatusOr<v1::Run> run) {
           if (run.ok()) *response = *std::move(run);
-          reactor->Finish(ToGrpcStatus(run.status()));
+          FinishRefusing(reactor, subject, name, run.status());
         });
   });
   return reactor;
@@ -223,9 +228,9 @@ grpc::ServerUnaryReactor* GradingService::SubmitAssignment(
         return m.DecideSubmit(actor, request->class_name(), learner, request->file_ref(),
                               request->sha256(), now);
       },
-      [reactor, response](absl::StatusOr<v1::Assignment> a) {
+      [this, reactor, response, subject = *subject, assignment](absl::StatusOr<v1::Assignment> a) {
         if (a.ok()) *response = *std::move(a);
-        reactor->Finish(ToGrpcStatus(a.status()));
+        FinishRefusing(reactor, subject, assignment, a.status());
       });
   return reactor;
 }
@@ -244,9 +249,10 @@ grpc::ServerUnaryReactor* GradingService::Grade(grpc::CallbackServerContext* con
       [&, actor = ActorOf(*subject)](GradingModel& m) {
         return m.DecideGrade(actor, *request, now);
       },
-      [reactor, response](absl::StatusOr<v1::Assignment> a) {
+      [this, reactor, response, subject = *subject,
+       name = request->assignment()](absl::StatusOr<v1::Assignment> a) {
         if (a.ok()) *response = *std::move(a);
-        reactor->Finish(ToGrpcStatus(a.status()));
+        FinishRefusing(reactor, subject, name, a.status());
       });
   return reactor;
 }
@@ -265,9 +271,10 @@ grpc::ServerUnaryReactor* GradingService::GrantExtension(grpc::CallbackServerCon
       [&, actor = ActorOf(*subject)](GradingModel& m) {
         return m.DecideExtension(actor, *request);
       },
-      [reactor, response](absl::StatusOr<v1::Run> run) {
+      [this, reactor, response, subject = *subject,
+       name = request->class_name()](absl::StatusOr<v1::Run> run) {
         if (run.ok()) *response = *std::move(run);
-        reactor->Finish(ToGrpcStatus(run.status()));
+        FinishRefusing(reactor, subject, name, run.status());
       });
   return reactor;
 }
@@ -278,12 +285,19 @@ grpc::ServerUnaryReactor* GradingService::Review(grpc::CallbackServerContext* co
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
   if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
-  workers_.Run([this, reactor, request, response, actor = ActorOf(*subject)]() mutable {
+  workers_.Run([this, reactor, request, response, subject = *subject,
+                actor = ActorOf(*subject)]() mutable {
     auto grader =
         store_->Read([&](const GradingModel& m) { return m.GraderOf(request->assignment()); });
-    if (!grader.ok()) return reactor->Finish(ToGrpcStatus(grader.status()));
+    if (!grader.ok()) {
+      return reactor->Finish(
+          ToGrpcStatus(Refusal(subject, request->assignment(), grader.status())));
+    }
     auto assignment = store_->GetAssignment(request->assignment());
-    if (!assignment.ok()) return reactor->Finish(ToGrpcStatus(assignment.status()));
+    if (!assignment.ok()) {
+      return reactor->Finish(
+          ToGrpcStatus(Refusal(subject, request->assignment(), assignment.status())));
+    }
     auto group = directory_->GetSupportGroup(*grader, assignment->year(), assignment->module());
     std::string lecturer;
     if (group.ok()) {
@@ -298,12 +312,76 @@ grpc::ServerUnaryReactor* GradingService::Review(grpc::CallbackServerContext* co
         [&, lecturer](GradingModel& m) {
           return m.DecideReview(actor, request->assignment(), request->comment(), lecturer);
         },
-        [reactor, response](absl::StatusOr<v1::Assignment> a) {
+        [this, reactor, response, subject,
+         name = request->assignment()](absl::StatusOr<v1::Assignment> a) {
           if (a.ok()) *response = *std::move(a);
-          reactor->Finish(ToGrpcStatus(a.status()));
+          FinishRefusing(reactor, subject, name, a.status());
         });
   });
   return reactor;
+}
+
+absl::Status GradingService::MayReadAssignment(const auth::Subject& subject,
+                                               const v1::Assignment& a, const std::string& name) {
+  auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(a.class_name()); });
+  if (!run.ok()) return run.status();
+  const bool grader =
+      std::find(run->graders().begin(), run->graders().end(), subject.name) != run->graders().end();
+  // A lecturer reads the assignments graded by the core members assigned to them (the
+  // ones they review: 3 per core member, docs/grading.md), and any they reviewed.
+  bool lecturer = std::any_of(a.reviews().begin(), a.reviews().end(),
+                              [&](const v1::Review& r) { return r.lecturer() == subject.name; });
+  if (!lecturer && !grader) {
+    auto graded_by = store_->Read([&](const GradingModel& m) { return m.GraderOf(name); });
+    if (graded_by.ok()) {
+      absl::StatusOr<bool> assigned = IsLecturerOf(subject, *graded_by, a.year(), a.module());
+      if (!assigned.ok()) return assigned.status();
+      lecturer = *assigned;
+    }
+  }
+  if (!grader && !lecturer) {
+    absl::Status may = MayReadPerson(subject, a.learner());
+    // One refusal whether the learner exists or not, without the learner's unit; a
+    // directory that cannot answer is still reported as such.
+    if (absl::IsPermissionDenied(may) || absl::IsNotFound(may)) {
+      return auth::NotVisible(subject, name);
+    }
+    if (!may.ok()) return may;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GradingService::Refusal(const auth::Subject& subject, const std::string& resource,
+                                     absl::Status status) {
+  if (!absl::IsPermissionDenied(status) && !absl::IsNotFound(status)) return status;
+  if (auth::MayLearnAbsence(subject, "")) return status;  // admins, services, the ministry
+  absl::Status may;
+  if (absl::StrContains(resource, "/assignments/")) {
+    auto a = store_->GetAssignment(resource);
+    const bool own = absl::EndsWith(
+        resource, absl::StrCat("/assignments/", absl::StripPrefix(subject.name, "people/")));
+    // A learner may learn why their own (first) submission was refused.
+    may = a.ok() ? MayReadAssignment(subject, *a, resource) : own ? absl::OkStatus() : a.status();
+  } else {
+    auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(resource); });
+    may = run.ok() ? MayReadRun(subject, *run) : run.status();
+  }
+  if (may.ok()) return status;
+  if (absl::IsPermissionDenied(may) || absl::IsNotFound(may)) {
+    return auth::NotVisible(subject, resource);
+  }
+  return may;  // the store or the directory cannot answer: say so, not "refused"
+}
+
+void GradingService::FinishRefusing(grpc::ServerUnaryReactor* reactor, const auth::Subject& subject,
+                                    std::string resource, absl::Status status) {
+  if (!absl::IsPermissionDenied(status) && !absl::IsNotFound(status)) {
+    reactor->Finish(ToGrpcStatus(status));
+    return;
+  }
+  workers_.Run([this, reactor, subject, resource = std::move(resource), status]() {
+    reactor->Finish(ToGrpcStatus(Refusal(subject, resource, status)));
+  });
 }
 
 grpc::ServerUnaryReactor* GradingService::GetAssignment(grpc::CallbackServerContext* context,
@@ -313,32 +391,9 @@ grpc::ServerUnaryReactor* GradingService::GetAssignment(grpc::CallbackServerCont
   return OnWorker(context, [this, subject, request, response]() -> absl::Status {
     if (!subject.ok()) return subject.status();
     auto a = store_->GetAssignment(request->name());
-    if (!a.ok()) return a.status();
-    auto run = store_->Read([&](const GradingModel& m) { return m.GetRun(a->class_name()); });
-    if (!run.ok()) return run.status();
-    const bool grader = std::find(run->graders().begin(), run->graders().end(), subject->name) !=
-                        run->graders().end();
-    // A lecturer reads the assignments graded by the core members assigned to them (the
-    // ones they review: 3 per core member, docs/grading.md), and any they reviewed.
-    bool lecturer = std::any_of(a->reviews().begin(), a->reviews().end(),
-                                [&](const v1::Review& r) { return r.lecturer() == subject->name; });
-    if (!lecturer && !grader) {
-      auto graded_by =
-          store_->Read([&](const GradingModel& m) { return m.GraderOf(request->name()); });
-      if (graded_by.ok()) {
-        absl::StatusOr<bool> assigned = IsLecturerOf(*subject, *graded_by, a->year(), a->module());
-        if (!assigned.ok()) return assigned.status();
-        lecturer = *assigned;
-      }
-    }
-    if (!grader && !lecturer) {
-      absl::Status may = MayReadPerson(*subject, a->learner());
-      // One refusal whether the learner exists or not, without the learner's unit; a
-      // directory that cannot answer is still reported as such.
-      if (absl::IsPermissionDenied(may) || absl::IsNotFound(may)) {
-        return auth::NotVisible(*subject, request->name());
-      }
-      if (!may.ok()) return may;
+    if (!a.ok()) return Refusal(*subject, request->name(), a.status());
+    if (absl::Status may = MayReadAssignment(*subject, *a, request->name()); !may.ok()) {
+      return may;
     }
     *response = *std::move(a);
     return absl::OkStatus();

@@ -81,6 +81,20 @@ class GradingService final : public bdtx::v1::Grading::CallbackService {
   // to one of its graders (core members) for the run's year and module. Otherwise
   // PERMISSION_DENIED.
   absl::Status MayReadRun(const auth::Subject& subject, const bdtx::v1::Run& run);
+  // Reads of an assignment (GetAssignment): the class's graders, the lecturer assigned
+  // to its grader or who reviewed it, then as MayReadPerson of the learner; otherwise
+  // NotVisible. Blocking (directory): worker threads only.
+  absl::Status MayReadAssignment(const auth::Subject& subject, const bdtx::v1::Assignment& a,
+                                 const std::string& name);
+  // What a command's refusal (PERMISSION_DENIED or NOT_FOUND) may tell: everything to a
+  // caller who may read `resource` (an assignment "classes/{c}/assignments/{l}", else a
+  // class), else only auth::NotVisible, so a stranger learns neither that a class is
+  // enrolled nor who grades it (issue 22). Other statuses pass. Blocking: workers only.
+  absl::Status Refusal(const auth::Subject& subject, const std::string& resource,
+                       absl::Status status);
+  // Finishes `reactor` with `status`, passed through Refusal on a worker when refused.
+  void FinishRefusing(grpc::ServerUnaryReactor* reactor, const auth::Subject& subject,
+                      std::string resource, absl::Status status);
   // Whether `subject` is a lecturer and the directory's lecturer of `core_member`.
   absl::StatusOr<bool> IsLecturerOf(const auth::Subject& subject, const std::string& core_member,
                                     int year, int module);
