@@ -17,10 +17,8 @@ namespace {
 void DefineFlags(Flags& flags) {
   flags.Define("service", "", "the service to back up");
   flags.Define("address", "", "its address (default: the service's address flag below)");
-  flags.Define("plans", "127.0.0.1:7102", "plans service address");
-  flags.Define("approvals", "127.0.0.1:7103", "approvals service address");
-  flags.Define("grading", "127.0.0.1:7104", "grading service address");
-  flags.Define("notifications", "127.0.0.1:7105", "notifications service address");
+  bdtx::server::DefineServiceAddressFlags(flags,
+                                          {"plans", "approvals", "grading", "notifications"});
   flags.Define("tls_ca_file", "", "PEM CA of a TLS service (empty: plaintext, loopback)");
   flags.Define("out", "", "backup: the new directory to write");
   flags.Define("from", "", "restore: the backup directory");

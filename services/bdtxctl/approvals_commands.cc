@@ -9,7 +9,7 @@ namespace {
 using bdtx::v1::Approvals;
 
 void DefineFlags(Flags& flags) {
-  flags.Define("approvals", "127.0.0.1:7103", "approvals service address");
+  bdtx::server::DefineServiceAddressFlags(flags, {"approvals"});
   flags.Define("document", "", "document name, documents/{author}-{year}-m{module}-{plan|report}");
   flags.Define("content_sha256", "", "sha256 of the submitted content");
   flags.Define("content_file", "", "file whose sha256 is submitted");
@@ -37,22 +37,6 @@ bdtx::v1::SubmitRequest SubmitRequest(const Flags& flags) {
   return req;
 }
 
-bdtx::v1::ApproveRequest ApproveRequest(const Flags& flags) {
-  bdtx::v1::ApproveRequest req;
-  req.set_document(flags.Get("document"));
-  req.set_comment(flags.Get("comment"));
-  req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
-bdtx::v1::ReturnRequest ReturnRequest(const Flags& flags) {
-  bdtx::v1::ReturnRequest req;
-  req.set_document(flags.Get("document"));
-  req.set_reason(flags.Get("reason"));
-  req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
 bdtx::v1::SignOffRequest SignOffRequest(const Flags& flags) {
   bdtx::v1::SignOffRequest req;
   req.set_document(flags.Get("document"));
@@ -61,18 +45,6 @@ bdtx::v1::SignOffRequest SignOffRequest(const Flags& flags) {
   req.set_evidence_reference(flags.Get("evidence_ref"));
   req.set_evidence_receipt(flags.Get("evidence_receipt"));
   req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
-bdtx::v1::GetDocumentRequest GetRequest(const Flags& flags) {
-  bdtx::v1::GetDocumentRequest req;
-  req.set_name(flags.Get("document"));
-  return req;
-}
-
-bdtx::v1::ListHistoryRequest HistoryRequest(const Flags& flags) {
-  bdtx::v1::ListHistoryRequest req;
-  req.set_document(flags.Get("document"));
   return req;
 }
 
@@ -109,17 +81,22 @@ const CommandGroup& ApprovalsCommands() {
         "      [--not-deployed true] [--request-id ID]",
         Unary<Approvals>("approvals", &Approvals::Stub::Submit, SubmitRequest)},
        {"approve", "--as people/ID --document D [--comment C] [--request-id ID]",
-        Unary<Approvals>("approvals", &Approvals::Stub::Approve, ApproveRequest)},
+        Unary<Approvals>(
+            "approvals", &Approvals::Stub::Approve,
+            FromFlags<bdtx::v1::ApproveRequest>({"document", "comment", "request_id"}))},
        {"return", "--as people/ID --document D --reason R [--request-id ID]",
-        Unary<Approvals>("approvals", &Approvals::Stub::Return, ReturnRequest)},
+        Unary<Approvals>("approvals", &Approvals::Stub::Return,
+                         FromFlags<bdtx::v1::ReturnRequest>({"document", "reason", "request_id"}))},
        {"sign-off",
         "--as people/ID --document D [--method online|scanned --evidence-sha256 H\n"
         "      --evidence-ref REF --evidence-receipt R] [--request-id ID]",
         Unary<Approvals>("approvals", &Approvals::Stub::SignOff, SignOffRequest)},
        {"get", "--as people/ID --document D",
-        Unary<Approvals>("approvals", &Approvals::Stub::GetDocument, GetRequest)},
+        Unary<Approvals>("approvals", &Approvals::Stub::GetDocument,
+                         FromFlags<bdtx::v1::GetDocumentRequest>({"name=document"}))},
        {"history", "--as people/ID --document D",
-        Unary<Approvals>("approvals", &Approvals::Stub::ListHistory, HistoryRequest)},
+        Unary<Approvals>("approvals", &Approvals::Stub::ListHistory,
+                         FromFlags<bdtx::v1::ListHistoryRequest>({"document"}))},
        {"verify", "--as people/ID --document D   (exit 3: the hash chain is broken)", Verify},
        {"inbox", "--as people/ID",
         Unary<Approvals>("approvals", &Approvals::Stub::ListInbox, InboxRequest)}}};

@@ -10,6 +10,7 @@
 #include "absl/time/civil_time.h"
 #include "common/auth/jwt.h"
 #include "common/server/server.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "openssl/rand.h"
 
@@ -18,7 +19,8 @@ namespace bdtx::ctl {
 void DefineCommonFlags(Flags& flags) {
   bdtx::server::DefineAuthFlags(flags);
   flags.Define("key_file", "", "alias of --auth_key_file");
-  flags.Define("addr", "127.0.0.1:7101", "directory service address");
+  flags.Define("addr", bdtx::server::DefaultServiceAddress("directory"),
+               "address of the directory service (which also answers --as)");
   flags.Define("token", "", "bearer token for the call (env BDTX_TOKEN)");
   flags.Define("ttl", "1h",
                "token lifetime (people: keep it short, mint again to refresh; ADR 012)");
@@ -156,6 +158,41 @@ int64_t Int64Flag(const Flags& flags, const std::string& name) {
   int64_t value = 0;
   (void)absl::SimpleAtoi(flags.Get(name), &value);
   return value;
+}
+
+void SetFromFlags(const Flags& flags, const std::vector<const char*>& fields,
+                  google::protobuf::Message* request) {
+  const google::protobuf::Descriptor* descriptor = request->GetDescriptor();
+  const google::protobuf::Reflection* reflection = request->GetReflection();
+  for (absl::string_view entry : fields) {
+    const size_t eq = entry.find('=');
+    const std::string field_name(entry.substr(0, eq));
+    const std::string flag(eq == absl::string_view::npos ? entry : entry.substr(eq + 1));
+    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName(field_name);
+    if (field == nullptr || field->is_repeated()) {
+      std::fprintf(stderr, "bdtxctl: %s has no field %s\n", descriptor->full_name().c_str(),
+                   field_name.c_str());
+      std::abort();
+    }
+    const std::string& value = flags.Get(flag);
+    switch (field->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+        reflection->SetString(request, field, value);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+        reflection->SetInt32(request, field, IntFlag(flags, flag));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        reflection->SetInt64(request, field, Int64Flag(flags, flag));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+        reflection->SetBool(request, field, value == "true");
+        break;
+      default:
+        std::fprintf(stderr, "bdtxctl: cannot set %s from a flag\n", field->full_name().c_str());
+        std::abort();
+    }
+  }
 }
 
 }  // namespace bdtx::ctl

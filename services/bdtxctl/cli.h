@@ -101,6 +101,22 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> ImportFile(const Flags& flags,
                                                        bool validate_only);
 void PrintImport(const std::string& file, const bdtx::v1::ImportCsvResponse& r);
 
+// A request with fields set from flags: each entry is "field" (from the flag of the same
+// name) or "field=flag". Strings are set as given, integers parsed (0 when empty or not a
+// number: the service then says what is wrong), bools true when the flag is "true".
+// Aborts on a field the message does not have (a programming error, caught by
+// tests/bdtxctl_commands_test.sh, which runs every command).
+void SetFromFlags(const Flags& flags, const std::vector<const char*>& fields,
+                  google::protobuf::Message* request);
+template <typename Request>
+std::function<Request(const Flags&)> FromFlags(std::vector<const char*> fields) {
+  return [fields = std::move(fields)](const Flags& flags) {
+    Request request;
+    SetFromFlags(flags, fields, &request);
+    return request;
+  };
+}
+
 // A service's stub and the caller's token.
 template <typename Service>
 struct Client {

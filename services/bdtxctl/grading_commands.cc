@@ -13,7 +13,7 @@ namespace {
 using bdtx::v1::Grading;
 
 void DefineFlags(Flags& flags) {
-  flags.Define("grading", "127.0.0.1:7104", "grading service address");
+  bdtx::server::DefineServiceAddressFlags(flags, {"grading"});
   flags.Define("class", "", "class name, classes/{id}");
   flags.Define("start", "", "first day of a module run, YYYY-MM-DD");
   flags.Define("deadline", "", "new grading deadline, YYYY-MM-DD");
@@ -89,14 +89,6 @@ absl::StatusOr<bdtx::v1::GradeRequest> GradeRequest(const Flags& flags) {
   return req;
 }
 
-bdtx::v1::ReviewRequest ReviewRequest(const Flags& flags) {
-  bdtx::v1::ReviewRequest req;
-  req.set_assignment(flags.Get("assignment"));
-  req.set_comment(flags.Get("comment"));
-  req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
 absl::StatusOr<bdtx::v1::ImportLmsResultsRequest> ImportLmsRequest(const Flags& flags) {
   bdtx::v1::ImportLmsResultsRequest req;
   req.set_format(flags.Get("format") == "json" ? bdtx::v1::JSON : bdtx::v1::CSV);
@@ -107,21 +99,6 @@ absl::StatusOr<bdtx::v1::ImportLmsResultsRequest> ImportLmsRequest(const Flags& 
   }
   req.set_content(ReadFileOrEmpty(flags.Get("file")));
   req.set_validate_only(flags.Get("validate_only") == "true");
-  return req;
-}
-
-bdtx::v1::ListStatisticsRequest StatsRequest(const Flags& flags) {
-  bdtx::v1::ListStatisticsRequest req;
-  req.set_unit(flags.Get("unit"));
-  req.set_year(IntFlag(flags, "year"));
-  req.set_module(IntFlag(flags, "module"));
-  return req;
-}
-
-bdtx::v1::GetCompletionRequest CompletionRequest(const Flags& flags) {
-  bdtx::v1::GetCompletionRequest req;
-  req.set_learner(flags.Get("learner"));
-  req.set_year(IntFlag(flags, "year"));
   return req;
 }
 
@@ -159,15 +136,19 @@ const CommandGroup& GradingCommands() {
         "      [--score S --comment C] --as ...",
         Unary<Grading>("grading", &Grading::Stub::Grade, GradeRequest)},
        {"review", "--assignment A --comment C --as ...",
-        Unary<Grading>("grading", &Grading::Stub::Review, ReviewRequest)},
+        Unary<Grading>(
+            "grading", &Grading::Stub::Review,
+            FromFlags<bdtx::v1::ReviewRequest>({"assignment", "comment", "request_id"}))},
        {"extend", "--class classes/ID --deadline YYYY-MM-DD --reason R --as ...",
         Unary<Grading>("grading", &Grading::Stub::GrantExtension, ExtendRequest)},
        {"import-lms", "--file F [--format csv|json] [--validate-only true] --as ...",
         Unary<Grading>("grading", &Grading::Stub::ImportLmsResults, ImportLmsRequest)},
        {"stats", "--unit units/ID|classes/ID [--year Y --module M] --as ...",
-        Unary<Grading>("grading", &Grading::Stub::ListStatistics, StatsRequest)},
+        Unary<Grading>("grading", &Grading::Stub::ListStatistics,
+                       FromFlags<bdtx::v1::ListStatisticsRequest>({"unit", "year", "module"}))},
        {"completion", "--learner people/ID [--year Y] --as ...",
-        Unary<Grading>("grading", &Grading::Stub::GetCompletion, CompletionRequest)},
+        Unary<Grading>("grading", &Grading::Stub::GetCompletion,
+                       FromFlags<bdtx::v1::GetCompletionRequest>({"learner", "year"}))},
        {"export", "--unit units/SO --year Y [--format recognition|temis] --as ...", Export}}};
   return group;
 }

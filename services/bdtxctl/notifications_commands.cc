@@ -8,7 +8,7 @@ namespace {
 using bdtx::v1::Notifications;
 
 void DefineFlags(Flags& flags) {
-  flags.Define("notifications", "127.0.0.1:7105", "notifications service address");
+  bdtx::server::DefineServiceAddressFlags(flags, {"notifications"});
   flags.Define("unit", "", "a unit's inbox (units/ID) instead of the caller's own");
   flags.Define("unread", "false", "only unread notifications");
   flags.Define("job", "", "a dead letter's job id, or 'all'");
@@ -22,12 +22,6 @@ bdtx::v1::ListNotificationsRequest InboxRequest(const Flags& flags) {
   req.set_recipient(flags.Get("unit"));
   req.set_unread_only(flags.Get("unread") == "true");
   req.set_page_size(100);
-  return req;
-}
-
-bdtx::v1::MarkReadRequest MarkReadRequest(const Flags& flags) {
-  bdtx::v1::MarkReadRequest req;
-  req.set_recipient(flags.Get("unit"));
   return req;
 }
 
@@ -106,7 +100,8 @@ const CommandGroup& NotificationsCommands() {
         Unary<Notifications>("notifications", &Notifications::Stub::ListNotifications,
                              InboxRequest)},
        {"mark-read", "--as people/ID [--unit units/ID]",
-        Unary<Notifications>("notifications", &Notifications::Stub::MarkRead, MarkReadRequest)},
+        Unary<Notifications>("notifications", &Notifications::Stub::MarkRead,
+                             FromFlags<bdtx::v1::MarkReadRequest>({"recipient=unit"}))},
        {"watch", "--as people/ID [--unit units/ID]", Watch},
        {"prefs",
         "--as people/ID [--email true|false --digest true|false --webhook-url URL]\n"

@@ -14,7 +14,7 @@ namespace {
 using bdtx::v1::Plans;
 
 void DefineFlags(Flags& flags) {
-  flags.Define("plans", "127.0.0.1:7102", "plans service address");
+  bdtx::server::DefineServiceAddressFlags(flags, {"plans"});
   flags.Define("document", "", "document name, documents/{author}-{year}-m{module}-{plan|report}");
   flags.Define("author", "", "author of the documents (people/ID; default: --as)");
   flags.Define("kind", "", "plan (default) or report");
@@ -56,13 +56,6 @@ int Create(const Flags& flags) {
   })(flags);
 }
 
-bdtx::v1::GetSupportDocumentRequest GetRequest(const Flags& flags) {
-  bdtx::v1::GetSupportDocumentRequest req;
-  req.set_name(flags.Get("document"));
-  req.set_version(Int64Flag(flags, "version"));
-  return req;
-}
-
 absl::StatusOr<bdtx::v1::UpdateSupportDocumentRequest> UpdateRequest(const Flags& flags) {
   bdtx::v1::UpdateSupportDocumentRequest req;
   const std::string json = ReadFileOrEmpty(flags.Get("file"));
@@ -81,27 +74,6 @@ absl::StatusOr<bdtx::v1::UpdateSupportDocumentRequest> UpdateRequest(const Flags
   }
   req.set_expected_version(Int64Flag(flags, "version"));
   req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
-bdtx::v1::RefreshReportCountsRequest RefreshRequest(const Flags& flags) {
-  bdtx::v1::RefreshReportCountsRequest req;
-  req.set_name(flags.Get("document"));
-  req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
-bdtx::v1::SubmitSupportDocumentRequest SubmitRequest(const Flags& flags) {
-  bdtx::v1::SubmitSupportDocumentRequest req;
-  req.set_name(flags.Get("document"));
-  req.set_expected_version(Int64Flag(flags, "version"));
-  req.set_request_id(flags.Get("request_id"));
-  return req;
-}
-
-bdtx::v1::ListVersionsRequest VersionsRequest(const Flags& flags) {
-  bdtx::v1::ListVersionsRequest req;
-  req.set_name(flags.Get("document"));
   return req;
 }
 
@@ -234,15 +206,21 @@ const CommandGroup& PlansCommands() {
       {{"create", "--as people/ID --year Y --module M [--kind plan|report] [--not-deployed true]",
         Create},
        {"get", "--document D [--version V] --as ...",
-        Unary<Plans>("plans", &Plans::Stub::GetDocument, GetRequest)},
+        Unary<Plans>("plans", &Plans::Stub::GetDocument,
+                     FromFlags<bdtx::v1::GetSupportDocumentRequest>({"name=document", "version"}))},
        {"versions", "--document D --as ...",
-        Unary<Plans>("plans", &Plans::Stub::ListVersions, VersionsRequest)},
+        Unary<Plans>("plans", &Plans::Stub::ListVersions,
+                     FromFlags<bdtx::v1::ListVersionsRequest>({"name=document"}))},
        {"update", "--document D --file content.json --mask rows,header.position --as ...",
         Unary<Plans>("plans", &Plans::Stub::UpdateDocument, UpdateRequest)},
        {"refresh", "--document D --as ...",
-        Unary<Plans>("plans", &Plans::Stub::RefreshReportCounts, RefreshRequest)},
+        Unary<Plans>(
+            "plans", &Plans::Stub::RefreshReportCounts,
+            FromFlags<bdtx::v1::RefreshReportCountsRequest>({"name=document", "request_id"}))},
        {"submit", "--document D [--version V] --as ...",
-        Unary<Plans>("plans", &Plans::Stub::SubmitDocument, SubmitRequest)},
+        Unary<Plans>("plans", &Plans::Stub::SubmitDocument,
+                     FromFlags<bdtx::v1::SubmitSupportDocumentRequest>(
+                         {"name=document", "expected_version=version", "request_id"}))},
        {"render", "--document D [--version V] [--out F.html] --as ...", Render},
        {"upload", "--document D --file scan.pdf --as ...", Upload},
        {"download", "--document D --sha256 H --out F --as ...", Download},

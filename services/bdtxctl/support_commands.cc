@@ -11,7 +11,7 @@ namespace {
 using bdtx::v1::Support;
 
 void DefineFlags(Flags& flags) {
-  flags.Define("support", "127.0.0.1:7106", "support service address");
+  bdtx::server::DefineServiceAddressFlags(flags, {"support"});
   flags.Define("request_id", "", "idempotency key of the command");
   flags.Define("question", "", "question name, questions/{id}");
   flags.Define("text", "", "text of a question, answer, escalation note or follow-up");
@@ -40,44 +40,6 @@ bdtx::v1::AskQuestionRequest AskRequest(const Flags& flags) {
       absl::StrCat("SUPPORT_CHANNEL_", absl::AsciiStrToUpper(flags.Get("channel"))), &channel);
   req.set_channel(channel);
   req.set_text(flags.Get("text"));
-  return req;
-}
-
-bdtx::v1::AnswerQuestionRequest AnswerRequest(const Flags& flags) {
-  bdtx::v1::AnswerQuestionRequest req;
-  req.set_request_id(flags.Get("request_id"));
-  req.set_name(flags.Get("question"));
-  req.set_text(flags.Get("text"));
-  return req;
-}
-
-bdtx::v1::EscalateQuestionRequest EscalateRequest(const Flags& flags) {
-  bdtx::v1::EscalateQuestionRequest req;
-  req.set_request_id(flags.Get("request_id"));
-  req.set_name(flags.Get("question"));
-  req.set_note(flags.Get("text"));
-  return req;
-}
-
-bdtx::v1::ResolveQuestionRequest ResolveRequest(const Flags& flags) {
-  bdtx::v1::ResolveQuestionRequest req;
-  req.set_request_id(flags.Get("request_id"));
-  req.set_name(flags.Get("question"));
-  return req;
-}
-
-bdtx::v1::FollowUpQuestionRequest FollowUpRequest(const Flags& flags) {
-  bdtx::v1::FollowUpQuestionRequest req;
-  req.set_request_id(flags.Get("request_id"));
-  req.set_name(flags.Get("question"));
-  req.set_text(flags.Get("text"));
-  return req;
-}
-
-bdtx::v1::GetQuestionRequest GetRequest(const Flags& flags) {
-  bdtx::v1::GetQuestionRequest req;
-  req.set_name(flags.Get("question"));
-  req.set_audit_reason(flags.Get("reason"));
   return req;
 }
 
@@ -114,31 +76,6 @@ absl::StatusOr<bdtx::v1::LogActivityRequest> LogRequest(const Flags& flags) {
   return req;
 }
 
-bdtx::v1::ListActivitiesRequest ActivitiesRequest(const Flags& flags) {
-  bdtx::v1::ListActivitiesRequest req;
-  req.set_core_member(flags.Get("learner"));
-  req.set_year(IntFlag(flags, "year"));
-  req.set_module(IntFlag(flags, "module"));
-  return req;
-}
-
-bdtx::v1::GetSupportReportCountsRequest CountsRequest(const Flags& flags) {
-  bdtx::v1::GetSupportReportCountsRequest req;
-  req.set_core_member(flags.Get("learner"));
-  req.set_year(IntFlag(flags, "year"));
-  req.set_module(IntFlag(flags, "module"));
-  return req;
-}
-
-bdtx::v1::ListSupportStatisticsRequest StatsRequest(const Flags& flags) {
-  bdtx::v1::ListSupportStatisticsRequest req;
-  req.set_unit(flags.Get("unit"));
-  req.set_year(IntFlag(flags, "year"));
-  req.set_module(IntFlag(flags, "module"));
-  req.set_children(flags.Get("children") == "true");
-  return req;
-}
-
 }  // namespace
 
 const CommandGroup& SupportCommands() {
@@ -150,15 +87,25 @@ const CommandGroup& SupportCommands() {
         "      [--learner people/ASKER] --as ...",
         Unary<Support>("support", &Support::Stub::AskQuestion, AskRequest)},
        {"answer", "--question questions/ID --text T --as ...",
-        Unary<Support>("support", &Support::Stub::AnswerQuestion, AnswerRequest)},
+        Unary<Support>(
+            "support", &Support::Stub::AnswerQuestion,
+            FromFlags<bdtx::v1::AnswerQuestionRequest>({"request_id", "name=question", "text"}))},
        {"escalate", "--question questions/ID --text NOTE --as ...",
-        Unary<Support>("support", &Support::Stub::EscalateQuestion, EscalateRequest)},
+        Unary<Support>("support", &Support::Stub::EscalateQuestion,
+                       FromFlags<bdtx::v1::EscalateQuestionRequest>(
+                           {"request_id", "name=question", "note=text"}))},
        {"follow-up", "--question questions/ID --text T --as ...",
-        Unary<Support>("support", &Support::Stub::FollowUpQuestion, FollowUpRequest)},
+        Unary<Support>(
+            "support", &Support::Stub::FollowUpQuestion,
+            FromFlags<bdtx::v1::FollowUpQuestionRequest>({"request_id", "name=question", "text"}))},
        {"resolve", "--question questions/ID --as ...",
-        Unary<Support>("support", &Support::Stub::ResolveQuestion, ResolveRequest)},
+        Unary<Support>(
+            "support", &Support::Stub::ResolveQuestion,
+            FromFlags<bdtx::v1::ResolveQuestionRequest>({"request_id", "name=question"}))},
        {"get", "--question questions/ID [--reason R] --as ...",
-        Unary<Support>("support", &Support::Stub::GetQuestion, GetRequest)},
+        Unary<Support>(
+            "support", &Support::Stub::GetQuestion,
+            FromFlags<bdtx::v1::GetQuestionRequest>({"name=question", "audit_reason=reason"}))},
        {"list", "[--view assigned_to_me|asked_by_me|supported_by_me] --as ...",
         Unary<Support>("support", &Support::Stub::ListQuestions, ListRequest)},
        {"log",
@@ -166,11 +113,17 @@ const CommandGroup& SupportCommands() {
         "      [--participants people/A,people/B] [--text T] --as ...",
         Unary<Support>("support", &Support::Stub::LogActivity, LogRequest)},
        {"counts", "--learner people/CORE --year Y --module M --as ...",
-        Unary<Support>("support", &Support::Stub::GetSupportReportCounts, CountsRequest)},
+        Unary<Support>("support", &Support::Stub::GetSupportReportCounts,
+                       FromFlags<bdtx::v1::GetSupportReportCountsRequest>(
+                           {"core_member=learner", "year", "module"}))},
        {"activities", "--learner people/CORE --year Y --module M --as ...",
-        Unary<Support>("support", &Support::Stub::ListActivities, ActivitiesRequest)},
+        Unary<Support>(
+            "support", &Support::Stub::ListActivities,
+            FromFlags<bdtx::v1::ListActivitiesRequest>({"core_member=learner", "year", "module"}))},
        {"stats", "--unit units/ID --year Y [--module M --children true] --as ...",
-        Unary<Support>("support", &Support::Stub::ListSupportStatistics, StatsRequest)}}};
+        Unary<Support>("support", &Support::Stub::ListSupportStatistics,
+                       FromFlags<bdtx::v1::ListSupportStatisticsRequest>(
+                           {"unit", "year", "module", "children"}))}}};
   return group;
 }
 
