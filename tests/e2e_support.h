@@ -92,6 +92,20 @@ inline absl::Status ImportCsvs(
   return absl::OkStatus();
 }
 
+// Starts bdtx-directory (`binary`) on `data_dir` with `key_flag` (--auth_key_file=...)
+// and `extra_args`, then imports `files` into it as a system admin.
+inline absl::StatusOr<Running> StartDirectory(
+    const std::string& binary, const std::string& data_dir, const std::string& key_flag,
+    const Tokens& tokens, std::initializer_list<std::pair<bdtx::v1::ImportKind, const char*>> files,
+    std::vector<std::string> extra_args = {}) {
+  extra_args.insert(extra_args.begin(), {"--data_dir=" + data_dir, key_flag});
+  auto directory = StartService(binary, std::move(extra_args));
+  if (!directory.ok()) return directory.status();
+  auto stub = StubTo<bdtx::v1::Directory>(directory->address);
+  if (absl::Status s = ImportCsvs(*stub, tokens, files); !s.ok()) return s;
+  return directory;
+}
+
 }  // namespace bdtx::testing
 
 #endif  // BDTX_TESTS_E2E_SUPPORT_H_

@@ -27,13 +27,21 @@
 #include "gtest/gtest.h"
 #include "services/directory/testing/fake_directory.h"
 #include "tests/e2e_support.h"
+#include "tests/http_support.h"
 
 namespace bdtx {
 namespace {
 
+using ::bdtx::testing::As;
+using ::bdtx::testing::ExpectAip193;
+using ::bdtx::testing::Http;
+using ::bdtx::testing::Json;
+using ::bdtx::testing::Response;
 using ::bdtx::testing::Running;
+using ::bdtx::testing::Sink;
 using ::bdtx::testing::StartService;
 using ::bdtx::testing::Who;
+using ::bdtx::testing::WriteBody;
 
 const Who kTeacher{"people/gvcc-thcs", {"CORE_TEACHER", "REPORTER"}, "units/thcs-tanphu"};
 const Who kLecturer{"people/gvsp-1", {"PEDAGOGY_LECTURER"}, "units/dhsp"};
@@ -46,123 +54,19 @@ constexpr char kManagerSupport[] =
     "year,module,kind,from_id,to_id\n"
     "2023,4,support,cbqlcc-dx-lower,cbqlcc-dx-upper\n";
 
-struct Response {
-  long status = 0;
-  std::string body;
-  std::multimap<std::string, std::string> headers;  // names lower case
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-struct Sink {
-  std::string* body;
-  std::string stop_at;  // ends the transfer once the body holds it (live streams)
-};
-
-size_t WriteBody(char* data, size_t size, size_t n, void* out) {
-  Sink* sink = static_cast<Sink*>(out);
-  sink->body->append(data, size * n);
-  if (!sink->stop_at.empty() && absl::StrContains(*sink->body, sink->stop_at)) return 0;
-  return size * n;
-}
-
-size_t WriteHeader(char* data, size_t size, size_t n, void* out) {
-  std::string line(data, size * n);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = absl::AsciiStrToLower(line.substr(0, colon));
-    std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-    static_cast<std::multimap<std::string, std::string>*>(out)->emplace(name, value);
-  }
-  return size * n;
-}
-
-// One HTTP exchange with libcurl.
-Response Http(const std::string& method, const std::string& url,
-              const std::vector<std::string>& headers = {}, const std::string& body = "",
-              long timeout_ms = 30000, const std::string& stop_at = "") {
-  Response r;
-  Sink sink{&r.body, stop_at};
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  if (!body.empty() || method == "POST" || method == "PATCH") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  }
-  curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  const CURLcode code = curl_easy_perform(curl);
-  if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && !stop_at.empty())) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  }
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
-  return r;
-}
-
-google::protobuf::Struct Json(const std::string& text) {
-  google::protobuf::Struct s;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text, &s).ok()) << text;
-  return s;
-}
-
-template <typename M>
-M As(const std::string& json) {
-  M m;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;  // the gateway speaks exactly our protos' JSON
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &m, options).ok()) << json;
-  return m;
-}
-
-// The AIP-193 body of an error response: {"error":{"code","message","status","details"}}.
-void ExpectAip193(const Response& r, long http, const std::string& status,
-                  const std::string& detail_type = "") {
-  EXPECT_EQ(r.status, http) << r.body;
-  EXPECT_EQ(r.Header("content-type"), "application/json");
-  google::protobuf::Struct s = Json(r.body);
-  ASSERT_TRUE(s.fields().count("error")) << r.body;
-  const auto& e = s.fields().at("error").struct_value().fields();
-  EXPECT_EQ(e.at("code").number_value(), http) << r.body;
-  EXPECT_EQ(e.at("status").string_value(), status) << r.body;
-  EXPECT_FALSE(e.at("message").string_value().empty()) << r.body;
-  ASSERT_TRUE(e.count("details")) << r.body;
-  if (!detail_type.empty()) {
-    bool found = false;
-    for (const auto& d : e.at("details").list_value().values()) {
-      found = found || d.struct_value().fields().at("@type").string_value() ==
-                           "type.googleapis.com/" + detail_type;
-    }
-    EXPECT_TRUE(found) << detail_type << " missing in " << r.body;
-  }
-}
-
 class GatewayE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
   void SetUp() override {
     auto directory =
-        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+        testing::StartDirectory(BDTX_DIRECTORY_PATH, dir_.Sub("directory"), Key(), tokens_,
+                                {{v1::UNITS, directory::kSampleUnits},
+                                 {v1::PEOPLE, directory::kSamplePeople},
+                                 {v1::ASSIGNMENTS, directory::kSampleAssignments},
+                                 {v1::ASSIGNMENTS, kManagerSupport}});
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
-    auto dir_stub = testing::StubTo<v1::Directory>(directory_.address);
-    ASSERT_TRUE(testing::ImportCsvs(*dir_stub, tokens_,
-                                    {{v1::UNITS, directory::kSampleUnits},
-                                     {v1::PEOPLE, directory::kSamplePeople},
-                                     {v1::ASSIGNMENTS, directory::kSampleAssignments},
-                                     {v1::ASSIGNMENTS, kManagerSupport}})
-                    .ok());
     const std::string d = "--directory=" + directory_.address;
     auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(), d});
     ASSERT_TRUE(grading.ok()) << grading.status();

@@ -62,18 +62,15 @@ class GradingE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto directory =
-        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+        testing::StartDirectory(BDTX_DIRECTORY_PATH, dir_.Sub("directory"), Key(), tokens_,
+                                {{v1::UNITS, directory::kSampleUnits},
+                                 {v1::PEOPLE, directory::kSamplePeople},
+                                 {v1::PEOPLE, kMorePeople},
+                                 {v1::CLASSES, kClasses},
+                                 {v1::ASSIGNMENTS, directory::kSampleAssignments},
+                                 {v1::ASSIGNMENTS, kAssignments}});
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
-    auto stub = testing::StubTo<v1::Directory>(directory_.address);
-    ASSERT_TRUE(testing::ImportCsvs(*stub, tokens_,
-                                    {{v1::UNITS, directory::kSampleUnits},
-                                     {v1::PEOPLE, directory::kSamplePeople},
-                                     {v1::PEOPLE, kMorePeople},
-                                     {v1::CLASSES, kClasses},
-                                     {v1::ASSIGNMENTS, directory::kSampleAssignments},
-                                     {v1::ASSIGNMENTS, kAssignments}})
-                    .ok());
     StartGrading();
   }
 

@@ -35,15 +35,12 @@ class HungPeerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto directory =
-        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+        testing::StartDirectory(BDTX_DIRECTORY_PATH, dir_.Sub("directory"), Key(), tokens_,
+                                {{v1::UNITS, directory::kSampleUnits},
+                                 {v1::PEOPLE, directory::kSamplePeople},
+                                 {v1::ASSIGNMENTS, directory::kSampleAssignments}});
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
-    auto stub = testing::StubTo<v1::Directory>(directory_.address);
-    ASSERT_TRUE(testing::ImportCsvs(*stub, tokens_,
-                                    {{v1::UNITS, directory::kSampleUnits},
-                                     {v1::PEOPLE, directory::kSamplePeople},
-                                     {v1::ASSIGNMENTS, directory::kSampleAssignments}})
-                    .ok());
   }
   void TearDown() override {
     if (directory_.process) directory_.process->Signal(SIGCONT);

@@ -212,18 +212,15 @@ class NotificationsE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto directory =
-        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+        testing::StartDirectory(BDTX_DIRECTORY_PATH, dir_.Sub("directory"), Key(), tokens_,
+                                {{v1::UNITS, directory::kSampleUnits},
+                                 {v1::PEOPLE, directory::kSamplePeople},
+                                 {v1::PEOPLE, kEmails},
+                                 {v1::CLASSES, kClasses},
+                                 {v1::ASSIGNMENTS, kClassAssignments},
+                                 {v1::ASSIGNMENTS, directory::kSampleAssignments}});
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
-    auto dir_stub = StubTo<v1::Directory>(directory_.address);
-    ASSERT_TRUE(testing::ImportCsvs(*dir_stub, tokens_,
-                                    {{v1::UNITS, directory::kSampleUnits},
-                                     {v1::PEOPLE, directory::kSamplePeople},
-                                     {v1::PEOPLE, kEmails},
-                                     {v1::CLASSES, kClasses},
-                                     {v1::ASSIGNMENTS, kClassAssignments},
-                                     {v1::ASSIGNMENTS, directory::kSampleAssignments}})
-                    .ok());
     auto approvals = StartService(
         BDTX_APPROVALS_PATH,
         {"--data_dir=" + dir_.Sub("approvals"), Key(), "--directory=" + directory_.address});

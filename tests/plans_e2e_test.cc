@@ -69,16 +69,13 @@ class PlansE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto directory =
-        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+        testing::StartDirectory(BDTX_DIRECTORY_PATH, dir_.Sub("directory"), Key(), tokens_,
+                                {{v1::UNITS, directory::kSampleUnits},
+                                 {v1::PEOPLE, directory::kSamplePeople},
+                                 {v1::ASSIGNMENTS, directory::kSampleAssignments},
+                                 {v1::ASSIGNMENTS, kMoreAssignments}});
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
-    auto dir_stub = StubTo<v1::Directory>(directory_.address);
-    ASSERT_TRUE(testing::ImportCsvs(*dir_stub, tokens_,
-                                    {{v1::UNITS, directory::kSampleUnits},
-                                     {v1::PEOPLE, directory::kSamplePeople},
-                                     {v1::ASSIGNMENTS, directory::kSampleAssignments},
-                                     {v1::ASSIGNMENTS, kMoreAssignments}})
-                    .ok());
     auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(),
                                                     "--directory=" + directory_.address});
     ASSERT_TRUE(grading.ok()) << grading.status();

@@ -45,15 +45,12 @@ class SupportE2eTest : public ::testing::Test {
   void SetUp() override {
     SetClock("2023-10-02T10:00:00+07:00");  // a Monday: day 0
     auto directory =
-        StartService(BDTX_DIRECTORY_PATH, {"--data_dir=" + dir_.Sub("directory"), Key()});
+        testing::StartDirectory(BDTX_DIRECTORY_PATH, dir_.Sub("directory"), Key(), tokens_,
+                                {{v1::UNITS, directory::kSampleUnits},
+                                 {v1::PEOPLE, directory::kSamplePeople},
+                                 {v1::ASSIGNMENTS, directory::kSampleAssignments}});
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = *std::move(directory);
-    auto stub = testing::StubTo<v1::Directory>(directory_.address);
-    ASSERT_TRUE(testing::ImportCsvs(*stub, tokens_,
-                                    {{v1::UNITS, directory::kSampleUnits},
-                                     {v1::PEOPLE, directory::kSamplePeople},
-                                     {v1::ASSIGNMENTS, directory::kSampleAssignments}})
-                    .ok());
     StartSupport();
   }
 

@@ -8,11 +8,15 @@
 #ifndef BDTX_COMMON_SERVER_EVENT_STREAM_H_
 #define BDTX_COMMON_SERVER_EVENT_STREAM_H_
 
+#include <algorithm>
 #include <functional>
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bdtx/v1/directory.pb.h"
+#include "common/auth/subject.h"
 #include "common/eventstore/subscription.h"
 #include "common/server/trace.h"
 #include "common/status/grpc_status.h"
@@ -96,6 +100,39 @@ class EventStreamReactor : public grpc::ServerWriteReactor<Message> {
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
+
+// The envelope as a service's stored-event message with fields position, stream, version,
+// time, actor and event (an Any); false when the payload is not that message's event.
+template <typename Stored>
+bool StoredFromEnvelope(const eventstore::EventEnvelope& e, Stored* message) {
+  message->set_position(e.position());
+  message->set_stream(e.stream());
+  message->set_version(e.version());
+  *message->mutable_time() = e.time();
+  message->set_actor(e.actor());
+  return e.payload().UnpackTo(message->mutable_event());
+}
+
+// A whole SubscribeEvents handler: services and admins only (PERMISSION_DENIED for anyone
+// else), `from_position` >= 0 (0 and 1 both mean the first event), then the stream of
+// `store` from there, converted by `convert`.
+template <typename Stored>
+grpc::ServerWriteReactor<Stored>* ServeEventStream(
+    const grpc::CallbackServerContext& context, eventstore::EventStore* store,
+    int64_t from_position,
+    typename EventStreamReactor<Stored>::Convert convert = StoredFromEnvelope<Stored>) {
+  using Stream = EventStreamReactor<Stored>;
+  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(context);
+  if (!subject.ok()) return Stream::Refuse(subject.status());
+  if (!subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN)) {
+    return Stream::Refuse(absl::PermissionDeniedError(
+        absl::StrCat(subject->name, " may not read the event stream: services and admins only")));
+  }
+  if (from_position < 0) {
+    return Stream::Refuse(absl::InvalidArgumentError("from_position must be >= 0"));
+  }
+  return new Stream(store, std::max<int64_t>(1, from_position), std::move(convert));
+}
 
 }  // namespace bdtx::server
 

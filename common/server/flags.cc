@@ -100,4 +100,24 @@ std::string Flags::Usage(const std::string& program) const {
   return out;
 }
 
+std::string DefaultServiceAddress(absl::string_view service) {
+  static constexpr std::pair<absl::string_view, absl::string_view> kAddresses[] = {
+      {"directory", "127.0.0.1:7101"},     {"plans", "127.0.0.1:7102"},
+      {"approvals", "127.0.0.1:7103"},     {"grading", "127.0.0.1:7104"},
+      {"notifications", "127.0.0.1:7105"}, {"support", "127.0.0.1:7106"}};
+  for (const auto& [name, address] : kAddresses) {
+    if (name == service) return std::string(address);
+  }
+  return "";
+}
+
+void DefineServiceAddressFlags(Flags& flags, std::initializer_list<absl::string_view> services) {
+  for (absl::string_view service : services) {
+    const std::string address = DefaultServiceAddress(service);
+    if (address.empty()) std::abort();  // programming error: not a bdtx service
+    flags.Define(std::string(service), address,
+                 absl::StrCat("address of the ", service, " service"));
+  }
+}
+
 }  // namespace bdtx::server

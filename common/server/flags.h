@@ -10,10 +10,12 @@
 #ifndef BDTX_COMMON_SERVER_FLAGS_H_
 #define BDTX_COMMON_SERVER_FLAGS_H_
 
+#include <initializer_list>
 #include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace bdtx::server {
@@ -55,6 +57,15 @@ class Flags {
   std::map<std::string, Setting> settings_;
   bool help_requested_ = false;
 };
+
+// Where each bdtx service listens by default on one machine: directory 127.0.0.1:7101,
+// plans :7102, approvals :7103, grading :7104, notifications :7105, support :7106; ""
+// for another name. The one table the services, the gateway and bdtxctl share.
+std::string DefaultServiceAddress(absl::string_view service);
+
+// Defines --<service> = DefaultServiceAddress(service), "address of the <service>
+// service", for each peer service a binary calls. REQUIRES: known service names.
+void DefineServiceAddressFlags(Flags& flags, std::initializer_list<absl::string_view> services);
 
 }  // namespace bdtx::server
 

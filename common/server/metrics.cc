@@ -161,44 +161,40 @@ class RpcInterceptor : public gx::Interceptor {
   std::map<std::string, std::string> labels_;
 };
 
+// One set of families per registry and side ("server" or "client") however many servers
+// or channels (the health server too); never freed (interceptors outlive any scope).
+RpcFamilies* FamiliesOf(prometheus::Registry& registry, const std::string& side) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* families = new std::map<std::pair<prometheus::Registry*, std::string>, RpcFamilies*>;
+  absl::MutexLock lock(&mu);
+  RpcFamilies*& f = (*families)[{&registry, side}];
+  if (f == nullptr) f = new RpcFamilies(registry, side);
+  return f;
+}
+
 class ServerFactory : public gx::ServerInterceptorFactoryInterface {
  public:
-  explicit ServerFactory(prometheus::Registry& registry) : families_(Families(registry)) {}
+  explicit ServerFactory(prometheus::Registry& registry)
+      : families_(FamiliesOf(registry, "server")) {}
   gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo* info) override {
     return new RpcInterceptor(families_, gx::InterceptionHookPoints::PRE_SEND_STATUS,
                               info->method(), ServerType(info->type()));
   }
 
  private:
-  // One set of families per registry however many servers (the health server too).
-  static RpcFamilies* Families(prometheus::Registry& registry) {
-    static absl::Mutex mu(absl::kConstInit);
-    static auto* by_registry = new std::map<prometheus::Registry*, RpcFamilies*>;
-    absl::MutexLock lock(&mu);
-    RpcFamilies*& f = (*by_registry)[&registry];
-    if (f == nullptr) f = new RpcFamilies(registry, "server");
-    return f;
-  }
   RpcFamilies* const families_;
 };
 
 class ClientFactory : public gx::ClientInterceptorFactoryInterface {
  public:
-  explicit ClientFactory(prometheus::Registry& registry) : families_(Families(registry)) {}
+  explicit ClientFactory(prometheus::Registry& registry)
+      : families_(FamiliesOf(registry, "client")) {}
   gx::Interceptor* CreateClientInterceptor(gx::ClientRpcInfo* info) override {
     return new RpcInterceptor(families_, gx::InterceptionHookPoints::POST_RECV_STATUS,
                               info->method(), ClientType(info->type()));
   }
 
  private:
-  static RpcFamilies* Families(prometheus::Registry& registry) {
-    static absl::Mutex mu(absl::kConstInit);
-    static auto* by_registry = new std::map<prometheus::Registry*, RpcFamilies*>;
-    absl::MutexLock lock(&mu);
-    RpcFamilies*& f = (*by_registry)[&registry];
-    if (f == nullptr) f = new RpcFamilies(registry, "client");
-    return f;
-  }
   RpcFamilies* const families_;
 };
 

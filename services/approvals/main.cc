@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("approvals", 7103);
-  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
+  bdtx::server::DefineServiceAddressFlags(runner.flags(), {"directory"});
   runner.flags().Define("deadlines", "2021=2022-02-28T23:59:59+07:00",
                         "campaign deadlines: YEAR[:MODULE]=RFC3339, comma-separated");
   if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);

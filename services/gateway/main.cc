@@ -32,12 +32,8 @@ int main(int argc, char** argv) {
 
   bdtx::server::Flags flags;
   flags.Define("listen", "127.0.0.1:8080", "address:port to serve HTTP on");
-  flags.Define("directory", "127.0.0.1:7101", "address of the directory service");
-  flags.Define("plans", "127.0.0.1:7102", "address of the plans service");
-  flags.Define("approvals", "127.0.0.1:7103", "address of the approvals service");
-  flags.Define("grading", "127.0.0.1:7104", "address of the grading service");
-  flags.Define("notifications", "127.0.0.1:7105", "address of the notifications service");
-  flags.Define("support", "127.0.0.1:7106", "address of the peer-support service");
+  bdtx::server::DefineServiceAddressFlags(
+      flags, {"directory", "plans", "approvals", "grading", "notifications", "support"});
   flags.Define("peer_tls_ca_file", "",
                "CA of the services' TLS certificates; when set, backend calls use TLS");
   flags.Define("cors_origins", "", "comma-separated browser origins allowed (CORS)");

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("grading", 7104);
-  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
+  bdtx::server::DefineServiceAddressFlags(runner.flags(), {"directory"});
   if (absl::Status s = runner.Init(argc, argv); !s.ok()) return runner.Fail(s);
   auto secret = bdtx::server::ServiceSecret(runner.flags());
   if (!secret.ok()) return runner.Fail(secret.status());

@@ -17,7 +17,7 @@
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("notifications", 7105);
   auto& flags = runner.flags();
-  flags.Define("directory", "127.0.0.1:7101", "address of the directory service");
+  bdtx::server::DefineServiceAddressFlags(flags, {"directory"});
   flags.Define("approvals", "127.0.0.1:7103", "approvals service to follow; empty: none");
   flags.Define("grading", "127.0.0.1:7104", "grading service to follow; empty: none");
   flags.Define("support", "", "support service to follow (questions; issue 21); empty: none");

@@ -10,9 +10,7 @@
 
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("plans", 7102);
-  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
-  runner.flags().Define("approvals", "127.0.0.1:7103", "address of the approvals service");
-  runner.flags().Define("grading", "127.0.0.1:7104", "address of the grading service");
+  bdtx::server::DefineServiceAddressFlags(runner.flags(), {"directory", "approvals", "grading"});
   runner.flags().Define("support", "",
                         "address of the support service (rows 2.1-2.3 of reports); empty: "
                         "not used, those rows stay as grading and the author leave them");

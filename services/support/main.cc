@@ -11,7 +11,7 @@
 
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("support", 7106);
-  runner.flags().Define("directory", "127.0.0.1:7101", "address of the directory service");
+  bdtx::server::DefineServiceAddressFlags(runner.flags(), {"directory"});
   runner.flags().Define("clock_file", "",
                         "TESTS ONLY: read the current time from this file (RFC 3339) at every "
                         "use, so an end-to-end test can move the clock; empty: the wall clock");

@@ -29,27 +29,17 @@ Actor ActorOf(const auth::Subject& subject) {
 
 grpc::ServerWriteReactor<bdtx::v1::StoredEvent>* ApprovalsService::SubscribeEvents(
     grpc::CallbackServerContext* context, const bdtx::v1::SubscribeEventsRequest* request) {
-  absl::Status refused;
-  absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) {
-    refused = subject.status();
-  } else if (!subject->IsService() && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
-    refused = absl::PermissionDeniedError(
-        absl::StrCat(subject->name, " may not read the event stream: services and admins only"));
-  } else if (request->from_position() < 0) {
-    refused = absl::InvalidArgumentError("from_position must be >= 0");
-  }
-  using Stream = server::EventStreamReactor<bdtx::v1::StoredEvent>;
-  if (!refused.ok()) return Stream::Refuse(refused);
-  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
-                    [](const eventstore::EventEnvelope& e, bdtx::v1::StoredEvent* message) {
-                      message->set_position(e.position());
-                      message->set_document(e.stream());
-                      message->set_version(e.version());
-                      *message->mutable_time() = e.time();
-                      message->set_actor(e.actor());
-                      return e.payload().UnpackTo(message->mutable_event());
-                    });
+  // Approvals' stream names the document (the stream is one document's chain).
+  return server::ServeEventStream<bdtx::v1::StoredEvent>(
+      *context, store_->events(), request->from_position(),
+      [](const eventstore::EventEnvelope& e, bdtx::v1::StoredEvent* message) {
+        message->set_position(e.position());
+        message->set_document(e.stream());
+        message->set_version(e.version());
+        *message->mutable_time() = e.time();
+        message->set_actor(e.actor());
+        return e.payload().UnpackTo(message->mutable_event());
+      });
 }
 
 grpc::ServerUnaryReactor* ApprovalsService::Execute(
@@ -68,7 +58,7 @@ grpc::ServerUnaryReactor* ApprovalsService::Execute(
     RETURN_IF_ERROR(MayCommand(subject, loaded->document));
     return loaded;
   }();
-  if (!opened.ok()) return finish(opened.status()), reactor;
+  if (!opened.ok()) return server::FinishWith(reactor, opened.status());
   LoadedPtr shared = *std::move(opened);
   const auth::Subject subject = *auth::SubjectFromContext(*context);
   const DocumentKey& key = shared->document.key;
@@ -76,16 +66,16 @@ grpc::ServerUnaryReactor* ApprovalsService::Execute(
   // A retried command returns its first answer and writes nothing.
   absl::StatusOr<std::optional<bdtx::v1::Document>> replay =
       store_->Replay(*shared, request_id, binding, deadlines_.For(key.year, key.module));
-  if (!replay.ok()) return finish(replay.status()), reactor;
+  if (!replay.ok()) return server::FinishWith(reactor, replay.status());
   if (replay->has_value()) {
     *response = **std::move(replay);
-    return finish(absl::OkStatus()), reactor;
+    return server::FinishWith(reactor, absl::OkStatus());
   }
   if (expected_version > 0 && expected_version != shared->document.version) {
-    return finish(absl::AbortedError(absl::StrCat(
-               document, " is at version ", shared->document.version,
-               ", the command expected version ", expected_version, "; reload and retry"))),
-           reactor;
+    return server::FinishWith(
+        reactor, absl::AbortedError(absl::StrCat(
+                     document, " is at version ", shared->document.version,
+                     ", the command expected version ", expected_version, "; reload and retry")));
   }
   std::move(build)(*shared, [this, reactor, response, shared, request_id, finish,
                              record = idempotency::Record(binding),
@@ -283,36 +273,34 @@ absl::Status ApprovalsService::Absent(const grpc::CallbackServerContext& context
 
 absl::Status ApprovalsService::MaySeeUnit(const grpc::CallbackServerContext& context,
                                           const std::string& unit) {
-  auto subject = auth::SubjectFromContext(context);
-  if (!subject.ok()) return subject.status();
+  ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(context));
   // Dashboards: the unit's own officers and leaders (and admins, services, the ministry).
-  return auth::Authorize(*subject, auth::Action::kRead, auth::ResourceScope{{unit}, ""});
+  return auth::Authorize(subject, auth::Action::kRead, auth::ResourceScope{{unit}, ""});
 }
 
 grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerContext* context,
                                                         const bdtx::v1::GetDocumentRequest* request,
                                                         bdtx::v1::Document* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto key = ParseDocumentName(request->name());
-    if (!key.ok()) return key.status();
+    ASSIGN_OR_RETURN(auto key, ParseDocumentName(request->name()));
     if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
     auto doc = store_->GetSummary(request->name());
     if (absl::IsNotFound(doc.status())) {
       // Never submitted: a draft, visible to its author.
       auto subject = auth::SubjectFromContext(*context);
-      if (subject->name != key->author && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
-        return Absent(*context, *key, doc.status());
+      if (subject->name != key.author && !subject->HasRole(bdtx::v1::SYSTEM_ADMIN)) {
+        return Absent(*context, key, doc.status());
       }
       response->set_name(request->name());
-      response->set_author(key->author);
-      response->set_kind(key->kind);
-      response->set_year(key->year);
-      response->set_module(key->module);
+      response->set_author(key.author);
+      response->set_kind(key.kind);
+      response->set_year(key.year);
+      response->set_module(key.module);
       response->set_state(bdtx::v1::DRAFT);
       return absl::OkStatus();
     }
     if (!doc.ok()) return doc.status();
-    if (absl::Status s = MayRead(*context, *doc); !s.ok()) return s;
+    RETURN_IF_ERROR(MayRead(*context, *doc));
     *response = *std::move(doc);
     return absl::OkStatus();
   });
@@ -320,12 +308,11 @@ grpc::ServerUnaryReactor* ApprovalsService::GetDocument(grpc::CallbackServerCont
 
 absl::StatusOr<DocumentKey> ApprovalsService::ReadableDocument(
     const grpc::CallbackServerContext& context, const std::string& name) {
-  auto key = ParseDocumentName(name);
-  if (!key.ok()) return key.status();
+  ASSIGN_OR_RETURN(auto key, ParseDocumentName(name));
   auto doc = store_->GetSummary(name);
-  if (absl::IsNotFound(doc.status())) return Absent(context, *key, doc.status());
+  if (absl::IsNotFound(doc.status())) return Absent(context, key, doc.status());
   if (!doc.ok()) return doc.status();
-  if (absl::Status s = MayRead(context, *doc); !s.ok()) return s;
+  RETURN_IF_ERROR(MayRead(context, *doc));
   return key;
 }
 
@@ -333,11 +320,9 @@ grpc::ServerUnaryReactor* ApprovalsService::ListHistory(grpc::CallbackServerCont
                                                         const bdtx::v1::ListHistoryRequest* request,
                                                         bdtx::v1::ListHistoryResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto key = ReadableDocument(*context, request->document());
-    if (!key.ok()) return key.status();
-    auto history = store_->History(*key);
-    if (!history.ok()) return history.status();
-    for (auto& e : *history) *response->add_entries() = std::move(e);
+    ASSIGN_OR_RETURN(auto key, ReadableDocument(*context, request->document()));
+    ASSIGN_OR_RETURN(auto history, store_->History(key));
+    for (auto& e : history) *response->add_entries() = std::move(e);
     return absl::OkStatus();
   });
 }
@@ -346,13 +331,11 @@ grpc::ServerUnaryReactor* ApprovalsService::ListInbox(grpc::CallbackServerContex
                                                       const bdtx::v1::ListInboxRequest* request,
                                                       bdtx::v1::ListInboxResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    auto page = store_->Inbox(subject->name, subject->unit, subject->roles, request->page_size(),
-                              request->page_token());
-    if (!page.ok()) return page.status();
-    for (auto& d : page->items) *response->add_documents() = std::move(d);
-    response->set_next_page_token(page->next_page_token);
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    ASSIGN_OR_RETURN(auto page, store_->Inbox(subject.name, subject.unit, subject.roles,
+                                              request->page_size(), request->page_token()));
+    for (auto& d : page.items) *response->add_documents() = std::move(d);
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -361,11 +344,10 @@ grpc::ServerUnaryReactor* ApprovalsService::ListDocuments(
     grpc::CallbackServerContext* context, const bdtx::v1::ListDocumentsRequest* request,
     bdtx::v1::ListDocumentsResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    if (absl::Status s = MaySeeUnit(*context, request->unit()); !s.ok()) return s;
-    auto page = store_->ListByUnit(*request);
-    if (!page.ok()) return page.status();
-    for (auto& d : page->items) *response->add_documents() = std::move(d);
-    response->set_next_page_token(page->next_page_token);
+    RETURN_IF_ERROR(MaySeeUnit(*context, request->unit()));
+    ASSIGN_OR_RETURN(auto page, store_->ListByUnit(*request));
+    for (auto& d : page.items) *response->add_documents() = std::move(d);
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -375,10 +357,9 @@ grpc::ServerUnaryReactor* ApprovalsService::CountDocuments(
     bdtx::v1::CountDocumentsResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
     if (request->unit().empty()) return absl::InvalidArgumentError("unit is required");
-    if (absl::Status s = MaySeeUnit(*context, request->unit()); !s.ok()) return s;
-    auto counts = store_->CountByState(request->unit());
-    if (!counts.ok()) return counts.status();
-    for (const auto& [state, n] : *counts) (*response->mutable_by_state())[state] = n;
+    RETURN_IF_ERROR(MaySeeUnit(*context, request->unit()));
+    ASSIGN_OR_RETURN(auto counts, store_->CountByState(request->unit()));
+    for (const auto& [state, n] : counts) (*response->mutable_by_state())[state] = n;
     return absl::OkStatus();
   });
 }
@@ -387,11 +368,8 @@ grpc::ServerUnaryReactor* ApprovalsService::VerifyChain(grpc::CallbackServerCont
                                                         const bdtx::v1::VerifyChainRequest* request,
                                                         bdtx::v1::VerifyChainResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto key = ReadableDocument(*context, request->document());
-    if (!key.ok()) return key.status();
-    auto result = store_->VerifyChain(*key);
-    if (!result.ok()) return result.status();
-    *response = *std::move(result);
+    ASSIGN_OR_RETURN(auto key, ReadableDocument(*context, request->document()));
+    ASSIGN_OR_RETURN(*response, store_->VerifyChain(key));
     return absl::OkStatus();
   });
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/crypto/sha256.h"
 #include "common/names/resource_name.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace bdtx::approvals {
@@ -141,10 +142,9 @@ absl::StatusOr<LoadedPtr> ApprovalsStore::Load(const DocumentKey& key) const {
     if (auto it = newer_.find(name); it != newer_.end()) return it->second;
     if (auto it = older_.find(name); it != older_.end()) return it->second;
   }
-  absl::StatusOr<Loaded> loaded = LoadWithEvents(key);
-  if (!loaded.ok()) return loaded.status();
-  loaded->events.clear();
-  auto shared = std::make_shared<const Loaded>(*std::move(loaded));
+  ASSIGN_OR_RETURN(Loaded loaded, LoadWithEvents(key));
+  loaded.events.clear();
+  auto shared = std::make_shared<const Loaded>(std::move(loaded));
   if (shared->document.version > 0) Remember(shared, /*overwrite=*/false);
   return shared;
 }
@@ -155,13 +155,12 @@ absl::StatusOr<Loaded> ApprovalsStore::LoadWithEvents(const DocumentKey& key,
   loaded.document.key = key;
   int64_t from = 1;
   while (from <= up_to_version) {
-    auto batch = store_->ReadStream(key.Name(), from, 1000);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) break;
-    from = batch->back().version() + 1;
-    for (auto& e : *batch) {
+    ASSIGN_OR_RETURN(auto batch, store_->ReadStream(key.Name(), from, 1000));
+    if (batch.empty()) break;
+    from = batch.back().version() + 1;
+    for (auto& e : batch) {
       if (e.version() > up_to_version) break;
-      if (absl::Status s = Fold(e, loaded); !s.ok()) return s;
+      RETURN_IF_ERROR(Fold(e, loaded));
       loaded.events.push_back(std::move(e));
     }
   }
@@ -241,11 +240,10 @@ void ApprovalsStore::Commit(LoadedPtr before, std::vector<ApprovalEvent> events,
 
 absl::StatusOr<bdtx::v1::Document> ApprovalsStore::GetSummary(
     absl::string_view document_name) const {
-  auto value = store_->GetReadModel(DocKey(document_name));
-  if (!value.ok()) return value.status();
+  ASSIGN_OR_RETURN(auto value, store_->GetReadModel(DocKey(document_name)));
   bdtx::v1::Document doc;
-  if (!value->has_value()) return absl::NotFoundError(absl::StrCat("no document ", document_name));
-  if (!doc.ParseFromString(**value)) {
+  if (!value.has_value()) return absl::NotFoundError(absl::StrCat("no document ", document_name));
+  if (!doc.ParseFromString(*value)) {
     return absl::DataLossError(absl::StrCat("summary of ", document_name, " is corrupt"));
   }
   return doc;
@@ -257,22 +255,20 @@ absl::StatusOr<std::optional<bdtx::v1::Document>> ApprovalsStore::Replay(
   if (request_id.empty()) return std::nullopt;
   for (const auto& [id, version, record] : loaded.requests) {
     if (id != request_id) continue;
-    if (absl::Status same = idempotency::CheckSame(binding, record); !same.ok()) return same;
+    RETURN_IF_ERROR(idempotency::CheckSame(binding, record));
     if (version == loaded.document.version) return Summarize(loaded, deadline);
     // Later commands moved the document on: rebuild it as this one left it.
-    auto then = LoadWithEvents(loaded.document.key, version);
-    if (!then.ok()) return then.status();
-    return Summarize(*then, deadline);
+    ASSIGN_OR_RETURN(auto then, LoadWithEvents(loaded.document.key, version));
+    return Summarize(then, deadline);
   }
   return std::nullopt;
 }
 
 absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> ApprovalsStore::History(
     const DocumentKey& key) const {
-  auto loaded = LoadWithEvents(key);
-  if (!loaded.ok()) return loaded.status();
+  ASSIGN_OR_RETURN(auto loaded, LoadWithEvents(key));
   std::vector<bdtx::v1::HistoryEntry> out;
-  for (const auto& e : loaded->events) {
+  for (const auto& e : loaded.events) {
     bdtx::v1::HistoryEntry entry;
     e.payload().UnpackTo(entry.mutable_event());
     entry.set_version(e.version());
@@ -292,12 +288,11 @@ absl::StatusOr<std::vector<bdtx::v1::HistoryEntry>> ApprovalsStore::History(
 
 absl::StatusOr<bdtx::v1::VerifyChainResponse> ApprovalsStore::VerifyChain(
     const DocumentKey& key) const {
-  auto loaded = LoadWithEvents(key);
-  if (!loaded.ok()) return loaded.status();
+  ASSIGN_OR_RETURN(auto loaded, LoadWithEvents(key));
   bdtx::v1::VerifyChainResponse response;
-  response.set_events(static_cast<int64_t>(loaded->events.size()));
+  response.set_events(static_cast<int64_t>(loaded.events.size()));
   std::string expected_prev;
-  for (const auto& e : loaded->events) {
+  for (const auto& e : loaded.events) {
     ApprovalEvent event;
     e.payload().UnpackTo(&event);
     if (event.prev_hash() != expected_prev) {
@@ -323,18 +318,16 @@ absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::Inbox(
     const std::string& person, const std::string& unit, const std::vector<bdtx::v1::Role>& roles,
     int page_size, absl::string_view page_token) const {
   const std::string prefix = absl::StrCat("inbox/", BareId(person), "/");
-  auto after = DecodePageToken(page_token, prefix);
-  if (!after.ok()) return after.status();
+  ASSIGN_OR_RETURN(auto after, DecodePageToken(page_token, prefix));
   const int size = kPageLimits.Clamp(page_size);
-  auto keys = store_->ScanReadModel(prefix, *after, size);
-  if (!keys.ok()) return keys.status();
+  ASSIGN_OR_RETURN(auto keys, store_->ScanReadModel(prefix, after, size));
   Page<bdtx::v1::Document> page;
-  for (const auto& [key, value] : *keys) {
+  for (const auto& [key, value] : keys) {
     auto doc = GetSummary("documents/" + key.substr(prefix.size()));
     if (doc.ok()) page.items.push_back(*std::move(doc));
   }
-  if (static_cast<int>(keys->size()) == size) {
-    page.next_page_token = EncodePageToken(keys->back().first);
+  if (static_cast<int>(keys.size()) == size) {
+    page.next_page_token = EncodePageToken(keys.back().first);
   }
   return page;
 }
@@ -346,16 +339,14 @@ absl::StatusOr<Page<bdtx::v1::Document>> ApprovalsStore::ListByUnit(
   if (request.state() != bdtx::v1::DOCUMENT_STATE_UNSPECIFIED) {
     absl::StrAppend(&prefix, absl::StrFormat("%02d/", static_cast<int>(request.state())));
   }
-  auto after = DecodePageToken(request.page_token(), prefix);
-  if (!after.ok()) return after.status();
+  ASSIGN_OR_RETURN(auto after, DecodePageToken(request.page_token(), prefix));
   const int size = kPageLimits.Clamp(request.page_size());
   Page<bdtx::v1::Document> page;
-  std::string cursor = *after;
+  std::string cursor = after;
   while (static_cast<int>(page.items.size()) < size) {
-    auto keys = store_->ScanReadModel(prefix, cursor, size);
-    if (!keys.ok()) return keys.status();
-    if (keys->empty()) return page;
-    for (const auto& [key, value] : *keys) {
+    ASSIGN_OR_RETURN(auto keys, store_->ScanReadModel(prefix, cursor, size));
+    if (keys.empty()) return page;
+    for (const auto& [key, value] : keys) {
       cursor = key;
       const std::string id = key.substr(key.rfind('/') + 1);
       auto parsed = ParseDocumentName("documents/" + id);
@@ -421,11 +412,10 @@ absl::StatusOr<std::vector<std::string>> ApprovalsStore::CheckReadModels() const
   for (const char* prefix : {"inbox/", "unit/"}) {
     std::string after;
     while (true) {
-      auto page = store_->ScanReadModel(prefix, after, 1000);
-      if (!page.ok()) return page.status();
-      if (page->empty()) break;
-      for (const auto& [key, value] : *page) stored_index.insert(key);
-      after = page->back().first;
+      ASSIGN_OR_RETURN(auto page, store_->ScanReadModel(prefix, after, 1000));
+      if (page.empty()) break;
+      for (const auto& [key, value] : page) stored_index.insert(key);
+      after = page.back().first;
     }
   }
   for (const std::string& key : expected_index) {
@@ -443,16 +433,15 @@ absl::StatusOr<std::map<std::string, int64_t>> ApprovalsStore::CountByState(
   std::map<std::string, int64_t> counts;
   std::string after;
   while (true) {
-    auto keys = store_->ScanReadModel(prefix, after, 1000);
-    if (!keys.ok()) return keys.status();
-    if (keys->empty()) break;
-    for (const auto& [key, value] : *keys) {
+    ASSIGN_OR_RETURN(auto keys, store_->ScanReadModel(prefix, after, 1000));
+    if (keys.empty()) break;
+    for (const auto& [key, value] : keys) {
       int state = 0;
       if (absl::SimpleAtoi(key.substr(prefix.size(), 2), &state)) {
         ++counts[bdtx::v1::DocumentState_Name(static_cast<DocumentState>(state))];
       }
     }
-    after = keys->back().first;
+    after = keys.back().first;
   }
   return counts;
 }
@@ -481,17 +470,16 @@ absl::Status ApprovalsStore::LoadTally() {
   std::map<TallyKey, int64_t> tally;
   std::string after;
   while (true) {
-    auto entries = store_->ScanReadModel("doc/", after, 1000);
-    if (!entries.ok()) return entries.status();
-    if (entries->empty()) break;
-    for (const auto& [key, value] : *entries) {
+    ASSIGN_OR_RETURN(auto entries, store_->ScanReadModel("doc/", after, 1000));
+    if (entries.empty()) break;
+    for (const auto& [key, value] : entries) {
       bdtx::v1::Document summary;
       if (!summary.ParseFromString(value)) {
         return absl::DataLossError(absl::StrCat("summary ", key, " is corrupt"));
       }
       ++tally[TallyKeyOf(summary)];
     }
-    after = entries->back().first;
+    after = entries.back().first;
   }
   absl::MutexLock lock(&tally_mu_);
   tally_ = std::move(tally);

@@ -199,11 +199,10 @@ grpc::ServerUnaryReactor* DirectoryService::ListUnits(grpc::CallbackServerContex
   return FinishUnary(context, [&]() -> absl::Status {
     if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
     if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
-    auto page = store_->ListUnits(BareId(request->parent()), request->kind(), request->page_size(),
-                                  request->page_token());
-    if (!page.ok()) return page.status();
-    for (Unit& u : page->items) *response->add_units() = std::move(u);
-    response->set_next_page_token(page->next_page_token);
+    ASSIGN_OR_RETURN(auto page, store_->ListUnits(BareId(request->parent()), request->kind(),
+                                                  request->page_size(), request->page_token()));
+    for (Unit& u : page.items) *response->add_units() = std::move(u);
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -212,11 +211,10 @@ grpc::ServerUnaryReactor* DirectoryService::GetPerson(grpc::CallbackServerContex
                                                       const bdtx::v1::GetPersonRequest* request,
                                                       bdtx::v1::Person* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     std::optional<Person> person = store_->FindPerson(BareId(request->name()));
     if (!person) return NotFound("person", request->name());
-    RedactFor(*subject, *store_, &*person);
+    RedactFor(subject, *store_, &*person);
     *response = *std::move(person);
     return absl::OkStatus();
   });
@@ -226,8 +224,7 @@ grpc::ServerUnaryReactor* DirectoryService::BatchGetPeople(
     grpc::CallbackServerContext* context, const bdtx::v1::BatchGetPeopleRequest* request,
     bdtx::v1::BatchGetPeopleResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     if (request->names_size() > kMaxBatchPeople) {
       return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxBatchPeople,
                                                      " names per BatchGetPeople call, got ",
@@ -236,7 +233,7 @@ grpc::ServerUnaryReactor* DirectoryService::BatchGetPeople(
     for (const std::string& name : request->names()) {
       std::optional<Person> person = store_->FindPerson(BareId(name));
       if (!person) return NotFound("person", name);
-      RedactFor(*subject, *store_, &*person);
+      RedactFor(subject, *store_, &*person);
       *response->add_people() = *std::move(person);
     }
     return absl::OkStatus();
@@ -247,12 +244,11 @@ grpc::ServerUnaryReactor* DirectoryService::LookupPerson(
     grpc::CallbackServerContext* context, const bdtx::v1::LookupPersonRequest* request,
     bdtx::v1::Person* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     std::optional<std::string> id = store_->PersonIdByCode(request->code());
     std::optional<Person> person = id ? store_->FindPerson(*id) : std::nullopt;
     if (!person) return NotFound("person with code", request->code());
-    RedactFor(*subject, *store_, &*person);
+    RedactFor(subject, *store_, &*person);
     *response = *std::move(person);
     return absl::OkStatus();
   });
@@ -262,17 +258,15 @@ grpc::ServerUnaryReactor* DirectoryService::ListPeople(grpc::CallbackServerConte
                                                        const bdtx::v1::ListPeopleRequest* request,
                                                        bdtx::v1::ListPeopleResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
-    auto page = store_->ListPeople(BareId(request->unit()), request->role(), request->page_size(),
-                                   request->page_token());
-    if (!page.ok()) return page.status();
-    for (Person& p : page->items) {
-      RedactFor(*subject, *store_, &p);
+    ASSIGN_OR_RETURN(auto page, store_->ListPeople(BareId(request->unit()), request->role(),
+                                                   request->page_size(), request->page_token()));
+    for (Person& p : page.items) {
+      RedactFor(subject, *store_, &p);
       *response->add_people() = std::move(p);
     }
-    response->set_next_page_token(page->next_page_token);
+    response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });
 }
@@ -281,15 +275,14 @@ grpc::ServerUnaryReactor* DirectoryService::GetClass(grpc::CallbackServerContext
                                                      const bdtx::v1::GetClassRequest* request,
                                                      bdtx::v1::Class* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     std::optional<Class> cls = store_->FindClass(BareId(request->name()));
     // One refusal whether the class exists or not, for who may not read it.
     if (!cls) {
-      if (!auth::MayLearnAbsence(*subject, "")) return auth::NotVisible(*subject, request->name());
+      if (!auth::MayLearnAbsence(subject, "")) return auth::NotVisible(subject, request->name());
       return NotFound("class", request->name());
     }
-    if (!MayReadClass(*subject, *store_, *cls)) return auth::NotVisible(*subject, request->name());
+    if (!MayReadClass(subject, *store_, *cls)) return auth::NotVisible(subject, request->name());
     *response = *std::move(cls);
     return absl::OkStatus();
   });
@@ -299,8 +292,7 @@ grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
     grpc::CallbackServerContext* context, const bdtx::v1::GetSupportGroupRequest* request,
     bdtx::v1::SupportGroup* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     if (absl::Status s = ValidateYearModule(request->year(), request->module()); !s.ok()) {
       return s;
     }
@@ -312,7 +304,7 @@ grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
     // NOT_FOUND only for who may learn it (the person asked about, admins, services, the
     // ministry); others get the refusal they would get for an existing group.
     auto absent = [&](absl::Status not_found) {
-      return auth::MayLearnAbsence(*subject, asked) ? not_found : auth::NotVisible(*subject, asked);
+      return auth::MayLearnAbsence(subject, asked) ? not_found : auth::NotVisible(subject, asked);
     };
     std::string core = BareId(request->core_member());
     if (!request->colleague().empty()) {
@@ -339,16 +331,16 @@ grpc::ServerUnaryReactor* DirectoryService::GetSupportGroup(
     // A support group is read by its core member, its colleagues, its lecturer, and
     // whoever may read inside the core member's unit (officers there or above, the
     // ministry, admins, services); others get the one refusal.
-    const bool member = subject->name == response->core_member() ||
-                        subject->name == response->lecturer() ||
+    const bool member = subject.name == response->core_member() ||
+                        subject.name == response->lecturer() ||
                         std::find(response->colleagues().begin(), response->colleagues().end(),
-                                  subject->name) != response->colleagues().end();
-    if (!member && !auth::Authorize(*subject, auth::Action::kRead,
+                                  subject.name) != response->colleagues().end();
+    if (!member && !auth::Authorize(subject, auth::Action::kRead,
                                     {UnitAncestry(*store_, BareId(core_person->home_unit())),
                                      response->core_member()})
                         .ok()) {
       response->Clear();
-      return auth::NotVisible(*subject, asked);
+      return auth::NotVisible(subject, asked);
     }
     if (response->colleagues_size() > kUsualSupportGroupSize) {
       response->set_warning(absl::StrCat(response->colleagues_size(),
@@ -364,9 +356,8 @@ grpc::ServerUnaryReactor* DirectoryService::RouteDocument(
     bdtx::v1::Routing* response) {
   return FinishUnary(context, [&]() -> absl::Status {
     if (auto s = auth::SubjectFromContext(*context); !s.ok()) return s.status();
-    absl::StatusOr<bdtx::v1::Routing> routing = directory::RouteDocument(*store_, *request);
-    if (!routing.ok()) return routing.status();
-    *response = *std::move(routing);
+    ASSIGN_OR_RETURN(bdtx::v1::Routing routing, directory::RouteDocument(*store_, *request));
+    *response = std::move(routing);
     return absl::OkStatus();
   });
 }
@@ -402,32 +393,30 @@ absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string
     what.set_validate_only(request.validate_only());
     binding = idempotency::Bind(subject.name, method, "directory", what);
     request_key = idempotency::ScopedId(subject.name, request.request_id());
-    absl::StatusOr<std::optional<bdtx::v1::RequestRecord>> recorded =
-        store_->FindRequest(request_key);
-    if (!recorded.ok()) return recorded.status();
-    if (recorded->has_value()) {
-      if (absl::Status s = idempotency::CheckSame(binding, **recorded); !s.ok()) return s;
-      if (!response->ParseFromString((*recorded)->response())) {
-        return idempotency::Reused(request.request_id(), (*recorded)->method());
+    ASSIGN_OR_RETURN(std::optional<bdtx::v1::RequestRecord> recorded,
+                     store_->FindRequest(request_key));
+    if (recorded.has_value()) {
+      RETURN_IF_ERROR(idempotency::CheckSame(binding, *recorded));
+      if (!response->ParseFromString((recorded)->response())) {
+        return idempotency::Reused(request.request_id(), (recorded)->method());
       }
       return absl::OkStatus();  // the first answer; nothing written
     }
   }
-  absl::StatusOr<ImportPlan> plan = PlanImport(request.kind(), file, request.content(), *store_);
-  if (!plan.ok()) return plan.status();
+  ASSIGN_OR_RETURN(ImportPlan plan, PlanImport(request.kind(), file, request.content(), *store_));
   if (!admin) {
     // A Sở officer imports only inside their own province.
-    const size_t n = plan->units.size() + plan->people.size() + plan->classes.size();
+    const size_t n = plan.units.size() + plan.people.size() + plan.classes.size();
     for (size_t i = 0; i < n; ++i) {
-      const std::string unit = RecordUnit(*plan, i, *store_);
+      const std::string unit = RecordUnit(plan, i, *store_);
       auth::ResourceScope scope{UnitAncestry(*store_, unit), ""};
       if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit));
       if (absl::Status s = auth::Authorize(subject, auth::Action::kManage, scope); !s.ok()) {
         return s;
       }
     }
-    if (plan->kind == bdtx::v1::ASSIGNMENTS) {
-      for (const auto& s : plan->support) {
+    if (plan.kind == bdtx::v1::ASSIGNMENTS) {
+      for (const auto& s : plan.support) {
         std::optional<Person> core = store_->FindPerson(s.core);
         auth::ResourceScope scope{UnitAncestry(*store_, BareId(core ? core->home_unit() : "")), ""};
         if (absl::Status st = auth::Authorize(subject, auth::Action::kManage, scope); !st.ok()) {
@@ -437,16 +426,16 @@ absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string
     }
   }
   if (request.validate_only()) {
-    response->set_rows(plan->rows);
+    response->set_rows(plan.rows);
     response->set_sha256(sha);
-    for (const std::string& w : plan->warnings) response->add_warnings(w);
+    for (const std::string& w : plan.warnings) response->add_warnings(w);
     return absl::OkStatus();
   }
-  absl::StatusOr<bdtx::v1::ImportCsvResponse> result =
-      store_->Apply(*plan, file, sha, subject.name, clock_->Now(), request_key,
-                    request_key.empty() ? bdtx::v1::RequestRecord() : idempotency::Record(binding));
-  if (!result.ok()) return result.status();
-  *response = *std::move(result);
+  ASSIGN_OR_RETURN(bdtx::v1::ImportCsvResponse result,
+                   store_->Apply(plan, file, sha, subject.name, clock_->Now(), request_key,
+                                 request_key.empty() ? bdtx::v1::RequestRecord()
+                                                     : idempotency::Record(binding)));
+  *response = std::move(result);
   server::LogInfo("import applied", {{"file", file},
                                      {"kind", bdtx::v1::ImportKind_Name(request.kind())},
                                      {"by", subject.name},

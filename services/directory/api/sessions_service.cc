@@ -9,6 +9,7 @@
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/error_info.h"
+#include "common/status/status_macros.h"
 #include "common/text/unicode.h"
 #include "services/directory/domain/sign_in.h"
 
@@ -180,12 +181,12 @@ absl::StatusOr<bdtx::v1::Session> SessionsService::StartSession(
   claims.issued_at = now;
   claims.not_before = now;
   claims.expires_at = now + options_.access_ttl;
-  absl::StatusOr<std::string> jwt =
-      auth::MintJwt(claims, auth::SigningKey{auth::JwtAlgorithm::kHs256, options_.hs256_secret});
-  if (!jwt.ok()) return jwt.status();
+  ASSIGN_OR_RETURN(
+      std::string jwt,
+      auth::MintJwt(claims, auth::SigningKey{auth::JwtAlgorithm::kHs256, options_.hs256_secret}));
   bdtx::v1::Session session;
   session.set_person(person.name());
-  session.set_access_token(*std::move(jwt));
+  session.set_access_token(std::move(jwt));
   session.set_access_expires_in_seconds(absl::ToInt64Seconds(options_.access_ttl));
   session.set_refresh_token(RandomToken(32));
   session.set_refresh_expires_in_seconds(absl::ToInt64Seconds(options_.refresh_ttl));
@@ -204,7 +205,7 @@ grpc::ServerUnaryReactor* SessionsService::CreateSession(
   return FinishUnary(context, [&]() -> absl::Status {
     const std::string client = ClientOf(*context);
     const Account account = Resolve(request->username());
-    if (absl::Status s = CheckNotLocked(account, client); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckNotLocked(account, client));
     std::optional<bdtx::v1::Credential> cred;
     if (account.person) cred = Load<bdtx::v1::Credential>(CredKey(account.counter_key));
     const bool has_hash = cred && !cred->password_hash().empty();
@@ -217,8 +218,8 @@ grpc::ServerUnaryReactor* SessionsService::CreateSession(
     absl::MutexLock lock(&mu_);
     std::vector<eventstore::ReadModelWrite> writes;
     const int64_t now_micros = absl::ToUnixMicros(clock_->Now());
-    auto session = StartSession(*account.person, RandomToken(16), now_micros, &writes);
-    if (!session.ok()) return session.status();
+    ASSIGN_OR_RETURN(auto session,
+                     StartSession(*account.person, RandomToken(16), now_micros, &writes));
     writes.push_back({AccountFailKey(account.counter_key), std::nullopt});  // a success resets
     // Keeps sign-in by e-mail working after an import changed the address.
     if (!account.person->email().empty()) {
@@ -228,7 +229,7 @@ grpc::ServerUnaryReactor* SessionsService::CreateSession(
         !s.ok()) {
       return s;
     }
-    *response = *std::move(session);
+    *response = std::move(session);
     return absl::OkStatus();
   });
 }
@@ -266,15 +267,14 @@ grpc::ServerUnaryReactor* SessionsService::RefreshSession(
       return SessionEnded();
     }
     std::vector<eventstore::ReadModelWrite> writes;
-    auto session =
-        StartSession(*person, record->family(), record->family_started_unix_micros(), &writes);
-    if (!session.ok()) return session.status();
+    ASSIGN_OR_RETURN(auto session, StartSession(*person, record->family(),
+                                                record->family_started_unix_micros(), &writes));
     record->set_used(true);
     writes.push_back({RefreshKey(request->refresh_token()), Serialized(*record)});
     if (absl::Status s = Write(person_id, "REFRESHED", client, std::move(writes)); !s.ok()) {
       return s;
     }
-    *response = *std::move(session);
+    *response = std::move(session);
     return absl::OkStatus();
   });
 }
@@ -330,7 +330,7 @@ grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
     cred.set_activation_expires_unix(absl::ToUnixSeconds(now + options_.activation_ttl));
     std::vector<eventstore::ReadModelWrite> writes = {{CredKey(id), Serialized(cred)}};
     if (!person->email().empty()) writes.push_back({EmailKey(Folded(person->email())), id});
-    if (absl::Status s = Write(id, "ACTIVATION_CODE_ISSUED", subject->name, std::move(writes));
+    if (absl::Status s = Write(id, "ACTIVATION_CODE_ISSUED", subject.name, std::move(writes));
         !s.ok()) {
       return s;
     }
@@ -348,15 +348,14 @@ grpc::ServerUnaryReactor* SessionsService::ActivateAccount(
   return FinishUnary(context, [&]() -> absl::Status {
     const std::string client = ClientOf(*context);
     const Account account = Resolve(request->username());
-    if (absl::Status s = CheckNotLocked(account, client); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckNotLocked(account, client));
     if (absl::Status s =
             CheckNewPassword(request->new_password(), account.person ? account.person->code() : "",
                              account.person ? account.person->email() : "");
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<std::string> hash = HashPassword(request->new_password(), options_.argon2);
-    if (!hash.ok()) return hash.status();
+    ASSIGN_OR_RETURN(std::string hash, HashPassword(request->new_password(), options_.argon2));
     const absl::Time now = clock_->Now();
     {
       absl::MutexLock lock(&mu_);
@@ -367,7 +366,7 @@ grpc::ServerUnaryReactor* SessionsService::ActivateAccount(
                          ConstantTimeEquals(Sha256Hex(NormalizedCode(request->activation_code())),
                                             cred->activation_code_sha256());
       if (valid) {
-        cred->set_password_hash(*hash);
+        cred->set_password_hash(hash);
         cred->clear_activation_code_sha256();  // single use
         cred->clear_activation_expires_unix();
         cred->set_password_set_unix(absl::ToUnixSeconds(now));
@@ -385,17 +384,16 @@ grpc::ServerUnaryReactor* SessionsService::ChangePassword(
     grpc::CallbackServerContext* context, const bdtx::v1::ChangePasswordRequest* request,
     bdtx::v1::ChangePasswordResponse* /*response*/) {
   return FinishUnary(context, [&]() -> absl::Status {
-    absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    if (!absl::StartsWith(subject->name, "people/")) {
+    ASSIGN_OR_RETURN(auth::Subject subject, auth::SubjectFromContext(*context));
+    if (!absl::StartsWith(subject.name, "people/")) {
       return absl::PermissionDeniedError("chỉ người dùng mới đổi được mật khẩu của mình");
     }
     const std::string client = ClientOf(*context);
     Account account;
-    account.counter_key = std::string(absl::StripPrefix(subject->name, "people/"));
+    account.counter_key = std::string(absl::StripPrefix(subject.name, "people/"));
     account.person = directory_->FindPerson(account.counter_key);
     if (!account.person) return SessionEnded();
-    if (absl::Status s = CheckNotLocked(account, client); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckNotLocked(account, client));
     auto cred = Load<bdtx::v1::Credential>(CredKey(account.counter_key));
     if (!cred || cred->password_hash().empty() ||
         !VerifyPassword(request->old_password(), cred->password_hash())) {
@@ -408,13 +406,12 @@ grpc::ServerUnaryReactor* SessionsService::ChangePassword(
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<std::string> hash = HashPassword(request->new_password(), options_.argon2);
-    if (!hash.ok()) return hash.status();
+    ASSIGN_OR_RETURN(std::string hash, HashPassword(request->new_password(), options_.argon2));
     absl::MutexLock lock(&mu_);
     cred = Load<bdtx::v1::Credential>(CredKey(account.counter_key));
     if (!cred) return SessionEnded();
     const absl::Time now = clock_->Now();
-    cred->set_password_hash(*hash);
+    cred->set_password_hash(hash);
     cred->set_password_set_unix(absl::ToUnixSeconds(now));
     cred->set_sessions_valid_after_unix_micros(absl::ToUnixMicros(now));
     return Write(account.counter_key, "PASSWORD_CHANGED", client,

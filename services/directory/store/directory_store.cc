@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/csv/csv.h"
+#include "common/status/status_macros.h"
 
 namespace bdtx::directory {
 using csv::CsvField;
@@ -250,16 +251,14 @@ absl::StatusOr<Page<Unit>> DirectoryStore::ListUnits(absl::string_view parent_id
                                                      bdtx::v1::UnitKind kind, int page_size,
                                                      absl::string_view page_token) const {
   const std::string prefix = parent_id.empty() ? "u/" : absl::StrCat("uch/", parent_id, "/");
-  absl::StatusOr<std::string> after = DecodePageToken(page_token, prefix);
-  if (!after.ok()) return after.status();
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(page_token, prefix));
   const int size = kPageLimits.Clamp(page_size);
   Page<Unit> page;
-  std::string cursor = *after;
+  std::string cursor = after;
   while (static_cast<int>(page.items.size()) < size) {
-    auto batch = store_->ScanReadModel(prefix, cursor, size);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) return page;  // no more: no token
-    for (const auto& [key, value] : *batch) {
+    ASSIGN_OR_RETURN(auto batch, store_->ScanReadModel(prefix, cursor, size));
+    if (batch.empty()) return page;  // no more: no token
+    for (const auto& [key, value] : batch) {
       cursor = key;
       std::optional<Unit> unit =
           parent_id.empty() ? Parse<Unit>(value) : FindUnit(key.substr(prefix.size()));
@@ -282,13 +281,11 @@ absl::StatusOr<Page<Person>> DirectoryStore::ListPeople(absl::string_view unit_i
   } else {
     prefix = unit_id.empty() ? "p/" : absl::StrCat("pu/", unit_id, "/");
   }
-  absl::StatusOr<std::string> after = DecodePageToken(page_token, prefix);
-  if (!after.ok()) return after.status();
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(page_token, prefix));
   const int size = kPageLimits.Clamp(page_size);
-  auto batch = store_->ScanReadModel(prefix, *after, size);
-  if (!batch.ok()) return batch.status();
+  ASSIGN_OR_RETURN(auto batch, store_->ScanReadModel(prefix, after, size));
   Page<Person> page;
-  for (const auto& [key, value] : *batch) {
+  for (const auto& [key, value] : batch) {
     std::optional<Person> person;
     if (prefix == "p/") {
       person = Parse<Person>(value);
@@ -298,8 +295,8 @@ absl::StatusOr<Page<Person>> DirectoryStore::ListPeople(absl::string_view unit_i
     }
     if (person) page.items.push_back(*std::move(person));
   }
-  if (static_cast<int>(batch->size()) == size) {
-    page.next_page_token = EncodePageToken(batch->back().first);
+  if (static_cast<int>(batch.size()) == size) {
+    page.next_page_token = EncodePageToken(batch.back().first);
   }
   return page;
 }
@@ -308,8 +305,7 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(
     const ImportPlan& plan, absl::string_view file_name, absl::string_view sha256,
     absl::string_view actor, absl::Time now, absl::string_view request_key,
     bdtx::v1::RequestRecord request_record) {
-  absl::StatusOr<int64_t> version = store_->StreamVersion(kStream);
-  if (!version.ok()) return version.status();
+  ASSIGN_OR_RETURN(int64_t version, store_->StreamVersion(kStream));
   Changes c(store_);
   Counts counts;
   for (const Unit& unit : plan.units) PutUnit(c, unit, counts);
@@ -388,7 +384,7 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(
   event.set_updated(counts.updated);
   eventstore::AppendRequest request;
   request.stream = kStream;
-  request.expected_version = *version;
+  request.expected_version = version;
   request.events.push_back(eventstore::MakeEvent(event, actor, now));
   request.read_model_writes = c.Take();
   absl::StatusOr<eventstore::AppendResult> appended = store_->Append(std::move(request));
@@ -406,11 +402,10 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(
 
 absl::StatusOr<std::optional<bdtx::v1::RequestRecord>> DirectoryStore::FindRequest(
     absl::string_view request_key) const {
-  absl::StatusOr<std::optional<std::string>> bytes = store_->GetReadModel(k::Request(request_key));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetReadModel(k::Request(request_key)));
+  if (!bytes.has_value()) return std::nullopt;
   bdtx::v1::RequestRecord record;
-  if (!record.ParseFromString(**bytes)) {
+  if (!record.ParseFromString(*bytes)) {
     return absl::DataLossError(absl::StrCat("unreadable request record ", request_key));
   }
   return record;
@@ -421,11 +416,10 @@ absl::StatusOr<std::string> DirectoryStore::ExportCsv(bdtx::v1::ImportKind kind)
   auto scan = [&](const std::string& prefix, auto&& each) -> absl::Status {
     std::string after;
     while (true) {
-      auto page = store_->ScanReadModel(prefix, after, 1000);
-      if (!page.ok()) return page.status();
-      if (page->empty()) return absl::OkStatus();
-      for (const auto& [key, value] : *page) each(key.substr(prefix.size()), value);
-      after = page->back().first;
+      ASSIGN_OR_RETURN(auto page, store_->ScanReadModel(prefix, after, 1000));
+      if (page.empty()) return absl::OkStatus();
+      for (const auto& [key, value] : page) each(key.substr(prefix.size()), value);
+      after = page.back().first;
     }
   };
   absl::Status status;
@@ -511,28 +505,25 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
     std::map<std::string, std::string> out;
     std::string after;
     while (true) {
-      auto page = store_->ScanReadModel(prefix, after, 1000);
-      if (!page.ok()) return page.status();
-      if (page->empty()) return out;
-      for (auto& [key, value] : *page) out[key] = value;
-      after = page->back().first;
+      ASSIGN_OR_RETURN(auto page, store_->ScanReadModel(prefix, after, 1000));
+      if (page.empty()) return out;
+      for (auto& [key, value] : page) out[key] = value;
+      after = page.back().first;
     }
   };
   // The indexes as the primary records say they must be.
   std::map<std::string, std::string> expected;
   std::map<std::string, std::set<std::string>> supporters;  // sc/ key -> possible cores
-  absl::StatusOr<std::map<std::string, std::string>> units = scan("u/");
-  if (!units.ok()) return units.status();
-  for (const auto& [key, value] : *units) {
+  ASSIGN_OR_RETURN(auto units, scan("u/"));
+  for (const auto& [key, value] : units) {
     std::optional<Unit> u = Parse<Unit>(value);
     if (!u) return absl::DataLossError(absl::StrCat("unreadable unit record ", key));
     const std::string id = key.substr(2);
     if (!u->code().empty()) expected[k::UnitCode(u->code())] = id;
     if (!u->parent().empty()) expected[k::UnitChild(BareId(u->parent()), id)] = "";
   }
-  absl::StatusOr<std::map<std::string, std::string>> people = scan("p/");
-  if (!people.ok()) return people.status();
-  for (const auto& [key, value] : *people) {
+  ASSIGN_OR_RETURN(auto people, scan("p/"));
+  for (const auto& [key, value] : people) {
     std::optional<Person> p = Parse<Person>(value);
     if (!p) return absl::DataLossError(absl::StrCat("unreadable person record ", key));
     const std::string id = key.substr(2);
@@ -541,9 +532,8 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
     expected[k::PersonAtUnit(unit, id)] = "";
     for (int role : p->roles()) expected[k::RoleAtUnit(role, unit, id)] = "";
   }
-  absl::StatusOr<std::map<std::string, std::string>> lecturers = scan("l/");
-  if (!lecturers.ok()) return lecturers.status();
-  for (const auto& [key, lecturer] : *lecturers) {
+  ASSIGN_OR_RETURN(auto lecturers, scan("l/"));
+  for (const auto& [key, lecturer] : lecturers) {
     // l/YYYY/MM/{core} -> lc/YYYY/MM/{lecturer}/{core}
     const std::string ym = key.substr(2, 8);
     expected[absl::StrCat("lc/", ym, lecturer, "/", key.substr(10))] = "";
@@ -561,9 +551,8 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
   std::vector<std::string> differences;
   std::map<std::string, std::string> actual;
   for (const char* prefix : {"uc/", "uch/", "pc/", "pu/", "pr/", "lc/"}) {
-    absl::StatusOr<std::map<std::string, std::string>> index = scan(prefix);
-    if (!index.ok()) return index.status();
-    actual.merge(*index);
+    ASSIGN_OR_RETURN(auto index, scan(prefix));
+    actual.merge(index);
   }
   for (const auto& [key, value] : expected) {
     auto it = actual.find(key);
@@ -577,17 +566,16 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
     if (!expected.contains(key))
       differences.push_back(absl::StrCat("stale ", key, " = '", value, "'"));
   }
-  absl::StatusOr<std::map<std::string, std::string>> sc = scan("sc/");
-  if (!sc.ok()) return sc.status();
+  ASSIGN_OR_RETURN(auto sc, scan("sc/"));
   for (const auto& [key, cores] : supporters) {
-    auto it = sc->find(key);
-    if (it == sc->end()) {
+    auto it = sc.find(key);
+    if (it == sc.end()) {
       differences.push_back(absl::StrCat("missing ", key));
     } else if (!cores.contains(it->second)) {
       differences.push_back(absl::StrCat(key, " = '", it->second, "', no such support group"));
     }
   }
-  for (const auto& [key, value] : *sc) {
+  for (const auto& [key, value] : sc) {
     if (!supporters.contains(key)) differences.push_back(absl::StrCat("stale ", key));
   }
   return differences;

@@ -11,8 +11,11 @@
 #include "common/crypto/sha256.h"
 #include "common/csv/csv.h"
 #include "common/idempotency/idempotency.h"
+#include "common/paging/page_token.h"
 #include "common/server/event_stream.h"
+#include "common/server/unary.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "grpcpp/grpcpp.h"
 
 namespace bdtx::grading {
@@ -20,8 +23,7 @@ namespace {
 
 using bdtx::v1::Role;
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
+constexpr PageLimits kPageLimits{100, 1000};
 
 Actor ActorOf(const auth::Subject& s) { return Actor{s.name, s.roles, s.unit}; }
 
@@ -65,15 +67,12 @@ const char* VerdictText(v1::Verdict v) {
 
 absl::StatusOr<ClassFacts> ClassFactsOf(DirectoryClient& directory, const std::string& class_name) {
   ClassFacts facts;
-  auto cls = directory.GetClass(class_name);
-  if (!cls.ok()) return cls.status();
-  facts.cls = *std::move(cls);
-  auto ancestry = directory.Ancestry(facts.cls.unit());
-  if (!ancestry.ok()) return ancestry.status();
-  facts.class_unit_ancestry = *std::move(ancestry);
-  auto people = directory.GetPeople({facts.cls.learners().begin(), facts.cls.learners().end()});
-  if (!people.ok()) return people.status();
-  for (v1::Person& person : *people) {
+  ASSIGN_OR_RETURN(auto cls, directory.GetClass(class_name));
+  facts.cls = std::move(cls);
+  ASSIGN_OR_RETURN(facts.class_unit_ancestry, directory.Ancestry(facts.cls.unit()));
+  ASSIGN_OR_RETURN(auto people,
+                   directory.GetPeople({facts.cls.learners().begin(), facts.cls.learners().end()}));
+  for (v1::Person& person : people) {
     auto units = directory.Ancestry(person.home_unit());  // cached: schools repeat
     if (!units.ok()) return units.status();
     facts.learners.push_back({std::move(person), *std::move(units)});
@@ -86,20 +85,7 @@ absl::StatusOr<ClassFacts> ClassFactsOf(DirectoryClient& directory, const std::s
 template <typename Work>
 grpc::ServerUnaryReactor* GradingService::OnWorker(grpc::CallbackServerContext* context,
                                                    Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const absl::Time deadline = absl::FromChrono(context->deadline());
-  const bool queued = workers_.TryRun([reactor, deadline, work = std::move(work)]() mutable {
-    // The caller gave up while this waited: do not spend a worker on it.
-    if (absl::Now() >= deadline) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                   "the request waited past its deadline for a worker"));
-      return;
-    }
-    clients::PeerDeadlineScope scope(deadline);
-    reactor->Finish(ToGrpcStatus(work()));
-  });
-  if (!queued) reactor->Finish(ToGrpcStatus(server::BusyError("grading", workers_.max_queued())));
-  return reactor;
+  return server::OnWorker(context, workers_, "grading", std::move(work));
 }
 
 absl::Status GradingService::MayReadPerson(const auth::Subject& subject,
@@ -108,24 +94,19 @@ absl::Status GradingService::MayReadPerson(const auth::Subject& subject,
       subject.HasRole(v1::MINISTRY_OFFICER)) {
     return absl::OkStatus();
   }
-  auto p = directory_->GetPerson(person);
-  if (!p.ok()) return p.status();
-  auto ancestry = directory_->Ancestry(p->home_unit());
-  if (!ancestry.ok()) return ancestry.status();
-  return auth::Authorize(subject, auth::Action::kRead, {*ancestry, person});
+  ASSIGN_OR_RETURN(auto p, directory_->GetPerson(person));
+  ASSIGN_OR_RETURN(auto ancestry, directory_->Ancestry(p.home_unit()));
+  return auth::Authorize(subject, auth::Action::kRead, {ancestry, person});
 }
 
 grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContext* context,
                                                       const v1::EnrollClassRequest* request,
                                                       v1::Run* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto fail = [reactor](const absl::Status& s) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  };
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return fail(subject.status());
-  if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok()) return fail(s);
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
+  if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok())
+    return server::FinishWith(reactor, s);
   workers_.Run([this, reactor, request, response, subject = *subject,
                 actor = ActorOf(*subject)]() mutable {
     auto facts = ClassFactsOf(*directory_, request->class_name());
@@ -178,9 +159,8 @@ absl::Status GradingService::MayReadRun(const auth::Subject& subject, const v1::
   }
   // The lecturer assigned (directory) to one of the class's core members.
   for (const std::string& grader : run.graders()) {
-    absl::StatusOr<bool> lecturer = IsLecturerOf(subject, grader, run.year(), run.module());
-    if (!lecturer.ok()) return lecturer.status();
-    if (*lecturer) return absl::OkStatus();
+    ASSIGN_OR_RETURN(bool lecturer, IsLecturerOf(subject, grader, run.year(), run.module()));
+    if (lecturer) return absl::OkStatus();
   }
   return auth::NotVisible(subject, run.class_name());
 }
@@ -213,10 +193,10 @@ grpc::ServerUnaryReactor* GradingService::SubmitAssignment(
     v1::Assignment* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   const std::string learner = request->learner().empty() ? subject->name : request->learner();
   if (auto s = CheckName(request->class_name(), "classes/", "class_name"); !s.ok()) {
-    return reactor->Finish(ToGrpcStatus(s)), reactor;
+    return server::FinishWith(reactor, s);
   }
   const absl::Time now = clock_->Now();
   const std::string assignment = AssignmentName(request->class_name(), learner);
@@ -240,7 +220,7 @@ grpc::ServerUnaryReactor* GradingService::Grade(grpc::CallbackServerContext* con
                                                 v1::Assignment* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   const absl::Time now = clock_->Now();
   store_->AssignmentCommand(
       request->request_id(),
@@ -262,7 +242,7 @@ grpc::ServerUnaryReactor* GradingService::GrantExtension(grpc::CallbackServerCon
                                                          v1::Run* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   store_->RunCommand(
       request->request_id(),
       idempotency::Bind(subject->name, "/bdtx.v1.Grading/GrantExtension", request->class_name(),
@@ -284,7 +264,7 @@ grpc::ServerUnaryReactor* GradingService::Review(grpc::CallbackServerContext* co
                                                  v1::Assignment* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   workers_.Run([this, reactor, request, response, subject = *subject,
                 actor = ActorOf(*subject)]() mutable {
     auto grader =
@@ -411,17 +391,17 @@ grpc::ServerUnaryReactor* GradingService::ImportLmsResults(
       return absl::PermissionDeniedError(absl::StrCat(
           subject->name, " may not import LMS results: the Sở, admins and services do"));
     }
-    auto rows = ParseLmsResults(request->format(), request->file_name(), request->content());
-    if (!rows.ok()) return rows.status();
+    ASSIGN_OR_RETURN(auto rows,
+                     ParseLmsResults(request->format(), request->file_name(), request->content()));
     const std::string sha = Sha256Hex(request->content());
     if (request->validate_only()) {
-      response->set_rows(static_cast<int32_t>(rows->size()));
+      response->set_rows(static_cast<int32_t>(rows.size()));
       response->set_sha256(sha);
       return absl::OkStatus();
     }
-    auto out = store_->ImportLms(*rows, request->file_name(), sha, subject->name, clock_->Now());
-    if (!out.ok()) return out.status();
-    *response = *std::move(out);
+    ASSIGN_OR_RETURN(
+        auto out, store_->ImportLms(rows, request->file_name(), sha, subject->name, clock_->Now()));
+    *response = std::move(out);
     return absl::OkStatus();
   });
 }
@@ -435,10 +415,10 @@ grpc::ServerUnaryReactor* GradingService::GetCompletion(grpc::CallbackServerCont
     const std::string learner = request->learner().empty() ? subject->name : request->learner();
     if (auto s = CheckName(learner, "people/", "learner"); !s.ok()) return s;
     if (auto s = MayReadPerson(*subject, learner); !s.ok()) return s;
-    auto c =
-        store_->Read([&](const GradingModel& m) { return m.Completion(learner, request->year()); });
-    if (!c.ok()) return c.status();
-    *response = *std::move(c);
+    ASSIGN_OR_RETURN(auto c, store_->Read([&](const GradingModel& m) {
+      return m.Completion(learner, request->year());
+    }));
+    *response = std::move(c);
     return absl::OkStatus();
   });
 }
@@ -447,27 +427,19 @@ grpc::ServerUnaryReactor* GradingService::ListStatistics(grpc::CallbackServerCon
                                                          const v1::ListStatisticsRequest* request,
                                                          v1::ListStatisticsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  };
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return finish(subject.status());
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   const std::string& unit = request->unit();
   const bool is_class = absl::StartsWith(unit, "classes/");
   if (!is_class) {
-    if (auto s = CheckName(unit, "units/", "unit"); !s.ok()) return finish(s);
+    if (auto s = CheckName(unit, "units/", "unit"); !s.ok()) return server::FinishWith(reactor, s);
   }
-  int page_size = request->page_size() <= 0 ? kDefaultPageSize : request->page_size();
-  if (page_size > kMaxPageSize) page_size = kMaxPageSize;
-  int offset = 0;
-  // The token is an offset this service returned: never negative, and small enough that
-  // offset + page_size does not overflow (a forged "-5" once read before the unit list).
-  if (!request->page_token().empty() &&
-      (!absl::SimpleAtoi(request->page_token(), &offset) || offset < 0 ||
-       offset > std::numeric_limits<int>::max() - kMaxPageSize)) {
-    return finish(absl::InvalidArgumentError("page_token is not one this service returned"));
-  }
+  // A negative page_size is the default here (unlike support's AIP-158 refusal): kept as
+  // it was. The token is an offset this service returned (bounded: no overflow).
+  auto page =
+      ParseOffsetPage(std::max(0, request->page_size()), request->page_token(), kPageLimits);
+  if (!page.ok()) return server::FinishWith(reactor, page.status());
+  const int offset = page->offset, page_size = page->size;
   absl::Status status = store_->Read([&](const GradingModel& m) -> absl::Status {
     // Where the unit sits, for authorization: a class by the unit running it.
     std::string anchor = unit;
@@ -509,11 +481,11 @@ grpc::ServerUnaryReactor* GradingService::ListStatistics(grpc::CallbackServerCon
       *response->add_statistics() = m.Statistics(units[i], request->year(), request->module());
     }
     if (offset + page_size < static_cast<int>(units.size())) {
-      response->set_next_page_token(absl::StrCat(offset + page_size));
+      response->set_next_page_token(OffsetPageToken(offset + page_size));
     }
     return absl::OkStatus();
   });
-  return finish(status);
+  return server::FinishWith(reactor, status);
 }
 
 grpc::ServerUnaryReactor* GradingService::GetSupportCounts(grpc::CallbackServerContext* context,
@@ -523,13 +495,12 @@ grpc::ServerUnaryReactor* GradingService::GetSupportCounts(grpc::CallbackServerC
   return OnWorker(context, [this, subject, request, response]() -> absl::Status {
     if (!subject.ok()) return subject.status();
     if (auto s = CheckName(request->core_member(), "people/", "core_member"); !s.ok()) return s;
-    auto group =
-        directory_->GetSupportGroup(request->core_member(), request->year(), request->module());
-    if (!group.ok()) return group.status();
-    if (subject->name != group->lecturer()) {
+    ASSIGN_OR_RETURN(auto group, directory_->GetSupportGroup(request->core_member(),
+                                                             request->year(), request->module()));
+    if (subject->name != group.lecturer()) {
       if (auto s = MayReadPerson(*subject, request->core_member()); !s.ok()) return s;
     }
-    std::vector<std::string> colleagues(group->colleagues().begin(), group->colleagues().end());
+    std::vector<std::string> colleagues(group.colleagues().begin(), group.colleagues().end());
     *response = store_->Read([&](const GradingModel& m) {
       return m.SupportCounts(colleagues, request->year(), request->module());
     });
@@ -593,17 +564,16 @@ absl::StatusOr<std::string> GradingService::Export(const v1::ExportRecognitionRe
       "province_id,year,module,class_id,class_name,learner_id,learner_code,full_name,school_id,"
       "lms_result,grade\n";
   for (const std::string& cls : runs) {
-    auto enrolment = store_->GetEnrolment(cls);
-    if (!enrolment.ok()) return enrolment.status();
+    ASSIGN_OR_RETURN(auto enrolment, store_->GetEnrolment(cls));
     std::map<std::string, const v1::EnrolledLearner*> by_person;
-    for (const auto& l : enrolment->learners()) by_person[l.person()] = &l;
+    for (const auto& l : enrolment.learners()) by_person[l.person()] = &l;
     auto outcomes = store_->Read([&](const GradingModel& m) { return m.Outcomes(cls); });
     for (const auto& o : outcomes) {
       if (!o.completed) continue;
       const v1::EnrolledLearner* l = by_person[o.person];
       absl::StrAppend(
-          &out, IdOf(request.province()), ",", enrolment->year(), ",", enrolment->module(), ",",
-          IdOf(cls), ",", csv::CsvField(enrolment->display_name()), ",", IdOf(o.person), ",",
+          &out, IdOf(request.province()), ",", enrolment.year(), ",", enrolment.module(), ",",
+          IdOf(cls), ",", csv::CsvField(enrolment.display_name()), ",", IdOf(o.person), ",",
           csv::CsvField(l ? l->code() : ""), ",", csv::CsvField(l ? l->display_name() : ""), ",",
           IdOf(o.school), ",", LmsText(o.lms), ",", VerdictText(o.grade), "\n");
       ++*rows;
@@ -638,9 +608,8 @@ grpc::ServerUnaryReactor* GradingService::ExportRecognition(
                                                       ": its Sở, the ministry and admins do"));
     }
     int rows = 0;
-    auto csv = Export(*request, &rows);
-    if (!csv.ok()) return csv.status();
-    response->set_content(*std::move(csv));
+    ASSIGN_OR_RETURN(auto csv, Export(*request, &rows));
+    response->set_content(std::move(csv));
     response->set_rows(rows);
     return absl::OkStatus();
   });
@@ -648,25 +617,8 @@ grpc::ServerUnaryReactor* GradingService::ExportRecognition(
 
 grpc::ServerWriteReactor<v1::StoredGradingEvent>* GradingService::SubscribeEvents(
     grpc::CallbackServerContext* context, const v1::SubscribeGradingEventsRequest* request) {
-  using Stream = server::EventStreamReactor<v1::StoredGradingEvent>;
-  auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return Stream::Refuse(subject.status());
-  if (!subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN)) {
-    return Stream::Refuse(absl::PermissionDeniedError(
-        absl::StrCat(subject->name, " may not read the event stream: services and admins only")));
-  }
-  if (request->from_position() < 0) {
-    return Stream::Refuse(absl::InvalidArgumentError("from_position must be >= 0"));
-  }
-  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
-                    [](const eventstore::EventEnvelope& e, v1::StoredGradingEvent* message) {
-                      message->set_position(e.position());
-                      message->set_stream(e.stream());
-                      message->set_version(e.version());
-                      *message->mutable_time() = e.time();
-                      message->set_actor(e.actor());
-                      return e.payload().UnpackTo(message->mutable_event());
-                    });
+  return server::ServeEventStream<v1::StoredGradingEvent>(*context, store_->events(),
+                                                          request->from_position());
 }
 
 }  // namespace bdtx::grading

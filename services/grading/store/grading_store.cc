@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/server/logging.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace bdtx::grading {
@@ -81,9 +82,8 @@ absl::Status GradingStore::Recover() {
       }
       return true;
     };
-    auto visited = events_->ScanAll(position, 100'000, apply);
-    if (!visited.ok()) return visited.status();
-    if (*visited == 0) break;
+    ASSIGN_OR_RETURN(auto visited, events_->ScanAll(position, 100'000, apply));
+    if (visited == 0) break;
     if (applied >= next_log) {
       server::LogInfo("grading: replaying events", {{"applied", absl::StrCat(applied)}});
       next_log += 1'000'000;
@@ -102,16 +102,15 @@ absl::StatusOr<std::optional<std::string>> GradingStore::Replayed(
   if (request_id.size() > 100) {
     return absl::InvalidArgumentError("request_id is longer than 100 bytes");
   }
-  auto stored =
-      events_->GetReadModel(RequestKey(idempotency::ScopedId(binding.caller, request_id)));
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::nullopt;
+  ASSIGN_OR_RETURN(auto stored, events_->GetReadModel(
+                                    RequestKey(idempotency::ScopedId(binding.caller, request_id))));
+  if (!stored.has_value()) return std::nullopt;
   bdtx::v1::RequestRecord record;
-  if (!record.ParseFromString(**stored)) {
+  if (!record.ParseFromString(*stored)) {
     return absl::DataLossError(
         absl::StrCat("the record of request_id ", request_id, " cannot be read"));
   }
-  if (absl::Status same = idempotency::CheckSame(binding, record); !same.ok()) return same;
+  RETURN_IF_ERROR(idempotency::CheckSame(binding, record));
   return std::optional<std::string>(record.response());
 }
 
@@ -233,33 +232,30 @@ void GradingStore::AssignmentCommand(const std::string& request_id,
 
 absl::StatusOr<bdtx::v1::Assignment> GradingStore::GetAssignment(const std::string& name) const {
   std::string class_name, learner;
-  if (absl::Status s = ParseAssignmentName(name, &class_name, &learner); !s.ok()) return s;
+  RETURN_IF_ERROR(ParseAssignmentName(name, &class_name, &learner));
   bdtx::v1::Assignment a;
-  auto stored = events_->GetReadModel(AssignmentKey(name));
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value()) {
-    if (!a.ParseFromString(**stored)) return absl::DataLossError("assignment record is corrupt");
+  ASSIGN_OR_RETURN(auto stored, events_->GetReadModel(AssignmentKey(name)));
+  if (stored.has_value()) {
+    if (!a.ParseFromString(*stored)) return absl::DataLossError("assignment record is corrupt");
     return a;
   }
   // Nothing submitted yet: the empty assignment of an enrolled learner.
   absl::MutexLock lock(&mu_);
-  auto run = model_.GetRun(class_name);
-  if (!run.ok()) return run.status();
+  ASSIGN_OR_RETURN(auto run, model_.GetRun(class_name));
   a.set_name(name);
   a.set_learner(learner);
   a.set_class_name(class_name);
-  a.set_year(run->year());
-  a.set_module(run->module());
+  a.set_year(run.year());
+  a.set_module(run.module());
   return a;
 }
 
 absl::StatusOr<bdtx::v1::RunEnrolled> GradingStore::GetEnrolment(
     const std::string& class_name) const {
   const std::string stream = absl::StrCat("runs/", class_name.substr(class_name.find('/') + 1));
-  auto events = events_->ReadStream(stream, 1, 1);
-  if (!events.ok()) return events.status();
+  ASSIGN_OR_RETURN(auto events, events_->ReadStream(stream, 1, 1));
   GradingEvent e;
-  if (events->empty() || !(*events)[0].payload().UnpackTo(&e) || !e.has_run_enrolled()) {
+  if (events.empty() || !(events)[0].payload().UnpackTo(&e) || !e.has_run_enrolled()) {
     return absl::NotFoundError(absl::StrCat(class_name, " is not enrolled in grading"));
   }
   return e.run_enrolled();
@@ -286,9 +282,8 @@ absl::StatusOr<bdtx::v1::ImportLmsResultsResponse> GradingStore::ImportLms(
     req.events.push_back(eventstore::MakeEvent(e, actor, now));
     events.push_back(std::move(e));
   }
-  auto version = events_->StreamVersion(req.stream);
-  if (!version.ok()) return version.status();
-  if (*version > 0) {
+  ASSIGN_OR_RETURN(auto version, events_->StreamVersion(req.stream));
+  if (version > 0) {
     out.set_already_imported(true);
     return out;
   }

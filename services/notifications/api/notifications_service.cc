@@ -12,6 +12,7 @@
 #include "common/server/trace.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "common/text/unicode.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -70,9 +71,8 @@ grpc::ServerUnaryReactor* NotificationsService::ListNotifications(
     grpc::CallbackServerContext* context, const v1::ListNotificationsRequest* request,
     v1::ListNotificationsResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    auto inbox = InboxOf(*subject, request->recipient());
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    auto inbox = InboxOf(subject, request->recipient());
     if (!inbox.ok()) return inbox.status();
     if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
     const int page_size = request->page_size() == 0 ? 50 : std::min(request->page_size(), 500);
@@ -84,9 +84,8 @@ grpc::ServerUnaryReactor* NotificationsService::ListNotifications(
     int64_t cursor = 0;
     // One pass over the inbox: the page after the token, and the unread count of all.
     while (true) {
-      auto batch = store_->Inbox(*inbox, cursor, 1000);
-      if (!batch.ok()) return batch.status();
-      for (v1::Notification& n : *batch) {
+      ASSIGN_OR_RETURN(auto batch, store_->Inbox(*inbox, cursor, 1000));
+      for (v1::Notification& n : batch) {
         cursor = n.sequence();
         unread += !n.read();
         if (n.sequence() <= after || (request->unread_only() && n.read())) continue;
@@ -97,7 +96,7 @@ grpc::ServerUnaryReactor* NotificationsService::ListNotifications(
               absl::StrCat(response->notifications(page_size - 1).sequence()));
         }
       }
-      if (batch->size() < 1000) break;
+      if (batch.size() < 1000) break;
     }
     response->set_unread(unread);
     return absl::OkStatus();
@@ -108,14 +107,13 @@ grpc::ServerUnaryReactor* NotificationsService::MarkRead(grpc::CallbackServerCon
                                                          const v1::MarkReadRequest* request,
                                                          v1::MarkReadResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    auto inbox = InboxOf(*subject, request->recipient());
-    if (!inbox.ok()) return inbox.status();
-    auto marked = store_->MarkRead(
-        *inbox, {request->notifications().begin(), request->notifications().end()}, clock_->Now());
-    if (!marked.ok()) return marked.status();
-    response->set_marked(*marked);
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    ASSIGN_OR_RETURN(auto inbox, InboxOf(subject, request->recipient()));
+    ASSIGN_OR_RETURN(
+        auto marked,
+        store_->MarkRead(inbox, {request->notifications().begin(), request->notifications().end()},
+                         clock_->Now()));
+    response->set_marked(marked);
     return absl::OkStatus();
   });
 }
@@ -215,23 +213,21 @@ grpc::ServerUnaryReactor* NotificationsService::GetPreferences(
     grpc::CallbackServerContext* context, const v1::GetPreferencesRequest* request,
     v1::Preferences* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    const std::string person = request->person().empty() ? subject->name : request->person();
-    if (person != subject->name && !IsOperator(*subject)) {
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    const std::string person = request->person().empty() ? subject.name : request->person();
+    if (person != subject.name && !IsOperator(subject)) {
       return absl::PermissionDeniedError("only the person (or an admin) reads their preferences");
     }
-    auto prefs = store_->Preferences(person);
-    if (!prefs.ok()) return prefs.status();
-    if (prefs->has_value()) {
-      *response = **prefs;
+    ASSIGN_OR_RETURN(auto prefs, store_->Preferences(person));
+    if (prefs.has_value()) {
+      *response = *prefs;
       response->clear_webhook_keys();  // secrets are shown once, when generated
       response->clear_webhook_secret();
     } else {  // the defaults
       response->set_person(person);
       response->set_email(true);
     }
-    response->set_etag(PreferencesEtag(*prefs));
+    response->set_etag(PreferencesEtag(prefs));
     return absl::OkStatus();
   });
 }
@@ -250,28 +246,25 @@ grpc::ServerUnaryReactor* NotificationsService::SetPreferences(
 absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext& context,
                                                      const v1::SetPreferencesRequest& request,
                                                      v1::Preferences* response) {
-  auto subject = auth::SubjectFromContext(context);
-  if (!subject.ok()) return subject.status();
+  ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(context));
   v1::Preferences p = request.preferences();
-  if (p.person().empty()) p.set_person(subject->name);
-  if (p.person() != subject->name && !IsOperator(*subject)) {
+  if (p.person().empty()) p.set_person(subject.name);
+  if (p.person() != subject.name && !IsOperator(subject)) {
     return absl::PermissionDeniedError("only the person (or an admin) sets their preferences");
   }
   // request_id (AIP-155): looked up once the caller may set these preferences; private to
   // the caller (ScopedId) and bound to the person and the whole request.
   const idempotency::Binding binding =
-      idempotency::Bind(subject->name, kSetPreferencesMethod, p.person(), request);
-  const std::string request_key = request.request_id().empty()
-                                      ? ""
-                                      : idempotency::ScopedId(subject->name, request.request_id());
+      idempotency::Bind(subject.name, kSetPreferencesMethod, p.person(), request);
+  const std::string request_key =
+      request.request_id().empty() ? "" : idempotency::ScopedId(subject.name, request.request_id());
   auto replay = [&]() -> std::optional<absl::Status> {
     if (request_key.empty()) return std::nullopt;
-    auto recorded = store_->FindRequest(request_key);
-    if (!recorded.ok()) return recorded.status();
-    if (!recorded->has_value()) return std::nullopt;
-    if (absl::Status s = idempotency::CheckSame(binding, **recorded); !s.ok()) return s;
-    if (!response->ParseFromString((*recorded)->response())) {
-      return idempotency::Reused(request.request_id(), (*recorded)->method());
+    ASSIGN_OR_RETURN(auto recorded, store_->FindRequest(request_key));
+    if (!recorded.has_value()) return std::nullopt;
+    RETURN_IF_ERROR(idempotency::CheckSame(binding, *recorded));
+    if (!response->ParseFromString((recorded)->response())) {
+      return idempotency::Reused(request.request_id(), (recorded)->method());
     }
     return absl::OkStatus();  // the first answer; nothing written
   };
@@ -291,18 +284,17 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
   absl::MutexLock lock(&preferences_mu_);  // read-modify-write of the stored keys
   // Again under the lock: a concurrent call with the same id may have just written it.
   if (std::optional<absl::Status> replayed = replay()) return *replayed;
-  auto stored = store_->Preferences(p.person());
-  if (!stored.ok()) return stored.status();
-  if (const std::string current = PreferencesEtag(*stored);
+  ASSIGN_OR_RETURN(auto stored, store_->Preferences(p.person()));
+  if (const std::string current = PreferencesEtag(stored);
       !expected_etag.empty() && expected_etag != current) {
     return absl::AbortedError(absl::StrCat(
         "the preferences of ", p.person(), " changed since they were read (etag ", expected_etag,
         ", now ", current, "): read them again (GetPreferences) and resend"));
   }
   std::string fresh_secret;
-  if (stored->has_value() && (*stored)->webhook_url() == p.webhook_url() &&
-      !(*stored)->webhook_keys().empty()) {
-    *p.mutable_webhook_keys() = (*stored)->webhook_keys();
+  if (stored.has_value() && (stored)->webhook_url() == p.webhook_url() &&
+      !(stored)->webhook_keys().empty()) {
+    *p.mutable_webhook_keys() = (stored)->webhook_keys();
   } else if (!p.webhook_url().empty()) {
     fresh_secret = GenerateWebhookSecret();  // a new endpoint: its own secret
     p.add_webhook_keys()->set_secret(fresh_secret);
@@ -316,7 +308,7 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
     record = idempotency::Record(binding);
     record.set_response(answer.SerializeAsString());
   }
-  if (absl::Status s = store_->SetPreferences(p, subject->name, clock_->Now(), request_key, record);
+  if (absl::Status s = store_->SetPreferences(p, subject.name, clock_->Now(), request_key, record);
       !s.ok()) {
     return s;
   }
@@ -328,27 +320,25 @@ grpc::ServerUnaryReactor* NotificationsService::RotateWebhookSecret(
     grpc::CallbackServerContext* context, const v1::RotateWebhookSecretRequest* request,
     v1::RotateWebhookSecretResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    const std::string person = request->person().empty() ? subject->name : request->person();
-    if (person != subject->name && !IsOperator(*subject)) {
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    const std::string person = request->person().empty() ? subject.name : request->person();
+    if (person != subject.name && !IsOperator(subject)) {
       return absl::PermissionDeniedError("only the person (or an admin) rotates their secret");
     }
     absl::MutexLock lock(&preferences_mu_);
-    auto stored = store_->Preferences(person);
-    if (!stored.ok()) return stored.status();
-    if (!stored->has_value() || (*stored)->webhook_url().empty()) {
+    ASSIGN_OR_RETURN(auto stored, store_->Preferences(person));
+    if (!stored.has_value() || (stored)->webhook_url().empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat(person, " has no webhook; set one with SetPreferences first"));
     }
-    v1::Preferences p = **stored;
+    v1::Preferences p = *stored;
     const absl::Time now = clock_->Now();
     const absl::Time until = now + kWebhookRotationOverlap;
     const std::string secret = GenerateWebhookSecret();
     std::vector<v1::WebhookSigningKey> keys = RotateWebhookKeys(p.webhook_keys(), secret, now);
     p.clear_webhook_keys();
     for (v1::WebhookSigningKey& k : keys) *p.add_webhook_keys() = std::move(k);
-    if (absl::Status s = store_->SetPreferences(p, subject->name, now); !s.ok()) return s;
+    RETURN_IF_ERROR(store_->SetPreferences(p, subject.name, now));
     response->set_webhook_secret(secret);
     response->mutable_previous_valid_until()->set_seconds(absl::ToUnixSeconds(until));
     return absl::OkStatus();
@@ -359,15 +349,13 @@ grpc::ServerUnaryReactor* NotificationsService::ListDeadLetters(
     grpc::CallbackServerContext* context, const v1::ListDeadLettersRequest* request,
     v1::ListDeadLettersResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    if (!IsOperator(*subject)) {
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    if (!IsOperator(subject)) {
       return absl::PermissionDeniedError("dead letters are for system admins");
     }
     const int page_size = request->page_size() <= 0 ? 100 : std::min(request->page_size(), 1000);
-    auto jobs = store_->DeadLetters(request->page_token(), page_size);
-    if (!jobs.ok()) return jobs.status();
-    for (v1::DeliveryJob& j : *jobs) *response->add_jobs() = std::move(j);
+    ASSIGN_OR_RETURN(auto jobs, store_->DeadLetters(request->page_token(), page_size));
+    for (v1::DeliveryJob& j : jobs) *response->add_jobs() = std::move(j);
     if (response->jobs_size() == page_size) {
       response->set_next_page_token(response->jobs(page_size - 1).id());
     }
@@ -379,21 +367,19 @@ grpc::ServerUnaryReactor* NotificationsService::ReplayDeadLetter(
     grpc::CallbackServerContext* context, const v1::ReplayDeadLetterRequest* request,
     v1::ReplayDeadLetterResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    if (!IsOperator(*subject)) {
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    if (!IsOperator(subject)) {
       return absl::PermissionDeniedError("replaying dead letters is for system admins");
     }
     std::vector<std::string> ids;
     if (text::EqualsIgnoringCase(request->job(), "all")) {  // "ALL", "All" too
-      auto jobs = store_->DeadLetters("", 100000);
-      if (!jobs.ok()) return jobs.status();
-      for (const v1::DeliveryJob& j : *jobs) ids.push_back(j.id());
+      ASSIGN_OR_RETURN(auto jobs, store_->DeadLetters("", 100000));
+      for (const v1::DeliveryJob& j : jobs) ids.push_back(j.id());
     } else {
       ids.push_back(request->job());
     }
     for (const std::string& id : ids) {
-      if (absl::Status s = store_->ReplayDeadLetter(id, subject->name, clock_->Now()); !s.ok()) {
+      if (absl::Status s = store_->ReplayDeadLetter(id, subject.name, clock_->Now()); !s.ok()) {
         return s;
       }
       response->set_replayed(response->replayed() + 1);
@@ -406,9 +392,8 @@ grpc::ServerUnaryReactor* NotificationsService::GetStatus(grpc::CallbackServerCo
                                                           const v1::GetStatusRequest* request,
                                                           v1::GetStatusResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
-    auto subject = auth::SubjectFromContext(*context);
-    if (!subject.ok()) return subject.status();
-    if (!IsOperator(*subject)) return absl::PermissionDeniedError("status is for system admins");
+    ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
+    if (!IsOperator(subject)) return absl::PermissionDeniedError("status is for system admins");
     *response = pipeline_->Status();
     return absl::OkStatus();
   });

@@ -13,6 +13,7 @@
 #include "common/server/metrics.h"
 #include "common/server/trace.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/histogram.h"
@@ -109,7 +110,7 @@ absl::Status Pipeline::Start() {
       t.set_kind(v1::CAMPAIGN_DEADLINE_DIGEST);
       t.set_subject(absl::StrCat(key.first, "/", key.second));
       t.set_deadline(absl::StrCat(days));
-      if (absl::Status s = store_->EnsureTimer(t, clock_->Now()); !s.ok()) return s;
+      RETURN_IF_ERROR(store_->EnsureTimer(t, clock_->Now()));
     }
   }
   email_workers_ = std::make_unique<server::WorkQueue>(4);
@@ -259,14 +260,13 @@ absl::Status ReadAndProduce(grpc::ClientContext& ctx, Reader& reader, int64_t ch
 
 void Pipeline::FollowApprovals() {
   Follow(approvals_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
-    auto checkpoint = store_->Checkpoint("approvals");
-    if (!checkpoint.ok()) return checkpoint.status();
+    ASSIGN_OR_RETURN(auto checkpoint, store_->Checkpoint("approvals"));
     v1::SubscribeEventsRequest req;
-    req.set_from_position(*checkpoint + 1);
+    req.set_from_position(checkpoint + 1);
     auto reader = approvals_->SubscribeEvents(&ctx, req);
     approvals_source_.connected = true;
     return ReadAndProduce<v1::StoredEvent>(
-        ctx, reader, *checkpoint, store_, clock_,
+        ctx, reader, checkpoint, store_, clock_,
         [this](
             const std::vector<v1::StoredEvent>& batch) -> absl::StatusOr<std::vector<Production>> {
           // Facts as this batch leaves them (events of one document chain).
@@ -278,9 +278,7 @@ void Pipeline::FollowApprovals() {
             if (auto it = overlay.find(e.document()); it != overlay.end()) {
               known = &it->second;
             } else {
-              auto facts = store_->Facts(e.document());
-              if (!facts.ok()) return facts.status();
-              stored = *std::move(facts);
+              ASSIGN_OR_RETURN(stored, store_->Facts(e.document()));
               if (stored) known = &*stored;
             }
             ApprovalOutcome outcome =
@@ -301,14 +299,13 @@ void Pipeline::FollowApprovals() {
 
 void Pipeline::FollowGrading() {
   Follow(grading_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
-    auto checkpoint = store_->Checkpoint("grading");
-    if (!checkpoint.ok()) return checkpoint.status();
+    ASSIGN_OR_RETURN(auto checkpoint, store_->Checkpoint("grading"));
     v1::SubscribeGradingEventsRequest req;
-    req.set_from_position(*checkpoint + 1);
+    req.set_from_position(checkpoint + 1);
     auto reader = grading_->SubscribeEvents(&ctx, req);
     grading_source_.connected = true;
     return ReadAndProduce<v1::StoredGradingEvent>(
-        ctx, reader, *checkpoint, store_, clock_,
+        ctx, reader, checkpoint, store_, clock_,
         [this](const std::vector<v1::StoredGradingEvent>& batch)
             -> absl::StatusOr<std::vector<Production>> {
           absl::flat_hash_map<std::string, v1::ClassWatch> overlay;
@@ -325,10 +322,9 @@ void Pipeline::FollowGrading() {
             // The class a watch belongs to, as this batch leaves it.
             auto watch_of = [&](const std::string& cls) -> absl::StatusOr<v1::ClassWatch*> {
               if (auto it = overlay.find(cls); it != overlay.end()) return &it->second;
-              auto watch = store_->Watch(cls);
-              if (!watch.ok()) return watch.status();
-              if (!watch->has_value()) return nullptr;
-              return &(overlay[cls] = **watch);
+              ASSIGN_OR_RETURN(auto watch, store_->Watch(cls));
+              if (!watch.has_value()) return nullptr;
+              return &(overlay[cls] = *watch);
             };
             if (e.event().has_lms_results_imported()) {
               // Quiz and survey per learner, for the classes followed.
@@ -345,10 +341,9 @@ void Pipeline::FollowGrading() {
                 }
                 if (!cls.ok()) return cls.status();
                 if (cls->empty()) continue;
-                auto w = watch_of(*cls);
-                if (!w.ok()) return w.status();
-                if (*w == nullptr) continue;
-                ApplyLmsRow(row, **w);
+                ASSIGN_OR_RETURN(auto w, watch_of(*cls));
+                if (w == nullptr) continue;
+                ApplyLmsRow(row, *w);
                 touched.insert(*cls);
               }
               for (const std::string& cls : touched) p.watches.push_back(overlay[cls]);
@@ -356,9 +351,8 @@ void Pipeline::FollowGrading() {
             }
             const std::string cls = ClassOf(e.stream());
             if (cls.empty()) continue;
-            auto known = watch_of(cls);
-            if (!known.ok()) return known.status();
-            GradingOutcome outcome = OnGradingEvent(e, *known);
+            ASSIGN_OR_RETURN(auto known, watch_of(cls));
+            GradingOutcome outcome = OnGradingEvent(e, known);
             if (outcome.watch) {
               overlay[cls] = *outcome.watch;
               if (e.event().has_run_enrolled()) {
@@ -381,14 +375,13 @@ void Pipeline::FollowGrading() {
 
 void Pipeline::FollowSupport() {
   Follow(support_source_, [this](grpc::ClientContext& ctx) -> absl::Status {
-    auto checkpoint = store_->Checkpoint("support");
-    if (!checkpoint.ok()) return checkpoint.status();
+    ASSIGN_OR_RETURN(auto checkpoint, store_->Checkpoint("support"));
     v1::SubscribeSupportEventsRequest req;
-    req.set_from_position(*checkpoint + 1);
+    req.set_from_position(checkpoint + 1);
     auto reader = support_->SubscribeEvents(&ctx, req);
     support_source_.connected = true;
     return ReadAndProduce<v1::StoredSupportEvent>(
-        ctx, reader, *checkpoint, store_, clock_,
+        ctx, reader, checkpoint, store_, clock_,
         [](const std::vector<v1::StoredSupportEvent>& batch)
             -> absl::StatusOr<std::vector<Production>> {
           std::vector<Production> out;
@@ -409,13 +402,12 @@ void Pipeline::FollowSupport() {
 
 absl::StatusOr<std::vector<v1::Notification>> Pipeline::SupportReminder(const v1::Timer& t) {
   if (support_ == nullptr) return std::vector<v1::Notification>{};
-  auto token = token_->Get();
-  if (!token.ok()) return token.status();
+  ASSIGN_OR_RETURN(auto token, token_->Get());
   v1::GetQuestionRequest req;
   req.set_name(t.subject());
   v1::Question q;
   absl::Status s = clients::InvokeWithToken(support_, &v1::Support::StubInterface::GetQuestion,
-                                            *token, "support", req, &q);
+                                            token, "support", req, &q);
   if (absl::IsUnavailable(s)) return s;
   if (!s.ok()) return std::vector<v1::Notification>{};  // gone or refused: nothing to say
   return OnSupportTimer(t, q);
@@ -555,9 +547,9 @@ absl::Status Pipeline::Send(const v1::DeliveryJob& job) {
     }
     // Checked again here: an address stored before import validation existed, or
     // written by anything else, never reaches the relay unchecked.
-    auto message = ComposeEmail(options_.mail_from, job.target(), job.payload(), now);
-    if (!message.ok()) return message.status();
-    return SendSmtp(options_.smtp, options_.mail_from, job.target(), *message);
+    ASSIGN_OR_RETURN(auto message,
+                     ComposeEmail(options_.mail_from, job.target(), job.payload(), now));
+    return SendSmtp(options_.smtp, options_.mail_from, job.target(), message);
   }
   return SendWebhook(job, now);
 }
@@ -580,10 +572,10 @@ absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
       return absl::FailedPreconditionError(
           "the person changed or turned off this webhook since; not sent");
     }
-    auto checked = CheckWebhookUrl(job.target(), options_.allow_hosts, /*resolve=*/false);
-    if (!checked.ok()) return checked.status();
-    http.allow_http = checked->allow_listed;
-    if (!checked->allow_listed) {
+    ASSIGN_OR_RETURN(auto checked,
+                     CheckWebhookUrl(job.target(), options_.allow_hosts, /*resolve=*/false));
+    http.allow_http = checked.allow_listed;
+    if (!checked.allow_listed) {
       http.check_address = [](const sockaddr* address) -> absl::Status {
         if (auto why = ForbiddenAddress(address)) {
           return absl::PermissionDeniedError(absl::StrCat("refused to connect: ", *why));
@@ -598,14 +590,14 @@ absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
   const std::string timestamp = absl::StrCat(absl::ToUnixSeconds(now));
   // Standard Webhooks: the receiver recomputes HMAC-SHA256(key, id.timestamp.body)
   // (docs/notifications.md); the id is the same on every retry, for de-duplication.
-  auto code = PostHttp(job.target(), body,
-                       {{"webhook-id", job.id()},
-                        {"webhook-timestamp", timestamp},
-                        {"webhook-signature", SignWebhook(secrets, job.id(), timestamp, body)}},
-                       http);
-  if (!code.ok()) return code.status();
-  if (*code < 200 || *code > 299) {
-    return absl::UnavailableError(absl::StrCat("POST ", job.target(), " answered ", *code));
+  ASSIGN_OR_RETURN(
+      auto code, PostHttp(job.target(), body,
+                          {{"webhook-id", job.id()},
+                           {"webhook-timestamp", timestamp},
+                           {"webhook-signature", SignWebhook(secrets, job.id(), timestamp, body)}},
+                          http));
+  if (code < 200 || code > 299) {
+    return absl::UnavailableError(absl::StrCat("POST ", job.target(), " answered ", code));
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notifications/domain/rules.h"
 
@@ -29,11 +30,10 @@ google::protobuf::Timestamp Ts(absl::Time t) {
 template <typename Message>
 absl::StatusOr<std::optional<Message>> ReadProto(eventstore::EventStore* events,
                                                  const std::string& key) {
-  auto value = events->GetReadModel(key);
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return std::optional<Message>();
+  ASSIGN_OR_RETURN(auto value, events->GetReadModel(key));
+  if (!value.has_value()) return std::optional<Message>();
   Message m;
-  if (!m.ParseFromString(**value)) return absl::DataLossError(absl::StrCat("cannot decode ", key));
+  if (!m.ParseFromString(*value)) return absl::DataLossError(absl::StrCat("cannot decode ", key));
   return std::optional<Message>(std::move(m));
 }
 
@@ -41,10 +41,9 @@ template <typename Message>
 absl::StatusOr<std::vector<std::pair<std::string, Message>>> ScanProtos(
     eventstore::EventStore* events, const std::string& prefix, const std::string& after,
     int limit) {
-  auto rows = events->ScanReadModel(prefix, after, limit);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows, events->ScanReadModel(prefix, after, limit));
   std::vector<std::pair<std::string, Message>> out;
-  for (auto& [key, value] : *rows) {
+  for (auto& [key, value] : rows) {
     Message m;
     if (!m.ParseFromString(value)) return absl::DataLossError(absl::StrCat("cannot decode ", key));
     out.emplace_back(key, std::move(m));
@@ -85,10 +84,9 @@ absl::StatusOr<eventstore::AppendResult> AppendMany(
 }  // namespace
 
 absl::StatusOr<int64_t> NotificationsStore::Checkpoint(const std::string& source) {
-  auto value = events_->GetReadModel(absl::StrCat("checkpoint/", source));
-  if (!value.ok()) return value.status();
+  ASSIGN_OR_RETURN(auto value, events_->GetReadModel(absl::StrCat("checkpoint/", source)));
   int64_t out = 0;
-  if (value->has_value() && !absl::SimpleAtoi(**value, &out)) {
+  if (value.has_value() && !absl::SimpleAtoi(*value, &out)) {
     return absl::DataLossError(absl::StrCat("checkpoint of ", source));
   }
   return out;
@@ -106,33 +104,30 @@ absl::StatusOr<std::optional<v1::ClassWatch>> NotificationsStore::Watch(
 
 absl::StatusOr<std::string> NotificationsStore::LearnerClass(int year, int module,
                                                              const std::string& learner_id) {
-  auto value =
-      events_->GetReadModel(absl::StrCat("learner-class/", year, "/", module, "/", learner_id));
-  if (!value.ok()) return value.status();
-  return value->has_value() ? **value : std::string();
+  ASSIGN_OR_RETURN(auto value, events_->GetReadModel(absl::StrCat("learner-class/", year, "/",
+                                                                  module, "/", learner_id)));
+  return value.has_value() ? *value : std::string();
 }
 
 absl::StatusOr<std::vector<v1::DocumentFacts>> NotificationsStore::PendingDocuments() {
   std::vector<v1::DocumentFacts> out;
   std::string after;
   while (true) {
-    auto rows = ScanProtos<v1::DocumentFacts>(events_, "pending/", after, 1000);
-    if (!rows.ok()) return rows.status();
-    for (auto& [key, facts] : *rows) {
+    ASSIGN_OR_RETURN(auto rows, ScanProtos<v1::DocumentFacts>(events_, "pending/", after, 1000));
+    for (auto& [key, facts] : rows) {
       after = key;
       out.push_back(std::move(facts));
     }
-    if (rows->size() < 1000) return out;
+    if (rows.size() < 1000) return out;
   }
 }
 
 absl::StatusOr<int64_t> NotificationsStore::NextSequence(const std::string& recipient) {
   auto it = sequences_.find(recipient);
   if (it == sequences_.end()) {
-    auto value = events_->GetReadModel(absl::StrCat("seq/", recipient));
-    if (!value.ok()) return value.status();
+    ASSIGN_OR_RETURN(auto value, events_->GetReadModel(absl::StrCat("seq/", recipient)));
     int64_t last = 0;
-    if (value->has_value() && !absl::SimpleAtoi(**value, &last)) {
+    if (value.has_value() && !absl::SimpleAtoi(*value, &last)) {
       return absl::DataLossError(absl::StrCat("sequence of ", recipient));
     }
     it = sequences_.emplace(recipient, last).first;
@@ -157,9 +152,8 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
   }
   absl::MutexLock lock(&mu_);
   const std::string stream = absl::StrCat("sources/", batch.front().source_id);
-  auto existing = events_->StreamVersion(stream);
-  if (!existing.ok()) return existing.status();
-  if (*existing > 0) return false;  // produced before (a replayed source event)
+  ASSIGN_OR_RETURN(auto existing, events_->StreamVersion(stream));
+  if (existing > 0) return false;  // produced before (a replayed source event)
 
   std::vector<eventstore::ReadModelWrite> writes;
   std::vector<v1::NotificationsEvent> events;
@@ -176,13 +170,12 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
       v1::Notification& n = p.notifications[i];
       n.set_name(absl::StrCat("notifications/", id_prefix, "-", i));
       *n.mutable_created() = Ts(now);
-      auto seq = NextSequence(n.recipient());
-      if (!seq.ok()) return seq.status();
+      ASSIGN_OR_RETURN(auto seq, NextSequence(n.recipient()));
       touched.insert(n.recipient());
-      n.set_sequence(*seq);
+      n.set_sequence(seq);
       writes.push_back(
-          {absl::StrFormat("inbox/%s/%020d", n.recipient(), *seq), n.SerializeAsString()});
-      writes.push_back({absl::StrCat("seq/", n.recipient()), absl::StrCat(*seq)});
+          {absl::StrFormat("inbox/%s/%020d", n.recipient(), seq), n.SerializeAsString()});
+      writes.push_back({absl::StrCat("seq/", n.recipient()), absl::StrCat(seq)});
       for (v1::DeliveryJob& job : planned[b][i]) {
         job.set_id(absl::StrCat(n.name().substr(n.name().find('/') + 1), "-",
                                 job.id().empty() ? v1::Channel_Name(job.channel()) : job.id()));
@@ -222,9 +215,8 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
     }
     for (const v1::Timer& t : p.timers) {
       if (!timer_ids.insert(t.id()).second) continue;
-      auto known = events_->GetReadModel(absl::StrCat("timer/", t.id()));
-      if (!known.ok()) return known.status();
-      if (known->has_value()) continue;
+      ASSIGN_OR_RETURN(auto known, events_->GetReadModel(absl::StrCat("timer/", t.id())));
+      if (known.has_value()) continue;
       writes.push_back({TimerKey(t), t.SerializeAsString()});
       writes.push_back({absl::StrCat("timer/", t.id()), TimerKey(t)});
     }
@@ -252,12 +244,13 @@ absl::StatusOr<bool> NotificationsStore::ProduceBatch(std::vector<Production> ba
 absl::StatusOr<std::vector<v1::Notification>> NotificationsStore::Inbox(
     const std::string& recipient, int64_t after_sequence, int limit) {
   const std::string prefix = absl::StrCat("inbox/", recipient, "/");
-  auto rows = ScanProtos<v1::Notification>(
-      events_, prefix, after_sequence > 0 ? absl::StrFormat("%s%020d", prefix, after_sequence) : "",
-      limit);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      ScanProtos<v1::Notification>(
+          events_, prefix,
+          after_sequence > 0 ? absl::StrFormat("%s%020d", prefix, after_sequence) : "", limit));
   std::vector<v1::Notification> out;
-  for (auto& [key, n] : *rows) out.push_back(std::move(n));
+  for (auto& [key, n] : rows) out.push_back(std::move(n));
   return out;
 }
 
@@ -270,9 +263,8 @@ absl::StatusOr<int> NotificationsStore::MarkRead(const std::string& recipient,
   v1::NotificationsEvent event;
   int64_t after = 0;
   while (true) {
-    auto page = Inbox(recipient, after, 1000);
-    if (!page.ok()) return page.status();
-    for (v1::Notification& n : *page) {
+    ASSIGN_OR_RETURN(auto page, Inbox(recipient, after, 1000));
+    for (v1::Notification& n : page) {
       after = n.sequence();
       if (n.read() || (!wanted.empty() && !wanted.count(n.name()))) continue;
       n.set_read(true);
@@ -280,23 +272,22 @@ absl::StatusOr<int> NotificationsStore::MarkRead(const std::string& recipient,
       writes.push_back(
           {absl::StrFormat("inbox/%s/%020d", recipient, n.sequence()), n.SerializeAsString()});
     }
-    if (page->size() < 1000) break;
+    if (page.size() < 1000) break;
   }
   if (writes.empty()) return 0;
   const int marked = event.marked_read().notifications_size();
-  auto r = AppendOne(events_, absl::StrCat("inbox/", recipient), eventstore::kAnyVersion, event,
-                     recipient, now, std::move(writes));
-  if (!r.ok()) return r.status();
+  ASSIGN_OR_RETURN(
+      auto r, AppendOne(events_, absl::StrCat("inbox/", recipient), eventstore::kAnyVersion, event,
+                        recipient, now, std::move(writes)));
   return marked;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, v1::DeliveryJob>>> NotificationsStore::DueJobs(
     absl::Time now, int limit) {
-  auto rows = ScanProtos<v1::DeliveryJob>(events_, "due/", "", limit);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows, ScanProtos<v1::DeliveryJob>(events_, "due/", "", limit));
   const std::string until = absl::StrCat("due/", Millis(now), "/\xff");
   std::vector<std::pair<std::string, v1::DeliveryJob>> out;
-  for (auto& row : *rows) {
+  for (auto& row : rows) {
     if (row.first > until) break;
     out.push_back(std::move(row));
   }
@@ -328,22 +319,21 @@ absl::Status NotificationsStore::RecordAttempt(const std::string& due_key, v1::D
 
 absl::StatusOr<std::vector<v1::DeliveryJob>> NotificationsStore::DeadLetters(
     const std::string& after, int limit) {
-  auto rows = ScanProtos<v1::DeliveryJob>(events_, "dead/",
-                                          after.empty() ? "" : absl::StrCat("dead/", after), limit);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows,
+                   ScanProtos<v1::DeliveryJob>(
+                       events_, "dead/", after.empty() ? "" : absl::StrCat("dead/", after), limit));
   std::vector<v1::DeliveryJob> out;
-  for (auto& [key, job] : *rows) out.push_back(std::move(job));
+  for (auto& [key, job] : rows) out.push_back(std::move(job));
   return out;
 }
 
 absl::Status NotificationsStore::ReplayDeadLetter(const std::string& job_id, const std::string& by,
                                                   absl::Time now) {
-  auto job = ReadProto<v1::DeliveryJob>(events_, absl::StrCat("dead/", job_id));
-  if (!job.ok()) return job.status();
-  if (!job->has_value()) {
+  ASSIGN_OR_RETURN(auto job, ReadProto<v1::DeliveryJob>(events_, absl::StrCat("dead/", job_id)));
+  if (!job.has_value()) {
     return absl::NotFoundError(absl::StrCat("no dead letter '", job_id, "' (ListDeadLetters)"));
   }
-  v1::DeliveryJob j = **job;
+  v1::DeliveryJob j = *job;
   j.set_attempts(0);
   *j.mutable_next_attempt() = Ts(now);
   v1::NotificationsEvent event;
@@ -358,11 +348,10 @@ absl::Status NotificationsStore::ReplayDeadLetter(const std::string& job_id, con
 
 absl::StatusOr<std::vector<std::pair<std::string, v1::Timer>>> NotificationsStore::DueTimers(
     absl::Time now, int limit) {
-  auto rows = ScanProtos<v1::Timer>(events_, "timers/", "", limit);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows, ScanProtos<v1::Timer>(events_, "timers/", "", limit));
   const std::string until = absl::StrCat("timers/", Millis(now), "/\xff");
   std::vector<std::pair<std::string, v1::Timer>> out;
-  for (auto& row : *rows) {
+  for (auto& row : rows) {
     if (row.first > until) break;
     out.push_back(std::move(row));
   }
@@ -413,11 +402,10 @@ absl::StatusOr<NotificationsStore::Counts> NotificationsStore::Count() {
        {std::pair{"due/", &c.jobs}, std::pair{"dead/", &c.dead}, std::pair{"timers/", &c.timers}}) {
     std::string after;
     while (true) {
-      auto rows = events_->ScanReadModel(prefix, after, 10000);
-      if (!rows.ok()) return rows.status();
-      *out += static_cast<int64_t>(rows->size());
-      if (rows->size() < 10000) break;
-      after = rows->back().first;
+      ASSIGN_OR_RETURN(auto rows, events_->ScanReadModel(prefix, after, 10000));
+      *out += static_cast<int64_t>(rows.size());
+      if (rows.size() < 10000) break;
+      after = rows.back().first;
     }
   }
   return c;

@@ -11,6 +11,7 @@
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
 #include "common/server/logging.h"
+#include "common/server/unary.h"
 #include "common/status/error_info.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
@@ -111,38 +112,23 @@ absl::Status CheckExpected(const LoadedDocument& doc, int64_t expected) {
 
 // ------------------------------------------------------------ plumbing
 
+// The caller's subject is resolved on the gRPC thread (cheap, and refuses early).
 template <typename Work>
 grpc::ServerUnaryReactor* PlansService::OnWorker(grpc::CallbackServerContext* context, Work work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) {
-    reactor->Finish(ToGrpcStatus(subject.status()));
-    return reactor;
-  }
-  const absl::Time deadline = absl::FromChrono(context->deadline());
-  const bool queued = workers_.TryRun(
-      [reactor, deadline, work = std::move(work), subject = *std::move(subject)]() mutable {
-        // The caller gave up while this waited: do not spend a worker on it.
-        if (absl::Now() >= deadline) {
-          reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                       "the request waited past its deadline for a worker"));
-          return;
-        }
-        clients::PeerDeadlineScope scope(deadline);
-        reactor->Finish(ToGrpcStatus(work(subject)));
-      });
-  if (!queued) reactor->Finish(ToGrpcStatus(server::BusyError("plans", workers_.max_queued())));
-  return reactor;
+  if (!subject.ok()) return server::FinishWith(context->DefaultReactor(), subject.status());
+  return server::OnWorker(
+      context, workers_, "plans",
+      [work = std::move(work), subject = *std::move(subject)]() mutable { return work(subject); });
 }
 
 absl::StatusOr<v1::Document> PlansService::ApprovalOf(const std::string& name) {
-  auto token = peers_.token->Get();
-  if (!token.ok()) return token.status();
+  ASSIGN_OR_RETURN(auto token, peers_.token->Get());
   v1::GetDocumentRequest req;
   req.set_name(name);
   v1::Document out;
   absl::Status s = clients::InvokeWithToken(
-      peers_.approvals, &v1::Approvals::StubInterface::GetDocument, *token, "approvals", req, &out);
+      peers_.approvals, &v1::Approvals::StubInterface::GetDocument, token, "approvals", req, &out);
   if (absl::IsNotFound(s)) {
     out.Clear();
     out.set_name(name);
@@ -154,8 +140,7 @@ absl::StatusOr<v1::Document> PlansService::ApprovalOf(const std::string& name) {
 }
 
 absl::StatusOr<v1::SupportCountsResponse> PlansService::CountsOf(const DocumentKey& key) {
-  auto token = peers_.token->Get();
-  if (!token.ok()) return token.status();
+  ASSIGN_OR_RETURN(auto token, peers_.token->Get());
   v1::SupportCountsRequest req;
   req.set_core_member(key.author);
   req.set_year(key.year);
@@ -163,7 +148,7 @@ absl::StatusOr<v1::SupportCountsResponse> PlansService::CountsOf(const DocumentK
   v1::SupportCountsResponse out;
   if (absl::Status s =
           clients::InvokeWithToken(peers_.grading, &v1::Grading::StubInterface::GetSupportCounts,
-                                   *token, "grading", req, &out);
+                                   token, "grading", req, &out);
       !s.ok()) {
     return s;
   }
@@ -172,8 +157,7 @@ absl::StatusOr<v1::SupportCountsResponse> PlansService::CountsOf(const DocumentK
 
 absl::Status PlansService::AddSupportCounts(const DocumentKey& key, v1::DocumentContent& report) {
   if (peers_.support == nullptr || report.not_deployed()) return absl::OkStatus();
-  auto token = peers_.token->Get();
-  if (!token.ok()) return token.status();
+  ASSIGN_OR_RETURN(auto token, peers_.token->Get());
   v1::GetSupportReportCountsRequest req;
   req.set_core_member(key.author);
   req.set_year(key.year);
@@ -181,7 +165,7 @@ absl::Status PlansService::AddSupportCounts(const DocumentKey& key, v1::Document
   v1::SupportReportCounts out;
   if (absl::Status s = clients::InvokeWithToken(peers_.support,
                                                 &v1::Support::StubInterface::GetSupportReportCounts,
-                                                *token, "support", req, &out);
+                                                token, "support", req, &out);
       !s.ok()) {
     return s;
   }
@@ -212,35 +196,30 @@ absl::Status PlansService::MayReadPerson(const auth::Subject& subject, const std
       subject.HasRole(v1::MINISTRY_OFFICER)) {
     return absl::OkStatus();
   }
-  auto p = peers_.directory->GetPerson(person);
-  if (!p.ok()) return p.status();
-  auto ancestry = peers_.directory->Ancestry(p->home_unit());
-  if (!ancestry.ok()) return ancestry.status();
-  return auth::Authorize(subject, auth::Action::kRead, {*ancestry, person});
+  ASSIGN_OR_RETURN(auto p, peers_.directory->GetPerson(person));
+  ASSIGN_OR_RETURN(auto ancestry, peers_.directory->Ancestry(p.home_unit()));
+  return auth::Authorize(subject, auth::Action::kRead, {ancestry, person});
 }
 
 absl::StatusOr<std::pair<LoadedDocument, v1::Document>> PlansService::LoadReadable(
     const auth::Subject& subject, const std::string& name) {
-  auto key = ParseDocumentName(name);
-  if (!key.ok()) return key.status();
+  ASSIGN_OR_RETURN(auto key, ParseDocumentName(name));
   auto doc = store_->Load(name);
-  if (absl::IsNotFound(doc.status()) && !auth::MayLearnAbsence(subject, key->author)) {
+  if (absl::IsNotFound(doc.status()) && !auth::MayLearnAbsence(subject, key.author)) {
     return auth::NotVisible(subject, name);
   }
   if (!doc.ok()) return doc.status();
-  auto approval = ApprovalOf(name);
-  if (!approval.ok()) return approval.status();
-  if (absl::Status s = MayRead(subject, *doc, *approval); !s.ok()) {
+  ASSIGN_OR_RETURN(auto approval, ApprovalOf(name));
+  if (absl::Status s = MayRead(subject, *doc, approval); !s.ok()) {
     return auth::NotVisible(subject, name);
   }
-  return std::make_pair(*std::move(doc), *std::move(approval));
+  return std::make_pair(*std::move(doc), std::move(approval));
 }
 
 absl::StatusOr<AuthorFacts> PlansService::FactsOf(const DocumentKey& key) {
   AuthorFacts facts;
-  auto person = peers_.directory->GetPerson(key.author);
-  if (!person.ok()) return person.status();
-  facts.person = *std::move(person);
+  ASSIGN_OR_RETURN(auto person, peers_.directory->GetPerson(key.author));
+  facts.person = std::move(person);
   bool core = false;
   for (int r : facts.person.roles()) core = core || r == v1::CORE_TEACHER || r == v1::CORE_MANAGER;
   if (!core) {
@@ -249,12 +228,9 @@ absl::StatusOr<AuthorFacts> PlansService::FactsOf(const DocumentKey& key) {
                              key.author, " is neither in the directory")),
                          "NOT_A_CORE_MEMBER");
   }
-  auto unit = peers_.directory->GetUnit(facts.person.home_unit());
-  if (!unit.ok()) return unit.status();
-  facts.school_name = unit->display_name();
-  auto ancestry = peers_.directory->Ancestry(facts.person.home_unit());
-  if (!ancestry.ok()) return ancestry.status();
-  facts.unit_ancestry = *std::move(ancestry);
+  ASSIGN_OR_RETURN(auto unit, peers_.directory->GetUnit(facts.person.home_unit()));
+  facts.school_name = unit.display_name();
+  ASSIGN_OR_RETURN(facts.unit_ancestry, peers_.directory->Ancestry(facts.person.home_unit()));
   auto group = peers_.directory->GetSupportGroup(key.author, key.year, key.module);
   if (absl::IsNotFound(group.status()) || (group.ok() && group->colleagues_size() == 0)) {
     return WithErrorInfo(
@@ -270,10 +246,9 @@ absl::StatusOr<AuthorFacts> PlansService::FactsOf(const DocumentKey& key) {
       facts.lecturer_name = lecturer->display_name();
     }
   }
-  if (unit->kind() == v1::SCHOOL) {
-    auto principals = peers_.directory->PeopleWithRole(unit->name(), v1::PRINCIPAL);
-    if (!principals.ok()) return principals.status();
-    if (!principals->empty()) facts.principal_name = principals->front().display_name();
+  if (unit.kind() == v1::SCHOOL) {
+    ASSIGN_OR_RETURN(auto principals, peers_.directory->PeopleWithRole(unit.name(), v1::PRINCIPAL));
+    if (!principals.empty()) facts.principal_name = principals.front().display_name();
   }
   return facts;
 }
@@ -415,17 +390,15 @@ grpc::ServerUnaryReactor* PlansService::CreatePlan(grpc::CallbackServerContext* 
                                                    const v1::CreatePlanRequest* request,
                                                    v1::SupportDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto key = KeyOf(request->author(), v1::PLAN, request->year(), request->module());
-    if (!key.ok()) return key.status();
-    if (absl::Status s = OnlyTheAuthor(subject, key->author, "create their plan"); !s.ok())
-      return s;
-    auto facts = FactsOf(*key);
-    if (!facts.ok()) return facts.status();
-    v1::DocumentContent content = NewPlan(*key, *facts, TodayInVietnam(clock_->Now()));
-    auto out = Create(subject, "/bdtx.v1.Plans/CreatePlan", *request, *key, std::move(content),
-                      facts->unit_ancestry, request->request_id());
-    if (!out.ok()) return out.status();
-    *response = *std::move(out);
+    ASSIGN_OR_RETURN(auto key,
+                     KeyOf(request->author(), v1::PLAN, request->year(), request->module()));
+    if (absl::Status s = OnlyTheAuthor(subject, key.author, "create their plan"); !s.ok()) return s;
+    ASSIGN_OR_RETURN(auto facts, FactsOf(key));
+    v1::DocumentContent content = NewPlan(key, facts, TodayInVietnam(clock_->Now()));
+    ASSIGN_OR_RETURN(auto out,
+                     Create(subject, "/bdtx.v1.Plans/CreatePlan", *request, key, std::move(content),
+                            facts.unit_ancestry, request->request_id()));
+    *response = std::move(out);
     return absl::OkStatus();
   });
 }
@@ -434,12 +407,12 @@ grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext
                                                      const v1::CreateReportRequest* request,
                                                      v1::SupportDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto key = KeyOf(request->author(), v1::REPORT, request->year(), request->module());
-    if (!key.ok()) return key.status();
-    if (absl::Status s = OnlyTheAuthor(subject, key->author, "create their report"); !s.ok()) {
+    ASSIGN_OR_RETURN(auto key,
+                     KeyOf(request->author(), v1::REPORT, request->year(), request->module()));
+    if (absl::Status s = OnlyTheAuthor(subject, key.author, "create their report"); !s.ok()) {
       return s;
     }
-    DocumentKey plan_key = *key;
+    DocumentKey plan_key = key;
     plan_key.kind = v1::PLAN;
     auto plan = store_->Load(plan_key.Name());
     if (absl::IsNotFound(plan.status())) {
@@ -450,30 +423,27 @@ grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext
     }
     if (!plan.ok()) return plan.status();
     // The version approvals has (when submitted) is the plan being reported on.
-    auto base = plan->At(plan->submitted_version);
-    if (!base.ok()) return base.status();
+    ASSIGN_OR_RETURN(auto base, plan->At(plan->submitted_version));
     absl::CivilDay report_date = TodayInVietnam(clock_->Now());
     if (request->has_report_date()) {
       v1::DocumentContent probe;
       probe.set_kind(v1::REPORT);
-      probe.set_year(key->year);
+      probe.set_year(key.year);
       *probe.mutable_report_date() = request->report_date();
-      if (absl::Status s = Validate(probe, false); !s.ok()) return s;
+      RETURN_IF_ERROR(Validate(probe, false));
       report_date = ToDay(request->report_date());
     }
     v1::SupportCountsResponse counts;
     if (!request->not_deployed()) {
-      auto fetched = CountsOf(*key);
-      if (!fetched.ok()) return fetched.status();
-      counts = *std::move(fetched);
+      ASSIGN_OR_RETURN(counts, CountsOf(key));
     }
     v1::DocumentContent content =
-        NewReport(*key, base->content(), counts, request->not_deployed(), report_date);
-    if (absl::Status s = AddSupportCounts(*key, content); !s.ok()) return s;
-    auto out = Create(subject, "/bdtx.v1.Plans/CreateReport", *request, *key, std::move(content),
-                      plan->author_unit_ancestry, request->request_id());
-    if (!out.ok()) return out.status();
-    *response = *std::move(out);
+        NewReport(key, base.content(), counts, request->not_deployed(), report_date);
+    RETURN_IF_ERROR(AddSupportCounts(key, content));
+    ASSIGN_OR_RETURN(
+        auto out, Create(subject, "/bdtx.v1.Plans/CreateReport", *request, key, std::move(content),
+                         plan->author_unit_ancestry, request->request_id()));
+    *response = std::move(out);
     return absl::OkStatus();
   });
 }
@@ -482,15 +452,13 @@ grpc::ServerUnaryReactor* PlansService::GetDocument(grpc::CallbackServerContext*
                                                     const v1::GetSupportDocumentRequest* request,
                                                     v1::SupportDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto readable = LoadReadable(subject, request->name());
-    if (!readable.ok()) return readable.status();
-    const LoadedDocument& doc = readable->first;
-    const v1::Document& approval = readable->second;
-    auto out = doc.At(request->version());
-    if (!out.ok()) return out.status();
-    out->set_approval_state(approval.state());
-    out->set_approved_content_sha256(approval.content_sha256());
-    *response = *std::move(out);
+    ASSIGN_OR_RETURN(auto readable, LoadReadable(subject, request->name()));
+    const LoadedDocument& doc = readable.first;
+    const v1::Document& approval = readable.second;
+    ASSIGN_OR_RETURN(auto out, doc.At(request->version()));
+    out.set_approval_state(approval.state());
+    out.set_approved_content_sha256(approval.content_sha256());
+    *response = std::move(out);
     return absl::OkStatus();
   });
 }
@@ -606,9 +574,8 @@ grpc::ServerUnaryReactor* PlansService::ListVersions(grpc::CallbackServerContext
                                                      const v1::ListVersionsRequest* request,
                                                      v1::ListVersionsResponse* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto readable = LoadReadable(subject, request->name());
-    if (!readable.ok()) return readable.status();
-    for (const v1::VersionEntry& e : readable->first.history) *response->add_entries() = e;
+    ASSIGN_OR_RETURN(auto readable, LoadReadable(subject, request->name()));
+    for (const v1::VersionEntry& e : readable.first.history) *response->add_entries() = e;
     return absl::OkStatus();
   });
 }
@@ -624,23 +591,21 @@ grpc::ServerUnaryReactor* PlansService::ListDocuments(
     const int page_size =
         request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
     if (!request->author().empty()) {
-      if (absl::Status s = MayReadPerson(subject, request->author()); !s.ok()) return s;
+      RETURN_IF_ERROR(MayReadPerson(subject, request->author()));
     } else {
-      auto ancestry = peers_.directory->Ancestry(request->unit());
-      if (!ancestry.ok()) return ancestry.status();
-      if (absl::Status s = auth::Authorize(subject, auth::Action::kRead, {*ancestry, ""});
-          !s.ok()) {
+      ASSIGN_OR_RETURN(auto ancestry, peers_.directory->Ancestry(request->unit()));
+      if (absl::Status s = auth::Authorize(subject, auth::Action::kRead, {ancestry, ""}); !s.ok()) {
         return s;
       }
     }
     std::string after = request->page_token();
     int scanned = 0;
     while (true) {
-      auto batch = request->author().empty()
-                       ? store_->ListByUnit(request->unit(), after, kScanBatch)
-                       : store_->ListByAuthor(request->author(), after, kScanBatch);
-      if (!batch.ok()) return batch.status();
-      for (v1::SupportDocumentSummary& s : *batch) {
+      ASSIGN_OR_RETURN(auto batch,
+                       request->author().empty()
+                           ? store_->ListByUnit(request->unit(), after, kScanBatch)
+                           : store_->ListByAuthor(request->author(), after, kScanBatch));
+      for (v1::SupportDocumentSummary& s : batch) {
         after = s.name();
         ++scanned;
         if ((request->year() != 0 && s.year() != request->year()) ||
@@ -654,7 +619,7 @@ grpc::ServerUnaryReactor* PlansService::ListDocuments(
           return absl::OkStatus();
         }
       }
-      if (static_cast<int>(batch->size()) < kScanBatch) return absl::OkStatus();
+      if (static_cast<int>(batch.size()) < kScanBatch) return absl::OkStatus();
       if (scanned >= kMaxScanned) {  // keep one call bounded; the client continues
         response->set_next_page_token(after);
         return absl::OkStatus();
@@ -667,10 +632,9 @@ grpc::ServerUnaryReactor* PlansService::RenderDocument(grpc::CallbackServerConte
                                                        const v1::RenderDocumentRequest* request,
                                                        v1::RenderedDocument* response) {
   return OnWorker(context, [this, request, response](const auth::Subject& subject) -> absl::Status {
-    auto readable = LoadReadable(subject, request->name());
-    if (!readable.ok()) return readable.status();
-    const LoadedDocument& doc = readable->first;
-    const v1::Document& approval = readable->second;
+    ASSIGN_OR_RETURN(auto readable, LoadReadable(subject, request->name()));
+    const LoadedDocument& doc = readable.first;
+    const v1::Document& approval = readable.second;
     auto version = doc.At(request->version());
     if (!version.ok()) return version.status();
 
@@ -685,14 +649,13 @@ grpc::ServerUnaryReactor* PlansService::RenderDocument(grpc::CallbackServerConte
     }
     // The verdict box shows the lecturer's last word on the version that was submitted.
     if (approval.state() != v1::DRAFT) {
-      auto token = peers_.token->Get();
-      if (!token.ok()) return token.status();
+      ASSIGN_OR_RETURN(auto token, peers_.token->Get());
       v1::ListHistoryRequest req;
       req.set_document(request->name());
       v1::ListHistoryResponse history;
       if (absl::Status s =
               clients::InvokeWithToken(peers_.approvals, &v1::Approvals::StubInterface::ListHistory,
-                                       *token, "approvals", req, &history);
+                                       token, "approvals", req, &history);
           !s.ok()) {
         return s;
       }
@@ -720,9 +683,8 @@ absl::StatusOr<v1::Eligibility> PlansService::EligibilityOf(const std::string& c
   // any with a document here.
   std::map<int, ModuleDocuments> modules;
   std::set<std::string> known;
-  auto docs = store_->ListByAuthor(core_member, "", 1000);
-  if (!docs.ok()) return docs.status();
-  for (const v1::SupportDocumentSummary& s : *docs) {
+  ASSIGN_OR_RETURN(auto docs, store_->ListByAuthor(core_member, "", 1000));
+  for (const v1::SupportDocumentSummary& s : docs) {
     if (s.year() != year) continue;
     known.insert(s.name());
     modules[s.module()].module = s.module();
@@ -760,12 +722,11 @@ grpc::ServerUnaryReactor* PlansService::GetEligibility(grpc::CallbackServerConte
     if (auto key = KeyOf(request->core_member(), v1::PLAN, request->year(), 1); !key.ok()) {
       return key.status();
     }
-    if (absl::Status s = MayReadPerson(subject, request->core_member()); !s.ok()) return s;
-    auto person = peers_.directory->GetPerson(request->core_member());
-    if (!person.ok()) return person.status();
-    auto out = EligibilityOf(request->core_member(), request->year(), person->display_name());
-    if (!out.ok()) return out.status();
-    *response = *std::move(out);
+    RETURN_IF_ERROR(MayReadPerson(subject, request->core_member()));
+    ASSIGN_OR_RETURN(auto person, peers_.directory->GetPerson(request->core_member()));
+    ASSIGN_OR_RETURN(auto out,
+                     EligibilityOf(request->core_member(), request->year(), person.display_name()));
+    *response = std::move(out);
     return absl::OkStatus();
   });
 }
@@ -781,25 +742,23 @@ grpc::ServerUnaryReactor* PlansService::ListEligibility(grpc::CallbackServerCont
     }
     if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
     const int page_size = request->page_size() == 0 ? 20 : std::min(request->page_size(), 100);
-    auto ancestry = peers_.directory->Ancestry(request->unit());
-    if (!ancestry.ok()) return ancestry.status();
-    if (absl::Status s = auth::Authorize(subject, auth::Action::kRead, {*ancestry, ""}); !s.ok()) {
+    ASSIGN_OR_RETURN(auto ancestry, peers_.directory->Ancestry(request->unit()));
+    if (absl::Status s = auth::Authorize(subject, auth::Action::kRead, {ancestry, ""}); !s.ok()) {
       return s;
     }
     // Core members with documents of that year inside the unit, in name order.
     std::map<std::string, std::string> authors;  // name -> display name
     std::string after;
     for (int scanned = 0; scanned < kMaxScanned;) {
-      auto batch = store_->ListByUnit(request->unit(), after, kScanBatch);
-      if (!batch.ok()) return batch.status();
-      for (const v1::SupportDocumentSummary& s : *batch) {
+      ASSIGN_OR_RETURN(auto batch, store_->ListByUnit(request->unit(), after, kScanBatch));
+      for (const v1::SupportDocumentSummary& s : batch) {
         after = s.name();
         ++scanned;
         if (s.year() == request->year() && s.author() > request->page_token()) {
           authors.emplace(s.author(), s.author_name());
         }
       }
-      if (static_cast<int>(batch->size()) < kScanBatch) break;
+      if (static_cast<int>(batch.size()) < kScanBatch) break;
     }
     for (const auto& [author, display_name] : authors) {
       auto e = EligibilityOf(author, request->year(), display_name);
@@ -860,18 +819,16 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
             "the first message must carry metadata (document, file_name)");
       }
       metadata_ = message_.metadata();
-      auto key = ParseDocumentName(metadata_.document());
-      if (!key.ok()) return key.status();
-      auto summary = service_->store_->Summary(metadata_.document());
-      if (!summary.ok()) return summary.status();
-      if (!summary->has_value()) {
+      ASSIGN_OR_RETURN(auto key, ParseDocumentName(metadata_.document()));
+      ASSIGN_OR_RETURN(auto summary, service_->store_->Summary(metadata_.document()));
+      if (!summary.has_value()) {
         // Only who may learn it is told that the document does not exist (issue 15).
-        if (!auth::MayLearnAbsence(subject_, key->author)) {
+        if (!auth::MayLearnAbsence(subject_, key.author)) {
           return auth::NotVisible(subject_, metadata_.document());
         }
         return absl::NotFoundError(absl::StrCat(metadata_.document(), " does not exist"));
       }
-      const v1::SupportDocumentSummary& s = **summary;
+      const v1::SupportDocumentSummary& s = *summary;
       // The author (who scans the signed form) or someone who manages the author's unit
       // (the principal, the Phòng or Sở that signs).
       if (subject_.name != s.author()) {
@@ -907,12 +864,11 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
   absl::Status Store() {
     if (first_) return absl::InvalidArgumentError("no metadata was sent");
     if (bytes_.empty()) return absl::InvalidArgumentError("the attachment is empty");
-    auto type = SniffMediaType(bytes_, true);
-    if (!type.ok()) return type.status();
+    ASSIGN_OR_RETURN(auto type, SniffMediaType(bytes_, true));
     v1::Attachment a;
     a.set_sha256(Sha256Hex(bytes_));
     a.set_size(static_cast<int64_t>(bytes_.size()));
-    a.set_media_type(*type);
+    a.set_media_type(type);
     a.set_file_name(metadata_.file_name());
     a.set_reference(absl::StrCat(metadata_.document(), "/attachments/", a.sha256()));
     // What approvals asks of a SCANNED sign-off: proof that this document holds it.
@@ -923,7 +879,7 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
         TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(service_->clock_->Now()));
     // Bytes first (content-addressed, synced), then the event that points at them: a
     // crash in between leaves an unreferenced blob, never a dangling reference.
-    if (absl::Status s = service_->blobs_->Put(a.sha256(), bytes_); !s.ok()) return s;
+    RETURN_IF_ERROR(service_->blobs_->Put(a.sha256(), bytes_));
     PlansStore* store = service_->store_;
     Reservation reservation(store, metadata_.document());
     RETURN_IF_ERROR(reservation.status());
@@ -1010,9 +966,8 @@ class PlansService::DownloadReactor : public grpc::ServerWriteReactor<v1::Attach
 
  private:
   absl::Status Prepare(const auth::Subject& subject, const v1::DownloadAttachmentRequest& request) {
-    auto readable = service_->LoadReadable(subject, request.document());
-    if (!readable.ok()) return readable.status();
-    for (const v1::Attachment& a : readable->first.attachments) {
+    ASSIGN_OR_RETURN(auto readable, service_->LoadReadable(subject, request.document()));
+    for (const v1::Attachment& a : readable.first.attachments) {
       if (a.sha256() == request.sha256()) attachment_ = a;
     }
     if (attachment_.sha256().empty()) {

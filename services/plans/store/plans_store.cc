@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -185,12 +186,11 @@ absl::StatusOr<LoadedDocument> PlansStore::Load(const std::string& name) {
   const std::string stream = StreamOf(name);
   int64_t from = 1;
   while (true) {
-    auto events = events_->ReadStream(stream, from, 256);
-    if (!events.ok()) return events.status();
-    for (const v1::EventEnvelope& e : *events) {
-      if (absl::Status s = Apply(e, doc); !s.ok()) return s;
+    ASSIGN_OR_RETURN(auto events, events_->ReadStream(stream, from, 256));
+    for (const v1::EventEnvelope& e : events) {
+      RETURN_IF_ERROR(Apply(e, doc));
     }
-    if (events->size() < 256) break;
+    if (events.size() < 256) break;
     from += 256;
   }
   if (doc.stream_version == 0) {
@@ -221,12 +221,11 @@ absl::StatusOr<eventstore::AppendResult> PlansStore::Append(
 
 absl::StatusOr<std::vector<v1::SupportDocumentSummary>> PlansStore::List(
     const std::string& prefix, const std::string& start_after, int limit) {
-  auto rows =
-      events_->ScanReadModel(prefix, start_after.empty() ? "" : prefix + start_after, limit);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows, events_->ScanReadModel(
+                                  prefix, start_after.empty() ? "" : prefix + start_after, limit));
   std::vector<v1::SupportDocumentSummary> out;
-  out.reserve(rows->size());
-  for (const auto& [key, value] : *rows) {
+  out.reserve(rows.size());
+  for (const auto& [key, value] : rows) {
     v1::SupportDocumentSummary s;
     if (!s.ParseFromString(value)) return absl::DataLossError(absl::StrCat("index entry ", key));
     out.push_back(std::move(s));
@@ -246,11 +245,10 @@ absl::StatusOr<std::vector<v1::SupportDocumentSummary>> PlansStore::ListByUnit(
 
 absl::StatusOr<std::optional<v1::SupportDocumentSummary>> PlansStore::Summary(
     const std::string& name) {
-  auto value = events_->GetReadModel(absl::StrCat("doc/", name));
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return std::optional<v1::SupportDocumentSummary>();
+  ASSIGN_OR_RETURN(auto value, events_->GetReadModel(absl::StrCat("doc/", name)));
+  if (!value.has_value()) return std::optional<v1::SupportDocumentSummary>();
   v1::SupportDocumentSummary s;
-  if (!s.ParseFromString(**value)) return absl::DataLossError(absl::StrCat("index of ", name));
+  if (!s.ParseFromString(*value)) return absl::DataLossError(absl::StrCat("index of ", name));
   return std::optional<v1::SupportDocumentSummary>(std::move(s));
 }
 

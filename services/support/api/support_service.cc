@@ -8,9 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
+#include "common/paging/page_token.h"
 #include "common/server/event_stream.h"
+#include "common/server/unary.h"
 #include "common/status/error_info.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "grpcpp/grpcpp.h"
 
 namespace bdtx::support {
@@ -27,8 +30,7 @@ constexpr char kResolveQuestion[] = "/bdtx.v1.Support/ResolveQuestion";
 constexpr char kFollowUpQuestion[] = "/bdtx.v1.Support/FollowUpQuestion";
 constexpr char kLogActivity[] = "/bdtx.v1.Support/LogActivity";
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
+constexpr PageLimits kPageLimits{50, 500};
 
 absl::Status CheckName(absl::string_view name, absl::string_view prefix, absl::string_view field) {
   if (!absl::StartsWith(name, prefix) || name.size() == prefix.size() || name.size() > 200 ||
@@ -44,16 +46,6 @@ absl::Status CheckYearModule(int year, int module, bool module_optional) {
   if ((module_optional && module == 0)) return absl::OkStatus();
   if (module < 1 || module > 99) return absl::InvalidArgumentError("module must be 1–99");
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::pair<int, int>> Page(int32_t page_size, const std::string& token) {
-  if (page_size < 0) return absl::InvalidArgumentError("page_size must be ≥ 0");
-  int size = page_size == 0 ? kDefaultPageSize : std::min<int>(page_size, kMaxPageSize);
-  int offset = 0;
-  if (!token.empty() && (!absl::SimpleAtoi(token, &offset) || offset < 0)) {
-    return absl::InvalidArgumentError("page_token is not one this service returned");
-  }
-  return std::pair{offset, size};
 }
 
 // A fresh id: derived from the caller and request_id when there is one (a retry that
@@ -106,11 +98,11 @@ grpc::ServerUnaryReactor* SupportService::AskQuestion(grpc::CallbackServerContex
                                                       v1::Question* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   const std::string asker = request->asker().empty() ? subject->name : request->asker();
   absl::Status valid = CheckName(asker, "people/", "asker");
   if (valid.ok()) valid = CheckYearModule(request->year(), request->module(), false);
-  if (!valid.ok()) return reactor->Finish(ToGrpcStatus(valid)), reactor;
+  if (!valid.ok()) return server::FinishWith(reactor, valid);
   workers_.Run([this, reactor, request, response, asker, caller = subject->name]() {
     AskerFacts facts;
     facts.asker = asker;
@@ -153,9 +145,9 @@ grpc::ServerUnaryReactor* SupportService::GetQuestion(grpc::CallbackServerContex
                                                       v1::Question* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   if (auto s = CheckName(request->name(), "questions/", "name"); !s.ok()) {
-    return reactor->Finish(ToGrpcStatus(s)), reactor;
+    return server::FinishWith(reactor, s);
   }
   if (request->audit_reason().size() > kMaxTextBytes) {
     return reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("audit_reason is too long"))),
@@ -167,7 +159,7 @@ grpc::ServerUnaryReactor* SupportService::GetQuestion(grpc::CallbackServerContex
   });
   if (readable) {
     if (question.ok()) *response = *std::move(question);
-    return reactor->Finish(ToGrpcStatus(question.status())), reactor;
+    return server::FinishWith(reactor, question.status());
   }
   // Officers of the asker's unit chain see counts; they open one case only with a
   // reason, which the question's history records.
@@ -175,7 +167,7 @@ grpc::ServerUnaryReactor* SupportService::GetQuestion(grpc::CallbackServerContex
       question.ok() && IsUnitOfficer(*subject) &&
       std::find(ancestry.begin(), ancestry.end(), subject->unit) != ancestry.end();
   if (!chain_officer)
-    return reactor->Finish(ToGrpcStatus(NotReadable(subject->name, request->name()))), reactor;
+    return server::FinishWith(reactor, NotReadable(subject->name, request->name()));
   if (request->audit_reason().empty()) {
     return reactor->Finish(ToGrpcStatus(WithErrorInfo(
                absl::PermissionDeniedError(absl::StrCat(
@@ -198,35 +190,32 @@ grpc::ServerUnaryReactor* SupportService::ListQuestions(grpc::CallbackServerCont
                                                         const v1::ListQuestionsRequest* request,
                                                         v1::ListQuestionsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto finish = [reactor](const absl::Status& s) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  };
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return finish(subject.status());
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   if (!v1::QuestionView_IsValid(request->view()) ||
       request->view() == v1::QUESTION_VIEW_UNSPECIFIED) {
-    return finish(
+    return server::FinishWith(
+        reactor,
         absl::InvalidArgumentError("view must be ASKED_BY_ME, ASSIGNED_TO_ME or SUPPORTED_BY_ME"));
   }
   if (!v1::QuestionState_IsValid(request->state())) {
-    return finish(absl::InvalidArgumentError("state is not a question state"));
+    return server::FinishWith(reactor, absl::InvalidArgumentError("state is not a question state"));
   }
   if (request->year() != 0) {
     if (auto s = CheckYearModule(request->year(), request->module(), true); !s.ok()) {
-      return finish(s);
+      return server::FinishWith(reactor, s);
     }
   }
-  auto page = Page(request->page_size(), request->page_token());
-  if (!page.ok()) return finish(page.status());
+  auto page = ParseOffsetPage(request->page_size(), request->page_token(), kPageLimits);
+  if (!page.ok()) return server::FinishWith(reactor, page.status());
   bool more = false;
   auto questions = store_->Read([&](const SupportModel& m) {
     return m.List(subject->name, request->view(), request->year(), request->module(),
-                  request->state(), page->first, page->second, &more);
+                  request->state(), page->offset, page->size, &more);
   });
   for (auto& q : questions) *response->add_questions() = std::move(q);
-  if (more) response->set_next_page_token(absl::StrCat(page->first + page->second));
-  return finish(absl::OkStatus());
+  if (more) response->set_next_page_token(OffsetPageToken(page->end()));
+  return server::FinishWith(reactor, absl::OkStatus());
 }
 
 template <typename Request, typename DecideFn>
@@ -236,15 +225,15 @@ grpc::ServerUnaryReactor* SupportService::QuestionCommand(grpc::CallbackServerCo
                                                           v1::Question* response, DecideFn decide) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   if (auto s = CheckName(request->name(), "questions/", "name"); !s.ok()) {
-    return reactor->Finish(ToGrpcStatus(s)), reactor;
+    return server::FinishWith(reactor, s);
   }
   // Authorize before the request_id is looked up: only the question's participants.
   const bool participant = store_->Read(
       [&](const SupportModel& m) { return m.IsParticipant(subject->name, request->name()); });
   if (!participant) {
-    return reactor->Finish(ToGrpcStatus(NotReadable(subject->name, request->name()))), reactor;
+    return server::FinishWith(reactor, NotReadable(subject->name, request->name()));
   }
   const absl::Time now = clock_->Now();
   store_->QuestionCommand(
@@ -305,11 +294,9 @@ absl::Status SupportService::MayReadCoreMember(const auth::Subject& subject,
     if (group.ok() && group->lecturer() == subject.name) return absl::OkStatus();
     if (!group.ok() && !absl::IsNotFound(group.status())) return group.status();
   }
-  auto person = directory_->GetPerson(core_member);
-  if (!person.ok()) return person.status();
-  auto ancestry = directory_->Ancestry(person->home_unit());
-  if (!ancestry.ok()) return ancestry.status();
-  return auth::Authorize(subject, auth::Action::kRead, {*ancestry, core_member});
+  ASSIGN_OR_RETURN(auto person, directory_->GetPerson(core_member));
+  ASSIGN_OR_RETURN(auto ancestry, directory_->Ancestry(person.home_unit()));
+  return auth::Authorize(subject, auth::Action::kRead, {ancestry, core_member});
 }
 
 grpc::ServerUnaryReactor* SupportService::LogActivity(grpc::CallbackServerContext* context,
@@ -317,7 +304,7 @@ grpc::ServerUnaryReactor* SupportService::LogActivity(grpc::CallbackServerContex
                                                       v1::SupportActivity* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   const std::string core = request->core_member().empty() ? subject->name : request->core_member();
   absl::Status valid = CheckName(core, "people/", "core_member");
   if (valid.ok()) valid = CheckYearModule(request->year(), request->module(), false);
@@ -327,7 +314,7 @@ grpc::ServerUnaryReactor* SupportService::LogActivity(grpc::CallbackServerContex
                                                  ": core members log their own")),
         "NOT_THE_CORE_MEMBER");
   }
-  if (!valid.ok()) return reactor->Finish(ToGrpcStatus(valid)), reactor;
+  if (!valid.ok()) return server::FinishWith(reactor, valid);
   workers_.Run([this, reactor, request, response, core]() {
     auto group = directory_->GetSupportGroup(core, request->year(), request->module());
     if (absl::IsNotFound(group.status())) {
@@ -359,22 +346,22 @@ grpc::ServerUnaryReactor* SupportService::ListActivities(grpc::CallbackServerCon
                                                          v1::ListActivitiesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   workers_.Run([this, reactor, request, response, subject = *subject]() {
     const std::string core = request->core_member().empty() ? subject.name : request->core_member();
     absl::Status s = CheckName(core, "people/", "core_member");
     if (s.ok()) s = CheckYearModule(request->year(), request->module(), true);
-    auto page = Page(request->page_size(), request->page_token());
+    auto page = ParseOffsetPage(request->page_size(), request->page_token(), kPageLimits);
     if (s.ok()) s = page.status();
     if (s.ok()) s = MayReadCoreMember(subject, core, request->year(), request->module());
     if (!s.ok()) return reactor->Finish(ToGrpcStatus(s));
     bool more = false;
     auto list = store_->Read([&](const SupportModel& m) {
-      return m.Activities(core, request->year(), request->module(), page->first, page->second,
+      return m.Activities(core, request->year(), request->module(), page->offset, page->size,
                           &more);
     });
     for (auto& a : list) *response->add_activities() = std::move(a);
-    if (more) response->set_next_page_token(absl::StrCat(page->first + page->second));
+    if (more) response->set_next_page_token(OffsetPageToken(page->end()));
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
@@ -385,7 +372,7 @@ grpc::ServerUnaryReactor* SupportService::GetSupportReportCounts(
     v1::SupportReportCounts* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   workers_.Run([this, reactor, request, response, subject = *subject]() {
     absl::Status s = CheckName(request->core_member(), "people/", "core_member");
     if (s.ok()) s = CheckYearModule(request->year(), request->module(), false);
@@ -411,11 +398,11 @@ grpc::ServerUnaryReactor* SupportService::ListSupportStatistics(
     v1::ListSupportStatisticsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  if (!subject.ok()) return server::FinishWith(reactor, subject.status());
   workers_.Run([this, reactor, request, response, subject = *subject]() {
     absl::Status s = CheckName(request->unit(), "units/", "unit");
     if (s.ok()) s = CheckYearModule(request->year(), request->module(), true);
-    auto page = Page(request->page_size(), request->page_token());
+    auto page = ParseOffsetPage(request->page_size(), request->page_token(), kPageLimits);
     if (s.ok()) s = page.status();
     if (s.ok() && !subject.IsService() && !subject.HasRole(v1::SYSTEM_ADMIN) &&
         !subject.HasRole(v1::MINISTRY_OFFICER)) {
@@ -435,8 +422,8 @@ grpc::ServerUnaryReactor* SupportService::ListSupportStatistics(
       std::vector<std::string> units = request->children()
                                            ? m.ChildUnits(request->unit())
                                            : std::vector<std::string>{request->unit()};
-      const int end = std::min<int>(units.size(), page->first + page->second);
-      for (int i = page->first; i < end; ++i) {
+      const int end = std::min<int>(units.size(), page->end());
+      for (int i = page->offset; i < end; ++i) {
         *response->add_statistics() =
             m.Statistics(units[i], request->year(), request->module(), now);
       }
@@ -452,25 +439,8 @@ grpc::ServerUnaryReactor* SupportService::ListSupportStatistics(
 
 grpc::ServerWriteReactor<v1::StoredSupportEvent>* SupportService::SubscribeEvents(
     grpc::CallbackServerContext* context, const v1::SubscribeSupportEventsRequest* request) {
-  using Stream = server::EventStreamReactor<v1::StoredSupportEvent>;
-  auto subject = auth::SubjectFromContext(*context);
-  if (!subject.ok()) return Stream::Refuse(subject.status());
-  if (!subject->IsService() && !subject->HasRole(v1::SYSTEM_ADMIN)) {
-    return Stream::Refuse(absl::PermissionDeniedError(
-        absl::StrCat(subject->name, " may not read the event stream: services and admins only")));
-  }
-  if (request->from_position() < 0) {
-    return Stream::Refuse(absl::InvalidArgumentError("from_position must be >= 0"));
-  }
-  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
-                    [](const eventstore::EventEnvelope& e, v1::StoredSupportEvent* message) {
-                      message->set_position(e.position());
-                      message->set_stream(e.stream());
-                      message->set_version(e.version());
-                      *message->mutable_time() = e.time();
-                      message->set_actor(e.actor());
-                      return e.payload().UnpackTo(message->mutable_event());
-                    });
+  return server::ServeEventStream<v1::StoredSupportEvent>(*context, store_->events(),
+                                                          request->from_position());
 }
 
 }  // namespace bdtx::support

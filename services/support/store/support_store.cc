@@ -54,11 +54,10 @@ absl::StatusOr<std::optional<std::string>> SupportStore::Replay(const RequestKey
     return absl::InvalidArgumentError(absl::StrCat("request_id is ", key.request_id.size(),
                                                    " bytes; at most ", kMaxRequestIdBytes));
   }
-  auto stored = events_->GetReadModel(RecordKey(key));
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::nullopt;
+  ASSIGN_OR_RETURN(auto stored, events_->GetReadModel(RecordKey(key)));
+  if (!stored.has_value()) return std::nullopt;
   v1::RequestRecord record;
-  if (!record.ParseFromString(**stored)) {
+  if (!record.ParseFromString(*stored)) {
     return absl::DataLossError(
         absl::StrCat("the record of request_id ", key.request_id, " cannot be read"));
   }
