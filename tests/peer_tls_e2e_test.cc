@@ -108,7 +108,7 @@ TEST(PeerTlsE2eTest, ServicesAndTheGatewayCallATlsPeerWithTheCaAndNeverInPlainTe
       EXPECT_EQ(plan.content().rows(0).target().count(), 2);
     } else {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
-      EXPECT_TRUE(absl::StrContains(s.error_message(), "directory service is unreachable"))
+      EXPECT_TRUE(absl::StrContains(s.error_message(), "không liên lạc được dịch vụ directory"))
           << s.error_message();
     }
   }

@@ -63,15 +63,15 @@ absl::StatusOr<Claims> Authenticator::WithCurrentRoles(Claims claims) const {
   absl::StatusOr<CurrentRoles> current = resolver_->Resolve(claims.subject);
   if (absl::IsNotFound(current.status())) {
     return absl::PermissionDeniedError(absl::StrCat(
-        claims.subject, " is not in the directory: the token no longer stands for anyone"));
+        claims.subject, " không có trong danh bạ (directory): token không còn ứng với ai"));
   }
   if (!current.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot check the current roles of ", claims.subject,
-                                               ": ", current.status().message()));
+    return absl::UnavailableError(absl::StrCat("chưa kiểm tra được vai trò hiện thời của ",
+                                               claims.subject, ": ", current.status().message()));
   }
   if (current->removed) {
     return absl::PermissionDeniedError(absl::StrCat(
-        claims.subject, " was removed from the directory and may no longer call bdtx"));
+        claims.subject, " đã bị xoá khỏi danh bạ (directory) nên không còn được gọi bdtx"));
   }
   claims.roles = std::move(current->roles);
   claims.unit = std::move(current->unit);
