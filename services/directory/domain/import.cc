@@ -278,9 +278,10 @@ void CheckCodesAcrossDirectory(absl::string_view what, absl::string_view prefix,
     std::optional<std::string> holder = holder_of(use.code);
     if (!holder || *holder == use.id || ids_in_file.contains(*holder)) continue;
     errors.Add(use.line, use.column,
-               absl::StrCat(what, " code ", use.code, " already belongs to ", prefix, *holder,
-                            " (codes are unique across the directory: give ", prefix, *holder,
-                            " another code first, or use another code)"));
+               absl::StrCat("mã ", what, " ", use.code, " đã thuộc về ", prefix, *holder,
+                            " (mã là duy nhất trong cả danh bạ và không phân biệt hoa thường: "
+                            "đổi mã của ",
+                            prefix, *holder, " trước, hoặc dùng mã khác)"));
   }
 }
 
@@ -307,10 +308,10 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
     unit.set_name(UnitName(id));
     unit.set_code(r.get("code"));
     if (!unit.code().empty()) {
-      if (auto [it, fresh] = code_line.emplace(unit.code(), r.line()); !fresh) {
-        errors.Add(
-            r.line(), r.col("code"),
-            absl::StrCat("duplicate unit code ", unit.code(), " (first at line ", it->second, ")"));
+      if (auto [it, fresh] = code_line.emplace(CodeKey(unit.code()), r.line()); !fresh) {
+        errors.Add(r.line(), r.col("code"),
+                   absl::StrCat("mã đơn vị ", unit.code(), " bị trùng (đã có ở dòng ", it->second,
+                                "; mã so sánh không phân biệt hoa thường)"));
       }
       codes.push_back({unit.code(), id, r.line(), r.col("code")});
     }
@@ -352,7 +353,7 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
     parent_checks.emplace_back(static_cast<int>(plan.units.size()), r.line());
     plan.units.push_back(unit);
   }
-  CheckCodesAcrossDirectory("unit", "units/", codes, first_line, errors,
+  CheckCodesAcrossDirectory("đơn vị", "units/", codes, first_line, errors,
                             [&](const std::string& code) { return view.UnitIdByCode(code); });
   // Second pass: parents may appear later in the file.
   for (auto [index, line] : parent_checks) {
@@ -422,10 +423,10 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
     person.set_name(PersonName(id));
     person.set_code(r.get("code"));
     if (!person.code().empty()) {
-      if (auto [it, fresh] = code_line.emplace(person.code(), r.line()); !fresh) {
+      if (auto [it, fresh] = code_line.emplace(CodeKey(person.code()), r.line()); !fresh) {
         errors.Add(r.line(), r.col("code"),
-                   absl::StrCat("duplicate person code ", person.code(), " (first at line ",
-                                it->second, ")"));
+                   absl::StrCat("mã người ", person.code(), " bị trùng (đã có ở dòng ", it->second,
+                                "; mã so sánh không phân biệt hoa thường)"));
       }
       codes.push_back({person.code(), id, r.line(), r.col("code")});
     }
@@ -489,7 +490,7 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
     }
     plan.people.push_back(std::move(person));
   }
-  CheckCodesAcrossDirectory("person", "people/", codes, first_line, errors,
+  CheckCodesAcrossDirectory("người", "people/", codes, first_line, errors,
                             [&](const std::string& code) { return view.PersonIdByCode(code); });
 }
 
@@ -513,6 +514,8 @@ bool ParseYearModule(const Row& r, Errors& errors, int* year, int* module) {
 void PlanClasses(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
                  ImportPlan& plan) {
   absl::flat_hash_map<std::string, int> first_line;
+  absl::flat_hash_map<std::string, int> code_line;
+  std::vector<CodeUse> codes;
   for (const Row& r : rows) {
     const std::string id = r.get("id");
     if (!ValidId(id)) {
@@ -528,6 +531,14 @@ void PlanClasses(const std::vector<Row>& rows, const DirectoryView& view, Errors
     Class c;
     c.set_name(ClassName(id));
     c.set_code(r.get("code"));
+    if (!c.code().empty()) {
+      if (auto [it, fresh] = code_line.emplace(CodeKey(c.code()), r.line()); !fresh) {
+        errors.Add(r.line(), r.col("code"),
+                   absl::StrCat("mã lớp ", c.code(), " bị trùng (đã có ở dòng ", it->second,
+                                "; mã so sánh không phân biệt hoa thường)"));
+      }
+      codes.push_back({c.code(), id, r.line(), r.col("code")});
+    }
     c.set_display_name(r.get("name"));
     if (c.display_name().empty()) errors.Add(r.line(), r.col("name"), "name is empty");
     int year = 0, module = 0;
@@ -546,6 +557,8 @@ void PlanClasses(const std::vector<Row>& rows, const DirectoryView& view, Errors
     }
     plan.classes.push_back(std::move(c));
   }
+  CheckCodesAcrossDirectory("lớp", "classes/", codes, first_line, errors,
+                            [&](const std::string& code) { return view.ClassIdByCode(code); });
 }
 
 void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
