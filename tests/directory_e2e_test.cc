@@ -229,7 +229,7 @@ TEST_F(DirectoryE2eTest, OnlyAdminsAndTheirOwnSoMayImport) {
                                        "new-2,,Người Hà Nội,mass_teacher,thcs-hn,,,\n",
                                        so_bp);
   EXPECT_EQ(other_province.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(other_province.error_message().find("does not contain units/thcs-hn"),
+  EXPECT_NE(other_province.error_message().find("đơn vị không bao gồm units/thcs-hn"),
             std::string::npos)
       << other_province.error_message();
 }
@@ -295,7 +295,7 @@ TEST_F(DirectoryE2eTest, ImportErrorsComeBackWithLinesAndNothingIsWritten) {
                           "ok-1,,A,mass_teacher,thcs-tanphu,,,\n"
                           "bad-1,,B,mass_teacher,nowhere,,,\n");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("people.csv:3:5: unknown unit 'nowhere'"), std::string::npos)
+  EXPECT_NE(s.error_message().find("people.csv:3:5: không có đơn vị 'nowhere'"), std::string::npos)
       << s.error_message();
   v1::GetPersonRequest req;
   req.set_name("people/ok-1");
@@ -330,7 +330,7 @@ TEST_F(DirectoryE2eTest, BatchGetPeopleAnswersInTheOrderAskedAllOrNothing) {
   for (int i = 0; i < 1001; ++i) too_many.add_names("people/gvcc-thcs");
   grpc::Status big = stub_->BatchGetPeople(Context(Admin()).get(), too_many, &resp);
   EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(big.error_message().find("at most 1000"), std::string::npos) << big.error_message();
+  EXPECT_NE(big.error_message().find("tối đa 1000"), std::string::npos) << big.error_message();
 
   v1::BatchGetPeopleRequest none;
   resp.Clear();
@@ -445,7 +445,7 @@ TEST_F(DirectoryE2eTest, StreamedImportIsAllOrNothing) {
   v1::ImportCsvResponse resp;
   grpc::Status s = StreamImport(v1::PEOPLE, "bulk.csv", csv, 4096, false, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("bulk.csv:2002:4: unknown role 'no_such_role'"),
+  EXPECT_NE(s.error_message().find("bulk.csv:2002:4: vai trò 'no_such_role' không có"),
             std::string::npos)
       << s.error_message();
   v1::GetPersonRequest req;

@@ -260,7 +260,7 @@ TEST_F(GradingE2eTest, FullModuleRun) {
   // LMS results: line-numbered errors reject the whole file; a good file imports once.
   grpc::Status bad = ImportLms("learner_id,year,module,result\ngv-1,2023,3,pass\ngv-2,2023,3,?\n");
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(bad.error_message(), "lms.csv:3: result '?'"))
+  EXPECT_TRUE(absl::StrContains(bad.error_message(), "lms.csv:3: kết quả '?'"))
       << bad.error_message();
   const std::string lms =
       "learner_id,year,module,result,quiz_done,survey_done,programme_survey_done,feedback\n"

@@ -17,11 +17,11 @@ std::shared_ptr<const Authenticator>* process_authenticator ABSL_GUARDED_BY(proc
 absl::StatusOr<Claims> Authenticator::Authenticate(absl::string_view header) const {
   if (header.empty()) {
     return absl::UnauthenticatedError(
-        "missing bearer token: send 'authorization: Bearer <token>' metadata (bdtxctl token "
-        "mint makes one)");
+        "thiếu bearer token: hãy gửi metadata 'authorization: Bearer <token>' (lệnh bdtxctl "
+        "token mint tạo token)");
   }
   if (!absl::ConsumePrefix(&header, "Bearer ") && !absl::ConsumePrefix(&header, "bearer ")) {
-    return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
+    return absl::UnauthenticatedError("metadata authorization phải có dạng 'Bearer <token>'");
   }
   const absl::Time now = clock_->Now();
   std::optional<Claims> cached;
@@ -57,8 +57,8 @@ absl::StatusOr<Claims> Authenticator::WithCurrentRoles(Claims claims) const {
   }
   if (!absl::StartsWith(claims.subject, "people/")) {
     return absl::PermissionDeniedError(
-        absl::StrCat("the token's subject '", claims.subject,
-                     "' is neither people/{id}, services/{name} nor operators/{name}"));
+        absl::StrCat("chủ thể của token '", claims.subject,
+                     "' không phải people/{id}, services/{name} hay operators/{name}"));
   }
   absl::StatusOr<CurrentRoles> current = resolver_->Resolve(claims.subject);
   if (absl::IsNotFound(current.status())) {
