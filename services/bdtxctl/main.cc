@@ -177,7 +177,9 @@ Flags CommonFlags() {
   flags.Define("learners", "5555", "demo: learners per province");
   flags.Define("service", "", "admin: the service to back up");
   flags.Define("address", "", "admin: its address (default: the service's address flag)");
-  flags.Define("tls_ca_file", "", "admin: PEM CA of a TLS service (empty: plaintext, loopback)");
+  flags.Define("tls_ca_file", "",
+               "PEM CA the services' TLS certificates chain to, for every call (empty: "
+               "plaintext, loopback)");
   flags.Define("from", "", "admin restore: the backup directory");
   flags.Define("data_dir", "", "admin restore: the stopped service's --data_dir");
   return flags;
@@ -213,12 +215,32 @@ absl::StatusOr<std::string> CallToken(const Flags& flags) {
   return Mint(flags, "operators/bdtxctl", {"SYSTEM_ADMIN"}, "");
 }
 
-std::unique_ptr<bdtx::v1::Directory::Stub> DirectoryStub(const std::string& addr) {
+// The CA every channel trusts (--tls_ca_file / BDTX_TLS_CA_FILE, PEM), read once in main
+// before any command runs; empty: plaintext (loopback, development).
+std::string& TlsCa() {
+  static std::string* ca = new std::string;
+  return *ca;
+}
+
+// Every bdtxctl channel: TLS verified against TlsCa() when one is given (as the services'
+// --peer_tls_ca_file), plaintext otherwise. `max_message_bytes` 0 keeps gRPC's 4 MiB.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, int max_message_bytes = 0) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(256 << 20);
-  args.SetMaxSendMessageSize(256 << 20);
-  return bdtx::v1::Directory::NewStub(
-      grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+  if (max_message_bytes > 0) {
+    args.SetMaxReceiveMessageSize(max_message_bytes);
+    args.SetMaxSendMessageSize(max_message_bytes);
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!TlsCa().empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = TlsCa();
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(address, credentials, args);
+}
+
+std::unique_ptr<bdtx::v1::Directory::Stub> DirectoryStub(const std::string& addr) {
+  return bdtx::v1::Directory::NewStub(Channel(addr, 256 << 20));
 }
 
 void Authorize(grpc::ClientContext& context, const std::string& token) {
@@ -379,8 +401,7 @@ absl::StatusOr<std::string> TokenAs(const Flags& flags) {
 int ApprovalsCommand(const std::string& verb, const Flags& flags) {
   auto token = TokenAs(flags);
   if (!token.ok()) return Fail(token.status());
-  auto stub = bdtx::v1::Approvals::NewStub(
-      grpc::CreateChannel(flags.Get("approvals"), grpc::InsecureChannelCredentials()));
+  auto stub = bdtx::v1::Approvals::NewStub(Channel(flags.Get("approvals")));
   grpc::ClientContext context;
   Authorize(context, *token);
   const std::string document = flags.Get("document");
@@ -480,8 +501,7 @@ std::string ReadFileOrEmpty(const std::string& path) {
 int GradingCommand(const std::string& verb, const Flags& flags) {
   auto token = TokenAs(flags);
   if (!token.ok()) return Fail(token.status());
-  auto stub = bdtx::v1::Grading::NewStub(
-      grpc::CreateChannel(flags.Get("grading"), grpc::InsecureChannelCredentials()));
+  auto stub = bdtx::v1::Grading::NewStub(Channel(flags.Get("grading")));
   grpc::ClientContext context;
   Authorize(context, *token);
   grpc::Status status;
@@ -601,8 +621,7 @@ int GradingCommand(const std::string& verb, const Flags& flags) {
 int SupportCommand(const std::string& verb, const Flags& flags) {
   auto token = TokenAs(flags);
   if (!token.ok()) return Fail(token.status());
-  auto stub = bdtx::v1::Support::NewStub(
-      grpc::CreateChannel(flags.Get("support"), grpc::InsecureChannelCredentials()));
+  auto stub = bdtx::v1::Support::NewStub(Channel(flags.Get("support")));
   grpc::ClientContext context;
   Authorize(context, *token);
   grpc::Status status;
@@ -763,8 +782,7 @@ absl::StatusOr<bdtx::v1::Attachment> UploadFile(bdtx::v1::Plans::Stub& stub,
 int PlansCommand(const std::string& verb, const Flags& flags) {
   auto token = TokenAs(flags);
   if (!token.ok()) return Fail(token.status());
-  auto stub = bdtx::v1::Plans::NewStub(
-      grpc::CreateChannel(flags.Get("plans"), grpc::InsecureChannelCredentials()));
+  auto stub = bdtx::v1::Plans::NewStub(Channel(flags.Get("plans")));
   grpc::ClientContext context;
   Authorize(context, *token);
   grpc::Status status;
@@ -915,8 +933,7 @@ int NotificationsCommand(const std::string& verb, const Flags& flags) {
   const bool operator_verb = verb == "dead-letters" || verb == "replay" || verb == "status";
   auto token = operator_verb && flags.Get("as").empty() ? CallToken(flags) : TokenAs(flags);
   if (!token.ok()) return Fail(token.status());
-  auto stub = bdtx::v1::Notifications::NewStub(
-      grpc::CreateChannel(flags.Get("notifications"), grpc::InsecureChannelCredentials()));
+  auto stub = bdtx::v1::Notifications::NewStub(Channel(flags.Get("notifications")));
   grpc::ClientContext context;
   Authorize(context, *token);
   grpc::Status status;
@@ -1070,8 +1087,7 @@ int AuthCommand(const std::string& verb, const Flags& flags) {
   bdtx::v1::IssueActivationCodeRequest req;
   req.set_person(person);
   bdtx::v1::ActivationCode code;
-  grpc::Status s = bdtx::v1::Sessions::NewStub(
-                       grpc::CreateChannel(flags.Get("addr"), grpc::InsecureChannelCredentials()))
+  grpc::Status s = bdtx::v1::Sessions::NewStub(Channel(flags.Get("addr")))
                        ->IssueActivationCode(&context, req, &code);
   if (!s.ok()) return Fail(bdtx::FromGrpcStatus(s));
   std::printf("%s\n", Json(code).c_str());
@@ -1178,19 +1194,9 @@ int AdminBackup(const Flags& flags) {
   }
   std::string address = flags.Get("address");
   if (address.empty()) address = flags.Get(service == "directory" ? "addr" : service);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!flags.Get("tls_ca_file").empty()) {
-    auto ca = bdtx::auth::ReadKeyFile(flags.Get("tls_ca_file"));
-    if (!ca.ok()) return Fail(ca.status());
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = *ca;
-    credentials = grpc::SslCredentials(ssl);
-  }
   auto token = CallToken(flags);
   if (!token.ok()) return Fail(token.status());
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(16 << 20);
-  auto stub = bdtx::v1::Admin::NewStub(grpc::CreateCustomChannel(address, credentials, args));
+  auto stub = bdtx::v1::Admin::NewStub(Channel(address, 16 << 20));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(6));
@@ -1405,6 +1411,11 @@ int main(int argc, char** argv) {
   if (flags.help_requested()) {
     std::fputs(flags.Usage("bdtxctl").c_str(), stdout);
     return Usage();
+  }
+  if (!flags.Get("tls_ca_file").empty()) {
+    absl::StatusOr<std::string> ca = bdtx::auth::ReadKeyFile(flags.Get("tls_ca_file"));
+    if (!ca.ok()) return Fail(ca.status());
+    TlsCa() = *std::move(ca);
   }
   if (group == "token" && verb == "mint") return TokenMint(flags);
   if (group == "directory") return DirectoryCommand(verb, flags);
