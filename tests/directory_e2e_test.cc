@@ -229,9 +229,64 @@ TEST_F(DirectoryE2eTest, OnlyAdminsAndTheirOwnSoMayImport) {
                                        "new-2,,Người Hà Nội,mass_teacher,thcs-hn,,,\n",
                                        so_bp);
   EXPECT_EQ(other_province.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(other_province.error_message().find("does not contain units/thcs-hn"),
+  EXPECT_NE(other_province.error_message().find("đơn vị không bao gồm units/thcs-hn"),
             std::string::npos)
       << other_province.error_message();
+}
+
+// Every record an import writes is checked where it is now as well as where the file
+// puts it: a Sở officer cannot pull a person, unit or class out of another province, nor
+// touch another province's assignments through a person or class of their own.
+TEST_F(DirectoryE2eTest, SoOfficerCannotReachAnotherProvinceThroughAnyImportRecord) {
+  const std::string people = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  const std::string classes = "id,code,name,year,module,unit_id\n";
+  const std::string assignments = "year,module,kind,from_id,to_id\n";
+  ASSERT_TRUE(Import(v1::PEOPLE, "p.csv",
+                     people + "hn-gv,,Giáo viên Hà Nội,core_teacher;reporter,thcs-hn,,THCS,\n" +
+                         "hn-col,,Đồng nghiệp Hà Nội,mass_teacher,thcs-hn,,THCS,\n")
+                  .ok());
+  ASSERT_TRUE(Import(v1::CLASSES, "c.csv", classes + "lop-hn,,Lớp Hà Nội,2023,4,thcs-hn\n").ok());
+  ASSERT_TRUE(
+      Import(v1::CLASSES, "c.csv", classes + "lop-bp,,Lớp Bình Phước,2023,4,thcs-tanphu\n").ok());
+  const std::string so_bp = Token("people/cv-so", {"PROVINCE_OFFICER"}, "units/bp");
+  struct Case {
+    const char* what;
+    v1::ImportKind kind;
+    std::string csv;
+  };
+  const Case refused[] = {
+      {"move a Hà Nội teacher into Bình Phước", v1::PEOPLE,
+       people + "hn-gv,,Giáo viên Hà Nội,core_teacher,thcs-tanphu,,THCS,\n"},
+      {"re-parent a Hà Nội school under Đồng Xoài", v1::UNITS,
+       "id,code,name,kind,parent_id,level,university_kind\n"
+       "thcs-hn,,Trường THCS Hà Nội,school,dx,THCS,\n"},
+      {"move a Hà Nội class into Bình Phước", v1::CLASSES,
+       classes + "lop-hn,,Lớp Hà Nội,2023,4,thcs-tanphu\n"},
+      {"support a Hà Nội colleague", v1::ASSIGNMENTS,
+       assignments + "2023,4,support,gvcc-thcs,hn-col\n"},
+      {"a Hà Nội core member supports", v1::ASSIGNMENTS,
+       assignments + "2023,4,support,hn-gv,gv-1\n"},
+      {"assign a lecturer to a Hà Nội core member", v1::ASSIGNMENTS,
+       assignments + "2023,4,lecturer,gvsp-1,hn-gv\n"},
+      {"enrol a learner in a Hà Nội class", v1::ASSIGNMENTS,
+       assignments + "2023,4,learner,lop-hn,gv-1\n"},
+  };
+  for (const Case& c : refused) {
+    grpc::Status s = Import(c.kind, "f.csv", c.csv, so_bp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << c.what << ": " << s.error_message();
+  }
+  v1::GetPersonRequest req;
+  req.set_name("people/hn-gv");
+  v1::Person person;
+  ASSERT_TRUE(stub_->GetPerson(Context(Admin()).get(), req, &person).ok());
+  EXPECT_EQ(person.home_unit(), "units/thcs-hn");
+  // The same kinds inside the province still import.
+  EXPECT_TRUE(
+      Import(v1::ASSIGNMENTS, "a.csv",
+             assignments + "2023,4,support,gvcc-thcs,gv-2\n" + "2023,4,learner,lop-bp,gv-1\n",
+             so_bp)
+          .ok());
 }
 
 TEST_F(DirectoryE2eTest, ImportErrorsComeBackWithLinesAndNothingIsWritten) {
@@ -240,7 +295,7 @@ TEST_F(DirectoryE2eTest, ImportErrorsComeBackWithLinesAndNothingIsWritten) {
                           "ok-1,,A,mass_teacher,thcs-tanphu,,,\n"
                           "bad-1,,B,mass_teacher,nowhere,,,\n");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("people.csv:3:5: unknown unit 'nowhere'"), std::string::npos)
+  EXPECT_NE(s.error_message().find("people.csv:3:5: không có đơn vị 'nowhere'"), std::string::npos)
       << s.error_message();
   v1::GetPersonRequest req;
   req.set_name("people/ok-1");
@@ -275,7 +330,7 @@ TEST_F(DirectoryE2eTest, BatchGetPeopleAnswersInTheOrderAskedAllOrNothing) {
   for (int i = 0; i < 1001; ++i) too_many.add_names("people/gvcc-thcs");
   grpc::Status big = stub_->BatchGetPeople(Context(Admin()).get(), too_many, &resp);
   EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(big.error_message().find("at most 1000"), std::string::npos) << big.error_message();
+  EXPECT_NE(big.error_message().find("tối đa 1000"), std::string::npos) << big.error_message();
 
   v1::BatchGetPeopleRequest none;
   resp.Clear();
@@ -390,7 +445,7 @@ TEST_F(DirectoryE2eTest, StreamedImportIsAllOrNothing) {
   v1::ImportCsvResponse resp;
   grpc::Status s = StreamImport(v1::PEOPLE, "bulk.csv", csv, 4096, false, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("bulk.csv:2002:4: unknown role 'no_such_role'"),
+  EXPECT_NE(s.error_message().find("bulk.csv:2002:4: vai trò 'no_such_role' không có"),
             std::string::npos)
       << s.error_message();
   v1::GetPersonRequest req;

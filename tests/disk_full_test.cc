@@ -139,7 +139,7 @@ TEST_F(DiskFullTest, WritesRefusedNamingTheDiskReadsServedNothingLostWritesAgain
   ASSERT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << refused.error_message() << "\n"
       << approvals_.process->Output();
-  EXPECT_TRUE(absl::StrContains(refused.error_message(), "disk")) << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "ổ đĩa")) << refused.error_message();
   // Every later write is refused the same way, reads are served, health says so.
   v1::Document ignored;
   EXPECT_EQ(Step(n, &ignored).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);

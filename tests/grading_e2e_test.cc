@@ -132,13 +132,14 @@ class GradingE2eTest : public ::testing::Test {
     if (out) *out = a;
     return s;
   }
-  grpc::Status ImportLms(const std::string& csv, v1::ImportLmsResultsResponse* out = nullptr) {
+  grpc::Status ImportLms(const std::string& csv, v1::ImportLmsResultsResponse* out = nullptr,
+                         const Who& who = kSo) {
     v1::ImportLmsResultsRequest req;
     req.set_format(v1::CSV);
     req.set_file_name("lms.csv");
     req.set_content(csv);
     v1::ImportLmsResultsResponse resp;
-    grpc::Status s = stub_->ImportLmsResults(As(kSo).get(), req, &resp);
+    grpc::Status s = stub_->ImportLmsResults(As(who).get(), req, &resp);
     if (out) *out = resp;
     return s;
   }
@@ -157,6 +158,42 @@ class GradingE2eTest : public ::testing::Test {
   testing::Running directory_, grading_;
   std::unique_ptr<v1::Grading::Stub> stub_;
 };
+
+// A Sở imports LMS results only for learners of its own province: one learner of another
+// province (or one the directory does not know: the same answer) refuses the whole file.
+TEST_F(GradingE2eTest, SoImportsLmsResultsOnlyForLearnersOfItsProvince) {
+  auto directory = testing::StubTo<v1::Directory>(directory_.address);
+  ASSERT_TRUE(testing::ImportCsvs(*directory, tokens_,
+                                  {{v1::UNITS,
+                                    "id,code,name,kind,parent_id,level,university_kind\n"
+                                    "hn,01,Sở GDĐT Hà Nội,department,moet,,\n"
+                                    "thcs-hn,,Trường THCS Hà Nội,school,hn,THCS,\n"},
+                                   {v1::PEOPLE,
+                                    "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+                                    "gv-hn,,Giáo viên Hà Nội,mass_teacher,thcs-hn,,THCS,\n"}})
+                  .ok());
+  const std::string header = "learner_id,year,module,result\n";
+  for (const std::string stranger : {"gv-hn", "gv-nobody"}) {
+    grpc::Status s = ImportLms(header + "gv-1,2023,3,pass\n" + stranger + ",2023,3,pass\n");
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "không thuộc tỉnh của bạn"))
+        << s.error_message();
+  }
+  // Nothing of the refused files was kept: gv-1 has no LMS result yet.
+  v1::GetCompletionRequest creq;
+  creq.set_learner("people/gv-1");
+  creq.set_year(2023);
+  v1::GetCompletionResponse completion;
+  ASSERT_TRUE(stub_->GetCompletion(As(kAdmin).get(), creq, &completion).ok());
+  for (const auto& m : completion.modules()) EXPECT_NE(m.lms(), v1::LMS_PASS) << m.DebugString();
+  // The Sở's own learners import; the admin may import for anyone.
+  EXPECT_TRUE(ImportLms(header + "gv-1,2023,3,pass\n").ok());
+  EXPECT_TRUE(ImportLms(header + "gv-hn,2023,3,pass\n", nullptr, kAdmin).ok());
+  ASSERT_TRUE(stub_->GetCompletion(As(kAdmin).get(), creq, &completion).ok());
+  bool passed = false;
+  for (const auto& m : completion.modules()) passed |= m.lms() == v1::LMS_PASS;
+  EXPECT_TRUE(passed) << completion.DebugString();
+}
 
 TEST_F(GradingE2eTest, FullModuleRun) {
   // Module 4 needs 1, 2, 3: nobody has them yet; the refusal lists what is missing.
@@ -220,7 +257,7 @@ TEST_F(GradingE2eTest, FullModuleRun) {
   // LMS results: line-numbered errors reject the whole file; a good file imports once.
   grpc::Status bad = ImportLms("learner_id,year,module,result\ngv-1,2023,3,pass\ngv-2,2023,3,?\n");
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(bad.error_message(), "lms.csv:3: result '?'"))
+  EXPECT_TRUE(absl::StrContains(bad.error_message(), "lms.csv:3: kết quả '?'"))
       << bad.error_message();
   const std::string lms =
       "learner_id,year,module,result,quiz_done,survey_done,programme_survey_done,feedback\n"

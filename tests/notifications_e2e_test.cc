@@ -447,7 +447,7 @@ TEST_F(NotificationsE2eTest, ApprovalChainInboxWatchMailWebhookDeadLetterAndRepl
       stub_->ListDeadLetters(tokens_.As(kAdmin).get(), v1::ListDeadLettersRequest(), &dead).ok());
   ASSERT_EQ(dead.jobs_size(), 5);
   EXPECT_EQ(dead.jobs(0).attempts(), 6);
-  EXPECT_TRUE(absl::StrContains(dead.jobs(0).last_error(), "answered 500"));
+  EXPECT_TRUE(absl::StrContains(dead.jobs(0).last_error(), "trả lời mã 500"));
   EXPECT_EQ(stub_->ListDeadLetters(tokens_.As(kAuthor).get(), v1::ListDeadLettersRequest(), &dead)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);

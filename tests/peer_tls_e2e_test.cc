@@ -1,16 +1,20 @@
 // End to end: a directory that speaks TLS (its own certificate, made here with OpenSSL for
 // "localhost") and a plans service that calls it. With --peer_tls_ca_file naming the CA,
 // plans creates a plan from the directory's facts; without it, the call fails with
-// UNAVAILABLE naming the directory — plans never falls back to plain text.
+// UNAVAILABLE naming the directory — plans never falls back to plain text. bdtxctl, the
+// gateway likewise.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
 #include "common/testing/temp_dir.h"
@@ -88,6 +92,32 @@ TEST(PeerTlsE2eTest, ServicesAndTheGatewayCallATlsPeerWithTheCaAndNeverInPlainTe
                                    {v1::ASSIGNMENTS, directory::kSampleAssignments}})
                   .ok());
 
+  // bdtxctl: every channel honours --tls_ca_file (or BDTX_TLS_CA_FILE), not only admin
+  // backup; without it the call fails rather than going out in plain text.
+  auto bdtxctl = [&](const std::string& env, const std::string& args) {
+    std::string output;
+    FILE* pipe = popen(absl::StrCat(env, " ", BDTX_BDTXCTL_PATH, " ", args, " --addr ", address,
+                                    " --key-file ", dir.Sub("auth.key"), " 2>&1")
+                           .c_str(),
+                       "r");
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
+    const int status = pclose(pipe);
+    return std::pair{WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  };
+  const std::string ca = dir.Sub("cert.pem");
+  auto [export_rc, export_out] = bdtxctl("", "directory export --kind units --tls_ca_file " + ca);
+  EXPECT_EQ(export_rc, 0) << export_out;
+  EXPECT_TRUE(absl::StrContains(export_out, "Sở GDĐT Bình Phước")) << export_out;
+  auto [code_rc, code_out] =
+      bdtxctl("BDTX_TLS_CA_FILE=" + ca, "auth activation-code --person people/gvcc-thcs");
+  EXPECT_EQ(code_rc, 0) << code_out;
+  for (const std::string& args : {std::string("directory export --kind units"),
+                                  std::string("auth activation-code --person people/gvcc-thcs")}) {
+    auto [plain_rc, plain_out] = bdtxctl("", args);
+    EXPECT_NE(plain_rc, 0) << args << ": " << plain_out;
+  }
+
   const Who author{"people/gvcc-thcs", {"CORE_TEACHER"}, "units/thcs-tanphu"};
   v1::CreatePlanRequest create;
   create.set_author(author.name);
@@ -108,7 +138,7 @@ TEST(PeerTlsE2eTest, ServicesAndTheGatewayCallATlsPeerWithTheCaAndNeverInPlainTe
       EXPECT_EQ(plan.content().rows(0).target().count(), 2);
     } else {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
-      EXPECT_TRUE(absl::StrContains(s.error_message(), "directory service is unreachable"))
+      EXPECT_TRUE(absl::StrContains(s.error_message(), "không liên lạc được dịch vụ directory"))
           << s.error_message();
     }
   }

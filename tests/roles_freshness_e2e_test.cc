@@ -232,7 +232,7 @@ TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
     EXPECT_EQ(Call(service, widened).error_code(), grpc::StatusCode::PERMISSION_DENIED) << service;
     grpc::Status s = Call(service, stranger);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << service;
-    EXPECT_NE(s.error_message().find("not in the directory"), std::string::npos)
+    EXPECT_NE(s.error_message().find("không có trong danh bạ"), std::string::npos)
         << service << ": " << s.error_message();
   }
 }

@@ -129,7 +129,7 @@ TEST(ServerBootstrapTest, EveryCallNeedsAValidBearerTokenButHealthDoesNot) {
 
   grpc::Status missing = Sleep(channel.get(), "", 1);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_NE(missing.error_message().find("missing bearer token"), std::string::npos)
+  EXPECT_NE(missing.error_message().find("thiếu bearer token"), std::string::npos)
       << missing.error_message();
 
   const std::string expired = Token(dir.path(), -absl::Hours(1));

@@ -17,11 +17,11 @@ std::shared_ptr<const Authenticator>* process_authenticator ABSL_GUARDED_BY(proc
 absl::StatusOr<Claims> Authenticator::Authenticate(absl::string_view header) const {
   if (header.empty()) {
     return absl::UnauthenticatedError(
-        "missing bearer token: send 'authorization: Bearer <token>' metadata (bdtxctl token "
-        "mint makes one)");
+        "thiếu bearer token: hãy gửi metadata 'authorization: Bearer <token>' (lệnh bdtxctl "
+        "token mint tạo token)");
   }
   if (!absl::ConsumePrefix(&header, "Bearer ") && !absl::ConsumePrefix(&header, "bearer ")) {
-    return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
+    return absl::UnauthenticatedError("metadata authorization phải có dạng 'Bearer <token>'");
   }
   const absl::Time now = clock_->Now();
   std::optional<Claims> cached;
@@ -57,21 +57,21 @@ absl::StatusOr<Claims> Authenticator::WithCurrentRoles(Claims claims) const {
   }
   if (!absl::StartsWith(claims.subject, "people/")) {
     return absl::PermissionDeniedError(
-        absl::StrCat("the token's subject '", claims.subject,
-                     "' is neither people/{id}, services/{name} nor operators/{name}"));
+        absl::StrCat("chủ thể của token '", claims.subject,
+                     "' không phải people/{id}, services/{name} hay operators/{name}"));
   }
   absl::StatusOr<CurrentRoles> current = resolver_->Resolve(claims.subject);
   if (absl::IsNotFound(current.status())) {
     return absl::PermissionDeniedError(absl::StrCat(
-        claims.subject, " is not in the directory: the token no longer stands for anyone"));
+        claims.subject, " không có trong danh bạ (directory): token không còn ứng với ai"));
   }
   if (!current.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot check the current roles of ", claims.subject,
-                                               ": ", current.status().message()));
+    return absl::UnavailableError(absl::StrCat("chưa kiểm tra được vai trò hiện thời của ",
+                                               claims.subject, ": ", current.status().message()));
   }
   if (current->removed) {
     return absl::PermissionDeniedError(absl::StrCat(
-        claims.subject, " was removed from the directory and may no longer call bdtx"));
+        claims.subject, " đã bị xoá khỏi danh bạ (directory) nên không còn được gọi bdtx"));
   }
   claims.roles = std::move(current->roles);
   claims.unit = std::move(current->unit);

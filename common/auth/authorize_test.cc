@@ -60,7 +60,7 @@ TEST(AuthorizeTest, DecisionTable) {
 TEST(AuthorizeTest, RefusalSaysWhy) {
   absl::Status s = Authorize(Make("people/p", {bdtx::v1::PRINCIPAL}, "units/school-b"),
                              Action::kManage, kSchoolDoc);
-  EXPECT_NE(s.message().find("acts for units/school-b, which does not contain units/school-a"),
+  EXPECT_NE(s.message().find("làm việc cho units/school-b, đơn vị không bao gồm units/school-a"),
             std::string::npos)
       << s;
 }

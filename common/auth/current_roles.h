@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -53,13 +54,24 @@ class RolesSource {
 //  - when the watch is silent or down, an entry is trusted for `ttl_without_watch` after
 //    its fetch, so a lost stream never makes roles staler than
 //    watch_silence + ttl_without_watch (1.5 s + 2 s by default, within ADR 012's 5 s).
-// NOT_FOUND answers are not cached. Thread-safe.
+// NOT_FOUND answers are not cached.
+//
+// When the directory is down (a fetch ends UNAVAILABLE or DEADLINE_EXCEEDED, e.g. a hung
+// directory after the source's 2 s deadline), misses do not each wait for the deadline
+// again: for `fail_fast_for` they are refused at once with UNAVAILABLE naming the
+// directory; after that one miss at a time probes it (the bounded retry) while the
+// others are still refused at once, until a probe gets an answer. Independently, at most
+// `max_fetches_in_flight` fetches wait on the directory at any time; a miss beyond that
+// is refused at once with UNAVAILABLE (nothing queues without bound behind a slow
+// directory). Cached entries are served throughout. Thread-safe.
 class CurrentRolesCache : public RolesResolver {
  public:
   struct Options {
     absl::Duration watch_silence = absl::Milliseconds(1500);
     absl::Duration ttl_without_watch = absl::Seconds(2);
     size_t capacity = 200'000;  // entries; the whole cache is dropped when full
+    absl::Duration fail_fast_for = absl::Seconds(1);  // after a fetch found it down
+    int max_fetches_in_flight = 64;                   // concurrent misses waiting on it
   };
   // Neither is owned; both must outlive the cache.
   CurrentRolesCache(RolesSource* source, const Clock* clock, Options options);
@@ -69,7 +81,8 @@ class CurrentRolesCache : public RolesResolver {
   absl::StatusOr<CurrentRoles> Resolve(const std::string& person) override;
 
   // From the watcher: a message of the change stream with the directory's version
-  // (a heartbeat or a change). A version unlike the last one drops every entry.
+  // (a heartbeat or a change). A version unlike the last one drops every entry. The
+  // directory answers, so a fail-fast window (above) ends.
   void OnWatchMessage(int64_t version);
   // From the watcher: the stream broke. Entries fall back to `ttl_without_watch`.
   void OnWatchLost();
@@ -82,6 +95,9 @@ class CurrentRolesCache : public RolesResolver {
     absl::Time fetched;
   };
   bool WatchLiveLocked(absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // OK when this miss may ask the directory (and then counts it in flight); otherwise
+  // the UNAVAILABLE to answer at once.
+  absl::Status AdmitFetchLocked(absl::Time now, bool& probe) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   RolesSource* const source_;
   const Clock* const clock_;
@@ -92,6 +108,12 @@ class CurrentRolesCache : public RolesResolver {
   absl::Time last_message_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // Bumped by every drop: a fetch that raced with a drop is answered but not cached.
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  // Fail-fast state: when the last fetch found the directory down (InfinitePast: not
+  // down), why, whether a probe is out, and how many fetches are waiting now.
+  absl::Time down_since_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::string down_reason_ ABSL_GUARDED_BY(mu_);
+  bool probing_ ABSL_GUARDED_BY(mu_) = false;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace bdtx::auth

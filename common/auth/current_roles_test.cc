@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <utility>
 
 #include "common/auth/authenticator.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,7 @@ class FakeSource : public RolesSource {
   absl::StatusOr<CurrentRoles> Fetch(const std::string& person) override {
     ++fetches;
     if (during_fetch) during_fetch();
+    if (!failure.ok()) return failure;
     auto it = people.find(person);
     if (it == people.end()) return absl::NotFoundError("no person " + person);
     return it->second;
@@ -22,6 +24,7 @@ class FakeSource : public RolesSource {
   std::map<std::string, CurrentRoles> people;
   int fetches = 0;
   std::function<void()> during_fetch;
+  absl::Status failure;  // when not OK, every fetch ends with it (a down directory)
 };
 
 class CurrentRolesCacheTest : public ::testing::Test {
@@ -91,6 +94,67 @@ TEST_F(CurrentRolesCacheTest, UnknownPeopleAreNotCached) {
   EXPECT_TRUE(absl::IsNotFound(cache_.Resolve("people/x").status()));
   source_.people["people/x"] = {{"MASS_TEACHER"}, "units/bp", false};
   EXPECT_TRUE(cache_.Resolve("people/x").ok());
+}
+
+TEST_F(CurrentRolesCacheTest, DownDirectoryIsNotAskedAgainForASecondThenProbedOnceAtATime) {
+  source_.people["people/a"] = {{"MASS_TEACHER"}, "units/bp", false};
+  source_.people["people/b"] = {{"MASS_TEACHER"}, "units/bp", false};
+  ASSERT_TRUE(cache_.Resolve("people/a").ok());  // cached before the directory went down
+  source_.failure = absl::DeadlineExceededError("Deadline Exceeded");
+  absl::Status first = cache_.Resolve("people/b").status();
+  EXPECT_EQ(first.code(), absl::StatusCode::kUnavailable) << first;
+  EXPECT_EQ(source_.fetches, 2);
+  // Within the fail-fast window: refused at once, naming the directory, without asking.
+  for (int i = 0; i < 5; ++i) {
+    absl::Status s = cache_.Resolve("people/b").status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+    EXPECT_NE(s.message().find("directory"), absl::string_view::npos) << s;
+  }
+  EXPECT_EQ(source_.fetches, 2);
+  EXPECT_TRUE(cache_.Resolve("people/a").ok());  // what is cached is still served
+  // After the window one miss probes; while it waits, every other miss is refused at once.
+  clock_.Advance(absl::Milliseconds(1100));
+  absl::Status during_probe;
+  source_.during_fetch = [&] { during_probe = cache_.Resolve("people/c").status(); };
+  EXPECT_EQ(cache_.Resolve("people/b").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(during_probe.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(source_.fetches, 3);  // the probe only
+  source_.during_fetch = nullptr;
+  EXPECT_EQ(cache_.Resolve("people/b").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(source_.fetches, 3);  // the failed probe opened a new window
+  // Back up: the next probe is answered and the cache works as before.
+  source_.failure = absl::OkStatus();
+  clock_.Advance(absl::Milliseconds(1100));
+  EXPECT_TRUE(cache_.Resolve("people/b").ok());
+  EXPECT_TRUE(absl::IsNotFound(cache_.Resolve("people/x").status()));
+  EXPECT_EQ(source_.fetches, 5);
+}
+
+TEST_F(CurrentRolesCacheTest, AWatchMessageEndsTheFailFastWindow) {
+  source_.people["people/a"] = {{"MASS_TEACHER"}, "units/bp", false};
+  source_.failure = absl::UnavailableError("connection refused");
+  EXPECT_EQ(cache_.Resolve("people/a").status().code(), absl::StatusCode::kUnavailable);
+  source_.failure = absl::OkStatus();
+  EXPECT_EQ(cache_.Resolve("people/a").status().code(), absl::StatusCode::kUnavailable);
+  cache_.OnWatchMessage(3);  // the directory answers its change stream again
+  EXPECT_TRUE(cache_.Resolve("people/a").ok());
+  EXPECT_EQ(source_.fetches, 2);
+}
+
+TEST_F(CurrentRolesCacheTest, FetchesWaitingOnTheDirectoryAreBounded) {
+  CurrentRolesCache cache(&source_, &clock_, {.max_fetches_in_flight = 1});
+  source_.people["people/a"] = {{"MASS_TEACHER"}, "units/bp", false};
+  source_.people["people/b"] = {{"MASS_TEACHER"}, "units/bp", false};
+  absl::Status second;
+  bool nested = false;
+  source_.during_fetch = [&] {
+    if (std::exchange(nested, true)) return;
+    second = cache.Resolve("people/b").status();
+  };
+  EXPECT_TRUE(cache.Resolve("people/a").ok());
+  EXPECT_EQ(second.code(), absl::StatusCode::kUnavailable) << second;
+  EXPECT_EQ(source_.fetches, 1);
+  EXPECT_TRUE(cache.Resolve("people/b").ok());  // the slot is free again
 }
 
 TEST_F(CurrentRolesCacheTest, AuthenticatorUsesTheDirectorysRolesForPeopleOnly) {

@@ -18,7 +18,7 @@ bool Subject::HasRole(Role role) const {
 absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context) {
   std::shared_ptr<const Authenticator> authenticator = ProcessAuthenticator();
   if (!authenticator) {
-    return absl::UnauthenticatedError("this server has no token verification configured");
+    return absl::UnauthenticatedError("máy chủ này chưa được cấu hình kiểm tra token");
   }
   absl::string_view header;
   const auto& metadata = context.client_metadata();
@@ -53,17 +53,18 @@ absl::Status Authorize(const Subject& subject, Action action, const ResourceScop
   if (in_scope && unit_role) return absl::OkStatus();
   const std::string resource = scope.unit_ancestry.empty() ? scope.owner : scope.unit_ancestry[0];
   if (!unit_role) {
-    return absl::PermissionDeniedError(absl::StrCat(subject.name, " has no role that may ",
-                                                    action == Action::kRead ? "read " : "manage ",
+    return absl::PermissionDeniedError(absl::StrCat(subject.name, " không có vai trò được ",
+                                                    action == Action::kRead ? "xem " : "quản lý ",
                                                     resource));
   }
-  return absl::PermissionDeniedError(absl::StrCat(subject.name, " acts for ", subject.unit,
-                                                  ", which does not contain ", resource));
+  return absl::PermissionDeniedError(absl::StrCat(subject.name, " làm việc cho ", subject.unit,
+                                                  ", đơn vị không bao gồm ", resource));
 }
 
 absl::Status NotVisible(const Subject& subject, absl::string_view resource) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(subject.name, " may not see or act on ", resource, " (or it does not exist)"));
+  return absl::PermissionDeniedError(absl::StrCat(subject.name,
+                                                  " không được xem hay thao tác trên ", resource,
+                                                  " (hoặc không có tài nguyên này)"));
 }
 
 bool MayLearnAbsence(const Subject& subject, absl::string_view owner) {

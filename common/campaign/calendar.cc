@@ -6,12 +6,12 @@ namespace bdtx {
 
 absl::Status ValidateYearModule(int year, int module) {
   if (!IsCampaignYear(year)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("year must be ", kFirstCampaignYear, "..", kLastCampaignYear, ", got ", year));
+    return absl::InvalidArgumentError(absl::StrCat("năm phải từ ", kFirstCampaignYear, " đến ",
+                                                   kLastCampaignYear, ", không phải ", year));
   }
   if (!IsCampaignModule(module)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("module must be ", kFirstModule, "..", kLastModule, ", got ", module));
+    return absl::InvalidArgumentError(absl::StrCat("mô đun phải từ ", kFirstModule, " đến ",
+                                                   kLastModule, ", không phải ", module));
   }
   return absl::OkStatus();
 }

@@ -14,14 +14,14 @@ using ::testing::HasSubstr;
 TEST(Calendar, YearAndModuleBoundsAreInclusive) {
   EXPECT_THAT(ValidateYearModule(2000, 1), IsOk());
   EXPECT_THAT(ValidateYearModule(2100, 9), IsOk());
-  EXPECT_THAT(ValidateYearModule(1999, 4),
-              StatusIs(absl::StatusCode::kInvalidArgument, "year must be 2000..2100, got 1999"));
+  EXPECT_THAT(ValidateYearModule(1999, 4), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                    "năm phải từ 2000 đến 2100, không phải 1999"));
   EXPECT_THAT(ValidateYearModule(2101, 4),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("year must be 2000..2100")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("năm phải từ 2000 đến 2100")));
   EXPECT_THAT(ValidateYearModule(2023, 0),
-              StatusIs(absl::StatusCode::kInvalidArgument, "module must be 1..9, got 0"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "mô đun phải từ 1 đến 9, không phải 0"));
   EXPECT_THAT(ValidateYearModule(2023, 10),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("module must be 1..9")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mô đun phải từ 1 đến 9")));
 }
 
 TEST(Calendar, VietnamDayIsUtcPlusSevenAllYear) {

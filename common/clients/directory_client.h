@@ -124,8 +124,8 @@ absl::Status InvokeWithToken(Stub* stub, Call call, const std::string& token,
   const absl::Time now = absl::Now();
   const absl::Time deadline = PeerDeadlineScope::PeerDeadline(now);
   if (deadline <= now) {
-    return absl::UnavailableError(absl::StrCat(
-        "no time is left before the caller's deadline to ask the ", service, " service"));
+    return absl::UnavailableError(
+        absl::StrCat("không còn thời gian trước hạn chót của lượt gọi để hỏi dịch vụ ", service));
   }
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
@@ -135,7 +135,7 @@ absl::Status InvokeWithToken(Stub* stub, Call call, const std::string& token,
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
       s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return absl::UnavailableError(
-        absl::StrCat("the ", service, " service is unreachable: ", s.error_message()));
+        absl::StrCat("không liên lạc được dịch vụ ", service, ": ", s.error_message()));
   }
   return FromGrpcStatus(s);
 }

@@ -29,7 +29,7 @@ absl::StatusOr<auth::CurrentRoles> DirectoryRolesSource::Fetch(const std::string
   if (!s.ok()) {
     if (s.error_code() == grpc::StatusCode::NOT_FOUND) return FromGrpcStatus(s);
     return absl::UnavailableError(
-        absl::StrCat("the directory service is unreachable: ", s.error_message()));
+        absl::StrCat("không liên lạc được dịch vụ directory: ", s.error_message()));
   }
   auth::CurrentRoles roles;
   for (int role : out.roles()) roles.roles.push_back(v1::Role_Name(role));

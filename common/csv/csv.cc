@@ -69,8 +69,8 @@ absl::StatusOr<char> DetectDelimiter(absl::string_view file, absl::string_view c
   if (tabs > 0) found.push_back(absl::StrCat(tabs, " ký tự tab"));
   if (found.size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        file, ":", header_line, ":1: the header line mixes delimiters (dòng tiêu đề có ",
-        absl::StrJoin(found, ", "), "); use one of ',' ';' or tab between column names"));
+        file, ":", header_line, ":1: dòng tiêu đề trộn lẫn ký tự phân cách (có ",
+        absl::StrJoin(found, ", "), "); giữa các tên cột chỉ dùng một loại: ',' ';' hoặc tab"));
   }
   if (semicolons > 0) return ';';
   if (tabs > 0) return '\t';
@@ -83,8 +83,8 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
   if (content.substr(0, 2) == "\xFF\xFE" || content.substr(0, 2) == "\xFE\xFF") {
     return absl::InvalidArgumentError(absl::StrCat(
         file,
-        ":1:1: the file is UTF-16 (Excel \"Unicode Text\"); save it as \"CSV UTF-8 (Comma "
-        "delimited)\" (Lưu dưới dạng CSV UTF-8)"));
+        ":1:1: tệp ở dạng UTF-16 (Excel \"Unicode Text\"); hãy lưu lại dưới dạng \"CSV UTF-8 "
+        "(Comma delimited)\" (Lưu dưới dạng CSV UTF-8)"));
   }
   if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
   CsvTable table;
@@ -106,13 +106,13 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
   auto end_field = [&]() -> absl::Status {
     if (field.find('\0') != std::string::npos) {
       return error(row_line,
-                   "NUL byte: the file looks like UTF-16 (Excel \"Unicode Text\"); save it as "
-                   "\"CSV UTF-8\"");
+                   "có byte NUL: tệp có vẻ ở dạng UTF-16 (Excel \"Unicode Text\"); hãy lưu lại "
+                   "dưới dạng \"CSV UTF-8\"");
     }
     if (!IsValidUtf8(field)) {
       return error(row_line,
-                   "invalid UTF-8 (save the file as \"CSV UTF-8\"; a Windows-1258 or TCVN3 file "
-                   "must be converted first, diacritics must be intact)");
+                   "không phải UTF-8 hợp lệ (hãy lưu tệp dưới dạng \"CSV UTF-8\"; tệp Windows-1258 "
+                   "hoặc TCVN3 phải chuyển mã trước, dấu tiếng Việt phải còn nguyên)");
     }
     absl::StatusOr<std::string> nfc = text::ToNfc(field);
     if (!nfc.ok()) return error(row_line, nfc.status().message());
@@ -159,7 +159,8 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
     }
     switch (c) {
       case '"':
-        if (!field.empty() || quoted_field) return error(line, "quote inside an unquoted field");
+        if (!field.empty() || quoted_field)
+          return error(line, "dấu nháy kép nằm trong một trường không được bao bằng nháy kép");
         in_quotes = true;
         quoted_field = true;
         row_has_content = true;
@@ -180,13 +181,14 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view file, absl::string_view cont
         row_has_content = true;
     }
   }
-  if (in_quotes) return error(row_line, "unterminated quoted field");
+  if (in_quotes)
+    return error(row_line, "trường bắt đầu bằng nháy kép nhưng không có nháy kép đóng");
   if (!field.empty() || !fields.empty() || row_has_content) {
     if (absl::Status s = end_field(); !s.ok()) return s;
     end_row();
   }
   if (table.header.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ":1:1: empty file (no header row)"));
+    return absl::InvalidArgumentError(absl::StrCat(file, ":1:1: tệp rỗng (không có dòng tiêu đề)"));
   }
   return table;
 }

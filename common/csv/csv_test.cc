@@ -51,16 +51,23 @@ TEST(CsvTest, BadEncodingNamesLineAndColumn) {
   auto table = ParseCsv("people.csv", "id,name\np1,ok\np2,Ph\xFA\n");
   ASSERT_FALSE(table.ok());
   EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(table.status().message().find("people.csv:3:2: invalid UTF-8"), std::string::npos)
+  EXPECT_NE(table.status().message().find("people.csv:3:2: không phải UTF-8 hợp lệ"),
+            std::string::npos)
       << table.status();
 }
 
 TEST(CsvTest, UnterminatedQuoteAndStrayQuoteAreErrors) {
-  EXPECT_NE(ParseCsv("f.csv", "a,b\n1,\"open\n").status().message().find("f.csv:2:2: unterminated"),
+  EXPECT_NE(ParseCsv("f.csv", "a,b\n1,\"open\n")
+                .status()
+                .message()
+                .find("f.csv:2:2: trường bắt đầu bằng nháy kép"),
             std::string::npos);
-  EXPECT_NE(ParseCsv("f.csv", "a,b\n1,x\"y\n").status().message().find("f.csv:2:2: quote inside"),
+  EXPECT_NE(ParseCsv("f.csv", "a,b\n1,x\"y\n")
+                .status()
+                .message()
+                .find("f.csv:2:2: dấu nháy kép nằm trong"),
             std::string::npos);
-  EXPECT_NE(ParseCsv("f.csv", "").status().message().find("empty file"), std::string::npos);
+  EXPECT_NE(ParseCsv("f.csv", "").status().message().find("tệp rỗng"), std::string::npos);
 }
 
 TEST(CsvTest, Utf8Validation) {
@@ -88,7 +95,7 @@ TEST(CsvTest, DetectsTheDelimiterFromTheHeaderLine) {
   ASSERT_TRUE(quoted.ok()) << quoted.status();
   EXPECT_EQ(quoted->header, (std::vector<std::string>{"a;b", "c"}));
   auto mixed = ParseCsv("f.csv", "a;b\tc\n");
-  EXPECT_NE(mixed.status().message().find("f.csv:1:1: the header line mixes delimiters"),
+  EXPECT_NE(mixed.status().message().find("f.csv:1:1: dòng tiêu đề trộn lẫn ký tự phân cách"),
             std::string::npos)
       << mixed.status();
   auto single = ParseCsv("f.csv", "id\n1\n");
@@ -101,7 +108,7 @@ TEST(CsvTest, DetectsTheDelimiterFromTheHeaderLine) {
 TEST(CsvTest, BlankLinesBeforeTheHeaderDoNotHideMixedDelimiters) {
   auto t = ParseCsv("f.csv", "\n\nn,p;\n1,2\n");
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find("f.csv:3:1: the header line mixes delimiters"),
+  EXPECT_NE(t.status().message().find("f.csv:3:1: dòng tiêu đề trộn lẫn ký tự phân cách"),
             absl::string_view::npos)
       << t.status();
   auto semicolons = ParseCsv("f.csv", "\r\n\r\nid;name\r\n1;An\r\n");
@@ -128,10 +135,10 @@ TEST(CsvTest, EveryCellIsNfc) {
 
 TEST(CsvTest, Utf16AndNulBytesAreRefusedWithAHint) {
   auto bom = ParseCsv("f.txt", std::string("\xFF\xFEi\0d\0", 6));
-  EXPECT_NE(bom.status().message().find("f.txt:1:1: the file is UTF-16"), std::string::npos)
+  EXPECT_NE(bom.status().message().find("f.txt:1:1: tệp ở dạng UTF-16"), std::string::npos)
       << bom.status();
   auto no_bom = ParseCsv("f.txt", std::string("i\0d\0\n\0", 7));
-  EXPECT_NE(no_bom.status().message().find("f.txt:1:1: NUL byte"), std::string::npos)
+  EXPECT_NE(no_bom.status().message().find("f.txt:1:1: có byte NUL"), std::string::npos)
       << no_bom.status();
 }
 

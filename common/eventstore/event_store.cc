@@ -91,16 +91,16 @@ absl::Status ValidateLimit(int limit) {
 
 absl::Status CheckExpectedVersion(absl::string_view stream, int64_t expected, int64_t actual) {
   if (expected == kAnyVersion || expected == actual) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat("stream ", stream, " is at version ", actual,
-                                         ", the command expected version ", expected,
-                                         "; reload and retry"));
+  return absl::AbortedError(absl::StrCat("luồng ", stream, " đang ở phiên bản ", actual,
+                                         ", lệnh mong đợi phiên bản ", expected,
+                                         "; hãy tải lại rồi thử lại"));
 }
 
 absl::StatusOr<AppendResult> ReplayResult(const AppendRequest& request, AppendResult first) {
   if (first.stream != request.stream) {
-    return absl::InvalidArgumentError(absl::StrCat("request_id ", request.request_id,
-                                                   " was already used for stream ", first.stream,
-                                                   "; use a new request_id for ", request.stream));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id ", request.request_id, " đã được dùng cho luồng ", first.stream,
+                     "; hãy dùng request_id mới cho ", request.stream));
   }
   first.replayed = true;
   return first;

@@ -26,8 +26,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   if (s.IsNoSpace() || absl::StrContains(s.ToString(), "No space left on device")) {
     return absl::ResourceExhaustedError(
-        absl::StrCat(what, ": the disk holding the event store is full (", s.ToString(),
-                     "); free space on that disk, then restart the service"));
+        absl::StrCat(what, ": ổ đĩa chứa kho sự kiện đã đầy (", s.ToString(),
+                     "); hãy giải phóng chỗ trên ổ đĩa đó rồi khởi động lại dịch vụ"));
   }
   if (s.IsCorruption()) {
     return absl::DataLossError(absl::StrCat(what, ": stored data is corrupt: ", s.ToString()));
@@ -270,10 +270,10 @@ absl::Status RocksDbEventStore::CheckFreeSpace() const {
     const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
     if (free_bytes < options_.min_free_disk_bytes) {
       room = absl::ResourceExhaustedError(absl::StrCat(
-          "the disk holding the event store (", path_, ") is full: ", free_bytes >> 20,
-          " MiB free, less than the ", options_.min_free_disk_bytes >> 20,
-          " MiB kept in reserve; nothing was stored. Free space on that disk: writes resume "
-          "by themselves"));
+          "ổ đĩa chứa kho sự kiện (", path_, ") đã đầy: còn trống ", free_bytes >> 20,
+          " MiB, ít hơn ", options_.min_free_disk_bytes >> 20,
+          " MiB cần giữ dự phòng; chưa lưu gì. Hãy giải phóng chỗ trên ổ đĩa đó: việc ghi sẽ "
+          "tự tiếp tục"));
     }
   }
   return room;

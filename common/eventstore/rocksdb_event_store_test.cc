@@ -196,7 +196,7 @@ TEST(RocksDbEventStoreTest, AppendsAreRefusedNamingTheDiskBelowTheFreeSpaceReser
   ASSERT_TRUE(store.ok()) << store.status();
   auto refused = (*store)->Append(Request("s", 1, "2", "req-2"));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
-  EXPECT_NE(refused.status().message().find("disk holding the event store"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("ổ đĩa chứa kho sự kiện"), std::string::npos)
       << refused.status();
   EXPECT_EQ((*store)->Health().code(), absl::StatusCode::kResourceExhausted);
   // Nothing was stored or decided; reads work.

@@ -55,11 +55,11 @@ std::string ScopedId(absl::string_view scope, absl::string_view request_id) {
 
 absl::Status Reused(absl::string_view request_id, absl::string_view first_method) {
   return WithErrorInfo(
-      absl::AlreadyExistsError(absl::StrCat(
-          "request_id ", request_id, " was already used",
-          first_method.empty() ? "" : absl::StrCat(" for ", first_method),
-          " with a different request; a retry must repeat the same call exactly, a new "
-          "call needs a new request_id")),
+      absl::AlreadyExistsError(
+          absl::StrCat("request_id ", request_id, " đã được dùng",
+                       first_method.empty() ? "" : absl::StrCat(" cho ", first_method),
+                       " với một yêu cầu khác; gửi lại phải lặp đúng lượt gọi cũ, lượt gọi mới cần "
+                       "request_id mới")),
       kReusedReason, {{"method", std::string(first_method)}});
 }
 

@@ -19,8 +19,9 @@ std::string DocumentKey::Name() const {
 
 absl::StatusOr<DocumentKey> ParseDocumentName(absl::string_view name) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "document name '", name, "' must be documents/{author}-{year}-m{module}-{plan|report}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tên tài liệu '", name,
+                     "' phải có dạng documents/{author}-{year}-m{module}-{plan|report}"));
   };
   absl::string_view rest = name;
   if (!absl::ConsumePrefix(&rest, "documents/")) return bad();

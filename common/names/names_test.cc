@@ -47,9 +47,10 @@ TEST(DocumentName, RefusesMalformedNamesAndOutOfCampaignValues) {
         "documents/a-2023-4-plan", "documents/-2023-m4-plan", "documents/a-1999-m4-plan",
         "documents/a-2101-m4-plan", "documents/a-2023-m0-plan", "documents/a-2023-m10-plan",
         "documents/a-x-m4-plan", "documents/2023-m4-plan"}) {
-    EXPECT_THAT(ParseDocumentName(bad),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("must be documents/{author}-{year}-m{module}-{plan|report}")))
+    EXPECT_THAT(
+        ParseDocumentName(bad),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr("phải có dạng documents/{author}-{year}-m{module}-{plan|report}")))
         << bad;
   }
 }

@@ -17,7 +17,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
   if (token.empty()) return std::string();
   std::string key;
   if (!absl::WebSafeBase64Unescape(token, &key) || !absl::StartsWith(key, prefix)) {
-    return absl::InvalidArgumentError("page_token is not one this list returned");
+    return absl::InvalidArgumentError("page_token không phải do danh sách này trả về");
   }
   return key;
 }

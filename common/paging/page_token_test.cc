@@ -22,9 +22,9 @@ TEST(PageToken, RoundTripsAKeyUnderThePrefix) {
 
 TEST(PageToken, RefusesTokensOfAnotherListOrForged) {
   // A token another list returned must not read outside this list's prefix.
-  EXPECT_THAT(
-      DecodePageToken(EncodePageToken("inbox/b/x"), "inbox/a/"),
-      StatusIs(absl::StatusCode::kInvalidArgument, "page_token is not one this list returned"));
+  EXPECT_THAT(DecodePageToken(EncodePageToken("inbox/b/x"), "inbox/a/"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "page_token không phải do danh sách này trả về"));
   EXPECT_THAT(DecodePageToken("not base64 !", "inbox/a/"),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

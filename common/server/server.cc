@@ -301,7 +301,12 @@ absl::Status ServiceRunner::Init(int argc, char** argv) {
           std::make_unique<auth::ServiceToken>(service_name_, *std::move(secret), &RealClock());
       roles_source_ = std::make_unique<clients::DirectoryRolesSource>(directory_stub_.get(),
                                                                       directory_token_.get());
-      roles_cache_ = std::make_unique<auth::CurrentRolesCache>(roles_source_.get(), &RealClock());
+      // Misses are refused at once for 2 s after a lookup found the directory down (as
+      // long as one lookup may wait), or until its change stream speaks again; then
+      // one caller probes it.
+      roles_cache_ = std::make_unique<auth::CurrentRolesCache>(
+          roles_source_.get(), &RealClock(),
+          auth::CurrentRolesCache::Options{.fail_fast_for = absl::Seconds(2)});
       directory_watcher_ = std::make_unique<clients::DirectoryWatcher>(
           directory_stub_.get(), directory_token_.get(), roles_cache_.get());
       SetRolesResolver(roles_cache_.get());

@@ -92,9 +92,9 @@ class WorkQueue {
 // UNAVAILABLE for work refused by a full queue: retryable, and says why.
 inline absl::Status BusyError(absl::string_view service, size_t max_queued) {
   return absl::UnavailableError(absl::StrCat(
-      "the ", service, " service is busy: ", max_queued,
-      " requests are already waiting (a peer service may be slow or not answering); retry "
-      "in a few seconds"));
+      "dịch vụ ", service, " đang bận: đã có ", max_queued,
+      " yêu cầu đang chờ (một dịch vụ liên quan có thể chậm hoặc không trả lời); hãy thử lại "
+      "sau vài giây"));
 }
 
 }  // namespace bdtx::server

@@ -20,7 +20,7 @@ bool IsAscii(absl::string_view s) {
 // Runs utf8proc_map over exactly `s` (embedded NULs included) with `options`.
 absl::StatusOr<std::string> Map(absl::string_view s, int options) {
   if (std::optional<size_t> bad = FirstInvalidUtf8(s)) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid UTF-8 at byte ", *bad));
+    return absl::InvalidArgumentError(absl::StrCat("không phải UTF-8 hợp lệ ở byte ", *bad));
   }
   utf8proc_uint8_t* out = nullptr;
   const utf8proc_ssize_t n = utf8proc_map(
@@ -29,7 +29,7 @@ absl::StatusOr<std::string> Map(absl::string_view s, int options) {
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(out, &std::free);
   if (n < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("text could not be normalised: ", utf8proc_errmsg(n)));
+        absl::StrCat("không chuẩn hoá được văn bản: ", utf8proc_errmsg(n)));
   }
   return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
 }

@@ -38,7 +38,7 @@ std::optional<std::string> FirstControl(const std::string& value) {
     if (c == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) <= 0x9F) {
       code = static_cast<unsigned char>(value[i + 1]);
     }
-    if (code != 0x100) return absl::StrFormat("U+%04X at byte %d", code, i);
+    if (code != 0x100) return absl::StrFormat("U+%04X ở byte %d", code, i);
   }
   return std::nullopt;
 }
@@ -48,7 +48,7 @@ class Checker {
   std::vector<Violation> Run(Message& message) {
     Walk(message, "", 0);
     if (dropped_ > 0) {
-      violations_.emplace_back("", absl::StrCat("and ", dropped_, " more violations"));
+      violations_.emplace_back("", absl::StrCat("và ", dropped_, " lỗi khác"));
     }
     return std::move(violations_);
   }
@@ -68,7 +68,7 @@ class Checker {
 
   void Walk(Message& message, const std::string& prefix, int depth) {
     if (depth > kMaxDepth) {
-      Add(prefix, "nested too deeply");
+      Add(prefix, "lồng quá sâu");
       return;
     }
     const Descriptor* descriptor = message.GetDescriptor();
@@ -79,9 +79,9 @@ class Checker {
       const std::string path = Join(prefix, field);
       if (field->is_repeated()) {
         const int n = reflection->FieldSize(message, field);
-        if (rules.required() && n == 0) Add(path, "is required (at least one element)");
+        if (rules.required() && n == 0) Add(path, "là bắt buộc (ít nhất một phần tử)");
         if (rules.max_items() > 0 && n > rules.max_items()) {
-          Add(path, absl::StrCat("has ", n, " elements; at most ", rules.max_items()));
+          Add(path, absl::StrCat("có ", n, " phần tử; tối đa ", rules.max_items()));
         }
         for (int k = 0; k < n; ++k) {
           CheckRepeated(message, reflection, field, rules, absl::StrCat(path, "[", k, "]"), k,
@@ -96,18 +96,18 @@ class Checker {
   void CheckString(std::string value, const bdtx::v1::FieldRules& rules, const std::string& path,
                    bool required, const std::function<void(std::string)>& set) {
     if (value.empty()) {
-      if (required) Add(path, "is required");
+      if (required) Add(path, "là bắt buộc");
       return;
     }
     if (!text::IsValidUtf8(value)) {
-      Add(path, "is not valid UTF-8");
+      Add(path, "không phải UTF-8 hợp lệ");
       return;
     }
     if (std::optional<std::string> control = FirstControl(value)) {
       // Names and text are shown to people, written to logs and echoed in errors: a NUL
       // or an escape sequence there forges log lines or terminal output.
-      Add(path, absl::StrCat("contains the control character ", *control,
-                             " (only tab, line feed and carriage return are allowed)"));
+      Add(path, absl::StrCat("chứa ký tự điều khiển ", *control,
+                             " (chỉ cho phép tab, xuống dòng và về đầu dòng)"));
       return;
     }
     if (!text::IsNfc(value)) {
@@ -124,42 +124,42 @@ class Checker {
                           : rules.max_chars() > 0 ? 4 * rules.max_chars()
                                                   : kDefaultMaxStringBytes;
     if (value.size() > static_cast<size_t>(max_bytes)) {
-      Add(path, absl::StrCat("is ", value.size(), " bytes long; at most ", max_bytes));
+      Add(path, absl::StrCat("dài ", value.size(), " byte; tối đa ", max_bytes));
     }
     if (rules.max_chars() > 0) {
       size_t chars = 0;
       for (unsigned char c : value) chars += (c & 0xC0) != 0x80;
       if (chars > static_cast<size_t>(rules.max_chars())) {
-        Add(path, absl::StrCat("is ", chars, " characters long; at most ", rules.max_chars()));
+        Add(path, absl::StrCat("dài ", chars, " ký tự; tối đa ", rules.max_chars()));
       }
     }
     if (!rules.prefix().empty() && !absl::StartsWith(value, rules.prefix())) {
-      Add(path, absl::StrCat("must start with \"", rules.prefix(), "\""));
+      Add(path, absl::StrCat("phải bắt đầu bằng \"", rules.prefix(), "\""));
     }
   }
 
   void CheckInteger(int64_t value, const bdtx::v1::FieldRules& rules, const std::string& path) {
     if (value == 0) {
-      if (rules.required()) Add(path, "is required");
+      if (rules.required()) Add(path, "là bắt buộc");
       return;
     }
     if (rules.has_min() && value < rules.min()) {
-      Add(path, absl::StrCat("is ", value, "; must be at least ", rules.min()));
+      Add(path, absl::StrCat("là ", value, "; tối thiểu là ", rules.min()));
     }
     if (rules.has_max() && value > rules.max()) {
-      Add(path, absl::StrCat("is ", value, "; must be at most ", rules.max()));
+      Add(path, absl::StrCat("là ", value, "; tối đa là ", rules.max()));
     }
   }
 
   void CheckEnum(const FieldDescriptor* field, int value, const bdtx::v1::FieldRules& rules,
                  const std::string& path) {
     if (field->enum_type()->FindValueByNumber(value) == nullptr) {
-      Add(path, absl::StrCat(value, " is not a value of ", field->enum_type()->full_name()));
+      Add(path, absl::StrCat(value, " không phải giá trị của ", field->enum_type()->full_name()));
       return;
     }
     if (value == 0 && rules.required()) {
-      Add(path,
-          absl::StrCat("is required (not ", field->enum_type()->FindValueByNumber(0)->name(), ")"));
+      Add(path, absl::StrCat("là bắt buộc (không được là ",
+                             field->enum_type()->FindValueByNumber(0)->name(), ")"));
     }
   }
 
@@ -170,7 +170,7 @@ class Checker {
         if (field->type() == FieldDescriptor::TYPE_BYTES) {
           std::string scratch;
           if (rules.required() && reflection->GetStringReference(message, field, &scratch).empty())
-            Add(path, "is required");
+            Add(path, "là bắt buộc");
           return;
         }
         CheckString(reflection->GetString(message, field), rules, path, rules.required(),
@@ -190,12 +190,12 @@ class Checker {
         return CheckEnum(field, reflection->GetEnumValue(message, field), rules, path);
       case FieldDescriptor::CPPTYPE_MESSAGE:
         if (!reflection->HasField(message, field)) {
-          if (rules.required()) Add(path, "is required");
+          if (rules.required()) Add(path, "là bắt buộc");
           return;
         }
         return Walk(*reflection->MutableMessage(&message, field), path, depth + 1);
       case FieldDescriptor::CPPTYPE_BOOL:
-        if (rules.required() && !reflection->GetBool(message, field)) Add(path, "is required");
+        if (rules.required() && !reflection->GetBool(message, field)) Add(path, "là bắt buộc");
         return;
       default:
         return;  // floating point: no bdtx limits
@@ -244,7 +244,7 @@ absl::Status ValidateAndNormalize(Message& message) {
     absl::StrAppend(out, v.first.empty() ? "" : v.first + " ", v.second);
   });
   return WithBadRequest(absl::InvalidArgumentError(
-                            absl::StrCat("invalid ", message.GetDescriptor()->name(), ": ", text)),
+                            absl::StrCat(message.GetDescriptor()->name(), " không hợp lệ: ", text)),
                         violations);
 }
 

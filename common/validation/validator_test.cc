@@ -153,7 +153,7 @@ TEST(ValidatorTest, ControlCharactersAreRefusedButTabAndLineBreaksAreText) {
         std::string("a\xC2\x9b"), std::string("a\x01")}) {
     bdtx::v1::ApproveRequest r = GoodApprove();
     r.set_comment(bad);
-    EXPECT_THAT(CheckAndNormalize(r), ElementsAre(Pair("comment", HasSubstr("control character"))))
+    EXPECT_THAT(CheckAndNormalize(r), ElementsAre(Pair("comment", HasSubstr("ký tự điều khiển"))))
         << bad;
   }
   bdtx::v1::ApproveRequest r = GoodApprove();

@@ -19,7 +19,6 @@ void DefineFlags(Flags& flags) {
   flags.Define("address", "", "its address (default: the service's address flag below)");
   bdtx::server::DefineServiceAddressFlags(flags,
                                           {"plans", "approvals", "grading", "notifications"});
-  flags.Define("tls_ca_file", "", "PEM CA of a TLS service (empty: plaintext, loopback)");
   flags.Define("out", "", "backup: the new directory to write");
   flags.Define("from", "", "restore: the backup directory");
   flags.Define("data_dir", "", "restore: the stopped service's --data_dir");
@@ -73,19 +72,9 @@ int AdminBackup(const Flags& flags) {
   }
   std::string address = flags.Get("address");
   if (address.empty()) address = flags.Get(service == "directory" ? "addr" : service);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!flags.Get("tls_ca_file").empty()) {
-    auto ca = bdtx::auth::ReadKeyFile(flags.Get("tls_ca_file"));
-    if (!ca.ok()) return Fail(ca.status());
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = *ca;
-    credentials = grpc::SslCredentials(ssl);
-  }
   auto token = CallToken(flags);
   if (!token.ok()) return Fail(token.status());
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(16 << 20);
-  auto stub = bdtx::v1::Admin::NewStub(grpc::CreateCustomChannel(address, credentials, args));
+  auto stub = bdtx::v1::Admin::NewStub(Channel(address, 16 << 20));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(6));

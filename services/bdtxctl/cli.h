@@ -75,6 +75,12 @@ absl::StatusOr<std::string> TokenAs(const Flags& flags);
 
 // Bearer token and a 10-minute deadline on `context`.
 void Authorize(grpc::ClientContext& context, const std::string& token);
+// The CA every channel trusts (--tls_ca_file / BDTX_TLS_CA_FILE, PEM), read once by main
+// before a command runs; empty: plaintext (loopback, development).
+std::string& TlsCa();
+// Every bdtxctl channel: TLS verified against TlsCa() when one is given (as the services'
+// --peer_tls_ca_file), plaintext otherwise. `max_message_bytes` 0 keeps gRPC's 4 MiB.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address, int max_message_bytes = 0);
 // A directory stub allowing 256 MiB messages (exports of a national directory).
 std::unique_ptr<bdtx::v1::Directory::Stub> DirectoryStub(const std::string& addr);
 
@@ -127,9 +133,7 @@ struct Client {
 // A client of the service at --`address_flag`, calling with `token`.
 template <typename Service>
 Client<Service> Connect(const Flags& flags, const std::string& address_flag, std::string token) {
-  return {Service::NewStub(
-              grpc::CreateChannel(flags.Get(address_flag), grpc::InsecureChannelCredentials())),
-          std::move(token)};
+  return {Service::NewStub(Channel(flags.Get(address_flag))), std::move(token)};
 }
 
 // Who a command calls as: --as (looked up in the directory), an operator (the key's

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
 #include "services/bdtxctl/cli.h"
 
 namespace {
@@ -112,5 +113,10 @@ int main(int argc, char** argv) {
     return bdtx::ctl::Fail(s);
   }
   if (flags.help_requested()) return GroupUsage(*group, 0);
+  if (!flags.Get("tls_ca_file").empty()) {
+    absl::StatusOr<std::string> ca = bdtx::auth::ReadKeyFile(flags.Get("tls_ca_file"));
+    if (!ca.ok()) return bdtx::ctl::Fail(ca.status());
+    bdtx::ctl::TlsCa() = *std::move(ca);
+  }
   return command->run(flags);
 }

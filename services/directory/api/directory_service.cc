@@ -48,19 +48,48 @@ bool MayReadClass(const auth::Subject& subject, const DirectoryView& view, const
       .ok();
 }
 
-// The unit a record of an import sits in, for authorizing province officers.
-std::string RecordUnit(const ImportPlan& plan, size_t index, const DirectoryView& view) {
-  switch (plan.kind) {
-    case bdtx::v1::UNITS:
-      return BareId(plan.units[index].parent().empty() ? plan.units[index].name()
-                                                       : plan.units[index].parent());
-    case bdtx::v1::PEOPLE:
-      return BareId(plan.people[index].home_unit());
-    case bdtx::v1::CLASSES:
-      return BareId(plan.classes[index].unit());
-    default:
-      return "";
+// A Sở officer imports only inside their own province: every record the import writes
+// must be inside it both where the file puts it and where it is now (an update must not
+// pull a unit, person or class out of another province), and so must both people of a
+// support assignment (the colleague's "who supports me" is rewritten too), the core
+// member of a lecturer assignment, and the class a learner or grader joins.
+absl::Status MayApplyImport(const auth::Subject& subject, const ImportPlan& plan,
+                            const DirectoryView& view) {
+  auto may = [&](absl::string_view unit_id) -> absl::Status {
+    auth::ResourceScope scope{UnitAncestry(view, unit_id), ""};
+    if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit_id));
+    return auth::Authorize(subject, auth::Action::kManage, scope);
+  };
+  auto may_person = [&](absl::string_view id) -> absl::Status {
+    std::optional<Person> person = view.FindPerson(id);
+    return may(BareId(person ? person->home_unit() : ""));
+  };
+  for (const Unit& unit : plan.units) {
+    RETURN_IF_ERROR(may(BareId(unit.parent().empty() ? unit.name() : unit.parent())));
+    if (view.FindUnit(BareId(unit.name()))) RETURN_IF_ERROR(may(BareId(unit.name())));
   }
+  for (const Person& person : plan.people) {
+    RETURN_IF_ERROR(may(BareId(person.home_unit())));
+    if (std::optional<Person> old = view.FindPerson(BareId(person.name()))) {
+      RETURN_IF_ERROR(may(BareId(old->home_unit())));
+    }
+  }
+  for (const Class& cls : plan.classes) {
+    RETURN_IF_ERROR(may(BareId(cls.unit())));
+    if (std::optional<Class> old = view.FindClass(BareId(cls.name()))) {
+      RETURN_IF_ERROR(may(BareId(old->unit())));
+    }
+  }
+  for (const SupportAssignment& a : plan.support) {
+    RETURN_IF_ERROR(may_person(a.core));
+    RETURN_IF_ERROR(may_person(a.colleague));
+  }
+  for (const LecturerAssignment& a : plan.lecturers) RETURN_IF_ERROR(may_person(a.core));
+  for (const ClassMember& m : plan.members) {
+    std::optional<Class> cls = view.FindClass(m.class_id);
+    RETURN_IF_ERROR(may(BareId(cls ? cls->unit() : "")));
+  }
+  return absl::OkStatus();
 }
 
 // One WatchChanges stream: a thread waits on the event store (which a gRPC thread must
@@ -404,27 +433,7 @@ absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string
     }
   }
   ASSIGN_OR_RETURN(ImportPlan plan, PlanImport(request.kind(), file, request.content(), *store_));
-  if (!admin) {
-    // A Sở officer imports only inside their own province.
-    const size_t n = plan.units.size() + plan.people.size() + plan.classes.size();
-    for (size_t i = 0; i < n; ++i) {
-      const std::string unit = RecordUnit(plan, i, *store_);
-      auth::ResourceScope scope{UnitAncestry(*store_, unit), ""};
-      if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit));
-      if (absl::Status s = auth::Authorize(subject, auth::Action::kManage, scope); !s.ok()) {
-        return s;
-      }
-    }
-    if (plan.kind == bdtx::v1::ASSIGNMENTS) {
-      for (const auto& s : plan.support) {
-        std::optional<Person> core = store_->FindPerson(s.core);
-        auth::ResourceScope scope{UnitAncestry(*store_, BareId(core ? core->home_unit() : "")), ""};
-        if (absl::Status st = auth::Authorize(subject, auth::Action::kManage, scope); !st.ok()) {
-          return st;
-        }
-      }
-    }
-  }
+  if (!admin) RETURN_IF_ERROR(MayApplyImport(subject, plan, *store_));
   if (request.validate_only()) {
     response->set_rows(plan.rows);
     response->set_sha256(sha);

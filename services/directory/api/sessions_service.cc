@@ -104,8 +104,7 @@ SessionsService::Account SessionsService::Resolve(absl::string_view username) co
     auto v = credentials_->GetReadModel(EmailKey(Folded(trimmed)));
     if (v.ok() && v->has_value()) id = **v;
   } else {
-    id = directory_->PersonIdByCode(trimmed);
-    if (!id) id = directory_->PersonIdByCode(absl::AsciiStrToUpper(trimmed));
+    id = directory_->PersonIdByCode(trimmed);  // codes compare without case (CodeKey)
   }
   if (id) {
     std::optional<Person> p = directory_->FindPerson(*id);

@@ -25,9 +25,11 @@ class DirectoryView {
   virtual std::optional<Unit> FindUnit(absl::string_view id) const = 0;
   virtual std::optional<Person> FindPerson(absl::string_view id) const = 0;
   virtual std::optional<Class> FindClass(absl::string_view id) const = 0;
-  // The unit / person (bare id) holding a code, if any.
+  // The unit / person / class (bare id) holding a code, if any. Codes compare as
+  // CodeKey does: "BHDUP", "bhdup" and "BhDup" are one code.
   virtual std::optional<std::string> UnitIdByCode(absl::string_view code) const = 0;
   virtual std::optional<std::string> PersonIdByCode(absl::string_view code) const = 0;
+  virtual std::optional<std::string> ClassIdByCode(absl::string_view code) const = 0;
   // People whose home unit is `unit_id` and who hold `role`.
   virtual std::vector<Person> PeopleWithRoleAt(absl::string_view unit_id, Role role) const = 0;
   // The lecturer (bare id) assigned to a core member for a module of a year.
@@ -40,6 +42,12 @@ class DirectoryView {
 
 // Resource names both ways (BareId, UnitName, PersonName, ClassName) are
 // common/names/resource_name.h's.
+
+// What a code (of a unit, person or class) is compared by, for uniqueness and lookups:
+// NFC, then Vietnamese-aware case folding (common/text), because people type codes in
+// any case and Excel may change it; the code keeps the form it was imported with for
+// display. Bytes that are not UTF-8 compare as they are.
+std::string CodeKey(absl::string_view code);
 
 // The unit and its parents up to the root, as resource names. Stops (without error)
 // at a missing parent or after 16 levels, so a broken tree cannot loop.

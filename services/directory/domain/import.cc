@@ -159,10 +159,9 @@ class Errors {
   }
   bool empty() const { return count_ == 0; }
   absl::Status ToStatus() const {
-    std::string header = absl::StrCat(count_, count_ == 1 ? " error" : " errors", " in ", file_,
-                                      "; nothing was imported");
+    std::string header = absl::StrCat(count_, " lỗi trong ", file_, "; chưa nhập gì");
     if (count_ > kMaxReportedErrors)
-      absl::StrAppend(&header, " (first ", kMaxReportedErrors, " shown)");
+      absl::StrAppend(&header, " (hiện ", kMaxReportedErrors, " lỗi đầu)");
     std::vector<std::string> lines;
     for (const auto& [line, column, what] : errors_) {
       if (lines.size() == kMaxReportedErrors) break;
@@ -192,14 +191,13 @@ std::optional<std::string> BadCell(absl::string_view cell) {
                     static_cast<unsigned char>(cell[i + 1]) >= 0x80 &&
                     static_cast<unsigned char>(cell[i + 1]) <= 0x9F;  // U+0080..U+009F
     if (u < 0x20 || u == 0x7F || c1) {
-      return "the cell holds a line break, tab or other control character (ô chứa ký tự "
-             "điều khiển: xuống dòng, tab...); every value is one line";
+      return "ô chứa ký tự điều khiển (xuống dòng, tab...); mỗi giá trị phải nằm trên một "
+             "dòng";
     }
     if ((u & 0xC0) != 0x80) ++chars;  // count characters, not bytes
   }
   if (chars > kMaxCellChars) {
-    return absl::StrCat("the cell is ", chars, " characters long, at most ", kMaxCellChars,
-                        " are allowed (ô dài quá ", kMaxCellChars, " ký tự)");
+    return absl::StrCat("ô dài ", chars, " ký tự, tối đa ", kMaxCellChars, " ký tự");
   }
   return std::nullopt;
 }
@@ -217,10 +215,8 @@ std::optional<std::string> FormulaCell(absl::string_view cell) {
   if (cell.empty() || absl::string_view("=+-@").find(cell.front()) == absl::string_view::npos) {
     return std::nullopt;
   }
-  return absl::StrCat("the cell starts with '", cell.substr(0, 1),
-                      "', which Excel runs as a formula when the directory is exported (ô bắt "
-                      "đầu bằng dấu ",
-                      cell.substr(0, 1), ", Excel coi là công thức)");
+  return absl::StrCat("ô bắt đầu bằng dấu '", cell.substr(0, 1),
+                      "', Excel sẽ chạy như công thức khi danh bạ được xuất ra");
 }
 
 // Gives named access to the fields of one row.
@@ -278,9 +274,10 @@ void CheckCodesAcrossDirectory(absl::string_view what, absl::string_view prefix,
     std::optional<std::string> holder = holder_of(use.code);
     if (!holder || *holder == use.id || ids_in_file.contains(*holder)) continue;
     errors.Add(use.line, use.column,
-               absl::StrCat(what, " code ", use.code, " already belongs to ", prefix, *holder,
-                            " (codes are unique across the directory: give ", prefix, *holder,
-                            " another code first, or use another code)"));
+               absl::StrCat("mã ", what, " ", use.code, " đã thuộc về ", prefix, *holder,
+                            " (mã là duy nhất trong cả danh bạ và không phân biệt hoa thường: "
+                            "đổi mã của ",
+                            prefix, *holder, " trước, hoặc dùng mã khác)"));
   }
 }
 
@@ -296,31 +293,31 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
     const std::string id = r.get("id");
     if (!ValidId(id)) {
       errors.Add(r.line(), r.col("id"),
-                 absl::StrCat("id '", id, "' must be 1-64 of A-Z a-z 0-9 - _ ."));
+                 absl::StrCat("id '", id, "' phải gồm 1-64 ký tự A-Z a-z 0-9 - _ ."));
       continue;
     }
     if (auto [it, fresh] = first_line.emplace(id, r.line()); !fresh) {
       errors.Add(r.line(), r.col("id"),
-                 absl::StrCat("duplicate unit id ", id, " (first at line ", it->second, ")"));
+                 absl::StrCat("id đơn vị ", id, " bị trùng (đã có ở dòng ", it->second, ")"));
       continue;
     }
     unit.set_name(UnitName(id));
     unit.set_code(r.get("code"));
     if (!unit.code().empty()) {
-      if (auto [it, fresh] = code_line.emplace(unit.code(), r.line()); !fresh) {
-        errors.Add(
-            r.line(), r.col("code"),
-            absl::StrCat("duplicate unit code ", unit.code(), " (first at line ", it->second, ")"));
+      if (auto [it, fresh] = code_line.emplace(CodeKey(unit.code()), r.line()); !fresh) {
+        errors.Add(r.line(), r.col("code"),
+                   absl::StrCat("mã đơn vị ", unit.code(), " bị trùng (đã có ở dòng ", it->second,
+                                "; mã so sánh không phân biệt hoa thường)"));
       }
       codes.push_back({unit.code(), id, r.line(), r.col("code")});
     }
     unit.set_display_name(r.get("name"));
-    if (unit.display_name().empty()) errors.Add(r.line(), r.col("name"), "name is empty");
+    if (unit.display_name().empty()) errors.Add(r.line(), r.col("name"), "tên (name) đang trống");
     std::optional<bdtx::v1::UnitKind> kind = ParseUnitKind(r.get("kind"));
     if (!kind) {
       errors.Add(r.line(), r.col("kind"),
-                 absl::StrCat("unknown unit kind '", r.get("kind"),
-                              "' (ministry, department, district, school, university)"));
+                 absl::StrCat("loại đơn vị '", r.get("kind"),
+                              "' không có (ministry, department, district, school, university)"));
       continue;
     }
     unit.set_kind(*kind);
@@ -329,8 +326,8 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
       std::optional<bdtx::v1::SchoolLevel> level = ParseLevel(r.get("level"));
       if (!level) {
         errors.Add(r.line(), r.col("level") ? r.col("level") : r.col("kind"),
-                   absl::StrCat("school level '", r.get("level"),
-                                "' must be TH, THCS, THPT, TH&THCS, THCS&THPT or GDTX"));
+                   absl::StrCat("cấp học '", r.get("level"),
+                                "' phải là TH, THCS, THPT, TH&THCS, THCS&THPT hoặc GDTX"));
       } else {
         unit.set_school_level(*level);
       }
@@ -339,20 +336,20 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
       std::optional<bdtx::v1::UniversityKind> uk = ParseUniversityKind(r.get("university_kind"));
       if (!uk) {
         errors.Add(r.line(), r.col("university_kind"),
-                   absl::StrCat("university kind '", r.get("university_kind"),
-                                "' must be DHSP or HVQLGD"));
+                   absl::StrCat("loại trường đại học '", r.get("university_kind"),
+                                "' phải là DHSP hoặc HVQLGD"));
       } else {
         unit.set_university_kind(*uk);
       }
     }
     if (unit.parent().empty() && *kind != bdtx::v1::MINISTRY && *kind != bdtx::v1::UNIVERSITY) {
-      errors.Add(r.line(), r.col("parent_id"), "parent_id is required for this kind of unit");
+      errors.Add(r.line(), r.col("parent_id"), "loại đơn vị này phải có parent_id");
     }
     overlay.units[id] = unit;
     parent_checks.emplace_back(static_cast<int>(plan.units.size()), r.line());
     plan.units.push_back(unit);
   }
-  CheckCodesAcrossDirectory("unit", "units/", codes, first_line, errors,
+  CheckCodesAcrossDirectory("đơn vị", "units/", codes, first_line, errors,
                             [&](const std::string& code) { return view.UnitIdByCode(code); });
   // Second pass: parents may appear later in the file.
   for (auto [index, line] : parent_checks) {
@@ -365,7 +362,8 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
     const int column = row ? row->col("parent_id") : 0;
     std::optional<Unit> parent = overlay.FindUnit(BareId(unit.parent()));
     if (!parent) {
-      errors.Add(line, column, absl::StrCat("unknown parent unit '", BareId(unit.parent()), "'"));
+      errors.Add(line, column,
+                 absl::StrCat("không có đơn vị cấp trên '", BareId(unit.parent()), "'"));
       continue;
     }
     const auto pk = parent->kind();
@@ -385,15 +383,17 @@ void PlanUnits(const std::vector<Row>& rows, const DirectoryView& view, Errors& 
     }
     if (!ok) {
       errors.Add(line, column,
-                 absl::StrCat("a ", UnitKindText(unit.kind()), " cannot sit under a ",
-                              UnitKindText(pk), " (", parent->name(), ")"));
+                 absl::StrCat("đơn vị loại ", UnitKindText(unit.kind()),
+                              " không thể trực thuộc đơn vị loại ", UnitKindText(pk), " (",
+                              parent->name(), ")"));
     }
     // No cycles: walking up must end.
     std::set<std::string> seen = {unit.name()};
     std::optional<Unit> up = parent;
     for (int depth = 0; up && depth < 16; ++depth) {
       if (!seen.insert(up->name()).second) {
-        errors.Add(line, column, absl::StrCat("parent chain of ", unit.name(), " loops"));
+        errors.Add(line, column,
+                   absl::StrCat("chuỗi đơn vị cấp trên của ", unit.name(), " bị vòng lặp"));
         break;
       }
       up = up->parent().empty() ? std::nullopt : overlay.FindUnit(BareId(up->parent()));
@@ -410,52 +410,52 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
     const std::string id = r.get("id");
     if (!ValidId(id)) {
       errors.Add(r.line(), r.col("id"),
-                 absl::StrCat("id '", id, "' must be 1-64 of A-Z a-z 0-9 - _ ."));
+                 absl::StrCat("id '", id, "' phải gồm 1-64 ký tự A-Z a-z 0-9 - _ ."));
       continue;
     }
     if (auto [it, fresh] = first_line.emplace(id, r.line()); !fresh) {
       errors.Add(r.line(), r.col("id"),
-                 absl::StrCat("duplicate person id ", id, " (first at line ", it->second, ")"));
+                 absl::StrCat("id người ", id, " bị trùng (đã có ở dòng ", it->second, ")"));
       continue;
     }
     Person person;
     person.set_name(PersonName(id));
     person.set_code(r.get("code"));
     if (!person.code().empty()) {
-      if (auto [it, fresh] = code_line.emplace(person.code(), r.line()); !fresh) {
+      if (auto [it, fresh] = code_line.emplace(CodeKey(person.code()), r.line()); !fresh) {
         errors.Add(r.line(), r.col("code"),
-                   absl::StrCat("duplicate person code ", person.code(), " (first at line ",
-                                it->second, ")"));
+                   absl::StrCat("mã người ", person.code(), " bị trùng (đã có ở dòng ", it->second,
+                                "; mã so sánh không phân biệt hoa thường)"));
       }
       codes.push_back({person.code(), id, r.line(), r.col("code")});
     }
     person.set_display_name(r.get("full_name"));
     if (person.display_name().empty())
-      errors.Add(r.line(), r.col("full_name"), "full_name is empty");
+      errors.Add(r.line(), r.col("full_name"), "họ tên (full_name) đang trống");
     bool bad_role = false;
     for (absl::string_view text : absl::StrSplit(r.get("roles"), ';', absl::SkipWhitespace())) {
       Role role;
       const std::string upper = absl::AsciiStrToUpper(Folded(absl::StripAsciiWhitespace(text)));
       if (!bdtx::v1::Role_Parse(upper, &role) || role == bdtx::v1::ROLE_UNSPECIFIED) {
-        errors.Add(r.line(), r.col("roles"), absl::StrCat("unknown role '", text, "'"));
+        errors.Add(r.line(), r.col("roles"), absl::StrCat("vai trò '", text, "' không có"));
         bad_role = true;
         continue;
       }
       person.add_roles(role);
     }
     if (person.roles().empty() && !bad_role) {
-      errors.Add(r.line(), r.col("roles"), "roles is empty");
+      errors.Add(r.line(), r.col("roles"), "vai trò (roles) đang trống");
     }
     const std::string unit_id = r.get("home_unit_id");
     std::optional<Unit> home = view.FindUnit(unit_id);
     if (!home) {
       errors.Add(r.line(), r.col("home_unit_id"),
-                 absl::StrCat("unknown unit '", unit_id, "' (import units first)"));
+                 absl::StrCat("không có đơn vị '", unit_id, "' (hãy nhập đơn vị trước)"));
     } else {
       if (HasRole(person, bdtx::v1::PRINCIPAL) && home->kind() != bdtx::v1::SCHOOL) {
-        errors.Add(
-            r.line(), r.col("roles"),
-            absl::StrCat("a PRINCIPAL's home unit must be a school, ", home->name(), " is not"));
+        errors.Add(r.line(), r.col("roles"),
+                   absl::StrCat("đơn vị của hiệu trưởng (PRINCIPAL) phải là trường học, ",
+                                home->name(), " không phải"));
       }
     }
     person.set_home_unit(UnitName(unit_id));
@@ -464,8 +464,8 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
       std::optional<bdtx::v1::SchoolLevel> level = ParseLevel(r.get("level"));
       if (!level) {
         errors.Add(r.line(), r.col("level"),
-                   absl::StrCat("level '", r.get("level"),
-                                "' must be TH, THCS, THPT, TH&THCS, THCS&THPT or GDTX"));
+                   absl::StrCat("cấp học '", r.get("level"),
+                                "' phải là TH, THCS, THPT, TH&THCS, THCS&THPT hoặc GDTX"));
       } else {
         person.set_level(*level);
       }
@@ -485,22 +485,22 @@ void PlanPeople(const std::vector<Row>& rows, const DirectoryView& view, Errors&
       person.set_removed(true);
     } else if (!status.empty() && status != "active") {
       errors.Add(r.line(), r.col("status"),
-                 absl::StrCat("status '", r.get("status"), "' must be active or removed"));
+                 absl::StrCat("trạng thái '", r.get("status"), "' phải là active hoặc removed"));
     }
     plan.people.push_back(std::move(person));
   }
-  CheckCodesAcrossDirectory("person", "people/", codes, first_line, errors,
+  CheckCodesAcrossDirectory("người", "people/", codes, first_line, errors,
                             [&](const std::string& code) { return view.PersonIdByCode(code); });
 }
 
 bool ParseYearModule(const Row& r, Errors& errors, int* year, int* module) {
   if (!absl::SimpleAtoi(r.get("year"), year)) {
-    errors.Add(r.line(), r.col("year"), absl::StrCat("year '", r.get("year"), "' is not a number"));
+    errors.Add(r.line(), r.col("year"), absl::StrCat("năm '", r.get("year"), "' không phải là số"));
     return false;
   }
   if (!absl::SimpleAtoi(r.get("module"), module)) {
     errors.Add(r.line(), r.col("module"),
-               absl::StrCat("module '", r.get("module"), "' is not a number"));
+               absl::StrCat("mô đun '", r.get("module"), "' không phải là số"));
     return false;
   }
   if (absl::Status s = ValidateYearModule(*year, *module); !s.ok()) {
@@ -513,30 +513,41 @@ bool ParseYearModule(const Row& r, Errors& errors, int* year, int* module) {
 void PlanClasses(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
                  ImportPlan& plan) {
   absl::flat_hash_map<std::string, int> first_line;
+  absl::flat_hash_map<std::string, int> code_line;
+  std::vector<CodeUse> codes;
   for (const Row& r : rows) {
     const std::string id = r.get("id");
     if (!ValidId(id)) {
       errors.Add(r.line(), r.col("id"),
-                 absl::StrCat("id '", id, "' must be 1-64 of A-Z a-z 0-9 - _ ."));
+                 absl::StrCat("id '", id, "' phải gồm 1-64 ký tự A-Z a-z 0-9 - _ ."));
       continue;
     }
     if (auto [it, fresh] = first_line.emplace(id, r.line()); !fresh) {
       errors.Add(r.line(), r.col("id"),
-                 absl::StrCat("duplicate class id ", id, " (first at line ", it->second, ")"));
+                 absl::StrCat("id lớp ", id, " bị trùng (đã có ở dòng ", it->second, ")"));
       continue;
     }
     Class c;
     c.set_name(ClassName(id));
     c.set_code(r.get("code"));
+    if (!c.code().empty()) {
+      if (auto [it, fresh] = code_line.emplace(CodeKey(c.code()), r.line()); !fresh) {
+        errors.Add(r.line(), r.col("code"),
+                   absl::StrCat("mã lớp ", c.code(), " bị trùng (đã có ở dòng ", it->second,
+                                "; mã so sánh không phân biệt hoa thường)"));
+      }
+      codes.push_back({c.code(), id, r.line(), r.col("code")});
+    }
     c.set_display_name(r.get("name"));
-    if (c.display_name().empty()) errors.Add(r.line(), r.col("name"), "name is empty");
+    if (c.display_name().empty()) errors.Add(r.line(), r.col("name"), "tên (name) đang trống");
     int year = 0, module = 0;
     if (ParseYearModule(r, errors, &year, &module)) {
       c.set_year(year);
       c.set_module(module);
     }
     if (!view.FindUnit(r.get("unit_id"))) {
-      errors.Add(r.line(), r.col("unit_id"), absl::StrCat("unknown unit '", r.get("unit_id"), "'"));
+      errors.Add(r.line(), r.col("unit_id"),
+                 absl::StrCat("không có đơn vị '", r.get("unit_id"), "'"));
     }
     c.set_unit(UnitName(r.get("unit_id")));
     // Members already assigned stay; ASSIGNMENTS files add more.
@@ -546,6 +557,8 @@ void PlanClasses(const std::vector<Row>& rows, const DirectoryView& view, Errors
     }
     plan.classes.push_back(std::move(c));
   }
+  CheckCodesAcrossDirectory("lớp", "classes/", codes, first_line, errors,
+                            [&](const std::string& code) { return view.ClassIdByCode(code); });
 }
 
 void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Errors& errors,
@@ -570,13 +583,13 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
     if (kind == "support" || kind == "lecturer") {
       const std::optional<Person>& a = person(from);
       const std::optional<Person>& b = person(to);
-      if (!a) errors.Add(r.line(), r.col("from_id"), absl::StrCat("unknown person '", from, "'"));
-      if (!b) errors.Add(r.line(), r.col("to_id"), absl::StrCat("unknown person '", to, "'"));
+      if (!a) errors.Add(r.line(), r.col("from_id"), absl::StrCat("không có người '", from, "'"));
+      if (!b) errors.Add(r.line(), r.col("to_id"), absl::StrCat("không có người '", to, "'"));
       if (!a || !b) continue;
       if (kind == "support") {
         if (!HasRole(*a, bdtx::v1::CORE_TEACHER) && !HasRole(*a, bdtx::v1::CORE_MANAGER)) {
           errors.Add(r.line(), r.col("from_id"),
-                     absl::StrCat(a->name(), " is not a core teacher or core manager"));
+                     absl::StrCat(a->name(), " không phải giáo viên hay cán bộ quản lý cốt cán"));
           continue;
         }
         plan.support.push_back({year, module, from, to});
@@ -585,12 +598,13 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
       } else {
         if (!HasRole(*a, bdtx::v1::PEDAGOGY_LECTURER) &&
             !HasRole(*a, bdtx::v1::MANAGEMENT_LECTURER)) {
-          errors.Add(r.line(), r.col("from_id"), absl::StrCat(a->name(), " is not a key lecturer"));
+          errors.Add(r.line(), r.col("from_id"),
+                     absl::StrCat(a->name(), " không phải giảng viên sư phạm chủ chốt"));
           continue;
         }
         if (!HasRole(*b, bdtx::v1::CORE_TEACHER) && !HasRole(*b, bdtx::v1::CORE_MANAGER)) {
           errors.Add(r.line(), r.col("to_id"),
-                     absl::StrCat(b->name(), " is not a core teacher or core manager"));
+                     absl::StrCat(b->name(), " không phải giáo viên hay cán bộ quản lý cốt cán"));
           continue;
         }
         plan.lecturers.push_back({year, module, from, to});
@@ -599,18 +613,18 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
       std::optional<Class> c = view.FindClass(from);
       if (!c) {
         errors.Add(r.line(), r.col("from_id"),
-                   absl::StrCat("unknown class '", from, "' (import classes first)"));
+                   absl::StrCat("không có lớp '", from, "' (hãy nhập lớp trước)"));
         continue;
       }
       if (c->year() != year || c->module() != module) {
         errors.Add(r.line(), r.col("year"),
-                   absl::StrCat(c->name(), " is module ", c->module(), " of ", c->year(),
-                                ", not module ", module, " of ", year));
+                   absl::StrCat(c->name(), " là mô đun ", c->module(), " năm ", c->year(),
+                                ", không phải mô đun ", module, " năm ", year));
         continue;
       }
       const std::optional<Person>& p = person(to);
       if (!p) {
-        errors.Add(r.line(), r.col("to_id"), absl::StrCat("unknown person '", to, "'"));
+        errors.Add(r.line(), r.col("to_id"), absl::StrCat("không có người '", to, "'"));
         continue;
       }
       const bool grader = kind == "grader";
@@ -618,14 +632,15 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
           !HasRole(*p, bdtx::v1::CORE_MANAGER)) {
         errors.Add(
             r.line(), r.col("to_id"),
-            absl::StrCat(p->name(), " cannot grade: not a reporter/assistant or core member"));
+            absl::StrCat(p->name(),
+                         " không chấm bài được: không phải báo cáo viên/trợ giảng hay cốt cán"));
         continue;
       }
       plan.members.push_back({from, to, grader});
     } else {
       errors.Add(r.line(), r.col("kind"),
-                 absl::StrCat("unknown assignment kind '", r.get("kind"),
-                              "' (support, lecturer, learner, grader)"));
+                 absl::StrCat("loại phân công '", r.get("kind"),
+                              "' không có (support, lecturer, learner, grader)"));
     }
   }
   for (const auto& [key, colleagues] : new_support) {
@@ -634,10 +649,10 @@ void PlanAssignments(const std::vector<Row>& rows, const DirectoryView& view, Er
     for (std::string& id : view.SupportGroup(year, module, core)) group.insert(std::move(id));
     const int total = static_cast<int>(group.size());
     if (total > kUsualSupportGroupSize) {
-      plan.warnings.push_back(absl::StrCat("line ", support_line[key], ": people/", core,
-                                           " supports ", total, " colleagues in module ", module,
-                                           " of ", year, " (more than the usual ",
-                                           kUsualSupportGroupSize, "); all kept"));
+      plan.warnings.push_back(absl::StrCat("dòng ", support_line[key], ": people/", core,
+                                           " hỗ trợ ", total, " đồng nghiệp ở mô đun ", module,
+                                           " năm ", year, " (nhiều hơn mức thường là ",
+                                           kUsualSupportGroupSize, "); vẫn giữ tất cả"));
     }
   }
 }
@@ -654,7 +669,7 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
                                       absl::string_view content, const DirectoryView& view) {
   const std::vector<ColumnSpec> spec = Spec(kind);
   if (spec.empty())
-    return absl::InvalidArgumentError("kind must be UNITS, PEOPLE, CLASSES or ASSIGNMENTS");
+    return absl::InvalidArgumentError("kind phải là UNITS, PEOPLE, CLASSES hoặc ASSIGNMENTS");
   absl::StatusOr<CsvTable> table = ParseCsv(file, content);
   if (!table.ok()) return table.status();
   Errors errors(file);
@@ -668,18 +683,18 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
     }
     const std::string name = Folded(absl::StripAsciiWhitespace(table->header[i]));
     if (!columns.emplace(name, static_cast<int>(i)).second) {
-      errors.Add(1, static_cast<int>(i) + 1, absl::StrCat("column '", name, "' appears twice"));
+      errors.Add(1, static_cast<int>(i) + 1, absl::StrCat("cột '", name, "' xuất hiện hai lần"));
     }
     bool known = false;
     for (const ColumnSpec& c : spec) known |= name == c.name;
     if (!known)
-      plan.warnings.push_back(absl::StrCat("column ", i + 1, " '", name, "' is not used"));
+      plan.warnings.push_back(absl::StrCat("cột ", i + 1, " '", name, "' không được dùng"));
   }
   for (const ColumnSpec& c : spec) {
     if (c.required && !columns.count(c.name)) {
       errors.Add(1, static_cast<int>(table->header.size()) + 1,
-                 absl::StrCat("missing required column '", c.name,
-                              "' (columns: ", absl::StrJoin(ImportColumns(kind), ","), ")"));
+                 absl::StrCat("thiếu cột bắt buộc '", c.name,
+                              "' (các cột: ", absl::StrJoin(ImportColumns(kind), ","), ")"));
     }
   }
   if (!errors.empty()) return errors.ToStatus();
@@ -691,7 +706,7 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, absl::string_view file,
   for (const CsvRow& row : table->rows) {
     if (row.fields.size() != table->header.size()) {
       errors.Add(row.line, static_cast<int>(std::min(row.fields.size(), table->header.size())) + 1,
-                 absl::StrCat("row has ", row.fields.size(), " fields, the header has ",
+                 absl::StrCat("dòng có ", row.fields.size(), " trường, dòng tiêu đề có ",
                               table->header.size()));
       continue;
     }

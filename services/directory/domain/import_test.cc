@@ -39,13 +39,14 @@ TEST_F(ImportTest, BadEncodingIsReportedWithLineAndColumn) {
       "id,code,full_name,roles,home_unit_id,subject,level,email\n"
       "p1,,Ok Name,mass_teacher,thcs-tanphu,,,\n"
       "p2,,Nguy\xEAn,mass_teacher,thcs-tanphu,,,\n";
-  ExpectMentions(ImportError(bdtx::v1::PEOPLE, "people.csv", csv), "people.csv:3:3: invalid UTF-8");
+  ExpectMentions(ImportError(bdtx::v1::PEOPLE, "people.csv", csv),
+                 "people.csv:3:3: không phải UTF-8 hợp lệ");
 }
 
 TEST_F(ImportTest, MissingColumnIsReportedOnTheHeaderLine) {
   ExpectMentions(
       ImportError(bdtx::v1::PEOPLE, "people.csv", "id,full_name,roles\np1,A,mass_teacher\n"),
-      "people.csv:1:4: missing required column 'home_unit_id'");
+      "people.csv:1:4: thiếu cột bắt buộc 'home_unit_id'");
 }
 
 TEST_F(ImportTest, UnknownUnitIsReportedAtItsCell) {
@@ -53,8 +54,8 @@ TEST_F(ImportTest, UnknownUnitIsReportedAtItsCell) {
                                      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
                                      "p1,,A,mass_teacher,thcs-tanphu,,,\n"
                                      "p2,,B,mass_teacher,nowhere,,,\n");
-  ExpectMentions(s, "people.csv:3:5: unknown unit 'nowhere' (import units first)");
-  ExpectMentions(s, "1 error in people.csv; nothing was imported");
+  ExpectMentions(s, "people.csv:3:5: không có đơn vị 'nowhere' (hãy nhập đơn vị trước)");
+  ExpectMentions(s, "1 lỗi trong people.csv; chưa nhập gì");
 }
 
 TEST_F(ImportTest, DuplicatePersonNamesBothLines) {
@@ -63,7 +64,7 @@ TEST_F(ImportTest, DuplicatePersonNamesBothLines) {
                              "p1,,A,mass_teacher,thcs-tanphu,,,\n"
                              "p2,,B,mass_teacher,thcs-tanphu,,,\n"
                              "p1,,C,mass_teacher,thcs-tanphu,,,\n"),
-                 "people.csv:4:1: duplicate person id p1 (first at line 2)");
+                 "people.csv:4:1: id người p1 bị trùng (đã có ở dòng 2)");
 }
 
 TEST_F(ImportTest, EveryErrorOfAFileIsListed) {
@@ -75,13 +76,13 @@ TEST_F(ImportTest, EveryErrorOfAFileIsListed) {
                                      "p4,,D,mass_teacher\n"
                                      "bad id,,E,mass_teacher,thcs-tanphu,,,\n"
                                      "p6,,F,principal,dx,,,\n");
-  ExpectMentions(s, "6 errors in people.csv");
-  ExpectMentions(s, "people.csv:2:4: unknown role 'wizard'");
-  ExpectMentions(s, "people.csv:3:3: full_name is empty");
-  ExpectMentions(s, "people.csv:4:7: level 'XYZ'");
-  ExpectMentions(s, "people.csv:5:5: row has 4 fields, the header has 8");
+  ExpectMentions(s, "6 lỗi trong people.csv");
+  ExpectMentions(s, "people.csv:2:4: vai trò 'wizard' không có");
+  ExpectMentions(s, "people.csv:3:3: họ tên (full_name) đang trống");
+  ExpectMentions(s, "people.csv:4:7: cấp học 'XYZ'");
+  ExpectMentions(s, "people.csv:5:5: dòng có 4 trường, dòng tiêu đề có 8");
   ExpectMentions(s, "people.csv:6:1: id 'bad id'");
-  ExpectMentions(s, "people.csv:7:4: a PRINCIPAL's home unit must be a school");
+  ExpectMentions(s, "people.csv:7:4: đơn vị của hiệu trưởng (PRINCIPAL) phải là trường học");
 }
 
 TEST_F(ImportTest, UnitTreeRules) {
@@ -105,11 +106,12 @@ TEST_F(ImportTest, UnitTreeRules) {
                                      "x4,,School,school,dx,,\n"
                                      "x5,,Loop A,district,x6,,\n"
                                      "x6,,Loop B,department,x5,,\n");
-  ExpectMentions(s, "units.csv:2:5: unknown parent unit 'ghost'");
-  ExpectMentions(s, "units.csv:3:5: a district cannot sit under a district");
-  ExpectMentions(s, "units.csv:4:4: unknown unit kind 'castle'");
-  ExpectMentions(s, "units.csv:5:6: school level ''");
-  ExpectMentions(s, "loops");
+  ExpectMentions(s, "units.csv:2:5: không có đơn vị cấp trên 'ghost'");
+  ExpectMentions(s,
+                 "units.csv:3:5: đơn vị loại district không thể trực thuộc đơn vị loại district");
+  ExpectMentions(s, "units.csv:4:4: loại đơn vị 'castle' không có");
+  ExpectMentions(s, "units.csv:5:6: cấp học ''");
+  ExpectMentions(s, "bị vòng lặp");
 }
 
 TEST_F(ImportTest, AssignmentRules) {
@@ -121,12 +123,13 @@ TEST_F(ImportTest, AssignmentRules) {
                                      "2023,4,support,gvcc-thcs,ghost\n"
                                      "2023,4,mentor,gvcc-thcs,gv-1\n"
                                      "2023,4,learner,no-class,gv-1\n");
-  ExpectMentions(s, "assignments.csv:2:4: people/gv-1 is not a core teacher or core manager");
-  ExpectMentions(s, "assignments.csv:3:4: people/gvcc-thcs is not a key lecturer");
-  ExpectMentions(s, "assignments.csv:4:2: module must be 1..9, got 12");
-  ExpectMentions(s, "assignments.csv:5:5: unknown person 'ghost'");
-  ExpectMentions(s, "assignments.csv:6:3: unknown assignment kind 'mentor'");
-  ExpectMentions(s, "assignments.csv:7:4: unknown class 'no-class'");
+  ExpectMentions(
+      s, "assignments.csv:2:4: people/gv-1 không phải giáo viên hay cán bộ quản lý cốt cán");
+  ExpectMentions(s, "assignments.csv:3:4: people/gvcc-thcs không phải giảng viên sư phạm chủ chốt");
+  ExpectMentions(s, "assignments.csv:4:2: mô đun phải từ 1 đến 9, không phải 12");
+  ExpectMentions(s, "assignments.csv:5:5: không có người 'ghost'");
+  ExpectMentions(s, "assignments.csv:6:3: loại phân công 'mentor' không có");
+  ExpectMentions(s, "assignments.csv:7:4: không có lớp 'no-class'");
 }
 
 TEST_F(ImportTest, SupportGroupAboveFiftyWarnsAndKeepsEveryone) {
@@ -142,14 +145,14 @@ TEST_F(ImportTest, SupportGroupAboveFiftyWarnsAndKeepsEveryone) {
   EXPECT_EQ(plan->support.size(), 55u);
   ASSERT_EQ(plan->warnings.size(), 1u);
   // 2 colleagues already assigned + 55 new.
-  EXPECT_NE(plan->warnings[0].find("people/gvcc-thcs supports 57 colleagues"), std::string::npos)
+  EXPECT_NE(plan->warnings[0].find("people/gvcc-thcs hỗ trợ 57 đồng nghiệp"), std::string::npos)
       << plan->warnings[0];
   // Importing the same rows again does not count anyone twice.
   dir_.Import(bdtx::v1::ASSIGNMENTS, support);
   auto again = PlanImport(bdtx::v1::ASSIGNMENTS, "support.csv", support, dir_);
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->warnings.size(), 1u);
-  EXPECT_NE(again->warnings[0].find("supports 57 colleagues"), std::string::npos)
+  EXPECT_NE(again->warnings[0].find("hỗ trợ 57 đồng nghiệp"), std::string::npos)
       << again->warnings[0];
 }
 
@@ -165,8 +168,8 @@ TEST_F(ImportTest, ClassesAndMembers) {
                                      "year,module,kind,from_id,to_id\n"
                                      "2023,5,learner,c1,gv-1\n"
                                      "2023,4,grader,c1,gv-2\n");
-  ExpectMentions(s, "a.csv:2:1: classes/c1 is module 4 of 2023, not module 5 of 2023");
-  ExpectMentions(s, "a.csv:3:5: people/gv-2 cannot grade");
+  ExpectMentions(s, "a.csv:2:1: classes/c1 là mô đun 4 năm 2023, không phải mô đun 5 năm 2023");
+  ExpectMentions(s, "a.csv:3:5: people/gv-2 không chấm bài được");
 }
 
 TEST_F(ImportTest, EmailAddressesAreValidatedAndNothingIsImportedOnError) {
@@ -197,10 +200,10 @@ TEST_F(ImportTest, NamesAndOtherCellsAreOneLineOfBoundedLength) {
           "p2,\"C\t2\",Trần B,mass_teacher,thcs-tanphu,,,\n" +
           "p3,,Lê C,mass_teacher,thcs-tanphu,\"Toán\xC2\x85\",,\n" + "p4,,\"" +
           std::string(1 << 20, 'A') + "\",mass_teacher,thcs-tanphu,,,\n");
-  ExpectMentions(s, "people.csv:2:3: the cell holds a line break");
-  ExpectMentions(s, "people.csv:4:2: the cell holds a line break");
-  ExpectMentions(s, "people.csv:5:6: the cell holds a line break");
-  ExpectMentions(s, "people.csv:6:3: the cell is 1048576 characters long, at most 256");
+  ExpectMentions(s, "people.csv:2:3: ô chứa ký tự điều khiển");
+  ExpectMentions(s, "people.csv:4:2: ô chứa ký tự điều khiển");
+  ExpectMentions(s, "people.csv:5:6: ô chứa ký tự điều khiển");
+  ExpectMentions(s, "people.csv:6:3: ô dài 1048576 ký tự, tối đa 256");
   EXPECT_EQ(std::string(s.message()).find("Bcc:"), std::string::npos) << s;
   EXPECT_LT(s.message().size(), 2000u);  // the huge cell is not echoed back
   // Characters, not bytes: 256 Vietnamese letters (2-3 bytes each) are accepted.
@@ -213,7 +216,7 @@ TEST_F(ImportTest, NamesAndOtherCellsAreOneLineOfBoundedLength) {
   const absl::Status h = ImportError(bdtx::v1::PEOPLE, "people.csv",
                                      "id,full_name,roles,home_unit_id," + std::string(300000, 'x') +
                                          "\np6,A,mass_teacher,thcs-tanphu,1\n");
-  ExpectMentions(h, "people.csv:1:5: the cell is 300000 characters long");
+  ExpectMentions(h, "people.csv:1:5: ô dài 300000 ký tự");
   EXPECT_LT(h.message().size(), 2000u);
 }
 
@@ -227,14 +230,14 @@ TEST_F(ImportTest, NamesThatExcelWouldRunAsFormulasAreRefused) {
           "p2,+84,Trần B,mass_teacher,thcs-tanphu,,,\n"
           "p3,,Lê C,mass_teacher,thcs-tanphu, @SUM(1),,\n"
           "p4,,-2+3+cmd,mass_teacher,thcs-tanphu,,,\n");
-  ExpectMentions(s, "people.csv:2:3: the cell starts with '='");
-  ExpectMentions(s, "people.csv:3:2: the cell starts with '+'");
-  ExpectMentions(s, "people.csv:4:6: the cell starts with '@'");
-  ExpectMentions(s, "people.csv:5:3: the cell starts with '-'");
+  ExpectMentions(s, "people.csv:2:3: ô bắt đầu bằng dấu '='");
+  ExpectMentions(s, "people.csv:3:2: ô bắt đầu bằng dấu '+'");
+  ExpectMentions(s, "people.csv:4:6: ô bắt đầu bằng dấu '@'");
+  ExpectMentions(s, "people.csv:5:3: ô bắt đầu bằng dấu '-'");
   // Units and classes too; a '-' or '=' inside a name is fine.
   ExpectMentions(ImportError(bdtx::v1::UNITS, "units.csv",
                              "id,name,kind,parent_id,university_kind\nu1,=1+1,university,,DHSP\n"),
-                 "units.csv:2:2: the cell starts with '='");
+                 "units.csv:2:2: ô bắt đầu bằng dấu '='");
   auto ok = PlanImport(bdtx::v1::PEOPLE, "people.csv",
                        header + "p5,,Nguyễn Văn A-B = C,mass_teacher,thcs-tanphu,,,\n", dir_);
   EXPECT_TRUE(ok.ok()) << ok.status();
@@ -257,10 +260,10 @@ TEST_F(ImportTest, SemicolonAndTabFilesAsExcelWritesThem) {
   // Both in one header line: one error naming what was found, not four missing columns.
   const absl::Status mixed = ImportError(
       bdtx::v1::PEOPLE, "people.csv", "id;code;full_name;roles,home_unit_id,subject,level,email\n");
-  ExpectMentions(mixed, "people.csv:1:1: the header line mixes delimiters");
+  ExpectMentions(mixed, "people.csv:1:1: dòng tiêu đề trộn lẫn ký tự phân cách");
   ExpectMentions(mixed, "4 dấu phẩy ','");
   ExpectMentions(mixed, "3 dấu chấm phẩy ';'");
-  EXPECT_EQ(std::string(mixed.message()).find("missing required column"), std::string::npos);
+  EXPECT_EQ(std::string(mixed.message()).find("thiếu cột bắt buộc"), std::string::npos);
 }
 
 TEST_F(ImportTest, NfdTextIsStoredNfcAndVietnameseKeywordsFoldCase) {

@@ -23,12 +23,17 @@ namespace {
 // Read-model keys (documented in docs/storage.md). Ids never contain '/'.
 namespace k {
 std::string Unit(absl::string_view id) { return absl::StrCat("u/", id); }
-std::string UnitCode(absl::string_view code) { return absl::StrCat("uc/", code); }
+// Code indexes are keyed by CodeKey (codes compare without case). Stores written before
+// that rule keyed them by the code as typed: lookups fall back to that (Legacy*Code).
+std::string UnitCode(absl::string_view code) { return absl::StrCat("uc/", CodeKey(code)); }
+std::string LegacyUnitCode(absl::string_view code) { return absl::StrCat("uc/", code); }
+std::string ClassCode(absl::string_view code) { return absl::StrCat("cc/", CodeKey(code)); }
 std::string UnitChild(absl::string_view parent, absl::string_view id) {
   return absl::StrCat("uch/", parent, "/", id);
 }
 std::string Person(absl::string_view id) { return absl::StrCat("p/", id); }
-std::string PersonCode(absl::string_view code) { return absl::StrCat("pc/", code); }
+std::string PersonCode(absl::string_view code) { return absl::StrCat("pc/", CodeKey(code)); }
+std::string LegacyPersonCode(absl::string_view code) { return absl::StrCat("pc/", code); }
 std::string PersonAtUnit(absl::string_view unit, absl::string_view id) {
   return absl::StrCat("pu/", unit, "/", id);
 }
@@ -108,8 +113,8 @@ void PutUnit(Changes& c, const Unit& unit, Counts& counts) {
     ++counts.updated;
     // Only this unit's own entry: another unit may already hold the old code (taken
     // over in the same file), and its entry must stay.
-    if (!old->code().empty() && c.Get(k::UnitCode(old->code())) == std::optional<std::string>(id)) {
-      c.Delete(k::UnitCode(old->code()));
+    for (const std::string& key : {k::UnitCode(old->code()), k::LegacyUnitCode(old->code())}) {
+      if (!old->code().empty() && c.Get(key) == std::optional<std::string>(id)) c.Delete(key);
     }
     if (!old->parent().empty()) c.Delete(k::UnitChild(BareId(old->parent()), id));
   } else {
@@ -131,9 +136,9 @@ void PutPerson(Changes& c, const Person& person, Counts& counts) {
   if (old) {
     ++counts.updated;
     const std::string old_unit = BareId(old->home_unit());
-    if (!old->code().empty() &&
-        c.Get(k::PersonCode(old->code())) == std::optional<std::string>(id)) {
-      c.Delete(k::PersonCode(old->code()));  // only if still this person's (see PutUnit)
+    // Only if still this person's (see PutUnit).
+    for (const std::string& key : {k::PersonCode(old->code()), k::LegacyPersonCode(old->code())}) {
+      if (!old->code().empty() && c.Get(key) == std::optional<std::string>(id)) c.Delete(key);
     }
     c.Delete(k::PersonAtUnit(old_unit, id));
     for (int role : old->roles()) c.Delete(k::RoleAtUnit(role, old_unit, id));
@@ -235,16 +240,27 @@ std::optional<std::string> DirectoryStore::SupporterOf(int year, int module,
   return **value;
 }
 
+std::optional<std::string> DirectoryStore::IdByKey(std::initializer_list<std::string> keys) const {
+  for (const std::string& key : keys) {
+    auto value = store_->GetReadModel(key);
+    if (value.ok() && value->has_value()) return **value;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> DirectoryStore::UnitIdByCode(absl::string_view code) const {
-  auto value = store_->GetReadModel(k::UnitCode(code));
-  if (!value.ok() || !value->has_value()) return std::nullopt;
-  return **value;
+  if (code.empty()) return std::nullopt;
+  return IdByKey({k::UnitCode(code), k::LegacyUnitCode(code)});
 }
 
 std::optional<std::string> DirectoryStore::PersonIdByCode(absl::string_view code) const {
-  auto value = store_->GetReadModel(k::PersonCode(code));
-  if (!value.ok() || !value->has_value()) return std::nullopt;
-  return **value;
+  if (code.empty()) return std::nullopt;
+  return IdByKey({k::PersonCode(code), k::LegacyPersonCode(code)});
+}
+
+std::optional<std::string> DirectoryStore::ClassIdByCode(absl::string_view code) const {
+  if (code.empty()) return std::nullopt;
+  return IdByKey({k::ClassCode(code)});
 }
 
 absl::StatusOr<Page<Unit>> DirectoryStore::ListUnits(absl::string_view parent_id,
@@ -318,6 +334,11 @@ absl::StatusOr<bdtx::v1::ImportCsvResponse> DirectoryStore::Apply(
       continue;
     }
     ++(old ? counts.updated : counts.created);
+    if (old && !old->code().empty() &&
+        c.Get(k::ClassCode(old->code())) == std::optional<std::string>(BareId(cls.name()))) {
+      c.Delete(k::ClassCode(old->code()));  // only if still this class's (see PutUnit)
+    }
+    if (!cls.code().empty()) c.Put(k::ClassCode(cls.code()), BareId(cls.name()));
     c.Put(key, cls.SerializeAsString());
   }
   for (const ClassMember& m : plan.members) {
@@ -532,6 +553,12 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
     expected[k::PersonAtUnit(unit, id)] = "";
     for (int role : p->roles()) expected[k::RoleAtUnit(role, unit, id)] = "";
   }
+  ASSIGN_OR_RETURN(auto classes, scan("c/"));
+  for (const auto& [key, value] : classes) {
+    std::optional<Class> c = Parse<Class>(value);
+    if (!c) return absl::DataLossError(absl::StrCat("unreadable class record ", key));
+    if (!c->code().empty()) expected[k::ClassCode(c->code())] = key.substr(2);
+  }
   ASSIGN_OR_RETURN(auto lecturers, scan("l/"));
   for (const auto& [key, lecturer] : lecturers) {
     // l/YYYY/MM/{core} -> lc/YYYY/MM/{lecturer}/{core}
@@ -550,7 +577,7 @@ absl::StatusOr<std::vector<std::string>> DirectoryStore::CheckIndexes() const {
 
   std::vector<std::string> differences;
   std::map<std::string, std::string> actual;
-  for (const char* prefix : {"uc/", "uch/", "pc/", "pu/", "pr/", "lc/"}) {
+  for (const char* prefix : {"uc/", "uch/", "pc/", "pu/", "pr/", "lc/", "cc/"}) {
     ASSIGN_OR_RETURN(auto index, scan(prefix));
     actual.merge(index);
   }

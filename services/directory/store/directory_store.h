@@ -5,6 +5,7 @@
 #ifndef BDTX_SERVICES_DIRECTORY_STORE_DIRECTORY_STORE_H_
 #define BDTX_SERVICES_DIRECTORY_STORE_DIRECTORY_STORE_H_
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ class DirectoryStore : public DirectoryView {
 
   std::optional<std::string> UnitIdByCode(absl::string_view code) const override;
   std::optional<std::string> PersonIdByCode(absl::string_view code) const override;
+  std::optional<std::string> ClassIdByCode(absl::string_view code) const override;
 
   // Every secondary index (codes, children, people per unit and role, supporters,
   // lecturers' core members) compared with one rebuilt from the primary records; one
@@ -80,6 +82,8 @@ class DirectoryStore : public DirectoryView {
   absl::StatusOr<std::string> ExportCsv(bdtx::v1::ImportKind kind) const;
 
  private:
+  // The value of the first of `keys` present in the read model.
+  std::optional<std::string> IdByKey(std::initializer_list<std::string> keys) const;
   template <typename T>
   std::optional<T> Load(const std::string& key) const;
   std::vector<std::string> ScanIds(const std::string& prefix) const;

@@ -140,7 +140,7 @@ TEST_F(DirectoryStoreTest, PersonCodeOfAnotherFileIsRefusedAndRenamesKeepTheInde
   absl::Status dup = TryImport(
       bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-04,BHDUP,Gv 4,mass_teacher,bp\n"));
   EXPECT_EQ(dup.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(dup.message().find("f.csv:2:2: person code BHDUP already belongs to people/bh-gv-03"),
+  EXPECT_NE(dup.message().find("f.csv:2:2: mã người BHDUP đã thuộc về people/bh-gv-03"),
             std::string::npos)
       << dup;
   EXPECT_FALSE(directory_->FindPerson("bh-gv-04").has_value());  // all or nothing
@@ -173,9 +173,46 @@ TEST_F(DirectoryStoreTest, UnitCodeOfAnotherFileIsRefused) {
                                "id,code,name,kind,parent_id,level\n"
                                "hp,70,Sở GDĐT Hải Phòng,department,moet,\n");
   EXPECT_EQ(dup.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(dup.message().find("unit code 70 already belongs to units/bp"), std::string::npos)
-      << dup;
+  EXPECT_NE(dup.message().find("mã đơn vị 70 đã thuộc về units/bp"), std::string::npos) << dup;
   EXPECT_EQ(*directory_->UnitIdByCode("70"), "bp");
+  ExpectIndexesMatchRebuild();
+}
+
+// Codes compare without case (and Vietnamese letters fold too): "bhdup" is the code
+// BHDUP, for uniqueness across files, inside one file, and for lookups; the code keeps
+// the form it was imported with.
+TEST_F(DirectoryStoreTest, CodesDifferingOnlyByCaseAreOneCode) {
+  LoadSample();
+  Import(bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-03,BHDUP,Gv 3,mass_teacher,bp\n"));
+  absl::Status other_file = TryImport(
+      bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-04,bhdup,Gv 4,mass_teacher,bp\n"));
+  EXPECT_EQ(other_file.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(other_file.message().find("mã người bhdup đã thuộc về people/bh-gv-03"),
+            std::string::npos)
+      << other_file;
+  absl::Status same_file = TryImport(
+      bdtx::v1::PEOPLE,
+      absl::StrCat(kPeopleHeader, "x1,ĐẠT-1,X,mass_teacher,bp\n", "x2,đạt-1,Y,mass_teacher,bp\n"));
+  EXPECT_EQ(same_file.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(same_file.message().find("đã có ở dòng 2"), std::string::npos) << same_file;
+  EXPECT_EQ(*directory_->PersonIdByCode("bhdup"), "bh-gv-03");
+  EXPECT_EQ(*directory_->PersonIdByCode("BhDuP"), "bh-gv-03");
+  EXPECT_EQ(directory_->FindPerson("bh-gv-03")->code(), "BHDUP");
+  // The holder may change the case of its own code.
+  Import(bdtx::v1::PEOPLE, absl::StrCat(kPeopleHeader, "bh-gv-03,BhDup,Gv 3,mass_teacher,bp\n"));
+  EXPECT_EQ(*directory_->PersonIdByCode("BHDUP"), "bh-gv-03");
+  // Units and classes too.
+  absl::Status unit = TryImport(bdtx::v1::UNITS,
+                                "id,code,name,kind,parent_id,level\n"
+                                "hp,bgddt,Sở GDĐT Hải Phòng,department,moet,\n");
+  EXPECT_EQ(unit.code(), absl::StatusCode::kInvalidArgument) << unit;
+  EXPECT_EQ(*directory_->UnitIdByCode("bgddt"), "moet");
+  Import(bdtx::v1::CLASSES, "id,code,name,year,module,unit_id\nl1,L-ĐX,Lớp 1,2023,4,dx\n");
+  absl::Status cls =
+      TryImport(bdtx::v1::CLASSES, "id,code,name,year,module,unit_id\nl2,l-đx,Lớp 2,2023,4,dx\n");
+  EXPECT_EQ(cls.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(cls.message().find("mã lớp l-đx đã thuộc về classes/l1"), std::string::npos) << cls;
+  EXPECT_EQ(*directory_->ClassIdByCode("L-đX"), "l1");
   ExpectIndexesMatchRebuild();
 }
 

@@ -26,13 +26,19 @@ class FakeDirectory : public DirectoryView {
   }
   std::optional<std::string> UnitIdByCode(absl::string_view code) const override {
     for (const auto& [id, u] : units) {
-      if (!code.empty() && u.code() == code) return id;
+      if (!code.empty() && CodeKey(u.code()) == CodeKey(code)) return id;
     }
     return std::nullopt;
   }
   std::optional<std::string> PersonIdByCode(absl::string_view code) const override {
     for (const auto& [id, p] : people) {
-      if (!code.empty() && p.code() == code) return id;
+      if (!code.empty() && CodeKey(p.code()) == CodeKey(code)) return id;
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> ClassIdByCode(absl::string_view code) const override {
+    for (const auto& [id, c] : classes) {
+      if (!code.empty() && CodeKey(c.code()) == CodeKey(code)) return id;
     }
     return std::nullopt;
   }

@@ -3,6 +3,7 @@
 #include <limits>
 #include <map>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,17 @@ absl::StatusOr<ClassFacts> ClassFactsOf(DirectoryClient& directory, const std::s
 
 // ------------------------------------------------------------ handlers
 
+namespace {
+
+absl::Status OutsideProvince(const auth::Subject& subject, const std::string& learner) {
+  return absl::PermissionDeniedError(absl::StrCat(
+      subject.name, " không được nhập kết quả LMS cho ", learner,
+      ": người học không có trong danh bạ hoặc không thuộc tỉnh của bạn; không dòng nào "
+      "được nhập"));
+}
+
+}  // namespace
+
 template <typename Work>
 grpc::ServerUnaryReactor* GradingService::OnWorker(grpc::CallbackServerContext* context,
                                                    Work work) {
@@ -97,6 +109,37 @@ absl::Status GradingService::MayReadPerson(const auth::Subject& subject,
   ASSIGN_OR_RETURN(auto p, directory_->GetPerson(person));
   ASSIGN_OR_RETURN(auto ancestry, directory_->Ancestry(p.home_unit()));
   return auth::Authorize(subject, auth::Action::kRead, {ancestry, person});
+}
+
+absl::Status GradingService::MayImportLmsFor(const auth::Subject& subject,
+                                             const std::vector<v1::LmsRow>& rows) {
+  if (subject.IsService() || subject.HasRole(v1::SYSTEM_ADMIN)) return absl::OkStatus();
+  // A Sở imports results only for learners of its own province: each learner's home
+  // unit must be inside it. A learner the directory does not know and one of another
+  // province get the same answer, so the refusal tells nothing about other provinces.
+  std::vector<std::string> learners;
+  absl::flat_hash_set<std::string> seen;
+  for (const v1::LmsRow& row : rows) {
+    if (seen.insert(row.learner()).second) learners.push_back(row.learner());
+  }
+  auto people = directory_->GetPeople(learners);
+  if (absl::IsNotFound(people.status())) {
+    // Which one: asked one by one only on this error path.
+    for (const std::string& learner : learners) {
+      auto p = directory_->GetPerson(learner);
+      if (absl::IsNotFound(p.status())) return OutsideProvince(subject, learner);
+      if (!p.ok()) return p.status();
+    }
+  }
+  if (!people.ok()) return people.status();
+  for (const v1::Person& person : *people) {
+    auto ancestry = directory_->Ancestry(person.home_unit());  // cached: schools repeat
+    if (!ancestry.ok()) return ancestry.status();
+    if (!auth::Authorize(subject, auth::Action::kManage, {*ancestry, ""}).ok()) {
+      return OutsideProvince(subject, person.name());
+    }
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* GradingService::EnrollClass(grpc::CallbackServerContext* context,
@@ -393,6 +436,7 @@ grpc::ServerUnaryReactor* GradingService::ImportLmsResults(
     }
     ASSIGN_OR_RETURN(auto rows,
                      ParseLmsResults(request->format(), request->file_name(), request->content()));
+    RETURN_IF_ERROR(MayImportLmsFor(*subject, rows));
     const std::string sha = Sha256Hex(request->content());
     if (request->validate_only()) {
       response->set_rows(static_cast<int32_t>(rows.size()));

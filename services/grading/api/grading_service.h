@@ -76,6 +76,10 @@ class GradingService final : public bdtx::v1::Grading::CallbackService {
   // Reads about a person (completion, support counts): themselves, services, admins,
   // the ministry, and officers/leaders above the person's home unit.
   absl::Status MayReadPerson(const auth::Subject& subject, const std::string& person);
+  // OK when `subject` may import LMS results for every learner of `rows` (services,
+  // admins; a Sở for learners of its province); otherwise PERMISSION_DENIED naming one.
+  absl::Status MayImportLmsFor(const auth::Subject& subject,
+                               const std::vector<bdtx::v1::LmsRow>& rows);
   // Reads of a class's run (GetRun): its graders; admins, services, the ministry and the
   // officers/leaders of the unit running it or above; the lecturer the directory assigns
   // to one of its graders (core members) for the run's year and module. Otherwise

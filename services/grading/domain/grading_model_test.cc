@@ -389,10 +389,9 @@ TEST(LmsImportTest, CsvAndJsonWithLineNumberedErrors) {
   ASSERT_FALSE(bad.ok());
   const std::string m(bad.status().message());
   for (const char* want :
-       {"lms.csv:3: learner_id 'gv 2'", "lms.csv:3: year '1999'", "lms.csv:3: module '10'",
-        "lms.csv:3: result 'maybe'", "lms.csv:3: quiz_done 'perhaps'",
-        "lms.csv:4: learner gv-1 module 4 of "
-        "2023 repeats line 2"}) {
+       {"lms.csv:3: learner_id 'gv 2'", "lms.csv:3: năm '1999'", "lms.csv:3: mô đun '10'",
+        "lms.csv:3: kết quả 'maybe'", "lms.csv:3: quiz_done 'perhaps'",
+        "lms.csv:4: người học gv-1 mô đun 4 năm 2023 lặp lại dòng 2"}) {
     EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;
   }
   EXPECT_EQ(ParseLmsResults(v1::CSV, "x.csv", "learner,year\n").status().code(),
@@ -406,7 +405,7 @@ TEST(LmsImportTest, CsvAndJsonWithLineNumberedErrors) {
                               "   \"result\": \"pass\", \"colour\": \"red\"}\n"
                               "]\n");
   ASSERT_FALSE(json.ok());
-  EXPECT_NE(json.status().message().find("lms.json:4: unknown key 'colour'"), std::string::npos)
+  EXPECT_NE(json.status().message().find("lms.json:4: khoá 'colour' không có"), std::string::npos)
       << json.status();
   auto json_ok = ParseLmsResults(
       v1::JSON, "lms.json",
@@ -436,7 +435,7 @@ TEST(LmsImportTest, ErrorsQuoteCellsShortAndOnOneLine) {
   ASSERT_FALSE(bad.ok());
   const std::string m(bad.status().message());
   EXPECT_LT(m.size(), 10'000u);
-  EXPECT_NE(m.find("result '" + std::string(40, 'x') + "…'"), std::string::npos) << m;
+  EXPECT_NE(m.find("kết quả '" + std::string(40, 'x') + "…'"), std::string::npos) << m;
   // A quoted CR LF is escaped; Vietnamese is cut between characters (40 of them).
   auto last = ParseLmsResults(v1::CSV, "lms.csv",
                               "learner_id,year,module,result\n\"gv\r\nBcc: x\",2023,4,"
@@ -444,7 +443,7 @@ TEST(LmsImportTest, ErrorsQuoteCellsShortAndOnOneLine) {
   ASSERT_FALSE(last.ok());
   const std::string one(last.status().message());
   EXPECT_NE(one.find("learner_id 'gv\\r\\nBcc: x'"), std::string::npos) << one;
-  const std::string cut = "result 'Đạt lắm rồi nhưng chưa hẳn đã đạt hết mọ…'";
+  const std::string cut = "kết quả 'Đạt lắm rồi nhưng chưa hẳn đã đạt hết mọ…'";
   EXPECT_NE(one.find(cut), std::string::npos) << one;
   EXPECT_EQ(one.find("\r\n"), std::string::npos);
 }
@@ -485,12 +484,13 @@ TEST(LmsImportTest, NonUtf8FilesAreRefusedWithPositionAndHint) {
   // UTF-16 (Excel "Unicode Text") and Windows-1258 ("Đạt" is D0 61 F2 74).
   auto utf16 = ParseLmsResults(v1::CSV, "lms.txt", std::string("\xFF\xFEl\0e\0", 6));
   ASSERT_FALSE(utf16.ok());
-  EXPECT_NE(utf16.status().message().find("lms.txt:1:1: the file is UTF-16"), std::string::npos)
+  EXPECT_NE(utf16.status().message().find("lms.txt:1:1: tệp ở dạng UTF-16"), std::string::npos)
       << utf16.status();
   auto cp1258 = ParseLmsResults(v1::CSV, "lms.csv",
                                 "learner_id,year,module,result\ngv-1,2023,4,\xD0\x61\xF2t\n");
   ASSERT_FALSE(cp1258.ok());
-  EXPECT_NE(cp1258.status().message().find("lms.csv:2:4: invalid UTF-8"), std::string::npos)
+  EXPECT_NE(cp1258.status().message().find("lms.csv:2:4: không phải UTF-8 hợp lệ"),
+            std::string::npos)
       << cp1258.status();
   EXPECT_NE(cp1258.status().message().find("Windows-1258"), std::string::npos);
 }

@@ -60,8 +60,9 @@ class Errors {
   bool empty() const { return count_ == 0; }
   absl::Status ToStatus() const {
     return absl::InvalidArgumentError(absl::StrCat(
-        count_, " error(s) in ", file_, "; nothing was imported:\n", absl::StrJoin(lines_, "\n"),
-        count_ > lines_.size() ? absl::StrCat("\n... and ", count_ - lines_.size(), " more") : ""));
+        count_, " lỗi trong ", file_, "; chưa nhập gì:\n", absl::StrJoin(lines_, "\n"),
+        count_ > lines_.size() ? absl::StrCat("\n... và ", count_ - lines_.size(), " lỗi nữa")
+                               : ""));
   }
 
  private:
@@ -129,8 +130,8 @@ absl::StatusOr<std::vector<RawRow>> ReadCsv(absl::string_view file, absl::string
   for (int i : {0, 1, 2, 3}) {
     if (index[i] < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(file, ":1: the header needs the column '", kColumns[i],
-                       "' (columns: ", absl::StrJoin(kColumns, ","), ")"));
+          absl::StrCat(file, ":1: dòng tiêu đề thiếu cột '", kColumns[i],
+                       "' (các cột: ", absl::StrJoin(kColumns, ","), ")"));
     }
   }
   std::vector<RawRow> rows;
@@ -154,7 +155,7 @@ absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::strin
   auto status = google::protobuf::util::JsonStringToMessage(wrapped, &list);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(file, ": not a JSON array of objects: ",
+        absl::StrCat(file, ": không phải mảng JSON gồm các đối tượng: ",
                      std::string(status.message().data(), status.message().size())));
   }
   const std::vector<int> lines = ObjectLines(content);
@@ -164,12 +165,12 @@ absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::strin
     raw.line = i < static_cast<int>(lines.size()) ? lines[i] : 0;
     const google::protobuf::Value& v = list.values(i);
     if (!v.has_struct_value()) {
-      errors.Add(raw.line, absl::StrCat("element ", i + 1, " is not an object"));
+      errors.Add(raw.line, absl::StrCat("phần tử ", i + 1, " không phải đối tượng JSON"));
       continue;
     }
     for (const auto& [key, value] : v.struct_value().fields()) {
       if (std::find(std::begin(kColumns), std::end(kColumns), key) == std::end(kColumns)) {
-        errors.Add(raw.line, absl::StrCat("unknown key '", Shown(key), "'"));
+        errors.Add(raw.line, absl::StrCat("khoá '", Shown(key), "' không có"));
         continue;
       }
       switch (value.kind_case()) {
@@ -192,7 +193,7 @@ absl::StatusOr<std::vector<RawRow>> ReadJson(absl::string_view file, absl::strin
         case google::protobuf::Value::kNullValue:
           break;
         default:
-          errors.Add(raw.line, absl::StrCat("'", key, "' must be a string, number or boolean"));
+          errors.Add(raw.line, absl::StrCat("'", key, "' phải là chuỗi, số hoặc true/false"));
       }
     }
     rows.push_back(std::move(raw));
@@ -216,7 +217,7 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
       raw = ReadJson(file, content, errors);
       break;
     default:
-      return absl::InvalidArgumentError("format must be CSV or JSON");
+      return absl::InvalidArgumentError("format phải là CSV hoặc JSON");
   }
   if (!raw.ok()) return raw.status();
   std::vector<bdtx::v1::LmsRow> rows;
@@ -232,15 +233,15 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
           return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
         })) {
       errors.Add(r.line, absl::StrCat("learner_id '", Shown(id),
-                                      "' must be 1–64 characters of A-Z a-z 0-9 - _ ."));
+                                      "' phải gồm 1–64 ký tự A-Z a-z 0-9 - _ ."));
     }
     row.set_learner(absl::StrCat("people/", id));
     int year = 0, module = 0;
     if (!absl::SimpleAtoi(field("year"), &year) || !IsCampaignYear(year)) {
-      errors.Add(r.line, absl::StrCat("year '", Shown(field("year")), "' must be 2000–2100"));
+      errors.Add(r.line, absl::StrCat("năm '", Shown(field("year")), "' phải từ 2000 đến 2100"));
     }
     if (!absl::SimpleAtoi(field("module"), &module) || !IsCampaignModule(module)) {
-      errors.Add(r.line, absl::StrCat("module '", Shown(field("module")), "' must be 1–9"));
+      errors.Add(r.line, absl::StrCat("mô đun '", Shown(field("module")), "' phải từ 1 đến 9"));
     }
     row.set_year(year);
     row.set_module(module);
@@ -253,14 +254,14 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     } else if (result == "recognised" || result == "recognized") {
       row.set_result(bdtx::v1::LMS_RECOGNISED);
     } else {
-      errors.Add(r.line, absl::StrCat("result '", Shown(field("result")),
-                                      "' must be pass, fail or recognised"));
+      errors.Add(r.line, absl::StrCat("kết quả '", Shown(field("result")),
+                                      "' phải là pass (đạt), fail (chưa đạt) hoặc recognised"));
     }
     bool b = false;
     for (const char* name : {"quiz_done", "survey_done", "programme_survey_done"}) {
       if (!ParseBool(field(name), &b)) {
-        errors.Add(r.line,
-                   absl::StrCat(name, " '", Shown(field(name)), "' must be yes/no (or 1/0)"));
+        errors.Add(r.line, absl::StrCat(name, " '", Shown(field(name)),
+                                        "' phải là có/không (yes/no, 1/0)"));
       }
       if (std::string(name) == "quiz_done") row.set_quiz_done(b);
       if (std::string(name) == "survey_done") row.set_survey_done(b);
@@ -273,18 +274,18 @@ absl::StatusOr<std::vector<bdtx::v1::LmsRow>> ParseLmsResults(bdtx::v1::LmsForma
     } else if (feedback == "negative") {
       row.set_feedback(bdtx::v1::NEGATIVE);
     } else if (!feedback.empty()) {
-      errors.Add(r.line, absl::StrCat("feedback '", Shown(field("feedback")),
-                                      "' must be positive, negative or empty"));
+      errors.Add(r.line, absl::StrCat("phản hồi '", Shown(field("feedback")),
+                                      "' phải là positive, negative hoặc để trống"));
     }
     auto [it, inserted] = seen.try_emplace({id, year, module}, r.line);
     if (!inserted) {
-      errors.Add(r.line, absl::StrCat("learner ", Shown(id), " module ", module, " of ", year,
-                                      " repeats line ", it->second));
+      errors.Add(r.line, absl::StrCat("người học ", Shown(id), " mô đun ", module, " năm ", year,
+                                      " lặp lại dòng ", it->second));
     }
     rows.push_back(std::move(row));
   }
   if (!errors.empty()) return errors.ToStatus();
-  if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat(file, ": no rows"));
+  if (rows.empty()) return absl::InvalidArgumentError(absl::StrCat(file, ": không có dòng nào"));
   return rows;
 }
 

@@ -54,7 +54,7 @@ absl::StatusOr<std::string> InboxOf(const auth::Subject& subject, const std::str
   const std::string inbox = requested.empty() ? subject.name : requested;
   if (!absl::StartsWith(inbox, "people/") && !absl::StartsWith(inbox, "units/")) {
     return absl::InvalidArgumentError(
-        absl::StrCat("recipient '", inbox, "' must be people/{id} or units/{id}"));
+        absl::StrCat("người nhận '", inbox, "' phải là people/{id} hoặc units/{id}"));
   }
   if (inbox == subject.name || IsOperator(subject)) return inbox;
   if (inbox == subject.unit) {
@@ -64,7 +64,7 @@ absl::StatusOr<std::string> InboxOf(const auth::Subject& subject, const std::str
     }
   }
   return absl::PermissionDeniedError(
-      absl::StrCat(subject.name, " may not read the notifications of ", inbox));
+      absl::StrCat(subject.name, " không được đọc thông báo của ", inbox));
 }
 
 grpc::ServerUnaryReactor* NotificationsService::ListNotifications(
@@ -74,11 +74,11 @@ grpc::ServerUnaryReactor* NotificationsService::ListNotifications(
     ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     auto inbox = InboxOf(subject, request->recipient());
     if (!inbox.ok()) return inbox.status();
-    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size must be >= 0");
+    if (request->page_size() < 0) return absl::InvalidArgumentError("page_size phải >= 0");
     const int page_size = request->page_size() == 0 ? 50 : std::min(request->page_size(), 500);
     int64_t after = 0;
     if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &after)) {
-      return absl::InvalidArgumentError("page_token is not one this service gave out");
+      return absl::InvalidArgumentError("page_token không phải do dịch vụ này trả về");
     }
     int64_t unread = 0;
     int64_t cursor = 0;
@@ -204,7 +204,7 @@ grpc::ServerWriteReactor<v1::Notification>* NotificationsService::WatchNotificat
   auto inbox = InboxOf(*subject, request->recipient());
   if (!inbox.ok()) return Refused::Refuse(inbox.status());
   if (request->after_sequence() < 0) {
-    return Refused::Refuse(absl::InvalidArgumentError("after_sequence must be >= 0"));
+    return Refused::Refuse(absl::InvalidArgumentError("after_sequence phải >= 0"));
   }
   return new WatchReactor(store_, *inbox, request->after_sequence());
 }
@@ -216,7 +216,8 @@ grpc::ServerUnaryReactor* NotificationsService::GetPreferences(
     ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     const std::string person = request->person().empty() ? subject.name : request->person();
     if (person != subject.name && !IsOperator(subject)) {
-      return absl::PermissionDeniedError("only the person (or an admin) reads their preferences");
+      return absl::PermissionDeniedError(
+          "chỉ chính người đó (hoặc quản trị viên) được xem cài đặt của họ");
     }
     ASSIGN_OR_RETURN(auto prefs, store_->Preferences(person));
     if (prefs.has_value()) {
@@ -250,7 +251,8 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
   v1::Preferences p = request.preferences();
   if (p.person().empty()) p.set_person(subject.name);
   if (p.person() != subject.name && !IsOperator(subject)) {
-    return absl::PermissionDeniedError("only the person (or an admin) sets their preferences");
+    return absl::PermissionDeniedError(
+        "chỉ chính người đó (hoặc quản trị viên) được đổi cài đặt của họ");
   }
   // request_id (AIP-155): looked up once the caller may set these preferences; private to
   // the caller (ScopedId) and bound to the person and the whole request.
@@ -288,8 +290,8 @@ absl::Status NotificationsService::SetPreferencesNow(grpc::CallbackServerContext
   if (const std::string current = PreferencesEtag(stored);
       !expected_etag.empty() && expected_etag != current) {
     return absl::AbortedError(absl::StrCat(
-        "the preferences of ", p.person(), " changed since they were read (etag ", expected_etag,
-        ", now ", current, "): read them again (GetPreferences) and resend"));
+        "cài đặt của ", p.person(), " đã thay đổi từ lúc được đọc (etag ", expected_etag,
+        ", nay là ", current, "): hãy đọc lại (GetPreferences) rồi gửi lại"));
   }
   std::string fresh_secret;
   if (stored.has_value() && (stored)->webhook_url() == p.webhook_url() &&
@@ -351,7 +353,8 @@ grpc::ServerUnaryReactor* NotificationsService::ListDeadLetters(
   return FinishUnary(context, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     if (!IsOperator(subject)) {
-      return absl::PermissionDeniedError("dead letters are for system admins");
+      return absl::PermissionDeniedError(
+          "thư không gửi được (dead letter) chỉ dành cho quản trị hệ thống");
     }
     const int page_size = request->page_size() <= 0 ? 100 : std::min(request->page_size(), 1000);
     ASSIGN_OR_RETURN(auto jobs, store_->DeadLetters(request->page_token(), page_size));
@@ -369,7 +372,8 @@ grpc::ServerUnaryReactor* NotificationsService::ReplayDeadLetter(
   return FinishUnary(context, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     if (!IsOperator(subject)) {
-      return absl::PermissionDeniedError("replaying dead letters is for system admins");
+      return absl::PermissionDeniedError(
+          "gửi lại thư không gửi được chỉ dành cho quản trị hệ thống");
     }
     std::vector<std::string> ids;
     if (text::EqualsIgnoringCase(request->job(), "all")) {  // "ALL", "All" too
@@ -393,7 +397,8 @@ grpc::ServerUnaryReactor* NotificationsService::GetStatus(grpc::CallbackServerCo
                                                           v1::GetStatusResponse* response) {
   return FinishUnary(context, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
-    if (!IsOperator(subject)) return absl::PermissionDeniedError("status is for system admins");
+    if (!IsOperator(subject))
+      return absl::PermissionDeniedError("trạng thái chỉ dành cho quản trị hệ thống");
     *response = pipeline_->Status();
     return absl::OkStatus();
   });

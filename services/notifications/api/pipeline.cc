@@ -543,7 +543,7 @@ absl::Status Pipeline::Send(const v1::DeliveryJob& job) {
   const absl::Time now = clock_->Now();
   if (job.channel() == v1::EMAIL) {
     if (options_.smtp.url.empty()) {
-      return absl::FailedPreconditionError("e-mail is not configured (--smtp)");
+      return absl::FailedPreconditionError("chưa cấu hình gửi e-mail (--smtp)");
     }
     // Checked again here: an address stored before import validation existed, or
     // written by anything else, never reaches the relay unchecked.
@@ -569,8 +569,7 @@ absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
     auto prefs = store_->Preferences(job.recipient());
     if (!prefs.ok()) return absl::UnavailableError(prefs.status().message());
     if (!prefs->has_value() || !(*prefs)->webhook() || (*prefs)->webhook_url() != job.target()) {
-      return absl::FailedPreconditionError(
-          "the person changed or turned off this webhook since; not sent");
+      return absl::FailedPreconditionError("người nhận đã đổi hoặc tắt webhook này; không gửi");
     }
     ASSIGN_OR_RETURN(auto checked,
                      CheckWebhookUrl(job.target(), options_.allow_hosts, /*resolve=*/false));
@@ -578,14 +577,14 @@ absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
     if (!checked.allow_listed) {
       http.check_address = [](const sockaddr* address) -> absl::Status {
         if (auto why = ForbiddenAddress(address)) {
-          return absl::PermissionDeniedError(absl::StrCat("refused to connect: ", *why));
+          return absl::PermissionDeniedError(absl::StrCat("từ chối kết nối: ", *why));
         }
         return absl::OkStatus();
       };
     }
     secrets = WebhookSigningSecrets((*prefs)->webhook_keys(), now);
   }
-  if (secrets.empty()) return absl::FailedPreconditionError("no secret to sign the webhook with");
+  if (secrets.empty()) return absl::FailedPreconditionError("không có khoá bí mật để ký webhook");
   const std::string body = WebhookBody(job.payload());
   const std::string timestamp = absl::StrCat(absl::ToUnixSeconds(now));
   // Standard Webhooks: the receiver recomputes HMAC-SHA256(key, id.timestamp.body)
@@ -597,7 +596,7 @@ absl::Status Pipeline::SendWebhook(const v1::DeliveryJob& job, absl::Time now) {
                            {"webhook-signature", SignWebhook(secrets, job.id(), timestamp, body)}},
                           http));
   if (code < 200 || code > 299) {
-    return absl::UnavailableError(absl::StrCat("POST ", job.target(), " answered ", code));
+    return absl::UnavailableError(absl::StrCat("POST ", job.target(), " trả lời mã ", code));
   }
   return absl::OkStatus();
 }

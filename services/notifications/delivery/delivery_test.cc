@@ -381,8 +381,9 @@ TEST(WebhookUrl, RefusesLoopbackPrivateAndOtherInternalAddressesInEverySpelling)
   }
   EXPECT_TRUE(absl::StrContains(
       CheckWebhookUrl("https://2130706433/", {}, false).status().message(), "loopback"));
-  EXPECT_TRUE(absl::StrContains(
-      CheckWebhookUrl("https://[::ffff:10.0.0.1]/", {}, false).status().message(), "private"));
+  EXPECT_TRUE(
+      absl::StrContains(CheckWebhookUrl("https://[::ffff:10.0.0.1]/", {}, false).status().message(),
+                        "địa chỉ riêng"));
 }
 
 TEST(WebhookUrl, RefusesHttpCredentialsControlCharactersAndOtherSchemes) {
@@ -406,7 +407,7 @@ TEST(WebhookUrl, AVeryLongUrlIsRefusedWithoutBeingEchoed) {
   auto long_url = CheckWebhookUrl(
       prefix + std::string(kMaxWebhookUrlBytes - prefix.size() + 1, 'a'), {}, false);
   EXPECT_EQ(long_url.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(long_url.status().message(), "at most 2048")) << long_url.status();
+  EXPECT_TRUE(absl::StrContains(long_url.status().message(), "tối đa 2048")) << long_url.status();
   auto huge = CheckWebhookUrl(prefix + std::string(1 << 20, 'a'), {}, false);
   EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_LT(huge.status().message().size(), 300u);

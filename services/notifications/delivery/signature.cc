@@ -28,14 +28,14 @@ std::string Signature(absl::string_view key, absl::string_view id, absl::string_
 absl::StatusOr<std::string> WebhookKey(absl::string_view secret) {
   if (!absl::StartsWith(secret, kPrefix)) {
     if (secret.size() < 16) {
-      return absl::InvalidArgumentError("a webhook secret needs at least 16 bytes (use whsec_...)");
+      return absl::InvalidArgumentError("khoá bí mật webhook cần ít nhất 16 byte (dùng whsec_...)");
     }
     return std::string(secret);
   }
   std::string key;
   if (!absl::Base64Unescape(secret.substr(kPrefix.size()), &key) || key.size() < 16) {
     return absl::InvalidArgumentError(
-        "a whsec_ secret must be base64 of at least 16 bytes (e.g. whsec_ + 32 random bytes)");
+        "khoá whsec_ phải là base64 của ít nhất 16 byte (ví dụ whsec_ + 32 byte ngẫu nhiên)");
   }
   return key;
 }
