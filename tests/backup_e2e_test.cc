@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -17,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bdtx/v1/approvals.grpc.pb.h"
+#include "bdtx/v1/plans.grpc.pb.h"
+#include "bdtx/v1/sessions.grpc.pb.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
@@ -226,6 +229,181 @@ TEST(BackupE2eTest, ApprovalsBackedUpUnderLoadRestoresEveryAcknowledgedCommand) 
   auto mismatches = store.CheckReadModels();
   ASSERT_TRUE(mismatches.ok()) << mismatches.status();
   EXPECT_TRUE(mismatches->empty()) << mismatches->front();
+}
+
+}  // namespace
+}  // namespace bdtx
+
+namespace bdtx {
+namespace {
+
+const Person kAdmin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
+const Person kPrincipal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
+
+// Every store a service owns comes back: the directory's credentials (a password set with
+// an activation code still signs in) and plans' attachments (a signed scan downloads the
+// same bytes) from services restored from `bdtxctl admin backup`.
+TEST(BackupE2eTest, CredentialsAndAttachmentsComeBackWithTheirServices) {
+  testing::TempDir dir;
+  const std::string key = "--auth_key_file=" + dir.Sub("auth.key");
+  testing::Tokens tokens(dir.Sub("auth.key"));
+  const std::vector<std::string> fast_argon2 = {"--argon2_memory_kib=1024", "--argon2_time_cost=1"};
+  auto start_directory = [&](const std::string& data) {
+    std::vector<std::string> args = {"--data_dir=" + data, key};
+    args.insert(args.end(), fast_argon2.begin(), fast_argon2.end());
+    return StartService(BDTX_DIRECTORY_PATH, args);
+  };
+  auto directory = start_directory(dir.Sub("directory"));
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  std::string people = directory::kSamplePeople;
+  people.replace(people.find("gvcc-thcs,,"), 11, "gvcc-thcs,GV0001,");
+  auto directory_stub = testing::StubTo<v1::Directory>(directory->address);
+  ASSERT_TRUE(testing::ImportCsvs(*directory_stub, tokens,
+                                  {{v1::UNITS, directory::kSampleUnits},
+                                   {v1::PEOPLE, people.c_str()},
+                                   {v1::ASSIGNMENTS, directory::kSampleAssignments}})
+                  .ok());
+  const std::string d = "--directory=" + directory->address;
+  auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir.Sub("grading"), key, d});
+  ASSERT_TRUE(grading.ok()) << grading.status();
+  auto approvals =
+      StartService(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key, d});
+  ASSERT_TRUE(approvals.ok()) << approvals.status();
+  auto start_plans = [&](const std::string& data) {
+    return StartService(BDTX_PLANS_PATH,
+                        {"--data_dir=" + data, key, d, "--approvals=" + approvals->address,
+                         "--grading=" + grading->address});
+  };
+  auto plans = start_plans(dir.Sub("plans"));
+  ASSERT_TRUE(plans.ok()) << plans.status();
+
+  // A password, set with an activation code.
+  auto sessions = testing::StubTo<v1::Sessions>(directory->address);
+  v1::IssueActivationCodeRequest issue;
+  issue.set_person("people/gvcc-thcs");
+  v1::ActivationCode code;
+  ASSERT_TRUE(sessions->IssueActivationCode(tokens.As(kAdmin).get(), issue, &code).ok());
+  v1::ActivateAccountRequest activate;
+  activate.set_username("GV0001");
+  activate.set_activation_code(code.code());
+  activate.set_new_password("sao-luu-roi-khoi-phuc");
+  v1::ActivateAccountResponse activated;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = sessions->ActivateAccount(&ctx, activate, &activated);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // A signed scan on the teacher's approved plan.
+  auto plans_stub = testing::StubTo<v1::Plans>(plans->address);
+  v1::CreatePlanRequest create;
+  create.set_author(kTeacher.name);
+  create.set_year(2023);
+  create.set_module(4);
+  v1::SupportDocument plan;
+  ASSERT_TRUE(plans_stub->CreatePlan(tokens.As(kTeacher).get(), create, &plan).ok());
+  v1::SubmitSupportDocumentRequest submit;
+  submit.set_name(plan.content().name());
+  ASSERT_TRUE(plans_stub->SubmitDocument(tokens.As(kTeacher).get(), submit, &plan).ok());
+  auto approvals_stub = testing::StubTo<v1::Approvals>(approvals->address);
+  v1::ApproveRequest approve;
+  approve.set_document(plan.content().name());
+  v1::Document approved;
+  ASSERT_TRUE(approvals_stub->Approve(tokens.As(kLecturer).get(), approve, &approved).ok());
+  std::string scan = "%PDF-1.4\n";
+  while (scan.size() < 300000) scan += static_cast<char>('a' + scan.size() * 7 % 26);
+  scan += "%%EOF\n";
+  v1::Attachment attachment;
+  {
+    auto ctx = tokens.As(kPrincipal);
+    auto writer = plans_stub->UploadAttachment(ctx.get(), &attachment);
+    v1::UploadAttachmentRequest msg;
+    msg.mutable_metadata()->set_document(plan.content().name());
+    msg.mutable_metadata()->set_file_name("ke-hoach-da-ky.pdf");
+    ASSERT_TRUE(writer->Write(msg));
+    for (size_t at = 0; at < scan.size(); at += 64 << 10) {
+      msg.Clear();
+      msg.set_chunk(scan.substr(at, 64 << 10));
+      ASSERT_TRUE(writer->Write(msg));
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // Back up both, stop them, restore into fresh directories, start there.
+  for (const auto& [service, address] :
+       {std::pair<std::string, std::string>{"directory", directory->address},
+        {"plans", plans->address}}) {
+    auto [rc, out] = RunShell(
+        absl::StrCat(BDTX_BDTXCTL_PATH, " admin backup --service ", service, " --address ", address,
+                     " --out ", dir.Sub("backup-" + service), " --key-file ", dir.Sub("auth.key")));
+    ASSERT_EQ(rc, 0) << out;
+  }
+  const std::string manifest = [&] {
+    std::ifstream in(dir.Sub("backup-directory") + "/backup.json");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  EXPECT_NE(manifest.find("\"credentials/"), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("\"events/"), std::string::npos) << manifest;
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("backup-plans") + "/attachments"));
+  for (auto* running : {&*plans, &*directory}) {
+    running->process->Signal(SIGTERM);
+    ASSERT_TRUE(running->process->WaitExit(absl::Seconds(30)).ok());
+  }
+  for (const std::string service : {"directory", "plans"}) {
+    auto [rc, out] = RunShell(absl::StrCat(BDTX_BDTXCTL_PATH, " admin restore --from ",
+                                           dir.Sub("backup-" + service), " --data_dir ",
+                                           dir.Sub("restored-" + service)));
+    ASSERT_EQ(rc, 0) << out;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("restored-directory") + "/credentials/CURRENT"));
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("restored-plans") + "/attachments/CURRENT"));
+  // Restore refuses to overwrite any of the stores (here: the credentials).
+  std::filesystem::create_directories(dir.Sub("partly") + "/credentials");
+  std::ofstream(dir.Sub("partly") + "/credentials/CURRENT") << "x";
+  auto [over_rc, over_out] =
+      RunShell(absl::StrCat(BDTX_BDTXCTL_PATH, " admin restore --from ",
+                            dir.Sub("backup-directory"), " --data_dir ", dir.Sub("partly")));
+  EXPECT_NE(over_rc, 0);
+  EXPECT_NE(over_out.find("credentials holds a store"), std::string::npos) << over_out;
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("partly") + "/events"));
+
+  // The restored directory listens on a new port: plans (and the test) follow it.
+  auto restored_directory = start_directory(dir.Sub("restored-directory"));
+  ASSERT_TRUE(restored_directory.ok()) << restored_directory.status();
+  auto restored_sessions = testing::StubTo<v1::Sessions>(restored_directory->address);
+  v1::CreateSessionRequest sign_in;
+  sign_in.set_username("GV0001");
+  sign_in.set_password("sao-luu-roi-khoi-phuc");
+  v1::Session session;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = restored_sessions->CreateSession(&ctx, sign_in, &session);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(session.person(), "people/gvcc-thcs");
+  }
+  sign_in.set_password("mat-khau-khac-han");
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(restored_sessions->CreateSession(&ctx, sign_in, &session).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  auto restored_plans = StartService(
+      BDTX_PLANS_PATH,
+      {"--data_dir=" + dir.Sub("restored-plans"), key, "--directory=" + restored_directory->address,
+       "--approvals=" + approvals->address, "--grading=" + grading->address});
+  ASSERT_TRUE(restored_plans.ok()) << restored_plans.status();
+  auto restored_stub = testing::StubTo<v1::Plans>(restored_plans->address);
+  v1::DownloadAttachmentRequest download;
+  download.set_document(plan.content().name());
+  download.set_sha256(attachment.sha256());
+  auto ctx = tokens.As(kPrincipal);
+  auto reader = restored_stub->DownloadAttachment(ctx.get(), download);
+  std::string bytes;
+  for (v1::AttachmentChunk chunk; reader->Read(&chunk);) bytes += chunk.data();
+  grpc::Status s = reader->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(bytes == scan) << "restored scan has " << bytes.size() << " bytes of " << scan.size();
 }
 
 }  // namespace

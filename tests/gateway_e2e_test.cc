@@ -22,6 +22,7 @@
 #include "bdtx/v1/plans.pb.h"
 #include "bdtx/v1/support.pb.h"
 #include "common/testing/temp_dir.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -439,6 +440,79 @@ TEST_F(GatewayE2eTest, OpenApiDocumentAndDocsViewer) {
   EXPECT_EQ(Http("GET", base_ + "/docs/..%2F..%2Fpackage.json").status, 404);
 }
 
+// What the document says about tokens is what the services do: every operation it
+// secures refuses a call without one (401 UNAUTHENTICATED), and those it marks public
+// (security: []) are exactly the sign-in routes that answer without one.
+TEST_F(GatewayE2eTest, TheDocumentsSecurityMatchesWhatEveryRouteDemands) {
+  google::protobuf::Struct doc = Json(Http("GET", base_ + "/openapi.json").body);
+  int secured = 0;
+  std::vector<std::string> public_routes;
+  for (const auto& [path, item] : doc.fields().at("paths").struct_value().fields()) {
+    for (const auto& [verb, op] : item.struct_value().fields()) {
+      std::string url = base_;
+      for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+        // "{documentsId}:approve" -> "x:approve"
+        std::string segment(part);
+        if (const size_t open = segment.find('{'); open != std::string::npos) {
+          segment.replace(open, segment.find('}') - open + 1, "x");
+        }
+        absl::StrAppend(&url, "/", segment);
+      }
+      const auto& fields = op.struct_value().fields();
+      const auto& security = fields.at("security").list_value();
+      // A body only where the operation takes one; streams (SSE) answer 200 at once and
+      // report the backend's refusal as their `event: error` (docs/gateway.md).
+      std::string body, type = "Content-Type: application/json";
+      if (fields.count("requestBody")) {
+        const auto& content =
+            fields.at("requestBody").struct_value().fields().at("content").struct_value();
+        body = content.fields().count("application/json") ? "{}" : "bytes";
+        if (body == "bytes") type = "Content-Type: application/octet-stream";
+      }
+      Response r =
+          Http(absl::AsciiStrToUpper(verb), url, {type}, body, 10000, "missing bearer token");
+      if (security.values_size() == 0) {
+        public_routes.push_back(absl::StrCat(absl::AsciiStrToUpper(verb), " ", path));
+        EXPECT_FALSE(absl::StrContains(r.body, "missing bearer token")) << path << r.body;
+        continue;
+      }
+      ++secured;
+      if (absl::StrContains(r.Header("content-type"), "text/event-stream")) {
+        EXPECT_EQ(r.status, 200) << verb << " " << path << ": " << r.body;
+        EXPECT_TRUE(absl::StrContains(r.body, "event: error")) << path << r.body;
+        EXPECT_TRUE(absl::StrContains(r.body, "UNAUTHENTICATED")) << path << r.body;
+      } else {
+        EXPECT_EQ(r.status, 401) << verb << " " << path << ": " << r.body;
+      }
+      EXPECT_TRUE(absl::StrContains(r.body, "missing bearer token")) << path << r.body;
+    }
+  }
+  EXPECT_GT(secured, 60);
+  EXPECT_THAT(public_routes,
+              ::testing::UnorderedElementsAre("POST /v1/sessions", "POST /v1/sessions:refresh",
+                                              "DELETE /v1/sessions", "POST /v1/accounts:activate"));
+}
+
+// The streamed CSV import over HTTP: the raw file is the body, its settings the query
+// (the route's body is the bytes field `content`; a JSON body could never stream).
+TEST_F(GatewayE2eTest, LargeCsvImportsStreamOverHttp) {
+  const Who admin{"operators/admin", {"SYSTEM_ADMIN"}, ""};
+  std::string csv = directory::kSampleUnits;
+  Response r = Http("POST",
+                    base_ +
+                        "/v1/directory:importCsvStream?kind=UNITS&fileName=units.csv&"
+                        "validateOnly=true&requestId=rest-import-1",
+                    {Bearer(admin), "Content-Type: text/csv"}, csv);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto result = As<v1::ImportCsvResponse>(r.body);
+  EXPECT_GT(result.rows(), 5) << r.body;
+  EXPECT_EQ(result.sha256().size(), 64u) << r.body;
+  // A JSON body is not what this route takes: its body is the file (not a CSV here).
+  r = Http("POST", base_ + "/v1/directory:importCsvStream?kind=UNITS",
+           {Bearer(admin), "Content-Type: application/json"}, R"({"content":"eA=="})");
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
 TEST_F(GatewayE2eTest, CorsSecurityHeadersAndMetrics) {
   Response r = Http("OPTIONS", base_ + "/v1/plans",
                     {"Origin: https://app.bdtx.test", "Access-Control-Request-Method: POST"});
@@ -534,6 +608,35 @@ TEST_F(GatewayE2eTest, NpmGrpcWebClientDrivesTheSequenceAndALiveStream) {
       << "node tests/web/grpc_web_client.mjs failed (run `npm ci` in tests/web):\n"
       << (*node)->Output();
   EXPECT_TRUE(absl::StrContains((*node)->Output(), "grpc-web sequence ok")) << (*node)->Output();
+}
+
+}  // namespace
+}  // namespace bdtx
+
+namespace bdtx {
+namespace {
+
+// A client generated from the served /openapi.json (tests/web/openapi_client.mjs:
+// openapi-typescript + openapi-fetch, type-checked by tsc) creates and submits a plan,
+// lists the lecturer's inbox, approves, and reads typed AIP-193 errors.
+TEST_F(GatewayE2eTest, ClientGeneratedFromTheOpenApiDocumentListsAndApproves) {
+  const std::string tokens = absl::StrCat(R"({"teacher":")", tokens_.For(kTeacher),
+                                          R"(","lecturer":")", tokens_.For(kLecturer), R"("})");
+  auto node = testing::ServiceProcess::Start(
+      BDTX_NODE_PATH, {std::string(BDTX_WEB_TESTS_DIR) + "/openapi_client.mjs"},
+      {"BDTX_GATEWAY_URL=" + base_, "BDTX_TOKENS=" + tokens,
+       "BDTX_WORK_DIR=" + dir_.Sub("openapi-client")});
+  ASSERT_TRUE(node.ok()) << node.status();
+  auto status = (*node)->WaitExit(absl::Seconds(120));
+  ASSERT_TRUE(status.ok()) << status.status() << (*node)->Output();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << "node tests/web/openapi_client.mjs failed (run `npm ci` in tests/web):\n"
+      << (*node)->Output();
+  EXPECT_TRUE(absl::StrContains((*node)->Output(), "openapi client ok")) << (*node)->Output();
+  // What the client did is what the services hold.
+  auto r = Call(kLecturer, "GET", "/v1/documents/gvcc-thcs-2023-m4-plan/approval");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(As<v1::Document>(r.body).state(), v1::LECTURER_APPROVED) << r.body;
 }
 
 }  // namespace

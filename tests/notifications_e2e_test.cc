@@ -32,6 +32,7 @@
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
+#include "bdtx/v1/sessions.grpc.pb.h"
 #include "common/crypto/sha256.h"
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
@@ -530,12 +531,19 @@ TEST_F(NotificationsE2eTest, PersonalWebhooksCannotReachInternalAddressesAndHave
 
   // Rotation: the new secret is shown once; both sign for a while.
   v1::RotateWebhookSecretResponse rotated;
-  ASSERT_TRUE(stub_
-                  ->RotateWebhookSecret(tokens_.As(kLecturer).get(),
-                                        v1::RotateWebhookSecretRequest(), &rotated)
-                  .ok());
+  v1::RotateWebhookSecretRequest rotate;
+  rotate.set_request_id("rotate-1");
+  ASSERT_TRUE(stub_->RotateWebhookSecret(tokens_.As(kLecturer).get(), rotate, &rotated).ok());
   ASSERT_TRUE(absl::StartsWith(rotated.webhook_secret(), "whsec_"));
   EXPECT_GT(rotated.previous_valid_until().seconds(), absl::ToUnixSeconds(absl::Now()));
+  // A retry with the same request_id answers the same secret and rotates nothing; the
+  // id on another request is refused (AIP-155, docs/api.md).
+  v1::RotateWebhookSecretResponse retried;
+  ASSERT_TRUE(stub_->RotateWebhookSecret(tokens_.As(kLecturer).get(), rotate, &retried).ok());
+  EXPECT_EQ(retried.webhook_secret(), rotated.webhook_secret());
+  rotate.set_person(kLecturer.name);
+  EXPECT_EQ(stub_->RotateWebhookSecret(tokens_.As(kLecturer).get(), rotate, &retried).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
   v1::RotateWebhookSecretRequest someone_else;
   someone_else.set_person(kAuthor.name);
   EXPECT_EQ(
@@ -761,6 +769,127 @@ TEST_F(NotificationsE2eTest, ASlowMailServerHoldsUpNeitherTheStreamNorTheWebhook
   EXPECT_LT(absl::Now() - t0, absl::Milliseconds(1800));
   EXPECT_GT(Status().pending_jobs(), 0);  // the mails are still waiting for their server
   close(black_hole);
+}
+
+}  // namespace
+}  // namespace bdtx
+
+namespace bdtx {
+namespace {
+
+// The body of a stored mail (base64 after the blank line), decoded.
+std::string MailBody(const std::string& mail) {
+  const size_t blank = mail.find("\r\n\r\n") != std::string::npos ? mail.find("\r\n\r\n") + 4
+                                                                  : mail.find("\n\n") + 2;
+  std::string encoded;
+  for (char c : mail.substr(blank)) {
+    if (c != '\r' && c != '\n') encoded.push_back(c);
+  }
+  std::string out;
+  EXPECT_TRUE(absl::Base64Unescape(encoded, &out)) << mail;
+  return out;
+}
+
+// An operator has the directory e-mail a sign-in activation code (bdtx.v1.Sessions
+// IssueActivationCode with send_email): notifications sends it over the real relay
+// (STARTTLS + AUTH) in Vietnamese, the person activates the account with the code from
+// the mail, and the code is in no answer to the operator, no inbox and no log line.
+TEST_F(NotificationsE2eTest, ActivationCodesAreEmailedToThePersonAndNowhereElse) {
+  // The directory, restarted to know where notifications will listen (a port chosen now).
+  const int notifications_port = FreePort();
+  directory_.process->Signal(SIGTERM);
+  ASSERT_TRUE(directory_.process->WaitExit(absl::Seconds(30)).ok());
+  auto directory = StartService(BDTX_DIRECTORY_PATH,
+                                {"--data_dir=" + dir_.Sub("directory"), Key(),
+                                 absl::StrCat("--notifications=127.0.0.1:", notifications_port),
+                                 "--argon2_memory_kib=1024", "--argon2_time_cost=1"});
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  directory_ = *std::move(directory);
+  StartNotifications("", "", "50ms", {absl::StrCat("--listen=127.0.0.1:", notifications_port)});
+  auto sessions = StubTo<v1::Sessions>(directory_.address);
+  v1::IssueActivationCodeRequest issue;
+  issue.set_person("people/gvcc-thcs");
+  issue.set_send_email(true);
+  v1::ActivationCode answer;
+
+  // The relay is down: the operator is told nothing was sent.
+  grpc::Status s = sessions->IssueActivationCode(tokens_.As(kAdmin).get(), issue, &answer);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "chưa gửi được mã kích hoạt"))
+      << s.error_message();
+
+  StartSmtp();
+  ASSERT_TRUE(Eventually([&] {
+    answer.Clear();
+    return sessions->IssueActivationCode(tokens_.As(kAdmin).get(), issue, &answer).ok();
+  })) << directory_.process->Output();
+  EXPECT_EQ(answer.person(), "people/gvcc-thcs");
+  EXPECT_EQ(answer.code(), "") << "an e-mailed code is not shown to the operator";
+  EXPECT_EQ(answer.emailed_to(), "an@thcs.example");
+  EXPECT_GT(answer.expires_in_seconds(), 0);
+
+  ASSERT_TRUE(Eventually([&] { return Mails().size() == 1; })) << SmtpLog();
+  const std::string mail = Mails()[0];
+  EXPECT_TRUE(absl::StrContains(mail, "\nTo: an@thcs.example\n") ||
+              absl::StrContains(mail, "\nTo: an@thcs.example\r\n"))
+      << mail;
+  EXPECT_TRUE(absl::StrContains(SmtpLog(), "\"tls\": true, \"auth\": true")) << SmtpLog();
+  const std::string body = MailBody(mail);
+  EXPECT_TRUE(absl::StrContains(body, "Kính gửi Nguyễn Văn An")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "Mã kích hoạt tài khoản bdtx")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "(giờ Việt Nam)")) << body;
+  // The code: three groups of four after the line that announces it.
+  const size_t at = body.find(":\n\n    ");
+  ASSERT_NE(at, std::string::npos) << body;
+  const std::string code = body.substr(at + 7, 14);
+  ASSERT_EQ(code.size(), 14u);
+  EXPECT_EQ(code[4], '-');
+  EXPECT_EQ(code[9], '-');
+
+  // The mailed code is the real one: the person sets a password with it, once.
+  v1::ActivateAccountRequest activate;
+  activate.set_username("an@thcs.example");
+  activate.set_activation_code(code);
+  activate.set_new_password("mat-khau-tu-thu-dien-tu");
+  v1::ActivateAccountResponse activated;
+  {
+    grpc::ClientContext ctx;
+    s = sessions->ActivateAccount(&ctx, activate, &activated);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::CreateSessionRequest sign_in;
+  sign_in.set_username("an@thcs.example");
+  sign_in.set_password("mat-khau-tu-thu-dien-tu");
+  v1::Session session;
+  {
+    grpc::ClientContext ctx;
+    s = sessions->CreateSession(&ctx, sign_in, &session);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // Nowhere else: no inbox entry, no log line of either service.
+  for (const v1::Notification& n : Inbox(kAuthor)) {
+    EXPECT_NE(n.kind(), v1::ACCOUNT_ACTIVATION_CODE);
+    EXPECT_FALSE(absl::StrContains(n.body(), code));
+  }
+  EXPECT_FALSE(absl::StrContains(notifications_.process->Output(), code));
+  EXPECT_FALSE(absl::StrContains(directory_.process->Output(), code));
+  EXPECT_TRUE(absl::StrContains(notifications_.process->Output(), "activation code e-mailed"));
+
+  // Someone without an address in the directory: refused before any code exists.
+  issue.set_person("people/gv-1");
+  s = sessions->IssueActivationCode(tokens_.As(kAdmin).get(), issue, &answer);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "chưa có địa chỉ e-mail")) << s.error_message();
+  // Only the directory may have notifications send one.
+  v1::SendActivationCodeRequest direct;
+  direct.set_person("people/gvcc-thcs");
+  direct.set_email("an@thcs.example");
+  direct.set_code("AAAA-BBBB-CCCC");
+  v1::SendActivationCodeResponse sent;
+  EXPECT_EQ(stub_->SendActivationCode(tokens_.As(kAdmin).get(), direct, &sent).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Mails().size(), 1u);
 }
 
 }  // namespace

@@ -23,8 +23,10 @@ namespace fs = std::filesystem;
 // files (disk reads must not block a gRPC thread) and writes one message at a time.
 class BackupReactor : public grpc::ServerWriteReactor<v1::BackupChunk> {
  public:
-  BackupReactor(std::string dir, std::string service, int64_t last_position, size_t chunk)
+  BackupReactor(std::string dir, std::vector<std::string> stores, std::string service,
+                int64_t last_position, size_t chunk)
       : dir_(std::move(dir)),
+        stores_(std::move(stores)),
         service_(std::move(service)),
         last_position_(last_position),
         chunk_(chunk) {
@@ -73,17 +75,26 @@ class BackupReactor : public grpc::ServerWriteReactor<v1::BackupChunk> {
   }
 
   absl::Status Stream() {
-    std::vector<std::pair<std::string, int64_t>> files;
+    std::vector<std::pair<std::string, int64_t>> files;  // "store/file", size
     int64_t total = 0;
-    std::error_code ec;
-    for (const fs::directory_entry& e : fs::directory_iterator(dir_, ec)) {
-      if (!e.is_regular_file()) continue;
-      files.push_back({e.path().filename().string(), static_cast<int64_t>(e.file_size())});
-      total += files.back().second;
+    for (const std::string& store : stores_) {
+      std::vector<std::pair<std::string, int64_t>> in_store;
+      std::error_code ec;
+      for (const fs::directory_entry& e : fs::directory_iterator(dir_ + "/" + store, ec)) {
+        if (!e.is_regular_file()) continue;
+        in_store.push_back(
+            {store + "/" + e.path().filename().string(), static_cast<int64_t>(e.file_size())});
+        total += in_store.back().second;
+      }
+      if (ec) {
+        return absl::InternalError(
+            absl::StrCat("reading the checkpoint of ", store, ": ", ec.message()));
+      }
+      std::sort(in_store.begin(), in_store.end());
+      files.insert(files.end(), in_store.begin(), in_store.end());
     }
-    if (ec) return absl::InternalError(absl::StrCat("reading the checkpoint: ", ec.message()));
-    std::sort(files.begin(), files.end());
     v1::BackupChunk chunk;
+    for (const std::string& store : stores_) chunk.add_stores(store);
     chunk.set_service(service_);
     chunk.set_last_position(last_position_);
     chunk.set_total_bytes(total);
@@ -114,6 +125,7 @@ class BackupReactor : public grpc::ServerWriteReactor<v1::BackupChunk> {
   }
 
   const std::string dir_;
+  const std::vector<std::string> stores_;
   const std::string service_;
   const int64_t last_position_;
   const size_t chunk_;
@@ -161,12 +173,23 @@ grpc::ServerWriteReactor<v1::BackupChunk>* AdminService::Backup(
   const std::string dir = absl::StrCat(data_dir_, "/backup-", getpid(), "-", next_backup_++);
   std::error_code ignored;
   fs::remove_all(dir, ignored);
-  if (absl::Status s = store_->Checkpoint(dir); !s.ok()) {
+  fs::create_directories(dir, ignored);
+  // The event store first: another store's data its events refer to (an attachment, a
+  // credential) was written before the event, so it is in that store's later checkpoint.
+  std::vector<std::string> stores = {"events"};
+  absl::Status s = store_->Checkpoint(dir + "/events");
+  for (const BackupStore& more : more_) {
+    if (!s.ok()) break;
+    stores.push_back(more.name);
+    s = more.checkpoint(dir + "/" + more.name);
+  }
+  if (!s.ok()) {
     fs::remove_all(dir, ignored);
     return new Refused(s);
   }
   LogInfo("backup started", {{"checkpoint", dir}, {"last_position", absl::StrCat(last_position)}});
-  return new BackupReactor(dir, service_name_, last_position, static_cast<size_t>(chunk));
+  return new BackupReactor(dir, std::move(stores), service_name_, last_position,
+                           static_cast<size_t>(chunk));
 }
 
 }  // namespace bdtx::server

@@ -392,7 +392,7 @@ int ServiceRunner::Run() {
   // Backups of the store (bdtxctl admin backup), on every service that has one.
   std::unique_ptr<AdminService> admin;
   if (store_) {
-    admin = std::make_unique<AdminService>(service_name_, store_.get(), data_dir());
+    admin = std::make_unique<AdminService>(service_name_, store_.get(), data_dir(), backup_stores_);
     server.AddService(admin.get());
   }
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);

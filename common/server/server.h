@@ -33,6 +33,7 @@
 #include "common/auth/service_token.h"
 #include "common/clients/directory_roles.h"
 #include "common/eventstore/rocksdb_event_store.h"
+#include "common/server/admin_service.h"
 #include "common/server/flags.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/auth_metadata_processor.h"
@@ -159,6 +160,13 @@ class ServiceRunner {
   // Opens (once) the service's event store in --data_dir/events.
   absl::StatusOr<eventstore::RocksDbEventStore*> OpenEventStore();
   const std::string& data_dir() const { return flags_.Get("data_dir"); }
+  // Another store the service owns, in --data_dir/<name>: `bdtxctl admin backup` copies
+  // it with the event store (after it) and restore puts it back. `checkpoint` writes a
+  // consistent copy into a new directory (RocksDB: Checkpoint). REQUIRES: before Run().
+  void AddBackupStore(std::string name,
+                      std::function<absl::Status(const std::string&)> checkpoint) {
+    backup_stores_.push_back({std::move(name), std::move(checkpoint)});
+  }
 
   // REQUIRES: after Init(), before Run(). Not owned.
   void AddService(grpc::Service* service) { services_.push_back(service); }
@@ -187,6 +195,7 @@ class ServiceRunner {
   Flags flags_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
+  std::vector<BackupStore> backup_stores_;
   bool auth_enabled_ = true;
   bool trust_token_roles_ = false;
   std::shared_ptr<auth::Authenticator> authenticator_;

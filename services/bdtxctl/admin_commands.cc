@@ -2,10 +2,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "bdtx/v1/admin.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "openssl/evp.h"
@@ -51,6 +54,20 @@ struct BackupFile {
   std::string sha256;
 };
 
+// A file of a backup: "<store>/<file>" (the store a directory under the service's
+// --data_dir: "events", "credentials", "attachments"); a bare file name (backups before
+// there were several stores) is in "events". DATA_LOSS for anything that could leave
+// the backup directory.
+absl::StatusOr<std::string> BackupFilePath(const std::string& name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() == 1) parts.insert(parts.begin(), "events");
+  const bool ok = parts.size() == 2 && !parts[0].empty() && !parts[1].empty() &&
+                  parts[0].find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos &&
+                  parts[1][0] != '.';
+  if (!ok) return absl::DataLossError(absl::StrCat("bad file name in the backup: '", name, "'"));
+  return absl::StrCat(parts[0], "/", parts[1]);
+}
+
 std::string FormatMiB(int64_t bytes) {
   return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
 }
@@ -58,11 +75,11 @@ std::string FormatMiB(int64_t bytes) {
 int AdminBackup(const Flags& flags) {
   namespace fs = std::filesystem;
   const std::string service = flags.Get("service");
-  static const char* const kServices[] = {"directory", "plans", "approvals", "grading",
-                                          "notifications"};
+  static const char* const kServices[] = {"directory", "plans",         "approvals",
+                                          "grading",   "notifications", "support"};
   if (std::find(std::begin(kServices), std::end(kServices), service) == std::end(kServices)) {
     return Fail(absl::InvalidArgumentError(
-        "--service must be directory, plans, approvals, grading or notifications"));
+        "--service must be directory, plans, approvals, grading, notifications or support"));
   }
   const std::string out = flags.Get("out");
   if (out.empty()) return Fail(absl::InvalidArgumentError("--out DIR is required"));
@@ -85,7 +102,7 @@ int AdminBackup(const Flags& flags) {
   const std::string partial = out + ".partial";
   std::error_code ec;
   fs::remove_all(partial, ec);
-  fs::create_directories(partial + "/events", ec);
+  fs::create_directories(partial, ec);
   if (ec)
     return Fail(
         absl::UnavailableError(absl::StrCat("cannot create ", partial, ": ", ec.message())));
@@ -112,16 +129,14 @@ int AdminBackup(const Flags& flags) {
                    got_service.c_str(), chunk.file_count(), FormatMiB(total).c_str(),
                    static_cast<long long>(last_position));
     }
-    if (chunk.file().empty() || chunk.file().find('/') != std::string::npos ||
-        chunk.file()[0] == '.') {
-      return Fail(
-          absl::DataLossError(absl::StrCat("bad file name in the backup: '", chunk.file(), "'")));
-    }
-    if (files.empty() || files.back().name != chunk.file()) {
+    auto name = BackupFilePath(chunk.file());
+    if (!name.ok()) return Fail(name.status());
+    if (files.empty() || files.back().name != *name) {
       if (absl::Status s = close_file(); !s.ok()) return Fail(s);
       if (chunk.offset() != 0) return Fail(absl::DataLossError("a file's first piece is missing"));
-      files.push_back({chunk.file(), chunk.file_size(), ""});
-      file.open(partial + "/events/" + chunk.file(), std::ios::binary | std::ios::trunc);
+      files.push_back({*name, chunk.file_size(), ""});
+      fs::create_directories(fs::path(partial + "/" + *name).parent_path(), ec);
+      file.open(partial + "/" + *name, std::ios::binary | std::ios::trunc);
       sha = std::make_unique<Sha256Stream>();
     }
     file.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
@@ -145,7 +160,7 @@ int AdminBackup(const Flags& flags) {
     return Fail(absl::DataLossError(absl::StrCat("received ", received, " bytes of ", total)));
   }
   for (const BackupFile& f : files) {
-    if (static_cast<int64_t>(fs::file_size(partial + "/events/" + f.name, ec)) != f.size || ec) {
+    if (static_cast<int64_t>(fs::file_size(partial + "/" + f.name, ec)) != f.size || ec) {
       return Fail(absl::DataLossError(absl::StrCat(f.name, " is incomplete")));
     }
   }
@@ -190,10 +205,12 @@ absl::StatusOr<std::vector<BackupFile>> ReadManifest(const std::string& dir, std
     }
     if (line.find("\"name\": ") == std::string::npos) continue;
     BackupFile f{field(line, "name"), 0, field(line, "sha256")};
-    if (!absl::SimpleAtoi(field(line, "size"), &f.size) || f.name.empty() ||
-        f.name.find('/') != std::string::npos || f.sha256.size() != 64) {
+    auto name = BackupFilePath(f.name);
+    if (!absl::SimpleAtoi(field(line, "size"), &f.size) || !name.ok() || f.sha256.size() != 64) {
       return absl::DataLossError(absl::StrCat("bad entry in backup.json: ", line));
     }
+    // A backup from before several stores keeps its files in events/ under bare names.
+    f.name = *name;
     files.push_back(std::move(f));
   }
   if (files.empty()) return absl::DataLossError("backup.json lists no files");
@@ -210,18 +227,23 @@ int AdminRestore(const Flags& flags) {
   std::string service;
   auto files = ReadManifest(from, &service);
   if (!files.ok()) return Fail(files.status());
-  const std::string target = data_dir + "/events";
+  // Every store of the backup goes back to its own directory under --data_dir.
+  std::set<std::string> stores;
+  for (const BackupFile& f : *files) stores.insert(f.name.substr(0, f.name.find('/')));
   std::error_code ec;
-  if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
-    return Fail(absl::FailedPreconditionError(
-        absl::StrCat(target,
-                     " holds a store: stop the service and move that directory away first "
-                     "(restore never overwrites a store)")));
+  for (const std::string& store : stores) {
+    const std::string target = data_dir + "/" + store;
+    if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
+      return Fail(absl::FailedPreconditionError(
+          absl::StrCat(target,
+                       " holds a store: stop the service and move that directory away first "
+                       "(restore never overwrites a store)")));
+    }
   }
   // Check every file before touching the target.
   std::string buffer(1 << 20, '\0');
   for (const BackupFile& f : *files) {
-    std::ifstream in(from + "/events/" + f.name, std::ios::binary);
+    std::ifstream in(from + "/" + f.name, std::ios::binary);
     if (!in) return Fail(absl::DataLossError(absl::StrCat("backup file ", f.name, " missing")));
     Sha256Stream sha;
     int64_t size = 0;
@@ -234,24 +256,36 @@ int AdminRestore(const Flags& flags) {
           absl::StrCat("backup file ", f.name, " does not match backup.json (size or sha256)")));
     }
   }
-  const std::string staging = target + ".restoring";
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec)
-    return Fail(
-        absl::UnavailableError(absl::StrCat("cannot create ", staging, ": ", ec.message())));
+  // Each store is copied next to its place, then renamed into it.
+  for (const std::string& store : stores) {
+    fs::remove_all(data_dir + "/" + store + ".restoring", ec);
+    fs::create_directories(data_dir + "/" + store + ".restoring", ec);
+    if (ec) {
+      return Fail(absl::UnavailableError(
+          absl::StrCat("cannot create ", data_dir, "/", store, ".restoring: ", ec.message())));
+    }
+  }
   for (const BackupFile& f : *files) {
-    fs::copy_file(from + "/events/" + f.name, staging + "/" + f.name, ec);
+    const size_t slash = f.name.find('/');
+    fs::copy_file(
+        from + "/" + f.name,
+        absl::StrCat(data_dir, "/", f.name.substr(0, slash), ".restoring", f.name.substr(slash)),
+        ec);
     if (ec)
       return Fail(absl::UnavailableError(absl::StrCat("copying ", f.name, ": ", ec.message())));
   }
-  fs::remove(target, ec);  // an empty directory, if any
-  fs::rename(staging, target, ec);
-  if (ec)
-    return Fail(
-        absl::UnavailableError(absl::StrCat("cannot rename to ", target, ": ", ec.message())));
-  std::printf("restored the %s store (%zu files) into %s; start the service on --data_dir=%s\n",
-              service.c_str(), files->size(), target.c_str(), data_dir.c_str());
+  for (const std::string& store : stores) {
+    const std::string target = data_dir + "/" + store;
+    fs::remove(target, ec);  // an empty directory, if any
+    fs::rename(target + ".restoring", target, ec);
+    if (ec) {
+      return Fail(
+          absl::UnavailableError(absl::StrCat("cannot rename to ", target, ": ", ec.message())));
+    }
+  }
+  std::printf("restored the %s stores %s (%zu files) into %s; start the service on --data_dir=%s\n",
+              service.c_str(), absl::StrJoin(stores, ", ").c_str(), files->size(), data_dir.c_str(),
+              data_dir.c_str());
   return 0;
 }
 

@@ -7,6 +7,8 @@ namespace {
 
 void DefineFlags(Flags& flags) {
   flags.Define("person", "", "the person (people/ID) or their person code");
+  flags.Define("email", "false",
+               "true: notifications e-mails the code to the person; it is not shown here");
 }
 
 // The directory issues a one-time code for the person's first password or a reset;
@@ -28,6 +30,7 @@ int ActivationCode(const Flags& flags) {
   }
   bdtx::v1::IssueActivationCodeRequest req;
   req.set_person(person);
+  req.set_send_email(flags.Get("email") == "true");
   return Call(Connect<bdtx::v1::Sessions>(flags, "addr", *token),
               &bdtx::v1::Sessions::Stub::IssueActivationCode, req);
 }
@@ -39,8 +42,9 @@ const CommandGroup& AuthCommands() {
       "auth",
       DefineFlags,
       {{"activation-code",
-        "--person people/ID|CODE   (one-time code: first password or reset; give it\n"
-        "      to the person, who sets a password at POST /v1/accounts:activate)",
+        "--person people/ID|CODE [--email true]  (one-time code: first password or\n"
+        "      reset; give it to the person, who sets a password at\n"
+        "      POST /v1/accounts:activate; --email true: notifications e-mails it, not shown)",
         ActivationCode}}};
   return group;
 }

@@ -1,5 +1,9 @@
 // bdtx-directory: wiring only. See services/directory/api for the handlers.
+#include <memory>
+
 #include "absl/strings/numbers.h"
+#include "bdtx/v1/notifications.grpc.pb.h"
+#include "common/auth/service_token.h"
 #include "common/clock/clock.h"
 #include "common/eventstore/rocksdb_event_store.h"
 #include "common/server/server.h"
@@ -10,6 +14,8 @@
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("directory", 7101);
   auto& flags = runner.flags();
+  flags.Define("notifications", "127.0.0.1:7105",
+               "notifications service address: e-mails activation codes (empty: no e-mail)");
   flags.Define("access_token_ttl", "15m", "lifetime of the access tokens sign-in mints");
   flags.Define("refresh_token_ttl", "336h", "lifetime of each refresh token (rotated on use)");
   flags.Define("activation_code_ttl", "72h", "lifetime of an activation code");
@@ -23,6 +29,9 @@ int main(int argc, char** argv) {
   auto credentials =
       bdtx::eventstore::RocksDbEventStore::Open(runner.data_dir() + "/credentials", {});
   if (!credentials.ok()) return runner.Fail(credentials.status());
+  runner.AddBackupStore("credentials", [store = credentials->get()](const std::string& dir) {
+    return store->Checkpoint(dir);
+  });
   bdtx::directory::SessionsOptions sessions;
   auto secret = bdtx::server::ServiceSecret(flags);
   if (!secret.ok()) return runner.Fail(secret.status());
@@ -43,6 +52,15 @@ int main(int argc, char** argv) {
   sessions.activation_ttl = *activation;
   sessions.argon2.memory_kib = static_cast<uint32_t>(*memory);
   sessions.argon2.time_cost = static_cast<uint32_t>(*passes);
+  std::unique_ptr<bdtx::v1::Notifications::Stub> notifications;
+  std::unique_ptr<bdtx::auth::ServiceToken> token;
+  if (!flags.Get("notifications").empty()) {
+    notifications =
+        bdtx::v1::Notifications::NewStub(runner.PeerChannel(flags.Get("notifications")));
+    token = std::make_unique<bdtx::auth::ServiceToken>("directory", *secret, &bdtx::RealClock());
+    sessions.notifications = notifications.get();
+    sessions.token = token.get();
+  }
   bdtx::directory::DirectoryStore store(*events);
   bdtx::directory::DirectoryService service(&store, &bdtx::RealClock());
   bdtx::directory::SessionsService sessions_service(&store, credentials->get(), &bdtx::RealClock(),

@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "bdtx/v1/field_options.pb.h"
+#include "common/auth/token_auth_processor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -25,6 +29,11 @@ Value Str(const std::string& s) {
 Value Bool(bool b) {
   Value v;
   v.set_bool_value(b);
+  return v;
+}
+Value Num(double n) {
+  Value v;
+  v.set_number_value(n);
   return v;
 }
 Value Obj(Struct s) {
@@ -118,6 +127,9 @@ class Schemas {
       case FieldDescriptor::TYPE_UINT64:
       case FieldDescriptor::TYPE_FIXED64:
         return Obj(S({{"type", Str("string")}, {"format", Str("int64")}}));
+      case FieldDescriptor::TYPE_UINT32:
+      case FieldDescriptor::TYPE_FIXED32:  // beyond int32: JSON prints it as a number
+        return Obj(S({{"type", Str("integer")}, {"format", Str("int64")}, {"minimum", Num(0)}}));
       case FieldDescriptor::TYPE_ENUM: {
         std::vector<Value> names;
         for (int i = 0; i < f->enum_type()->value_count(); ++i) {
@@ -159,20 +171,107 @@ class Schemas {
 
   void Need(const Descriptor* d) {
     if (!done_.insert(d->full_name()).second) return;
-    Struct props;
-    for (int i = 0; i < d->field_count(); ++i) {
-      (*props.mutable_fields())[d->field(i)->json_name()] = FieldSchema(d->field(i));
-    }
-    (*out_.mutable_fields())[SchemaName(d)] =
-        Obj(S({{"type", Str("object")}, {"properties", Obj(props)}}));
+    (*out_.mutable_fields())[SchemaName(d)] = ObjectSchema(d, {});
+  }
+
+  // The schema of `d` with the fields at `omit` (dotted proto paths, relative to `d`)
+  // left out: a request body whose path variables the URL carries. Without `omit`, a
+  // reference to the shared schema.
+  Value BodySchema(const Descriptor* d, const std::vector<std::string>& omit) {
+    if (omit.empty()) return MessageSchema(d);
+    return ObjectSchema(d, omit);
   }
 
   Struct& out() { return out_; }
+
+  // Limits the edge validator enforces ((bdtx.v1.field), docs/api.md "Validation").
+  Value WithRules(const FieldDescriptor* f, Value schema) {
+    const bdtx::v1::FieldRules& rules = f->options().GetExtension(bdtx::v1::field);
+    auto& fields = *schema.mutable_struct_value()->mutable_fields();
+    if (f->is_repeated() && rules.max_items() > 0) fields["maxItems"] = Num(rules.max_items());
+    if (!f->is_repeated() && f->type() == FieldDescriptor::TYPE_STRING && rules.max_chars() > 0) {
+      fields["maxLength"] = Num(rules.max_chars());
+    }
+    if (!f->is_repeated() && f->type() == FieldDescriptor::TYPE_STRING && !rules.prefix().empty()) {
+      fields["description"] = Str(absl::StrCat("starts with \"", rules.prefix(), "\""));
+    }
+    return schema;
+  }
+
+  Value ObjectSchema(const Descriptor* d, const std::vector<std::string>& omit) {
+    Struct props;
+    std::vector<Value> required;
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      std::vector<std::string> deeper;
+      bool whole = false;
+      for (const std::string& path : omit) {
+        std::vector<std::string> parts = absl::StrSplit(path, absl::MaxSplits('.', 1));
+        if (parts[0] != f->name()) continue;
+        if (parts.size() == 1) {
+          whole = true;
+        } else {
+          deeper.push_back(parts[1]);
+        }
+      }
+      if (whole) continue;
+      Value schema = !deeper.empty() && f->message_type() != nullptr && !f->is_repeated()
+                         ? ObjectSchema(f->message_type(), deeper)
+                         : WithRules(f, FieldSchema(f));
+      (*props.mutable_fields())[f->json_name()] = std::move(schema);
+      if (f->options().GetExtension(bdtx::v1::field).required()) {
+        required.push_back(Str(f->json_name()));
+      }
+    }
+    Struct out = S({{"type", Str("object")}, {"properties", Obj(props)}});
+    if (!required.empty()) (*out.mutable_fields())["required"] = List(required);
+    return Obj(out);
+  }
 
  private:
   std::set<std::string> done_;
   Struct out_;
 };
+
+// True when `path` is `root` or lies under it ("metadata" holds "metadata.document").
+bool Covers(absl::string_view root, absl::string_view path) {
+  return path == root ||
+         (absl::StartsWith(path, root) && path.size() > root.size() && path[root.size()] == '.');
+}
+
+void AddQueryParams(const Descriptor* d, const std::string& proto_prefix,
+                    const std::string& json_prefix, const std::vector<std::string>& bound,
+                    const std::string& body, Schemas* schemas, std::vector<Value>* params,
+                    int depth) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    const std::string path = proto_prefix + f->name();
+    if (!body.empty() && Covers(body, path)) continue;
+    bool in_path = false;
+    for (const std::string& v : bound) in_path |= Covers(v, path);
+    if (in_path) continue;
+    const bool plain_message = f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+                               f->message_type()->full_name() != "google.protobuf.FieldMask" &&
+                               f->message_type()->full_name() != "google.protobuf.Timestamp" &&
+                               f->message_type()->full_name() != "google.protobuf.Duration";
+    if (plain_message) {
+      // A single message's own fields go by dotted names; lists of messages and maps
+      // cannot be written as query parameters (send them in a body).
+      if (!f->is_repeated() && depth < 4) {
+        AddQueryParams(f->message_type(), path + ".", json_prefix + f->json_name() + ".", bound,
+                       body, schemas, params, depth + 1);
+      }
+      continue;
+    }
+    Struct p = S({{"name", Str(json_prefix + f->json_name())},
+                  {"in", Str("query")},
+                  {"schema", schemas->WithRules(f, schemas->FieldSchema(f))}});
+    if (f->options().GetExtension(bdtx::v1::field).required() && proto_prefix.empty()) {
+      (*p.mutable_fields())["required"] = Bool(true);
+    }
+    params->push_back(Obj(p));
+  }
+}
 
 }  // namespace
 
@@ -182,8 +281,7 @@ std::string OpenApiDocument(const RouteTable& routes) {
   for (const Route& route : routes.routes()) {
     const auto* m = route.method;
     std::vector<Value> params;
-    std::set<std::string> bound;
-    for (const std::string& v : route.path.Variables()) bound.insert(v.substr(0, v.find('.')));
+    const std::vector<std::string> bound = route.path.Variables();
     std::vector<std::string> names;
     const std::string openapi_path = route.path.OpenApiPath(&names);
     for (const std::string& name : names) {
@@ -196,90 +294,161 @@ std::string OpenApiDocument(const RouteTable& routes) {
     Struct op = S({{"operationId", Str(absl::StrCat(m->service()->name(), "_", m->name()))},
                    {"tags", List({Str(m->service()->name())})},
                    {"summary", Str(route.grpc_path)}});
+    // Who may call: what the services' token check exempts (sign-in itself) needs
+    // nothing; everything else a bearer token, or the browser's session cookie with
+    // the CSRF header on anything but GET (docs/gateway.md "Sign-in").
+    if (bdtx::auth::TokenAuthProcessor::IsExempt(route.grpc_path)) {
+      (*op.mutable_fields())["security"] = List({});
+    } else if (route.http_method == "GET") {
+      (*op.mutable_fields())["security"] =
+          List({Obj(S({{"bearerAuth", List({})}})), Obj(S({{"sessionCookie", List({})}}))});
+    } else {
+      (*op.mutable_fields())["security"] =
+          List({Obj(S({{"bearerAuth", List({})}})),
+                Obj(S({{"sessionCookie", List({})}, {"csrfHeader", List({})}}))});
+    }
     if (route.body != "*") {
-      const Descriptor* in = m->input_type();
-      for (int i = 0; i < in->field_count(); ++i) {
-        const FieldDescriptor* f = in->field(i);
-        if (bound.count(f->name()) || f->name() == route.body) continue;
-        if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-            f->message_type()->full_name() != "google.protobuf.FieldMask" &&
-            f->message_type()->full_name() != "google.protobuf.Timestamp") {
-          continue;  // nested messages are set through the body, not the query
-        }
-        params.push_back(Obj(S({{"name", Str(f->json_name())},
-                                {"in", Str("query")},
-                                {"schema", schemas.FieldSchema(f)}})));
-      }
+      // Query parameters: every field neither in the path nor in the body, nested
+      // messages by dotted names ("metadata.fileName"), as BuildRequest reads them.
+      AddQueryParams(m->input_type(), "", "", bound, route.body, &schemas, &params, 0);
     }
     if (!params.empty()) (*op.mutable_fields())["parameters"] = List(params);
     if (!route.body.empty()) {
       Value schema;
       std::string media = "application/json";
+      bool required = false;
+      // Required when a field the body carries is (an empty body is an empty message).
+      auto any_required = [](const Descriptor* d, const std::vector<std::string>& omit) {
+        for (int i = 0; i < d->field_count(); ++i) {
+          const FieldDescriptor* f = d->field(i);
+          if (f->options().GetExtension(bdtx::v1::field).required() &&
+              std::find(omit.begin(), omit.end(), f->name()) == omit.end()) {
+            return true;
+          }
+        }
+        return false;
+      };
       if (route.body == "*") {
-        schema = schemas.MessageSchema(m->input_type());
+        schema = schemas.BodySchema(m->input_type(), bound);
+        required = any_required(m->input_type(), bound);
       } else {
         const FieldDescriptor* f = m->input_type()->FindFieldByName(route.body);
-        if (f == nullptr) {  // nested body path: describe the whole request
-          schema = schemas.MessageSchema(m->input_type());
-        } else if (f->type() == FieldDescriptor::TYPE_BYTES) {
-          media = "application/octet-stream";
+        if (f != nullptr && f->type() == FieldDescriptor::TYPE_BYTES) {
+          media = "application/octet-stream";  // streamed, chunk by chunk
+          required = true;
           schema = Obj(S({{"type", Str("string")}, {"format", Str("binary")}}));
         } else {
-          schema = schemas.FieldSchema(f);
+          // A message field (RouteTable::Build checks): its fields, less those the path
+          // binds (PATCH /v1/{content.name=documents/*} carries content.name in the URL).
+          const Descriptor* d = m->input_type();
+          std::string prefix;
+          for (absl::string_view part : absl::StrSplit(route.body, '.')) {
+            const FieldDescriptor* pf = d->FindFieldByName(std::string(part));
+            d = pf->message_type();
+            absl::StrAppend(&prefix, part, ".");
+          }
+          std::vector<std::string> inner;
+          for (const std::string& v : bound) {
+            if (absl::StartsWith(v, prefix)) inner.push_back(v.substr(prefix.size()));
+          }
+          schema = schemas.BodySchema(d, inner);
+          required = any_required(d, inner);
         }
       }
       (*op.mutable_fields())["requestBody"] =
-          Obj(S({{"required", Bool(true)},
+          Obj(S({{"required", Bool(required)},
                  {"content", Obj(S({{media, Obj(S({{"schema", schema}}))}}))}}));
     }
     Value ok_content;
+    std::string ok_description = m->output_type()->full_name();
     if (!route.response_body.empty()) {
       ok_content = Obj(S(
           {{"*/*",
             Obj(S({{"schema", Obj(S({{"type", Str("string")}, {"format", Str("binary")}}))}}))}}));
+      ok_description = absl::StrCat("the raw ", route.response_body, " of ", ok_description);
     } else if (m->server_streaming()) {
       ok_content =
           Obj(S({{"text/event-stream", Obj(S({{"schema", Obj(S({{"type", Str("string")}}))}}))}}));
+      ok_description = absl::StrCat("Server-Sent Events: one `data:` line per ", ok_description,
+                                    " (proto3 JSON, schema ", ok_description,
+                                    "); `event: error` with the AIP-193 body");
+      (void)schemas.MessageSchema(m->output_type());  // the events' schema, listed
     } else {
       ok_content = Obj(
           S({{"application/json", Obj(S({{"schema", schemas.MessageSchema(m->output_type())}}))}}));
     }
-    (*op.mutable_fields())["responses"] = Obj(S(
-        {{"200", Obj(S({{"description", Str(m->output_type()->name())}, {"content", ok_content}}))},
-         {"default", Obj(S({{"description", Str("AIP-193 error")},
-                            {"content", Obj(S({{"application/json",
-                                                Obj(S({{"schema", Ref("Error")}}))}}))}}))}}));
+    (*op.mutable_fields())["responses"] =
+        Obj(S({{"200", Obj(S({{"description", Str(ok_description)}, {"content", ok_content}}))},
+               {"429", Obj(S({{"$ref", Str("#/components/responses/TooManyRequests")}}))},
+               {"default", Obj(S({{"$ref", Str("#/components/responses/Error")}}))}}));
     std::string verb = route.http_method;
     for (char& c : verb) c = static_cast<char>(std::tolower(c));
     Value& path = (*paths.mutable_fields())[openapi_path];
     (*path.mutable_struct_value()->mutable_fields())[verb] = Obj(op);
   }
-  (*schemas.out().mutable_fields())["Error"] =
-      Obj(S({{"type", Str("object")},
-             {"properties",
-              Obj(S({{"error",
-                      Obj(S({{"type", Str("object")},
-                             {"properties",
-                              Obj(S({{"code", Obj(S({{"type", Str("integer")}}))},
-                                     {"message", Obj(S({{"type", Str("string")}}))},
-                                     {"status", Obj(S({{"type", Str("string")}}))},
-                                     {"details",
-                                      Obj(S({{"type", Str("array")},
-                                             {"items",
-                                              Obj(S({{"type", Str("object")}}))}}))}}))}}))}}))}}));
-  Struct doc = S(
-      {{"openapi", Str("3.0.3")},
-       {"info", Obj(S({{"title", Str("bdtx API")},
-                       {"version", Str("v1")},
-                       {"description", Str("REST/JSON surface of the bdtx services, generated "
-                                           "from their google.api.http annotations.")}}))},
-       {"paths", Obj(paths)},
-       {"components", Obj(S({{"schemas", Obj(schemas.out())},
-                             {"securitySchemes",
-                              Obj(S({{"bearerAuth", Obj(S({{"type", Str("http")},
-                                                           {"scheme", Str("bearer")},
-                                                           {"bearerFormat", Str("JWT")}}))}}))}}))},
-       {"security", List({Obj(S({{"bearerAuth", List({})}}))})}});
+  // AIP-193: {"error": {"code": HTTP status, "message", "status": gRPC code name,
+  // "details": [google.rpc.* with "@type"]}} (errors.cc).
+  Value error_schema = Obj(S(
+      {{"type", Str("object")},
+       {"required", List({Str("error")})},
+       {"properties",
+        Obj(S(
+            {{"error",
+              Obj(S({{"type", Str("object")},
+                     {"required", List({Str("code"), Str("message"), Str("status")})},
+                     {"properties",
+                      Obj(S({{"code", Obj(S({{"type", Str("integer")},
+                                             {"description", Str("the HTTP status")}}))},
+                             {"message",
+                              Obj(S({{"type", Str("string")},
+                                     {"description", Str("for people, in Vietnamese")}}))},
+                             {"status",
+                              Obj(S({{"type", Str("string")},
+                                     {"description", Str("the gRPC code name, e.g. NOT_FOUND")}}))},
+                             {"details",
+                              Obj(S(
+                                  {{"type", Str("array")},
+                                   {"items",
+                                    Obj(S({{"type", Str("object")},
+                                           {"required", List({Str("@type")})},
+                                           {"properties",
+                                            Obj(S({{"@type", Obj(S({{"type", Str("string")}}))}}))},
+                                           {"additionalProperties",
+                                            Bool(true)}}))}}))}}))}}))}}))}}));
+  (*schemas.out().mutable_fields())["Error"] = error_schema;
+  Value error_content = Obj(S({{"application/json", Obj(S({{"schema", Ref("Error")}}))}}));
+  Struct responses =
+      S({{"Error", Obj(S({{"description", Str("AIP-193 error")}, {"content", error_content}}))},
+         {"TooManyRequests",
+          Obj(S({{"description", Str("rate limited, or sign-in locked (AIP-193 error)")},
+                 {"headers", Obj(S({{"Retry-After",
+                                     Obj(S({{"description", Str("seconds to wait")},
+                                            {"schema", Obj(S({{"type", Str("integer")}}))}}))}}))},
+                 {"content", error_content}}))}});
+  Struct security_schemes = S(
+      {{"bearerAuth",
+        Obj(S({{"type", Str("http")}, {"scheme", Str("bearer")}, {"bearerFormat", Str("JWT")}}))},
+       {"sessionCookie",
+        Obj(S({{"type", Str("apiKey")},
+               {"in", Str("cookie")},
+               {"name", Str("__Host-bdtx_session")},
+               {"description", Str("browsers, after POST /v1/sessions with \"browser\": true")}}))},
+       {"csrfHeader", Obj(S({{"type", Str("apiKey")},
+                             {"in", Str("header")},
+                             {"name", Str("X-CSRF-Token")},
+                             {"description", Str("the session's csrfToken, with the cookie on "
+                                                 "anything but GET")}}))}});
+  Struct doc =
+      S({{"openapi", Str("3.0.3")},
+         {"info", Obj(S({{"title", Str("bdtx API")},
+                         {"version", Str("v1")},
+                         {"description", Str("REST/JSON surface of the bdtx services, generated "
+                                             "from their google.api.http annotations.")}}))},
+         {"paths", Obj(paths)},
+         {"components", Obj(S({{"schemas", Obj(schemas.out())},
+                               {"responses", Obj(responses)},
+                               {"securitySchemes", Obj(security_schemes)}}))},
+         {"security", List({Obj(S({{"bearerAuth", List({})}}))})}});
   std::string out;
   AppendSorted(Obj(doc), 0, &out);
   out.push_back('\n');

@@ -210,6 +210,23 @@ absl::StatusOr<RouteTable> RouteTable::Build(const std::vector<std::string>& ser
           return absl::InvalidArgumentError(
               absl::StrCat(method->full_name(), ": body field ", route.body, " not in request"));
         }
+        // What the gateway can stream (gateway.cc): a client-streaming method takes the
+        // raw HTTP body as one top-level bytes field, chunk by chunk; any other body is
+        // JSON of the whole request or of one message field.
+        if (method->client_streaming()) {
+          const FieldDescriptor* f = method->input_type()->FindFieldByName(route.body);
+          if (f == nullptr || f->type() != FieldDescriptor::TYPE_BYTES || f->is_repeated()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(method->full_name(),
+                             ": a client-streaming route's body must be a top-level bytes field"));
+          }
+        } else if (!route.body.empty() && route.body != "*") {
+          auto [unused, f] = *Resolve(probe.get(), route.body);
+          if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || f->is_repeated()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                method->full_name(), ": body field ", route.body, " must be a single message"));
+          }
+        }
         if (!route.response_body.empty() &&
             method->output_type()->FindFieldByName(route.response_body) == nullptr) {
           return absl::InvalidArgumentError(absl::StrCat(method->full_name(), ": response_body ",

@@ -1,5 +1,7 @@
 #include "services/gateway/transcoder.h"
 
+#include <set>
+
 #include "bdtx/v1/approvals.pb.h"
 #include "bdtx/v1/notifications.pb.h"
 #include "bdtx/v1/plans.pb.h"
@@ -69,6 +71,9 @@ class RoutesTest : public ::testing::Test {
 };
 
 TEST(AllRoutes, EveryPublicMethodHasARoute) {
+  // Calls between services only, deliberately without an HTTP route (a person's token is
+  // refused by the service anyway): the directory has notifications e-mail a code.
+  const std::set<std::string> services_only = {"bdtx.v1.Notifications.SendActivationCode"};
   auto table = RouteTable::Build(PublicServices());
   ASSERT_TRUE(table.ok()) << table.status();
   for (const std::string& s : PublicServices()) {
@@ -76,7 +81,8 @@ TEST(AllRoutes, EveryPublicMethodHasARoute) {
     for (int i = 0; i < sd->method_count(); ++i) {
       bool found = false;
       for (const Route& r : table->routes()) found = found || r.method == sd->method(i);
-      EXPECT_TRUE(found) << sd->method(i)->full_name();
+      EXPECT_EQ(found, services_only.count(sd->method(i)->full_name()) == 0)
+          << sd->method(i)->full_name();
     }
   }
 }

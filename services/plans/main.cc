@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   if (!events.ok()) return runner.Fail(events.status());
   auto blobs = bdtx::plans::AttachmentBlobs::Open(runner.data_dir() + "/attachments");
   if (!blobs.ok()) return runner.Fail(blobs.status());
+  runner.AddBackupStore("attachments", [store = blobs->get()](const std::string& dir) {
+    return store->Checkpoint(dir);
+  });
 
   auto channel = [&](const char* flag) { return runner.PeerChannel(runner.flags().Get(flag)); };
   auto directory_stub = bdtx::v1::Directory::NewStub(channel("directory"));

@@ -1,14 +1,19 @@
 #include "services/directory/api/sessions_service.h"
 
+#include <chrono>
+#include <memory>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/auth/subject.h"
 #include "common/crypto/sha256.h"
+#include "common/mail/address.h"
 #include "common/server/logging.h"
 #include "common/server/unary.h"
 #include "common/status/error_info.h"
+#include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "common/text/unicode.h"
 #include "services/directory/domain/sign_in.h"
@@ -295,7 +300,10 @@ grpc::ServerUnaryReactor* SessionsService::DeleteSession(
 grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
     grpc::CallbackServerContext* context, const bdtx::v1::IssueActivationCodeRequest* request,
     bdtx::v1::ActivationCode* response) {
-  return FinishUnary(context, [&]() -> absl::Status {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::optional<Person> person;
+  std::string code;  // the secret: answered, or e-mailed; never logged
+  absl::Status issued = [&]() -> absl::Status {
     absl::StatusOr<auth::Subject> subject = auth::SubjectFromContext(*context);
     if (!subject.ok()) return subject.status();
     // SYSTEM_ADMIN anywhere; a Sở officer or leader for people of their province. Whoever
@@ -308,7 +316,7 @@ grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
         subject->HasRole(bdtx::v1::PROVINCE_OFFICER) || subject->HasRole(bdtx::v1::PROVINCE_LEADER);
     if (!admin && !province_staff) return refused;
     const std::string id(absl::StripPrefix(request->person(), "people/"));
-    std::optional<Person> person = directory_->FindPerson(id);
+    person = directory_->FindPerson(id);
     if (!person || person->removed()) {
       return absl::NotFoundError(
           absl::StrCat("không có người ", request->person(), " trong danh bạ (hoặc đã bị xoá)"));
@@ -319,7 +327,26 @@ grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
           ""};
       if (!auth::Authorize(*subject, auth::Action::kManage, scope).ok()) return refused;
     }
-    const std::string code = RandomCode(12);
+    if (request->send_email()) {
+      // Checked before a code exists: the same rules notifications applies (common/mail).
+      if (person->email().empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(person->name(),
+                         " chưa có địa chỉ e-mail trong danh bạ: hãy cấp mã (không gửi e-mail) "
+                         "và trao tận tay, hoặc nhập địa chỉ trước"));
+      }
+      if (absl::Status s = mail::ValidateAddress(person->email()); !s.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("địa chỉ e-mail của ", person->name(),
+                         " trong danh bạ không dùng được: ", s.message()));
+      }
+      if (options_.notifications == nullptr || options_.token == nullptr) {
+        return absl::FailedPreconditionError(
+            "dịch vụ danh bạ chưa được nối với dịch vụ thông báo (--notifications): không gửi "
+            "được e-mail");
+      }
+    }
+    code = RandomCode(12);
     const absl::Time now = clock_->Now();
     absl::MutexLock lock(&mu_);
     bdtx::v1::Credential cred =
@@ -329,16 +356,60 @@ grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
     cred.set_activation_expires_unix(absl::ToUnixSeconds(now + options_.activation_ttl));
     std::vector<eventstore::ReadModelWrite> writes = {{CredKey(id), Serialized(cred)}};
     if (!person->email().empty()) writes.push_back({EmailKey(Folded(person->email())), id});
-    if (absl::Status s = Write(id, "ACTIVATION_CODE_ISSUED", subject.name, std::move(writes));
-        !s.ok()) {
-      return s;
-    }
-    response->set_person(person->name());
-    response->set_code(
-        absl::StrCat(code.substr(0, 4), "-", code.substr(4, 4), "-", code.substr(8)));
-    response->set_expires_in_seconds(absl::ToInt64Seconds(options_.activation_ttl));
-    return absl::OkStatus();
-  });
+    return Write(id, "ACTIVATION_CODE_ISSUED", subject->name, std::move(writes));
+  }();
+  if (!issued.ok()) {
+    reactor->Finish(ToGrpcStatus(issued));
+    return reactor;
+  }
+  const std::string shown =
+      absl::StrCat(code.substr(0, 4), "-", code.substr(4, 4), "-", code.substr(8));
+  response->set_person(person->name());
+  response->set_expires_in_seconds(absl::ToInt64Seconds(options_.activation_ttl));
+  if (!request->send_email()) {
+    response->set_code(shown);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // The code goes to the person only; the caller learns where it went. If the relay does
+  // not take it, that code stays unknown to everyone (never answered, stored as a hash
+  // only) and the next issue replaces it.
+  auto token = options_.token->Get();
+  if (!token.ok()) {
+    reactor->Finish(ToGrpcStatus(token.status()));
+    return reactor;
+  }
+  struct Call {
+    grpc::ClientContext context;
+    bdtx::v1::SendActivationCodeRequest request;
+    bdtx::v1::SendActivationCodeResponse response;
+  };
+  auto call = std::make_shared<Call>();
+  call->context.AddMetadata("authorization", absl::StrCat("Bearer ", *token));
+  call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  call->request.set_person(person->name());
+  call->request.set_email(person->email());
+  call->request.set_display_name(person->display_name());
+  call->request.set_code(shown);
+  call->request.mutable_expires()->set_seconds(
+      absl::ToUnixSeconds(clock_->Now() + options_.activation_ttl));
+  options_.notifications->async()->SendActivationCode(
+      &call->context, &call->request, &call->response,
+      [call, reactor, response, email = person->email()](grpc::Status status) {
+        call->request.clear_code();
+        if (status.ok()) {
+          response->set_emailed_to(email);
+          reactor->Finish(grpc::Status::OK);
+          return;
+        }
+        const grpc::StatusCode code = status.error_code() == grpc::StatusCode::INVALID_ARGUMENT
+                                          ? grpc::StatusCode::FAILED_PRECONDITION
+                                          : status.error_code();
+        reactor->Finish(
+            grpc::Status(code, absl::StrCat("chưa gửi được mã kích hoạt qua e-mail (",
+                                            status.error_message(), "); hãy cấp lại mã")));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* SessionsService::ActivateAccount(

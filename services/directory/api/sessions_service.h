@@ -13,8 +13,10 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/sessions.grpc.pb.h"
 #include "common/auth/jwt.h"
+#include "common/auth/service_token.h"
 #include "common/clock/clock.h"
 #include "common/crypto/password.h"
 #include "common/eventstore/event_store.h"
@@ -30,6 +32,11 @@ struct SessionsOptions {
   absl::Duration refresh_ttl = absl::Hours(14 * 24);
   absl::Duration activation_ttl = absl::Hours(72);
   Argon2Params argon2;
+  // Where IssueActivationCode with send_email sends the code (bdtx.v1.Notifications
+  // SendActivationCode, as services/directory with `token`). Null: e-mail unavailable.
+  // Not owned.
+  bdtx::v1::Notifications::StubInterface* notifications = nullptr;
+  auth::ServiceToken* token = nullptr;
 };
 
 class SessionsService final : public bdtx::v1::Sessions::CallbackService {

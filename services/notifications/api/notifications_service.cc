@@ -9,6 +9,7 @@
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
 #include "common/server/event_stream.h"
+#include "common/server/logging.h"
 #include "common/server/trace.h"
 #include "common/server/unary.h"
 #include "common/status/grpc_status.h"
@@ -29,6 +30,7 @@ using server::FinishUnary;
 bool IsOperator(const auth::Subject& s) { return s.IsService() || s.HasRole(v1::SYSTEM_ADMIN); }
 
 constexpr char kSetPreferencesMethod[] = "/bdtx.v1.Notifications/SetPreferences";
+constexpr char kRotateWebhookSecretMethod[] = "/bdtx.v1.Notifications/RotateWebhookSecret";
 
 // AIP-154: the version of a person's stored preferences, "p-" + 16 hex digits of the
 // SHA-256 of their stored bytes (webhook keys included, so a rotation changes it too);
@@ -327,7 +329,25 @@ grpc::ServerUnaryReactor* NotificationsService::RotateWebhookSecret(
     if (person != subject.name && !IsOperator(subject)) {
       return absl::PermissionDeniedError("only the person (or an admin) rotates their secret");
     }
+    // request_id (AIP-155): a retry answers the secret the first call made, instead of
+    // rotating again (which would push the first new secret out after 24 h unseen).
+    const idempotency::Binding binding =
+        idempotency::Bind(subject.name, kRotateWebhookSecretMethod, person, *request);
+    const std::string request_key =
+        request->request_id().empty() ? ""
+                                      : idempotency::ScopedId(subject.name, request->request_id());
     absl::MutexLock lock(&preferences_mu_);
+    if (!request_key.empty()) {
+      auto recorded = store_->FindRequest(request_key);
+      if (!recorded.ok()) return recorded.status();
+      if (recorded->has_value()) {
+        if (absl::Status s = idempotency::CheckSame(binding, **recorded); !s.ok()) return s;
+        if (!response->ParseFromString((*recorded)->response())) {
+          return idempotency::Reused(request->request_id(), (*recorded)->method());
+        }
+        return absl::OkStatus();  // the first answer; nothing rotated
+      }
+    }
     ASSIGN_OR_RETURN(auto stored, store_->Preferences(person));
     if (!stored.has_value() || (stored)->webhook_url().empty()) {
       return absl::FailedPreconditionError(
@@ -340,11 +360,56 @@ grpc::ServerUnaryReactor* NotificationsService::RotateWebhookSecret(
     std::vector<v1::WebhookSigningKey> keys = RotateWebhookKeys(p.webhook_keys(), secret, now);
     p.clear_webhook_keys();
     for (v1::WebhookSigningKey& k : keys) *p.add_webhook_keys() = std::move(k);
-    RETURN_IF_ERROR(store_->SetPreferences(p, subject.name, now));
-    response->set_webhook_secret(secret);
-    response->mutable_previous_valid_until()->set_seconds(absl::ToUnixSeconds(until));
+    v1::RotateWebhookSecretResponse answer;
+    answer.set_webhook_secret(secret);
+    answer.mutable_previous_valid_until()->set_seconds(absl::ToUnixSeconds(until));
+    v1::RequestRecord record;
+    if (!request_key.empty()) {
+      record = idempotency::Record(binding);
+      record.set_response(answer.SerializeAsString());
+    }
+    if (absl::Status s = store_->SetPreferences(p, subject.name, now, request_key, record);
+        !s.ok()) {
+      return s;
+    }
+    *response = std::move(answer);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* NotificationsService::SendActivationCode(
+    grpc::CallbackServerContext* context, const v1::SendActivationCodeRequest* request,
+    v1::SendActivationCodeResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) {
+    reactor->Finish(ToGrpcStatus(subject.status()));
+    return reactor;
+  }
+  if (subject->name != "services/directory") {
+    reactor->Finish(ToGrpcStatus(absl::PermissionDeniedError(
+        "chỉ dịch vụ danh bạ (services/directory) gửi được mã kích hoạt")));
+    return reactor;
+  }
+  v1::Notification n = ActivationCodeEmail(*request);
+  const std::string to = request->email();
+  // The SMTP exchange blocks (seconds at worst): not on a gRPC thread.
+  const bool queued = mail_now_.TryRun([this, reactor, to, n = std::move(n)]() mutable {
+    absl::Status sent = pipeline_->SendEmailNow(to, n);
+    const std::string person = n.recipient();
+    n.Clear();  // the code leaves memory with it
+    if (sent.ok()) {
+      server::LogInfo("activation code e-mailed", {{"recipient", person}});
+    } else {
+      server::LogWarning("activation code not e-mailed", {{"error", sent.ToString()}});
+    }
+    reactor->Finish(ToGrpcStatus(sent));
+  });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(
+        absl::ResourceExhaustedError("quá nhiều thư mã kích hoạt đang chờ gửi; thử lại sau")));
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* NotificationsService::ListDeadLetters(

@@ -44,6 +44,11 @@ class NotificationsService final : public bdtx::v1::Notifications::CallbackServi
   grpc::ServerUnaryReactor* ReplayDeadLetter(grpc::CallbackServerContext* context,
                                              const bdtx::v1::ReplayDeadLetterRequest* request,
                                              bdtx::v1::ReplayDeadLetterResponse* response) override;
+  // Services only (the directory): e-mails a sign-in activation code now (rules.h
+  // ActivationCodeEmail), never storing or logging it.
+  grpc::ServerUnaryReactor* SendActivationCode(
+      grpc::CallbackServerContext* context, const bdtx::v1::SendActivationCodeRequest* request,
+      bdtx::v1::SendActivationCodeResponse* response) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const bdtx::v1::GetStatusRequest* request,
                                       bdtx::v1::GetStatusResponse* response) override;
@@ -57,8 +62,9 @@ class NotificationsService final : public bdtx::v1::Notifications::CallbackServi
   NotificationsStore* const store_;
   Pipeline* const pipeline_;
   const Clock* const clock_;
-  absl::Mutex preferences_mu_;    // serialises read-modify-writes of stored webhook keys
-  server::WorkQueue lookups_{2};  // SetPreferences: URL checks that resolve DNS
+  absl::Mutex preferences_mu_;          // serialises read-modify-writes of stored webhook keys
+  server::WorkQueue lookups_{2};        // SetPreferences: URL checks that resolve DNS
+  server::WorkQueue mail_now_{2, 100};  // SendActivationCode: the SMTP exchange
 };
 
 // The inbox `subject` may read: their own, or their unit's when they are an officer,

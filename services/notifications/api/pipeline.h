@@ -64,6 +64,12 @@ class Pipeline {
   // due-soon reminders. Not owned. REQUIRES: before Start().
   void SetSupport(bdtx::v1::Support::StubInterface* support) { support_ = support; }
 
+  // Sends `n` to `to` by e-mail now, on the caller's thread (blocks up to the SMTP
+  // timeouts): no job, no retry, nothing stored — for secrets such as activation codes.
+  // FAILED_PRECONDITION when e-mail is not configured, INVALID_ARGUMENT for an address
+  // common/mail refuses, UNAVAILABLE when the relay does not take it.
+  absl::Status SendEmailNow(const std::string& to, const bdtx::v1::Notification& n);
+
   absl::Status Start();  // sets the campaign timers, starts the threads
   void Stop();           // idempotent; joins everything
 

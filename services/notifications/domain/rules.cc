@@ -458,6 +458,31 @@ v1::Notification DailyDigest(const std::string& person, const std::vector<v1::No
   return d;
 }
 
+v1::Notification ActivationCodeEmail(const v1::SendActivationCodeRequest& request) {
+  const std::string name =
+      request.display_name().empty() ? request.person() : request.display_name();
+  std::string expires;
+  if (request.has_expires()) {
+    expires = absl::StrCat(
+        " Mã dùng được một lần và hết hạn lúc ",
+        absl::FormatTime("%H:%M ngày %d/%m/%Y", absl::FromUnixSeconds(request.expires().seconds()),
+                         VietnamTime()),
+        " (giờ Việt Nam).");
+  }
+  std::string body = absl::StrCat(
+      "Kính gửi ", name, ",\n\n", "Mã kích hoạt tài khoản bdtx của anh/chị là:\n\n    ",
+      request.code(), "\n\n",
+      "Hãy đặt mật khẩu bằng mã này, với tên đăng nhập là mã giáo viên hoặc ",
+      "địa chỉ e-mail này.", expires,
+      "\n\nNếu anh/chị không đề nghị cấp mã, hãy bỏ qua thư này và báo cho quản trị hệ thống; "
+      "không chuyển mã cho bất kỳ ai.");
+  v1::Notification n = Make(request.person(), v1::ACCOUNT_ACTIVATION_CODE,
+                            "Mã kích hoạt tài khoản bdtx", std::move(body), request.person(), "");
+  n.set_name(absl::StrCat("activation/", IdAfterSlash(request.person())));
+  n.set_urgent(true);
+  return n;
+}
+
 absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base, absl::Duration cap) {
   absl::Duration d = base;
   for (int i = 1; i < attempts && d < cap; ++i) d *= 2;

@@ -110,6 +110,11 @@ absl::Time NextDigestTime(absl::Time now);
 bdtx::v1::Notification DailyDigest(const std::string& person,
                                    const std::vector<bdtx::v1::Notification>& held);
 
+// The e-mail with a sign-in activation code (Vietnamese): who it is for, the code, when
+// it expires (Vietnam time), how to use it, and what to do if nobody asked for it. Its
+// name is "activation/<person id>" (the Message-ID), never the code.
+bdtx::v1::Notification ActivationCodeEmail(const bdtx::v1::SendActivationCodeRequest& request);
+
 // Retry schedule: 1 s, 2 s, 4 s, ... capped at `cap`, times a jitter in [0.5, 1.0)
 // from `random` (any 64-bit value).
 absl::Duration Backoff(int attempts, uint64_t random, absl::Duration base = absl::Seconds(1),

@@ -7,6 +7,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace bdtx::plans {
 namespace {
@@ -100,6 +101,16 @@ AttachmentBlobs::~AttachmentBlobs() {
     db_->Close().PermitUncheckedError();
     delete db_;
   }
+}
+
+absl::Status AttachmentBlobs::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status s = FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "attachments checkpoint");
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), "writing the attachments checkpoint");
 }
 
 absl::Status AttachmentBlobs::Put(const std::string& sha256, absl::string_view bytes) {

@@ -57,6 +57,9 @@ class AttachmentBlobs {
   ~AttachmentBlobs();
   absl::Status Put(const std::string& sha256, absl::string_view bytes);
   absl::StatusOr<std::string> Get(const std::string& sha256);
+  // A consistent copy (RocksDB checkpoint, blob files included) in the new directory
+  // `dir`, for backups. Thread-safe.
+  absl::Status Checkpoint(const std::string& dir);
 
  private:
   explicit AttachmentBlobs(rocksdb::DB* db) : db_(db) {}
