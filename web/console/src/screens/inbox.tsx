@@ -1,0 +1,137 @@
+// Lecturer and signer inbox: documents waiting for me, newest deadline first; approve
+// (Đạt) or sign off from the list with one click plus a confirmation.
+import { useEffect, useState } from 'preact/hooks';
+import { api, call, idOf, newRequestId, resolveNames, cachedName, type ApprovalDoc } from '../api/client';
+import { formatDate, t } from '../i18n';
+import { isLecturer, navigate } from '../state';
+import { Confirm, LateBadge, Loading, StateBadge, showError, showOk } from '../ui';
+
+export function Inbox() {
+  const [docs, setDocs] = useState<ApprovalDoc[] | null>(null);
+  const [pending, setPending] = useState<ApprovalDoc | null>(null);
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const load = async () => {
+    performance.mark('inbox-start');
+    const r = await call(() => api.GET('/v1/inbox', { params: { query: { pageSize: 1000 } } }));
+    const list = (r.documents ?? []).slice().sort((a, b) => (b.deadline ?? '').localeCompare(a.deadline ?? ''));
+    await resolveNames(list.flatMap((d) => [d.author, d.routing?.authorUnit]));
+    performance.mark('inbox-data');
+    setDocs(list);
+  };
+  useEffect(() => {
+    load().catch(showError);
+  }, []);
+  useEffect(() => {
+    if (docs) {
+      performance.mark('inbox-rendered');
+      (window as unknown as { __inboxRendered?: number }).__inboxRendered = docs.length;
+    }
+  }, [docs]);
+
+  const act = async () => {
+    if (!pending) return;
+    setBusy(true);
+    const documentsId = idOf(pending.name);
+    try {
+      if (pending.state === 'SUBMITTED') {
+        await call(() =>
+          api.POST('/v1/documents/{documentsId}:approve', {
+            params: { path: { documentsId } },
+            body: { comment, requestId: newRequestId(), expectedVersion: pending.version },
+          }),
+        );
+        showOk(t('approved'));
+      } else {
+        await call(() =>
+          api.POST('/v1/documents/{documentsId}:signOff', {
+            params: { path: { documentsId } },
+            body: { method: 'ONLINE', requestId: newRequestId(), expectedVersion: pending.version },
+          }),
+        );
+        showOk(t('signedOff'));
+      }
+      setPending(null);
+      setComment('');
+      await load();
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section>
+      <h1>{t('inbox')}</h1>
+      {docs === null && <Loading />}
+      {docs?.length === 0 && <p class="muted">{t('emptyInbox')}</p>}
+      {docs && docs.length > 0 && (
+        <table class="list" data-testid="inbox">
+          <thead>
+            <tr>
+              <th scope="col">{t('author')}</th>
+              <th scope="col">{t('school')}</th>
+              <th scope="col">{t('module')}</th>
+              <th scope="col">{t('state')}</th>
+              <th scope="col">{t('deadline')}</th>
+              <th scope="col">
+                <span class="visually-hidden">{t('open')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {docs.map((d) => (
+              <tr key={d.name} data-doc={idOf(d.name)}>
+                <td data-label={t('author')}>{cachedName(d.author) ?? '…'}</td>
+                <td data-label={t('school')}>{cachedName(d.routing?.authorUnit) ?? ''}</td>
+                <td data-label={t('module')}>
+                  {t(`kind.${d.kind}`)} · {d.year} · {t('module')} {d.module}
+                </td>
+                <td data-label={t('state')}>
+                  <StateBadge state={d.state} /> <LateBadge late={d.late} />
+                </td>
+                <td data-label={t('deadline')}>{formatDate(d.deadline) || null}</td>
+                <td class="row-actions">
+                  <a
+                    href={`/documents/${idOf(d.name)}`}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate(`/documents/${idOf(d.name)}`);
+                    }}
+                  >
+                    {t('open')}
+                    <span class="visually-hidden"> {cachedName(d.author)}</span>
+                  </a>
+                  <button type="button" class="primary" onClick={() => setPending(d)}>
+                    {d.state === 'SUBMITTED' && isLecturer() ? t('approve') : t('signOff')}
+                    <span class="visually-hidden"> {cachedName(d.author)}</span>
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {pending && (
+        <Confirm
+          title={pending.state === 'SUBMITTED' ? t('confirmApprove') : t('confirmSignOff')}
+          busy={busy}
+          onCancel={() => setPending(null)}
+          onConfirm={act}
+        >
+          <p>
+            {cachedName(pending.author)} — {t(`kind.${pending.kind}`)} {pending.year} · {t('module')} {pending.module}
+          </p>
+          {pending.state === 'SUBMITTED' && (
+            <label>
+              {t('comment')}
+              <textarea value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+            </label>
+          )}
+        </Confirm>
+      )}
+    </section>
+  );
+}
