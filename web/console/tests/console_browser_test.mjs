@@ -51,6 +51,20 @@ async function step(name, f) {
     console.log(`ok   ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     failed = true;
+    // Is the gateway answering (server side) while the page waits (browser side)?
+    for (const path of ['/healthz', '/readyz', '/v1/documents/gvcc-001-2023-m4-plan/approval']) {
+      const t = Date.now();
+      const r = await fetch(base + path, { signal: AbortSignal.timeout(10000) }).then((x) => x.status, (e) => e.message);
+      results.push(`probe ${path}: ${r} in ${Date.now() - t} ms`);
+    }
+    // What every open page showed, for whoever reads the artifacts.
+    const pages = browser ? (await Promise.all(browser.browserContexts().map((c) => c.pages()))).flat() : [];
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: join(ART, `failure-${i}.png`) }).catch(() => {});
+      const body = await p.evaluate(() => document.body.innerText).catch(() => '');
+      const pending = [...(p.__pending ?? [])].map((r) => `${r.method()} ${r.url()}`);
+      results.push(`page ${i} ${p.url()} (in flight: ${pending.join(', ') || 'none'}):\n${body.slice(0, 1500)}`);
+    }
     results.push(`FAIL ${name}: ${e.stack ?? e}`);
     console.log(`FAIL ${name}: ${e.stack ?? e}`);
     throw e;
@@ -98,6 +112,10 @@ async function newPage(context) {
       window.__csp = [...(window.__csp ?? []), `${e.violatedDirective} ${e.blockedURI}`];
     });
   });
+  page.__pending = new Set();
+  page.on('request', (r) => page.__pending.add(r));
+  page.on('requestfinished', (r) => page.__pending.delete(r));
+  page.on('requestfailed', (r) => page.__pending.delete(r));
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
@@ -331,6 +349,10 @@ try {
     await secondTab.waitForSelector('[data-testid=bell]');
     perf.bellBefore = await secondTab.$eval('[data-testid=bell]', (b) => b.getAttribute('aria-label'));
     const page = lecturer.page;
+    // Opened, the resubmitted plan says what changed since the version returned.
+    await page.goto(`${base}/documents/${PLAN}`, { waitUntil: 'networkidle2' });
+    await page.waitForSelector('[data-testid=changed-since]');
+    assert.match(await page.$eval('[data-testid=changed-since]', (e) => e.innerText), /Thay đổi so với lần trả lại: .*rows/);
     await page.goto(`${base}/inbox`, { waitUntil: 'networkidle2' });
     await page.waitForSelector(`[data-doc="${PLAN}"]`);
     await page.click(`[data-doc="${PLAN}"] button.primary`);
@@ -456,19 +478,27 @@ try {
       }
       req.continue();
     });
-    await page.goto(`${base}/inbox`, { waitUntil: 'networkidle2' });
-    await page.waitForFunction(() => window.__inboxRendered === 500, { timeout: 20000 });
-    // Render: from the documents and names in hand to the painted table (Preact runs the
-    // effect that marks inbox-rendered after the paint). Load: from the screen's start,
-    // including the (intercepted) API calls, reported alongside.
-    const [render, load] = await page.evaluate(() => [
-      performance.measure('inbox-render', 'inbox-data', 'inbox-rendered').duration,
-      performance.measure('inbox-load', 'inbox-start', 'inbox-rendered').duration,
-    ]);
-    perf.inbox500RenderMs = Math.round(render);
-    perf.inbox500LoadMs = Math.round(load);
-    assert.equal(await page.$$eval('[data-testid=inbox] tbody tr', (r) => r.length), 500);
-    assert.ok(render <= 500, `inbox of 500 rendered in ${render} ms (budget 500 ms)`);
+    // Three loads (this machine is shared and noisy): the median must meet the budget.
+    const renders = [];
+    const loads = [];
+    for (let i = 0; i < 3; i++) {
+      await page.goto(`${base}/inbox`, { waitUntil: 'domcontentloaded' });
+      await page.waitForFunction(() => window.__inboxRendered === 500, { timeout: 20000 });
+      // Render: from the documents and names in hand to the painted table (Preact runs the
+      // effect that marks inbox-rendered after the paint). Load: from the screen's start,
+      // including the (intercepted) API calls, reported alongside.
+      const [render, load] = await page.evaluate(() => [
+        performance.measure('inbox-render', 'inbox-data', 'inbox-rendered').duration,
+        performance.measure('inbox-load', 'inbox-start', 'inbox-rendered').duration,
+      ]);
+      renders.push(Math.round(render));
+      loads.push(Math.round(load));
+      assert.equal(await page.$$eval('[data-testid=inbox] tbody tr', (r) => r.length), 500);
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[1];
+    perf.inbox500RenderMs = renders;
+    perf.inbox500LoadMs = loads;
+    assert.ok(median(renders) <= 500, `inbox of 500 rendered in ${renders} ms (median budget 500 ms)`);
     await page.close();
   });
 
@@ -492,6 +522,36 @@ try {
     await clickButton(page, 'Đăng nhập', 'form');
     await page.waitForSelector('[data-testid=form]');
     assert.equal(new URL(page.url()).pathname, `/documents/${PLAN}`);
+  });
+
+  await step('Appendix 2 report with counts, and a "Chưa triển khai" report in one action', async () => {
+    const page = teacher.page;
+    await page.goto(`${base}/documents`, { waitUntil: 'networkidle2' });
+    await clickButton(page, 'Lập báo cáo');
+    await page.waitForSelector('[data-testid=form]');
+    assert.equal(new URL(page.url()).pathname, '/documents/gvcc-001-2023-m4-report');
+    await waitText(page, 'Báo cáo (Phụ lục 2) — Mô-đun 4 · 2023');
+    const heads = await page.$$eval('[data-testid=form] thead th', (ths) => ths.map((t) => t.innerText));
+    assert.ok(heads.includes('Kết quả'), heads.join('|'));
+    await shots(page, 'report');
+    // Module 5 was not run: without its plan the rule says so in Vietnamese; with the
+    // plan, the "Chưa triển khai" report is one click.
+    await page.goto(`${base}/documents`, { waitUntil: 'networkidle2' });
+    await page.select('select', '5');
+    await clickButton(page, 'Báo cáo “Chưa triển khai”');
+    assert.match(await flash(page), /Hãy lập kế hoạch documents\/gvcc-001-2023-m5-plan trước/);
+    await clearFlash(page);
+    await clickButton(page, 'Lập kế hoạch');
+    await page.waitForSelector('[data-testid=form]');
+    await page.goto(`${base}/documents`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('[data-testid=my-documents]');
+    await page.select('select', '5');
+    await clickButton(page, 'Báo cáo “Chưa triển khai”');
+    await page.waitForSelector('[data-testid=form]');
+    assert.equal(new URL(page.url()).pathname, '/documents/gvcc-001-2023-m5-report');
+    await waitText(page, 'Chưa triển khai');
+    await page.goto(`${base}/documents`, { waitUntil: 'domcontentloaded' });
+    await waitText(page, 'Báo cáo · Mô-đun 5 · Chưa triển khai');
   });
 
   await step('sign-out clears the session; the console asks to sign in', async () => {

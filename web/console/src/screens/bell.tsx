@@ -11,33 +11,61 @@ export function Bell() {
   const [open, setOpen] = useState(false);
   const [live, setLive] = useState('');
   useEffect(() => {
+    // One stream per tab at any time: a browser allows 6 connections per host, so a
+    // leaked EventSource per error would soon starve every API call of the page.
     let closed = false;
     let source: EventSource | null = null;
+    let timer: number | undefined;
+    let backoff = 1000;
     call(() => api.GET('/v1/notifications', { params: { query: { pageSize: 20 } } }))
       .then((r) => !closed && setItems(r.notifications ?? []))
       .catch(() => {});
     const connect = () => {
       if (closed) return;
-      source = new EventSource('/v1/notifications:watch');
-      source.onmessage = (e) => {
+      const es = new EventSource('/v1/notifications:watch');
+      source = es;
+      es.onopen = () => (backoff = 1000);
+      es.onmessage = (e) => {
         const n = JSON.parse(e.data) as Notification;
         setItems((old) => (old.some((o) => o.name === n.name) ? old : [n, ...old].slice(0, 50)));
         setLive(n.title ?? '');
       };
-      source.onerror = () => {
-        // A dropped stream or an expired access cookie (15 min): one cheap call through
-        // call(), which refreshes only on a 401 (one tab at a time), then reconnect.
-        source?.close();
-        if (closed) return;
-        call(() => api.GET('/v1/notifications', { params: { query: { pageSize: 1 } } }))
-          .then(() => setTimeout(connect, 1000))
-          .catch(() => setTimeout(connect, 5000));
+      es.onerror = () => {
+        // A dropped stream or an expired access cookie (15 min): close it, make one cheap
+        // call through call() (which refreshes only on a 401, one tab at a time), then
+        // open a new stream, backing off up to 30 s while it keeps failing.
+        es.close();
+        if (closed || source !== es || timer !== undefined) return;
+        timer = window.setTimeout(() => {
+          call(() => api.GET('/v1/notifications', { params: { query: { pageSize: 1 } } }))
+            .catch(() => {})
+            .finally(() => {
+              timer = undefined;
+              connect();
+            });
+        }, backoff);
+        backoff = Math.min(backoff * 2, 30000);
       };
     };
+    // Leaving the page (even into the back/forward cache) must close the stream, or the
+    // cached page keeps holding one of the host's connections.
+    const hide = () => {
+      source?.close();
+      source = null;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
+    const show = (e: PageTransitionEvent) => {
+      if (e.persisted && !source) connect();
+    };
+    window.addEventListener('pagehide', hide);
+    window.addEventListener('pageshow', show);
     connect();
     return () => {
       closed = true;
-      source?.close();
+      hide();
+      window.removeEventListener('pagehide', hide);
+      window.removeEventListener('pageshow', show);
     };
   }, [me.value?.name]);
   const unread = items.filter((n) => !n.read).length;

@@ -197,9 +197,15 @@ export function DocumentView({ id }: { id: string }) {
   return (
     <section class="document">
       <div class="no-print">
-        <button type="button" class="link" onClick={() => history.length >= 0 && window.history.back()}>
+        <a
+          href={mine ? '/documents' : '/inbox'}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(mine ? '/documents' : '/inbox');
+          }}
+        >
           ← {t('back')}
-        </button>
+        </a>
       </div>
       <h1>
         {isReport ? t('report') : t('plan')} — {t('module')} {content.module} · {content.year}
@@ -525,17 +531,7 @@ export function DocumentView({ id }: { id: string }) {
           )}
         </Confirm>
       )}
-      <div class="no-print">
-        <a
-          href="/documents"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate(mine ? '/documents' : '/inbox');
-          }}
-        >
-          {t('back')}
-        </a>
-      </div>
+
     </section>
   );
 }
