@@ -478,10 +478,10 @@ try {
       }
       req.continue();
     });
-    // Three loads (this machine is shared and noisy): the median must meet the budget.
+    // Five loads (this machine is shared and noisy): the median must meet the budget.
     const renders = [];
     const loads = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       await page.goto(`${base}/inbox`, { waitUntil: 'domcontentloaded' });
       await page.waitForFunction(() => window.__inboxRendered === 500, { timeout: 20000 });
       // Render: from the documents and names in hand to the painted table (Preact runs the
@@ -495,7 +495,7 @@ try {
       loads.push(Math.round(load));
       assert.equal(await page.$$eval('[data-testid=inbox] tbody tr', (r) => r.length), 500);
     }
-    const median = (xs) => [...xs].sort((a, b) => a - b)[1];
+    const median = (xs) => [...xs].sort((a, b) => a - b)[2];
     perf.inbox500RenderMs = renders;
     perf.inbox500LoadMs = loads;
     assert.ok(median(renders) <= 500, `inbox of 500 rendered in ${renders} ms (median budget 500 ms)`);
