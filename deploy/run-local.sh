@@ -34,6 +34,12 @@ for entry in "${SERVICES[@]}"; do TARGETS+=("bdtx-${entry%%:*}"); done
 cmake --build "$BUILD_DIR" -j "$JOBS" --target "${TARGETS[@]}"
 # The API viewer served at the gateway's /docs (swagger-ui-dist from npm, pinned).
 (cd tests/web && npm ci --no-audit --no-fund --silent) || echo "[run] npm ci failed: /docs disabled"
+# The web console (web/console, ADR 021): its API client is generated from this build's
+# OpenAPI document; the gateway serves dist/ at /.
+OPENAPI_JSON="$(cd "$BUILD_DIR" && pwd)/services/gateway/openapi.json"
+(cd web/console && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent &&
+  BDTX_OPENAPI_PATH="$OPENAPI_JSON" npm run build --silent >/dev/null) ||
+  echo "[run] building the web console failed: / disabled"
 
 mkdir -p "$LOG_DIR"
 pids=()
@@ -64,6 +70,7 @@ for entry in "${SERVICES[@]}"; do
     # Stateless: no data dir, no key (the services check the tokens it forwards).
     docs=()
     [ -d tests/web/node_modules/swagger-ui-dist ] && docs+=(--docs_dir="$ROOT/tests/web/node_modules/swagger-ui-dist")
+    [ -f web/console/dist/index.html ] && docs+=(--console_dir="$ROOT/web/console/dist")
     backends=(--directory=127.0.0.1:7101 --plans=127.0.0.1:7102 --approvals=127.0.0.1:7103
       --grading=127.0.0.1:7104 --notifications=127.0.0.1:7105)
     [ -d services/support ] && backends+=(--support=127.0.0.1:7106)
@@ -82,6 +89,7 @@ for entry in "${SERVICES[@]}"; do
   done
   if [ "$name" = gateway ]; then
     echo "[run] gateway listening on http://127.0.0.1:$port (REST/JSON, gRPC-Web, /openapi.json, /docs); log: $LOG_DIR/$name.log"
+    [ -f web/console/dist/index.html ] && echo "[run] web console: http://127.0.0.1:$port/"
   else
     echo "[run] $name listening on 127.0.0.1:$port (gRPC, health + reflection); log: $LOG_DIR/$name.log"
   fi
@@ -187,6 +195,7 @@ cat <<EOT
   $CTL auth activation-code --person people/gvsp-01 --key-file $DATA_ROOT/auth.key
   curl -X POST -H 'Content-Type: application/json' -d '{"username":"gvsp-01@binhphuoc.edu.vn","activationCode":"CODE","newPassword":"a-password-of-10+"}' http://127.0.0.1:8080/v1/accounts:activate
 [run] all services up; the gateway (HTTP/JSON, gRPC-Web) is at http://127.0.0.1:8080
+[run] web console: http://127.0.0.1:8080/ (sign in as gvcc-001@binhphuoc.edu.vn, password $DEMO_PASSWORD)
       (API document: http://127.0.0.1:8080/openapi.json, viewer: http://127.0.0.1:8080/docs).
       Ctrl-C to stop. Try:
   TOKEN=\$($CTL token mint --person people/gvcc-001 --directory 127.0.0.1:7101 --key-file $DATA_ROOT/auth.key)

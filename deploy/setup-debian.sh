@@ -14,6 +14,7 @@ PACKAGES=(
   libargon2-dev     # Argon2id password hashes of sign-in (common/crypto/password.h, ADR 015)
   clang libclang-rt-14-dev  # the ThreadSanitizer step of deploy/test.sh
   libutf8proc-dev   # NFC normalisation and case folding (common/text, ADR 007)
+  chromium          # the web console's browser tests (puppeteer-core drives it; ADR 021)
   libcurl4-openssl-dev  # e-mail (SMTP, STARTTLS) and webhooks (https) delivery (ADR 010)
   golang-github-gogo-googleapis-dev  # google/api/*.proto on protoc's include path (cmake/bdtx.cmake)
   python3-aiosmtpd  # the real SMTP server the notifications tests deliver to

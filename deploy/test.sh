@@ -23,6 +23,12 @@ npm ci --prefix k8s/check --no-audit --no-fund --loglevel=error
 echo "[test] npm ci (gRPC-Web client and OpenAPI checks in tests/web)"
 (cd tests/web && npm ci --no-audit --no-fund)
 
+echo "[test] npm ci + build of the web console (web/console; its API client is generated"
+echo "       from this build's openapi.json; the browser test in ctest serves dist/)"
+OPENAPI_JSON="$(cd "$BUILD_DIR" && pwd)/services/gateway/openapi.json"
+(cd web/console && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error &&
+  BDTX_OPENAPI_PATH="$OPENAPI_JSON" npm run build)
+
 echo "[test] ctest"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

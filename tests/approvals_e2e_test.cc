@@ -214,7 +214,7 @@ TEST_F(ApprovalsE2eTest, ThcsManagerIsSignedOffByThePhongWithAScan) {
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(missing.error_message().find("attachments/scan-001.pdf"), std::string::npos)
       << missing.error_message();
-  EXPECT_NE(missing.error_message().find("was never uploaded to " + doc), std::string::npos);
+  EXPECT_NE(missing.error_message().find("chưa từng được tải lên " + doc), std::string::npos);
   const std::string other_receipt =
       auth::AttachmentReceipt(*auth::ReadKeyFile(dir_.Sub("auth.key")),
                               "documents/ht-thpt-2023-m4-plan", std::string(64, 'e'));
@@ -264,7 +264,9 @@ TEST_F(ApprovalsE2eTest, ReportWaitsForItsSignedOffPlan) {
   const std::string report = "documents/gvcc-thcs-2023-m4-report";
   grpc::Status early = Submit(kTeacher, report, kHash1);
   EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << early.error_message();
-  EXPECT_NE(early.error_message().find("is SIGNED_OFF; the plan is DRAFT"), std::string::npos)
+  EXPECT_NE(early.error_message().find(
+                "đã ký duyệt (SIGNED_OFF); kế hoạch đang ở trạng thái chưa gửi (DRAFT)"),
+            std::string::npos)
       << early.error_message();
   ASSERT_OK_GRPC(Submit(kTeacher, plan, kHash1));
   ASSERT_OK_GRPC(Approve(kLecturer, plan));

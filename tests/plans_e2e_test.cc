@@ -280,7 +280,7 @@ TEST_F(PlansE2eTest, PlanAndReportFromCreationToEligibility) {
   v1::Attachment attachment;
   s = Upload(kPrincipal, kPlan, "GIF89a" + std::string(5000, 'x'), &attachment);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(s.error_message(), "PDF, JPEG or PNG")) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "PDF, JPEG hoặc PNG")) << s.error_message();
   s = Upload(kPrincipal, kPlan, Pdf(250000), &attachment);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "larger than the limit")) << s.error_message();

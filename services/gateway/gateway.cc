@@ -445,6 +445,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (method_ == "GET" && (path_ == "/docs" || absl::StartsWith(path_, "/docs/"))) {
       return Docs();
     }
+    // The web console owns every other GET outside the API (/v1/...).
+    if ((method_ == "GET" || method_ == "HEAD") && gw_->options.console != nullptr &&
+        !absl::StartsWith(path_, "/v1/") && path_ != "/v1") {
+      return Console(std::string(req[http::field::accept_encoding]));
+    }
     // Behind a configured load balancer the client is the last address it appended.
     std::string client = client_;
     if (gw_->options.trusted_proxies.count(client_)) {
@@ -1127,6 +1132,33 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     extra_headers_.emplace_back("Cache-Control", "public, max-age=3600");
     SendResponse(200, it->second, content);
+  }
+
+  // The console's files (static_site.h): exact lookups only, the SPA fallback for client
+  // routes, gzip when the build wrote it and the browser takes it. The CSP allows only
+  // the console's own scripts, styles and API calls (no inline script or style).
+  void Console(const std::string& accept_encoding) {
+    route_label_ = "console";
+    csp_ =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "
+        "form-action 'self'";
+    const StaticSite::File* file = gw_->options.console->Find(path_);
+    if (file == nullptr) return SendError(404, absl::NotFoundError("không có tệp này"));
+    extra_headers_.emplace_back("Cache-Control", file->cache_control);
+    if (!file->gzip.empty()) {
+      extra_headers_.emplace_back("Vary", "Accept-Encoding");
+      bool gzip = false;
+      for (absl::string_view part : absl::StrSplit(accept_encoding, ',')) {
+        part = absl::StripAsciiWhitespace(part);
+        gzip = gzip || part == "gzip" || absl::StartsWith(part, "gzip;");
+      }
+      if (gzip) {
+        extra_headers_.emplace_back("Content-Encoding", "gzip");
+        return SendResponse(200, file->content_type, file->gzip);
+      }
+    }
+    SendResponse(200, file->content_type, file->content);
   }
 
   void Ready() {

@@ -7,7 +7,8 @@
 //   - gRPC-Web (application/grpc-web[+proto], application/grpc-web-text) at
 //     POST /{package.Service}/{Method} for every method of the configured services;
 //   - /healthz, /readyz (every backend's grpc.health.v1), /metrics (Prometheus),
-//     /openapi.json and /docs (Swagger UI from npm, served from a local folder).
+//     /openapi.json and /docs (Swagger UI from npm, served from a local folder);
+//   - the web console (static_site.h) at / for every other GET.
 // Stateless: the caller's bearer token is forwarded; the backends authorise.
 // Thread-safe; Start once, Shutdown once.
 #ifndef BDTX_SERVICES_GATEWAY_GATEWAY_H_
@@ -20,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/gateway/static_site.h"
 #include "services/gateway/transcoder.h"
 
 namespace bdtx::gateway {
@@ -45,6 +47,9 @@ struct GatewayOptions {
   std::string openapi_json;  // served at /openapi.json (OpenApiDocument of the routes)
   // swagger-ui-dist's folder (npm), served at /docs; empty: /docs is 404.
   std::string docs_dir;
+  // The web console's built files (--console_dir), served at / for GET and HEAD outside
+  // /v1/; null: those paths are 404.
+  std::shared_ptr<const StaticSite> console;
 };
 
 class Gateway {

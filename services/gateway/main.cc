@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   flags.Define("call_timeout", "30s", "deadline of each unary backend call");
   flags.Define("threads", "2", "HTTP I/O threads");
   flags.Define("docs_dir", "", "folder of npm swagger-ui-dist, served at /docs");
+  flags.Define("console_dir", "",
+               "the web console's built files (web/console/dist), served at /; empty: none");
   flags.Define("print_routes", "false", "print the REST routes (method and template) and exit");
   if (absl::Status s = flags.Parse(argc, argv, bdtx::server::ProcessEnvironment()); !s.ok()) {
     return Fail(s);
@@ -119,6 +121,11 @@ int main(int argc, char** argv) {
   }
   options.openapi_json = bdtx::gateway::OpenApiDocument(*routes);
   options.docs_dir = flags.Get("docs_dir");
+  if (const std::string dir = flags.Get("console_dir"); !dir.empty()) {
+    auto site = bdtx::gateway::StaticSite::Load(dir);
+    if (!site.ok()) return Fail(site.status());
+    options.console = *std::move(site);
+  }
   const size_t route_count = routes->routes().size();
   bdtx::gateway::Gateway gateway(options, *std::move(routes));
   auto port = gateway.Start();

@@ -22,20 +22,43 @@ bool IsSha256Hex(absl::string_view s) {
   return true;
 }
 
-// Every refusal also carries a google.rpc.ErrorInfo: the rule (reason) and the state.
+// The state as people read it, with the enum name for those who search logs and docs.
+std::string StateForPeople(bdtx::v1::DocumentState state) {
+  const char* vi = "chưa gửi";
+  switch (state) {
+    case bdtx::v1::SUBMITTED:
+      vi = "chờ giảng viên duyệt";
+      break;
+    case bdtx::v1::RETURNED:
+      vi = "bị trả lại";
+      break;
+    case bdtx::v1::LECTURER_APPROVED:
+      vi = "giảng viên đã duyệt, chờ ký duyệt";
+      break;
+    case bdtx::v1::SIGNED_OFF:
+      vi = "đã ký duyệt";
+      break;
+    default:
+      break;
+  }
+  return absl::StrCat(vi, " (", DocumentState_Name(state), ")");
+}
+
+// Every refusal is a Vietnamese sentence the person can act on (the console shows it as
+// is) and carries a google.rpc.ErrorInfo: the rule (reason) and the state.
 absl::Status WrongState(const Document& d, absl::string_view rule,
                         absl::string_view reason = "STATE_FORBIDS_COMMAND") {
-  return WithErrorInfo(absl::FailedPreconditionError(absl::StrCat(
-                           d.key.Name(), " is ", DocumentState_Name(d.state), ": ", rule)),
-                       reason,
-                       {{"document", d.key.Name()}, {"state", DocumentState_Name(d.state)}});
+  return WithErrorInfo(
+      absl::FailedPreconditionError(absl::StrCat("Tài liệu ", d.key.Name(), " đang ở trạng thái ",
+                                                 StateForPeople(d.state), ": ", rule)),
+      reason, {{"document", d.key.Name()}, {"state", DocumentState_Name(d.state)}});
 }
 
 absl::Status NotAllowed(const Actor& a, const Document& d, absl::string_view rule,
                         absl::string_view reason = "ACTOR_NOT_ROUTED") {
   return WithErrorInfo(
-      absl::PermissionDeniedError(absl::StrCat(a.person.empty() ? "caller" : a.person,
-                                               " may not act on ", d.key.Name(), ": ", rule)),
+      absl::PermissionDeniedError(absl::StrCat(a.person.empty() ? "người gọi" : a.person,
+                                               " không được xử lý ", d.key.Name(), ": ", rule)),
       reason, {{"document", d.key.Name()}, {"state", DocumentState_Name(d.state)}});
 }
 
@@ -83,26 +106,26 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
   ApprovalEvent event;
 
   if (const auto* submit = std::get_if<Submit>(&command)) {
-    if (!is_author) return NotAllowed(actor, d, "only its author submits it");
+    if (!is_author) return NotAllowed(actor, d, "chỉ người lập mới gửi duyệt tài liệu");
     if (d.state == bdtx::v1::SIGNED_OFF) {
-      return WrongState(d, "a signed-off document is final and is never resubmitted",
+      return WrongState(d, "tài liệu đã ký duyệt là bản cuối cùng, không gửi lại",
                         "DOCUMENT_FINAL");
     }
     if (d.state != bdtx::v1::DRAFT && d.state != bdtx::v1::RETURNED) {
-      return WrongState(d, "it is already submitted and waiting for approval");
+      return WrongState(d, "tài liệu đã được gửi và đang chờ duyệt");
     }
     if (!IsSha256Hex(submit->content_sha256)) {
       return absl::InvalidArgumentError(
-          "content_sha256 must be the 64 lowercase hex digits of the submitted content");
+          "content_sha256 phải là 64 chữ số hex viết thường của nội dung gửi duyệt");
     }
     if (d.key.kind == bdtx::v1::REPORT && submit->plan_state != bdtx::v1::SIGNED_OFF) {
       return absl::FailedPreconditionError(
-          absl::StrCat("a report can be submitted only when its plan ",
+          absl::StrCat("Báo cáo chỉ gửi được khi kế hoạch ",
                        DocumentKey{d.key.author, bdtx::v1::PLAN, d.key.year, d.key.module}.Name(),
-                       " is SIGNED_OFF; the plan is ",
-                       DocumentState_Name(submit->plan_state == bdtx::v1::DOCUMENT_STATE_UNSPECIFIED
-                                              ? bdtx::v1::DRAFT
-                                              : submit->plan_state)));
+                       " đã ký duyệt (SIGNED_OFF); kế hoạch đang ở trạng thái ",
+                       StateForPeople(submit->plan_state == bdtx::v1::DOCUMENT_STATE_UNSPECIFIED
+                                          ? bdtx::v1::DRAFT
+                                          : submit->plan_state)));
     }
     auto* e = event.mutable_submitted();
     e->set_author(d.key.author);
@@ -115,8 +138,8 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
     // The routing is recorded once; a resubmission goes back to the same people.
     if (d.state == bdtx::v1::DRAFT) {
       if (submit->routing.lecturer().empty() || submit->routing.sign_off().unit().empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(d.key.Name(), " cannot be routed: no lecturer or sign-off authority"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            d.key.Name(), " không chuyển duyệt được: chưa có giảng viên hoặc cấp ký duyệt"));
       }
       *e->mutable_routing() = submit->routing;
     }
@@ -125,17 +148,18 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
 
   if (const auto* reroute = std::get_if<Reroute>(&command)) {
     if (d.state == bdtx::v1::DRAFT) {
-      return WrongState(d, "a draft has no routing yet; it is routed when submitted");
+      return WrongState(d, "bản nháp chưa có tuyến duyệt; tuyến được lập khi gửi duyệt");
     }
     if (!IsProvinceOfficerOfAuthor(d, actor)) {
-      return NotAllowed(actor, d, "only a Sở officer of the author's province re-routes");
+      return NotAllowed(actor, d, "chỉ chuyên viên Sở của tỉnh người lập mới chuyển người duyệt");
     }
-    if (d.state == bdtx::v1::SIGNED_OFF) return WrongState(d, "a signed-off document is final");
+    if (d.state == bdtx::v1::SIGNED_OFF)
+      return WrongState(d, "tài liệu đã ký duyệt là bản cuối cùng");
     if (reroute->reason.empty()) {
-      return absl::InvalidArgumentError("a re-route needs a reason (it is audited)");
+      return absl::InvalidArgumentError("chuyển người duyệt cần lý do (được lưu vết)");
     }
     if (reroute->routing.lecturer().empty() || reroute->routing.sign_off().unit().empty()) {
-      return absl::InvalidArgumentError("the new routing needs a lecturer and a sign-off unit");
+      return absl::InvalidArgumentError("tuyến mới cần giảng viên và đơn vị ký duyệt");
     }
     auto* e = event.mutable_rerouted();
     e->set_by(actor.person);
@@ -146,13 +170,14 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
 
   // Steps 2 and 3 need a submitted document: before that nobody is routed to it.
   if (d.state == bdtx::v1::DRAFT) {
-    return WrongState(d, "it has not been submitted; nothing to approve, return or sign off");
+    return WrongState(d, "tài liệu chưa được gửi; chưa có gì để duyệt, trả lại hay ký duyệt");
   }
 
   if (const auto* approve = std::get_if<Approve>(&command)) {
-    if (!is_lecturer) return NotAllowed(actor, d, "only the assigned lecturer approves (step 2)");
+    if (!is_lecturer)
+      return NotAllowed(actor, d, "chỉ giảng viên được phân công mới duyệt (bước 2)");
     if (d.state != bdtx::v1::SUBMITTED) {
-      return WrongState(d, "the lecturer approves only a SUBMITTED document");
+      return WrongState(d, "giảng viên chỉ duyệt tài liệu đang chờ giảng viên duyệt (SUBMITTED)");
     }
     auto* e = event.mutable_lecturer_approved();
     e->set_lecturer(actor.person);
@@ -162,21 +187,22 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
 
   if (const auto* ret = std::get_if<Return>(&command)) {
     if (!is_lecturer && !is_signer) {
-      return NotAllowed(actor, d, "only the assigned lecturer or the routed signer returns it");
+      return NotAllowed(actor, d,
+                        "chỉ giảng viên được phân công hoặc người ký duyệt theo tuyến mới trả lại");
     }
     if (d.state == bdtx::v1::SUBMITTED && !is_lecturer) {
-      return NotAllowed(actor, d, "at step 2 only the assigned lecturer returns it");
+      return NotAllowed(actor, d, "ở bước 2 chỉ giảng viên được phân công mới trả lại");
     }
     if (d.state == bdtx::v1::LECTURER_APPROVED && !is_signer) {
-      return NotAllowed(actor, d, "at step 3 only the routed signer returns it");
+      return NotAllowed(actor, d, "ở bước 3 chỉ người ký duyệt theo tuyến mới trả lại");
     }
     if (d.state != bdtx::v1::SUBMITTED && d.state != bdtx::v1::LECTURER_APPROVED) {
       return WrongState(d, d.state == bdtx::v1::SIGNED_OFF
-                               ? "a signed-off document is final"
-                               : "only a document waiting for approval can be returned");
+                               ? "tài liệu đã ký duyệt là bản cuối cùng"
+                               : "chỉ trả lại được tài liệu đang chờ duyệt");
     }
     if (ret->reason.empty()) {
-      return absl::InvalidArgumentError("returning (Chưa đạt) needs a reason for the author");
+      return absl::InvalidArgumentError("trả lại (Chưa đạt) cần ghi lý do cho người lập");
     }
     auto* e = event.mutable_returned();
     e->set_by(actor.person);
@@ -186,29 +212,32 @@ absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Comma
   }
 
   const auto& sign = std::get<SignOff>(command);
-  if (!is_signer) return NotAllowed(actor, d, "only the routed signer signs it off (step 3)");
+  if (!is_signer)
+    return NotAllowed(actor, d, "chỉ người ký duyệt theo tuyến mới ký duyệt (bước 3)");
   if (d.state == bdtx::v1::SIGNED_OFF) {
-    return WrongState(d, "it is already signed off; a document is signed off once",
+    return WrongState(d, "tài liệu đã được ký duyệt; mỗi tài liệu chỉ ký duyệt một lần",
                       "DOCUMENT_FINAL");
   }
   if (d.state != bdtx::v1::LECTURER_APPROVED) {
-    return WrongState(d, "sign-off only follows the lecturer's approval (LECTURER_APPROVED)",
+    return WrongState(d, "chỉ ký duyệt được sau khi giảng viên đã duyệt (Đạt, LECTURER_APPROVED)",
                       "SIGN_OFF_BEFORE_LECTURER_APPROVAL");
   }
   if (sign.method == bdtx::v1::SCANNED) {
     if (!IsSha256Hex(sign.evidence_sha256) || sign.evidence_reference.empty()) {
       return absl::InvalidArgumentError(
-          "a SCANNED sign-off needs the scan's sha256 (64 hex digits) and its reference");
+          "ký duyệt bằng bản quét (SCANNED) cần sha256 của bản quét (64 chữ số hex) và tham chiếu "
+          "của nó");
     }
     if (!sign.evidence_uploaded) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the scanned evidence ", sign.evidence_reference, " (sha256 ", sign.evidence_sha256,
-          ") was never uploaded to ", d.key.Name(),
-          ": upload the signed scan with plans UploadAttachment and pass the receipt it "
-          "returns as evidence_receipt"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("Bản quét ", sign.evidence_reference, " (sha256 ", sign.evidence_sha256,
+                       ") chưa từng được tải lên ", d.key.Name(),
+                       ": hãy tải bản quét đã ký lên (plans UploadAttachment) và gửi kèm biên nhận "
+                       "(evidence_receipt) nó trả về"));
     }
   } else if (sign.method != bdtx::v1::ONLINE) {
-    return absl::InvalidArgumentError("sign-off method must be ONLINE or SCANNED");
+    return absl::InvalidArgumentError(
+        "cách ký duyệt phải là ONLINE (trực tuyến) hoặc SCANNED (bản quét)");
   }
   auto* e = event.mutable_signed_off();
   e->set_signer(actor.person);

@@ -166,7 +166,8 @@ TEST(DocumentTest, ReportNeedsItsPlanSignedOff) {
                              bdtx::v1::LECTURER_APPROVED, bdtx::v1::RETURNED}) {
     auto r = Decide(report, Submit{kHash, false, PrincipalRouting(), plan}, author, kNow);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_NE(r.status().message().find("its plan documents/gvcc-1-2021-m4-plan is SIGNED_OFF"),
+    EXPECT_NE(r.status().message().find(
+                  "kế hoạch documents/gvcc-1-2021-m4-plan đã ký duyệt (SIGNED_OFF)"),
               std::string::npos)
         << r.status();
   }

@@ -416,10 +416,10 @@ grpc::ServerUnaryReactor* PlansService::CreateReport(grpc::CallbackServerContext
     plan_key.kind = v1::PLAN;
     auto plan = store_->Load(plan_key.Name());
     if (absl::IsNotFound(plan.status())) {
-      return WithErrorInfo(
-          absl::FailedPreconditionError(absl::StrCat("create the plan ", plan_key.Name(),
-                                                     " first: the report is built from its rows")),
-          "NO_PLAN");
+      return WithErrorInfo(absl::FailedPreconditionError(
+                               absl::StrCat("Hãy lập kế hoạch ", plan_key.Name(),
+                                            " trước: báo cáo được lập từ các mục của kế hoạch")),
+                           "NO_PLAN");
     }
     if (!plan.ok()) return plan.status();
     // The version approvals has (when submitted) is the plan being reported on.
@@ -863,7 +863,7 @@ class PlansService::UploadReactor : public grpc::ServerReadReactor<v1::UploadAtt
 
   absl::Status Store() {
     if (first_) return absl::InvalidArgumentError("no metadata was sent");
-    if (bytes_.empty()) return absl::InvalidArgumentError("the attachment is empty");
+    if (bytes_.empty()) return absl::InvalidArgumentError("tệp đính kèm rỗng");
     ASSIGN_OR_RETURN(auto type, SniffMediaType(bytes_, true));
     v1::Attachment a;
     a.set_sha256(Sha256Hex(bytes_));

@@ -492,20 +492,20 @@ absl::StatusOr<std::string> SniffMediaType(absl::string_view head, bool whole_fi
     return std::string("image/png");
   }
   if (head.size() < 8 && !whole_file) {
-    return absl::InvalidArgumentError("need the first 8 bytes to tell the file type");
+    return absl::InvalidArgumentError("cần ít nhất 8 byte đầu để nhận biết loại tệp");
   }
-  std::string looks = "unknown content";
-  if (absl::StartsWith(head, "PK\x03\x04")) looks = "a ZIP/Office file";
-  if (absl::StartsWith(head, "GIF8")) looks = "a GIF image";
+  std::string looks = "nội dung không rõ";
+  if (absl::StartsWith(head, "PK\x03\x04")) looks = "tệp ZIP/Office";
+  if (absl::StartsWith(head, "GIF8")) looks = "ảnh GIF";
   if (absl::StartsWith(head, "<") || absl::StartsWith(head, "\xEF\xBB\xBF<")) {
-    looks = "HTML/XML text";
+    looks = "văn bản HTML/XML";
   }
   if (absl::StartsWith(head, absl::string_view("\xD0\xCF\x11\xE0", 4))) {
-    looks = "an old Office file";
+    looks = "tệp Office cũ";
   }
   return WithErrorInfo(
       absl::InvalidArgumentError(absl::StrCat(
-          "an attachment must be a PDF, JPEG or PNG scan; this file starts like ", looks)),
+          "bản quét đính kèm phải là tệp PDF, JPEG hoặc PNG; tệp này có phần đầu giống ", looks)),
       "ATTACHMENT_TYPE");
 }
 

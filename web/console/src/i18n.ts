@@ -1,0 +1,281 @@
+// Texts of the console: Vietnamese (default, full diacritics) and English. A key missing
+// in English falls back to Vietnamese. The language choice is kept in localStorage.
+import { signal } from '@preact/signals';
+
+export type Lang = 'vi' | 'en';
+
+const vi = {
+  app: 'Bồi dưỡng thường xuyên',
+  signIn: 'Đăng nhập',
+  signOut: 'Đăng xuất',
+  username: 'Mã cá nhân hoặc e-mail',
+  password: 'Mật khẩu',
+  signingIn: 'Đang đăng nhập…',
+  sessionExpired: 'Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.',
+  signedOut: 'Bạn đã đăng xuất.',
+  changePassword: 'Đổi mật khẩu',
+  oldPassword: 'Mật khẩu hiện tại',
+  newPassword: 'Mật khẩu mới (10–128 ký tự)',
+  passwordChanged: 'Đã đổi mật khẩu.',
+  save: 'Lưu',
+  saved: 'Đã lưu.',
+  cancel: 'Huỷ',
+  confirm: 'Xác nhận',
+  close: 'Đóng',
+  loading: 'Đang tải…',
+  language: 'English',
+  notifications: 'Thông báo',
+  noNotifications: 'Chưa có thông báo.',
+  markAllRead: 'Đánh dấu đã đọc',
+  myDocuments: 'Kế hoạch và báo cáo của tôi',
+  inbox: 'Hộp việc cần duyệt',
+  dashboard: 'Tổng hợp',
+  year: 'Năm học',
+  module: 'Mô-đun',
+  plan: 'Kế hoạch (Phụ lục 1)',
+  report: 'Báo cáo (Phụ lục 2)',
+  state: 'Trạng thái',
+  whoActs: 'Ai cần xử lý',
+  deadline: 'Hạn',
+  late: 'Trễ hạn',
+  author: 'Người lập',
+  school: 'Đơn vị',
+  open: 'Mở',
+  createPlan: 'Lập kế hoạch',
+  createReport: 'Lập báo cáo',
+  notDeployedReport: 'Báo cáo “Chưa triển khai”',
+  notDeployed: 'Chưa triển khai',
+  submit: 'Gửi duyệt',
+  resubmit: 'Gửi lại',
+  submitted: 'Đã gửi duyệt.',
+  returnedReason: 'Lý do trả lại',
+  history: 'Lịch sử',
+  print: 'In biểu mẫu',
+  approve: 'Đạt — duyệt',
+  returnDoc: 'Chưa đạt — trả lại',
+  comment: 'Nhận xét',
+  reason: 'Lý do (bắt buộc)',
+  confirmApprove: 'Xác nhận duyệt (Đạt) tài liệu này?',
+  confirmReturn: 'Xác nhận trả lại (Chưa đạt) tài liệu này?',
+  confirmSignOff: 'Xác nhận ký duyệt trực tuyến tài liệu này?',
+  confirmScanned: 'Xác nhận ký duyệt bằng bản quét đã tải lên?',
+  approved: 'Đã duyệt (Đạt).',
+  returned: 'Đã trả lại.',
+  signOff: 'Ký duyệt trực tuyến',
+  signOffScanned: 'Ký duyệt bằng bản quét',
+  uploadScan: 'Bản quét đã ký, đóng dấu (PDF/JPEG/PNG)',
+  uploaded: 'Đã tải lên',
+  signedOff: 'Đã ký duyệt.',
+  emptyInbox: 'Không có tài liệu nào chờ bạn.',
+  noDocuments: 'Chưa có tài liệu.',
+  row: 'Mục',
+  activity: 'Nội dung hoạt động',
+  target: 'Chỉ tiêu',
+  from: 'Từ ngày',
+  to: 'Đến ngày',
+  coordinators: 'Người phối hợp',
+  result: 'Kết quả',
+  addSubRow: 'Thêm hoạt động cụ thể',
+  remove: 'Xoá',
+  subActivity: 'Hoạt động cụ thể',
+  version: 'Phiên bản',
+  changedSince: 'Thay đổi so với lần trả lại',
+  attachments: 'Bản quét',
+  back: 'Quay lại',
+  documentsByState: 'Tài liệu theo trạng thái',
+  gradingStats: 'Thống kê chấm bài',
+  completedShare: 'Hoàn thành',
+  positiveShare: 'Phản hồi tích cực',
+  targetCompleted: 'chỉ tiêu > 98 %',
+  targetPositive: 'chỉ tiêu > 75 %',
+  meets: 'đạt',
+  below: 'chưa đạt',
+  exports: 'Tải xuống',
+  exportRecognition: 'Danh sách công nhận (CSV)',
+  exportTemis: 'Dữ liệu TEMIS (CSV)',
+  signedOffShare: 'Tỷ lệ đã ký duyệt theo đơn vị',
+  lateOnes: 'Trễ hạn',
+  eligibility: 'Đủ điều kiện cấp chứng nhận',
+  drillDown: 'Danh sách',
+  unit: 'Đơn vị',
+  total: 'Tổng',
+  skipToContent: 'Bỏ qua đến nội dung chính',
+  menu: 'Trình đơn',
+  errorPrefix: 'Lỗi',
+  'state.DRAFT': 'Bản nháp',
+  'state.SUBMITTED': 'Chờ giảng viên duyệt',
+  'state.RETURNED': 'Bị trả lại',
+  'state.LECTURER_APPROVED': 'Giảng viên đã duyệt — chờ ký duyệt',
+  'state.SIGNED_OFF': 'Đã ký duyệt',
+  'state.DOCUMENT_STATE_UNSPECIFIED': 'Chưa lập',
+  'kind.PLAN': 'Kế hoạch',
+  'kind.REPORT': 'Báo cáo',
+  'action.returned': 'Trả lại (Chưa đạt)',
+  'action.lecturer_approved': 'Giảng viên duyệt (Đạt)',
+  'action.signed_off': 'Ký duyệt',
+  'action.rerouted': 'Chuyển người ký',
+  'action.created': 'Tạo',
+  'action.edited': 'Sửa',
+  'action.submitted': 'Gửi duyệt',
+  'action.attachment_added': 'Thêm bản quét',
+};
+
+export type Key = keyof typeof vi;
+
+const en: Partial<Record<Key, string>> = {
+  app: 'Continuous professional development',
+  signIn: 'Sign in',
+  signOut: 'Sign out',
+  username: 'Person code or e-mail',
+  password: 'Password',
+  signingIn: 'Signing in…',
+  sessionExpired: 'Your session has expired. Please sign in again.',
+  signedOut: 'You have signed out.',
+  changePassword: 'Change password',
+  oldPassword: 'Current password',
+  newPassword: 'New password (10–128 characters)',
+  passwordChanged: 'Password changed.',
+  save: 'Save',
+  saved: 'Saved.',
+  cancel: 'Cancel',
+  confirm: 'Confirm',
+  close: 'Close',
+  loading: 'Loading…',
+  language: 'Tiếng Việt',
+  notifications: 'Notifications',
+  noNotifications: 'No notifications yet.',
+  markAllRead: 'Mark as read',
+  myDocuments: 'My plans and reports',
+  inbox: 'Waiting for me',
+  dashboard: 'Dashboard',
+  year: 'Year',
+  module: 'Module',
+  plan: 'Plan (Appendix 1)',
+  report: 'Report (Appendix 2)',
+  state: 'State',
+  whoActs: 'Who must act',
+  deadline: 'Deadline',
+  late: 'Late',
+  author: 'Author',
+  school: 'Unit',
+  open: 'Open',
+  createPlan: 'Create plan',
+  createReport: 'Create report',
+  notDeployedReport: '“Not deployed” report',
+  notDeployed: 'Not deployed',
+  submit: 'Submit',
+  resubmit: 'Resubmit',
+  submitted: 'Submitted.',
+  returnedReason: 'Reason for return',
+  history: 'History',
+  print: 'Print form',
+  approve: 'Approve (Đạt)',
+  returnDoc: 'Return (Chưa đạt)',
+  comment: 'Comment',
+  reason: 'Reason (required)',
+  confirmApprove: 'Approve this document?',
+  confirmReturn: 'Return this document?',
+  confirmSignOff: 'Sign off this document online?',
+  confirmScanned: 'Sign off with the uploaded scan?',
+  approved: 'Approved.',
+  returned: 'Returned.',
+  signOff: 'Sign off online',
+  signOffScanned: 'Sign off with scan',
+  uploadScan: 'Signed and stamped scan (PDF/JPEG/PNG)',
+  uploaded: 'Uploaded',
+  signedOff: 'Signed off.',
+  emptyInbox: 'Nothing is waiting for you.',
+  noDocuments: 'No documents yet.',
+  row: 'Row',
+  activity: 'Activity',
+  target: 'Target',
+  from: 'From',
+  to: 'To',
+  coordinators: 'Coordinators',
+  result: 'Result',
+  addSubRow: 'Add concrete activity',
+  remove: 'Remove',
+  subActivity: 'Concrete activity',
+  version: 'Version',
+  changedSince: 'Changed since the return',
+  attachments: 'Scans',
+  back: 'Back',
+  documentsByState: 'Documents by state',
+  gradingStats: 'Grading statistics',
+  completedShare: 'Completed',
+  positiveShare: 'Positive feedback',
+  targetCompleted: 'target > 98 %',
+  targetPositive: 'target > 75 %',
+  meets: 'met',
+  below: 'not met',
+  exports: 'Downloads',
+  exportRecognition: 'Recognition list (CSV)',
+  exportTemis: 'TEMIS data (CSV)',
+  signedOffShare: 'Share signed off per unit',
+  lateOnes: 'Late',
+  eligibility: 'Certificate eligibility',
+  drillDown: 'List',
+  unit: 'Unit',
+  total: 'Total',
+  skipToContent: 'Skip to main content',
+  menu: 'Menu',
+  errorPrefix: 'Error',
+  'state.DRAFT': 'Draft',
+  'state.SUBMITTED': 'Waiting for the lecturer',
+  'state.RETURNED': 'Returned',
+  'state.LECTURER_APPROVED': 'Lecturer approved — waiting for sign-off',
+  'state.SIGNED_OFF': 'Signed off',
+  'state.DOCUMENT_STATE_UNSPECIFIED': 'Not created',
+  'kind.PLAN': 'Plan',
+  'kind.REPORT': 'Report',
+  'action.returned': 'Returned (Chưa đạt)',
+  'action.lecturer_approved': 'Lecturer approved (Đạt)',
+  'action.signed_off': 'Signed off',
+  'action.rerouted': 'Rerouted',
+  'action.created': 'Created',
+  'action.edited': 'Edited',
+  'action.submitted': 'Submitted',
+  'action.attachment_added': 'Scan added',
+};
+
+const stored = (typeof localStorage !== 'undefined' && localStorage.getItem('bdtx.lang')) as Lang | null;
+export const lang = signal<Lang>(stored === 'en' ? 'en' : 'vi');
+
+export function setLang(l: Lang) {
+  lang.value = l;
+  localStorage.setItem('bdtx.lang', l);
+  document.documentElement.lang = l;
+}
+
+export function t(key: Key | string): string {
+  const k = key as Key;
+  return (lang.value === 'en' ? en[k] : undefined) ?? vi[k] ?? key;
+}
+
+// Intl formatters are costly to build (a 500-row inbox formats 500 dates): one per language.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: 'date' | 'time'): Intl.DateTimeFormat {
+  const key = `${lang.value}:${kind}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const locale = lang.value === 'en' ? 'en-GB' : 'vi-VN';
+    f =
+      kind === 'date'
+        ? new Intl.DateTimeFormat(locale, { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' })
+        : new Intl.DateTimeFormat(locale, { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+export function formatDate(iso?: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return isNaN(d.getTime()) ? '' : formatter('date').format(d);
+}
+
+export function formatDateTime(iso?: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return isNaN(d.getTime()) ? '' : formatter('time').format(d);
+}
