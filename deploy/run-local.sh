@@ -218,7 +218,9 @@ cat <<EOT
   $CTL directory export --kind units --key-file $DATA_ROOT/auth.key | head
 EOT
 if [ -n "${BDTX_RUN_SECONDS:-}" ]; then
-  sleep "$BDTX_RUN_SECONDS"
+  # In the background and waited for: a TERM stops everything now, not after the sleep.
+  sleep "$BDTX_RUN_SECONDS" &
+  wait $!
 else
   wait
 fi
