@@ -79,7 +79,8 @@ int Usage() {
       "  bdtxctl support list [--view assigned_to_me|asked_by_me|supported_by_me] --as ...\n"
       "  bdtxctl support log --year Y --module M --row 2.1|2.2|2.3 --date YYYY-MM-DD --form F\n"
       "          [--participants people/A,people/B] --as ...\n"
-      "  bdtxctl support counts|activities --learner people/CORE --year Y --module M --as ...\n"
+      "  bdtxctl support counts|activities|progress --learner people/CORE --year Y --module M "
+      "--as ...\n"
       "  bdtxctl support stats --unit units/ID --year Y [--module M --children true] --as ...\n"
       "  bdtxctl plans create --as people/ID --year Y --module M [--kind plan|report]\n"
       "          [--not-deployed true]\n"
@@ -611,6 +612,7 @@ int SupportCommand(const std::string& verb, const Flags& flags) {
   bdtx::v1::ListQuestionsResponse questions;
   bdtx::v1::ListActivitiesResponse activities;
   bdtx::v1::SupportReportCounts counts;
+  bdtx::v1::ActivityProgress progress;
   bdtx::v1::ListSupportStatisticsResponse stats;
   google::protobuf::Message* out = nullptr;
   int year = 0, module = 0;
@@ -706,6 +708,13 @@ int SupportCommand(const std::string& verb, const Flags& flags) {
     req.set_module(module);
     status = stub->GetSupportReportCounts(&context, req, &counts);
     out = &counts;
+  } else if (verb == "progress") {  // plan vs done
+    bdtx::v1::GetActivityProgressRequest req;
+    req.set_core_member(flags.Get("learner"));
+    req.set_year(year);
+    req.set_module(module);
+    status = stub->GetActivityProgress(&context, req, &progress);
+    out = &progress;
   } else if (verb == "stats") {
     bdtx::v1::ListSupportStatisticsRequest req;
     req.set_unit(flags.Get("unit"));
