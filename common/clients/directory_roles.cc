@@ -64,7 +64,10 @@ bool DirectoryWatcher::connected() const {
 }
 
 void DirectoryWatcher::Run() {
-  std::optional<int64_t> last_version;
+  // A flag and a value rather than std::optional<int64_t>: GCC 12 at -O3 reports the
+  // optional as maybe-uninitialized (a false positive that fails Release under -Werror).
+  bool have_last = false;
+  int64_t last_version = 0;
   while (true) {
     absl::StatusOr<std::string> token = token_->Get();
     grpc::ClientContext ctx;
@@ -83,15 +86,16 @@ void DirectoryWatcher::Run() {
         {
           absl::MutexLock lock(&mu_);
           connected_ = true;
-          if (last_version != change.version()) listeners = listeners_;
+          if (!have_last || last_version != change.version()) listeners = listeners_;
         }
+        have_last = true;
         last_version = change.version();
         for (auto& listener : listeners) listener();
       }
       reader->Finish();  // why it ended matters not: reconnect either way
     }
     cache_->OnWatchLost();
-    last_version.reset();
+    have_last = false;
     absl::MutexLock lock(&mu_);
     connected_ = false;
     context_ = nullptr;
