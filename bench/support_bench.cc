@@ -48,7 +48,11 @@ Province Build(int learners) {
                       ",THCS,\n");
     }
   }
-  p.people = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  // People's tokens stand for people in the directory (ADR 012): the Sở officer who
+  // reads the statistics is one of them.
+  p.people =
+      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+      "cv-so,,Chuyên viên Sở,province_officer,so-b,,,\n";
   p.assignments = "year,module,kind,from_id,to_id\n";
   for (int l = 0; l < kLecturers; ++l) {
     absl::StrAppend(&p.people, "gvsp-", l, ",,GVSP ", l, ",pedagogy_lecturer,dhsp-b,,,\n");
@@ -124,7 +128,7 @@ int Main(int argc, char** argv) {
                                 {"--data_dir=" + dir + "/support", "--auth_key_file=" + key_file,
                                  "--directory=" + directory.address, "--plans="});
   const Province p = Build(learners);
-  ImportOrExit(directory.address, MintToken(key, "people/admin", {"SYSTEM_ADMIN"}),
+  ImportOrExit(directory.address, MintToken(key, "operators/support-bench", {"SYSTEM_ADMIN"}),
                {{v1::UNITS, p.units}, {v1::PEOPLE, p.people}, {v1::ASSIGNMENTS, p.assignments}});
   std::printf("province: %d learners, %zu core members, %d districts; %d questions each\n",
               learners, p.cores.size(), kDistricts, per_learner);
@@ -246,7 +250,7 @@ int Main(int argc, char** argv) {
     Print(children ? "stats province" : "stats district", s, secs);
     const Percentiles pct = ComputePercentiles(s.latencies);
     std::printf("  p50 %.2f ms = %.1f x health p50 (%.3f ms, %.0f/s one at a time)\n",
-                absl::ToDoubleMilliseconds(pct.p50), pct.p50 / health_p50,
+                absl::ToDoubleMilliseconds(pct.p50), absl::FDivDuration(pct.p50, health_p50),
                 absl::ToDoubleMilliseconds(health_p50), health_rate_1);
     std::printf("  (first answer covered %lld questions)\n",
                 static_cast<long long>(questions_seen));
