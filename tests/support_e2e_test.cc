@@ -533,6 +533,34 @@ TEST_F(SupportE2eTest, PlanVsDoneListsEachPlannedSubRowBesideTheActivitiesLogged
   ASSERT_TRUE(stub_->GetActivityProgress(As(kCore).get(), req, &progress).ok());
   EXPECT_EQ(progress.not_done(), 2);
 
+  // Submitted, returned and edited again: the plan is what the approval chain saw, not
+  // the newer draft.
+  v1::SubmitSupportDocumentRequest submit;
+  submit.set_name(plan.content().name());
+  v1::SupportDocument submitted;
+  s = plans_stub->SubmitDocument(As(kCore).get(), submit, &submitted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ReturnRequest give_back;
+  give_back.set_document(plan.content().name());
+  give_back.set_reason("Bổ sung thời gian dự giờ");
+  v1::Document returned;
+  s = testing::StubTo<v1::Approvals>(approvals_.address)
+          ->Return(As(kLecturer).get(), give_back, &returned);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  *update.mutable_content() = plan.content();
+  for (v1::Row& row : *update.mutable_content()->mutable_rows()) {
+    if (row.number() == "2.1") window(row.add_sub_rows(), "Diễn đàn LMS", 2, 31);
+  }
+  v1::SupportDocument draft;
+  s = plans_stub->UpdateDocument(As(kCore).get(), update, &draft);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(draft.version(), plan.version());
+  ASSERT_TRUE(stub_->GetActivityProgress(As(kCore).get(), req, &progress).ok());
+  EXPECT_EQ(progress.plan_version(), plan.version());
+  EXPECT_EQ(progress.plan_state(), v1::RETURNED);
+  EXPECT_EQ(progress.sub_rows_size(), 4);
+  EXPECT_EQ(progress.unplanned_total(), 1);  // the LMS forum is not in the submitted plan
+
   // Readers: as the report counts (the lecturer, officers above the core member's unit);
   // not a colleague, another core member or another district's officer.
   EXPECT_TRUE(stub_->GetActivityProgress(As(kLecturer).get(), req, &progress).ok());
