@@ -1,7 +1,9 @@
 // A deadline week of peer support in one province (issue 21): 5,555 learners in 11
 // districts, ~50 per core member, ask 3 questions each; core members answer 80 % and
 // escalate 20 % to their lecturer, who answers. Then statistics per district (and the
-// province by district) are timed; the target is ≤ 100 ms per call.
+// province by district) are timed; the target is ≤ 100 ms per call. Baselines in the same
+// run (docs/perf.md): grpc.health.v1.Health/Check on the support server, at the write
+// phases' concurrency (rate ratio) and one at a time as the statistics calls are (latency).
 //
 // Starts its own bdtx-directory and bdtx-support from this build in a fresh data dir.
 //   ./build-release/bench/support_bench [--learners=5555 --questions=3 --concurrency=32
@@ -17,6 +19,7 @@
 #include "bdtx/v1/support.grpc.pb.h"
 #include "bench/bench_services.h"
 #include "bench/bench_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace bdtx::bench {
 namespace {
@@ -45,7 +48,11 @@ Province Build(int learners) {
                       ",THCS,\n");
     }
   }
-  p.people = "id,code,full_name,roles,home_unit_id,subject,level,email\n";
+  // People's tokens stand for people in the directory (ADR 012): the Sở officer who
+  // reads the statistics is one of them.
+  p.people =
+      "id,code,full_name,roles,home_unit_id,subject,level,email\n"
+      "cv-so,,Chuyên viên Sở,province_officer,so-b,,,\n";
   p.assignments = "year,module,kind,from_id,to_id\n";
   for (int l = 0; l < kLecturers; ++l) {
     absl::StrAppend(&p.people, "gvsp-", l, ",,GVSP ", l, ",pedagogy_lecturer,dhsp-b,,,\n");
@@ -119,9 +126,9 @@ int Main(int argc, char** argv) {
       BDTX_DIRECTORY_PATH, {"--data_dir=" + dir + "/directory", "--auth_key_file=" + key_file});
   Started support = StartOrExit(BDTX_SUPPORT_PATH,
                                 {"--data_dir=" + dir + "/support", "--auth_key_file=" + key_file,
-                                 "--directory=" + directory.address});
+                                 "--directory=" + directory.address, "--plans="});
   const Province p = Build(learners);
-  ImportOrExit(directory.address, MintToken(key, "people/admin", {"SYSTEM_ADMIN"}),
+  ImportOrExit(directory.address, MintToken(key, "operators/support-bench", {"SYSTEM_ADMIN"}),
                {{v1::UNITS, p.units}, {v1::PEOPLE, p.people}, {v1::ASSIGNMENTS, p.assignments}});
   std::printf("province: %d learners, %zu core members, %d districts; %d questions each\n",
               learners, p.cores.size(), kDistricts, per_learner);
@@ -139,6 +146,21 @@ int Main(int argc, char** argv) {
         MintToken(key, absl::StrCat("people/gvsp-", l), {"PEDAGOGY_LECTURER"}));
   }
   CpuMeter cpu({{"support", support.process->pid()}, {"directory", directory.process->pid()}});
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  // The same-run baseline: `n` health Checks on `threads` threads, as RunAll drives calls.
+  auto baseline = [&](const char* what, int n, int threads) {
+    Stats st;
+    const double t = RunAll(n, threads, st, [&](int) {
+      grpc::ClientContext ctx;
+      grpc::health::v1::HealthCheckRequest req;
+      grpc::health::v1::HealthCheckResponse resp;
+      return health->Check(&ctx, req, &resp);
+    });
+    Print(what, st, t);
+    const Percentiles pct = ComputePercentiles(st.latencies);
+    return std::pair{st.latencies.size() / t, pct.p50};
+  };
+  const double health_rate = baseline("health", learners * per_learner, concurrency).first;
 
   // Phase 1: every learner asks `per_learner` questions.
   const int total = learners * per_learner;
@@ -158,6 +180,7 @@ int Main(int argc, char** argv) {
     return stub->AskQuestion(&ctx, req, &asked[i]);
   });
   Print("ask", ask_stats, secs);
+  std::printf("  ratio to health: %.3f\n", total / secs / health_rate);
   cpu.PerCall("questions", total);
 
   // Phase 2: core members answer 80 % and escalate the rest.
@@ -181,6 +204,7 @@ int Main(int argc, char** argv) {
     return stub->AnswerQuestion(&ctx, req, &out);
   });
   Print("answer/escalate", handle_stats, secs);
+  std::printf("  ratio to health: %.3f\n", total / secs / health_rate);
   cpu.PerCall("questions", total);
 
   // Phase 3: lecturers answer the escalated ones.
@@ -204,6 +228,7 @@ int Main(int argc, char** argv) {
   // Phase 4: statistics per district, one at a time (what a dashboard asks), and the
   // province by district.
   const std::string so_token = MintToken(key, "people/cv-so", {"PROVINCE_OFFICER"}, "units/so-b");
+  const auto [health_rate_1, health_p50] = baseline("health 1-by-1", stats_calls, 1);
   for (bool children : {false, true}) {
     Stats s;
     int64_t questions_seen = 0;
@@ -223,6 +248,10 @@ int Main(int argc, char** argv) {
       return st;
     });
     Print(children ? "stats province" : "stats district", s, secs);
+    const Percentiles pct = ComputePercentiles(s.latencies);
+    std::printf("  p50 %.2f ms = %.1f x health p50 (%.3f ms, %.0f/s one at a time)\n",
+                absl::ToDoubleMilliseconds(pct.p50), absl::FDivDuration(pct.p50, health_p50),
+                absl::ToDoubleMilliseconds(health_p50), health_rate_1);
     std::printf("  (first answer covered %lld questions)\n",
                 static_cast<long long>(questions_seen));
   }

@@ -237,6 +237,8 @@ const std::map<std::string, std::string>& Requests() {
       {"/bdtx.v1.Support/ListActivities", R"(core_member: "people/gvcc-a" year: 2023 module: 4)"},
       {"/bdtx.v1.Support/GetSupportReportCounts",
        R"(core_member: "people/gvcc-a" year: 2023 module: 4)"},
+      {"/bdtx.v1.Support/GetActivityProgress",
+       R"(core_member: "people/gvcc-a" year: 2023 module: 4)"},
       {"/bdtx.v1.Support/ListSupportStatistics", R"(unit: "units/thcs-tanphu" year: 2023)"},
       {"/bdtx.v1.Support/SubscribeEvents", R"(from_position: 1)"},
       // Admin (every process)
@@ -310,7 +312,7 @@ const std::map<std::string, std::string>& ReadOf() {
          {"/bdtx.v1.Grading/GetCompletion", "/bdtx.v1.Grading/GetSupportCounts",
           "/bdtx.v1.Plans/GetEligibility", "/bdtx.v1.Plans/ListDocuments",
           "/bdtx.v1.Support/ListActivities", "/bdtx.v1.Support/GetSupportReportCounts",
-          "/bdtx.v1.Sessions/IssueActivationCode"}) {
+          "/bdtx.v1.Support/GetActivityProgress", "/bdtx.v1.Sessions/IssueActivationCode"}) {
       (*m)[about_a_person] = "/bdtx.v1.Directory/GetPerson";
     }
     return m;
@@ -507,8 +509,10 @@ TEST(AuthzMatrixTest, EveryRpcEveryRoleAgainstSomeoneElsesResource) {
       StartService(BDTX_APPROVALS_PATH, {"--data_dir=" + dir.Sub("approvals"), key, at_directory});
   ASSERT_TRUE(a.ok()) << a.status();
   Running approvals = *std::move(a);
-  auto su =
-      StartService(BDTX_SUPPORT_PATH, {"--data_dir=" + dir.Sub("support"), key, at_directory});
+  auto su = StartService(BDTX_SUPPORT_PATH, {"--data_dir=" + dir.Sub("support"), key, at_directory,
+                                             // plans starts after support (it reads support's
+                                             // counts): a closed port, never a stray :7102
+                                             "--plans=127.0.0.1:1"});
   ASSERT_TRUE(su.ok()) << su.status();
   Running support = *std::move(su);
   auto p = StartService(

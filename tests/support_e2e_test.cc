@@ -13,10 +13,12 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "bdtx/v1/approvals.grpc.pb.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
+#include "common/clock/vietnam_calendar.h"
 #include "common/testing/service_process.h"
 #include "common/testing/temp_dir.h"
 #include "grpcpp/grpcpp.h"
@@ -54,13 +56,32 @@ class SupportE2eTest : public ::testing::Test {
     StartSupport();
   }
 
-  void StartSupport() {
-    auto support = StartService(BDTX_SUPPORT_PATH, {"--data_dir=" + dir_.Sub("support"), Key(),
-                                                    "--directory=" + directory_.address,
-                                                    "--clock_file=" + dir_.Sub("clock")});
+  void StartSupport(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--data_dir=" + dir_.Sub("support"), Key(),
+                                     "--directory=" + directory_.address,
+                                     "--clock_file=" + dir_.Sub("clock"), "--plans="};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto support = StartService(BDTX_SUPPORT_PATH, args);
     ASSERT_TRUE(support.ok()) << support.status();
     support_ = *std::move(support);
     stub_ = testing::StubTo<v1::Support>(support_.address);
+  }
+
+  // Grading, approvals and plans (without --support) into grading_, approvals_, plans_.
+  void StartPlans() {
+    const std::string d = "--directory=" + directory_.address;
+    auto grading = StartService(BDTX_GRADING_PATH, {"--data_dir=" + dir_.Sub("grading"), Key(), d});
+    ASSERT_TRUE(grading.ok()) << grading.status();
+    grading_ = *std::move(grading);
+    auto approvals =
+        StartService(BDTX_APPROVALS_PATH, {"--data_dir=" + dir_.Sub("approvals"), Key(), d});
+    ASSERT_TRUE(approvals.ok()) << approvals.status();
+    approvals_ = *std::move(approvals);
+    auto plans = StartService(
+        BDTX_PLANS_PATH, {"--data_dir=" + dir_.Sub("plans"), Key(), d,
+                          "--approvals=" + approvals_.address, "--grading=" + grading_.address});
+    ASSERT_TRUE(plans.ok()) << plans.status();
+    plans_ = *std::move(plans);
   }
 
   void SetClock(const std::string& rfc3339) { std::ofstream(dir_.Sub("clock")) << rfc3339; }
@@ -102,7 +123,7 @@ class SupportE2eTest : public ::testing::Test {
     return stub_->GetQuestion(As(who).get(), req, q);
   }
   grpc::Status Log(v1::SupportRow row, std::vector<std::string> participants, int day,
-                   v1::SupportActivity* out) {
+                   v1::SupportActivity* out, const std::string& form = "") {
     v1::LogActivityRequest req;
     req.set_year(2023);
     req.set_module(4);
@@ -110,7 +131,9 @@ class SupportE2eTest : public ::testing::Test {
     req.mutable_date()->set_year(2023);
     req.mutable_date()->set_month(10);
     req.mutable_date()->set_day(day);
-    req.set_form(row == v1::SUPPORT_ROW_IN_PERSON ? "Sinh hoạt chuyên môn" : "Diễn đàn LMS");
+    req.set_form(!form.empty()                      ? form
+                 : row == v1::SUPPORT_ROW_IN_PERSON ? "Sinh hoạt chuyên môn"
+                                                    : "Diễn đàn LMS");
     for (auto& p : participants) req.add_participants(p);
     return stub_->LogActivity(As(kCore).get(), req, out);
   }
@@ -128,7 +151,7 @@ class SupportE2eTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::Tokens tokens_{dir_.Sub("auth.key")};
-  testing::Running directory_, support_;
+  testing::Running directory_, support_, grading_, approvals_, plans_;
   std::unique_ptr<v1::Support::Stub> stub_;
 };
 
@@ -414,6 +437,197 @@ TEST_F(SupportE2eTest, ThePlansReportTakesRowsTwoOneToTwoThreeFromSupport) {
   EXPECT_EQ(rows["2.3"].count(), 2);  // both took part in the logged meeting
   EXPECT_EQ(rows["2.1"].questions().source(), v1::FROM_SUPPORT);
   EXPECT_EQ(rows["2.1"].questions().asked(), 0);
+}
+
+// Plan vs done: support asks plans for the core member's plan and lists each sub-row of
+// 2.1–2.3 beside the activities logged against it.
+TEST_F(SupportE2eTest, PlanVsDoneListsEachPlannedSubRowBesideTheActivitiesLogged) {
+  SetClock("2023-10-12T10:00:00+07:00");
+  ASSERT_NO_FATAL_FAILURE(StartPlans());
+  const testing::Running* plans = &plans_;
+  v1::GetActivityProgressRequest req;
+  req.set_core_member(kCore.name);
+  req.set_year(2023);
+  req.set_module(4);
+  v1::ActivityProgress progress;
+  // Started without plans (--plans=), the read says so instead of guessing.
+  EXPECT_EQ(stub_->GetActivityProgress(As(kCore).get(), req, &progress).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  support_ = {};  // one process on the data dir at a time
+  StartSupport({"--plans=" + plans->address});
+
+  // No plan yet: every activity logged is unplanned.
+  v1::SupportActivity meeting, zalo, lms;
+  ASSERT_TRUE(Log(v1::SUPPORT_ROW_IN_PERSON, {kAsker.name}, 5, &meeting).ok());
+  grpc::Status s = stub_->GetActivityProgress(As(kCore).get(), req, &progress);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(progress.plan(), "");
+  EXPECT_EQ(progress.sub_rows_size(), 0);
+  EXPECT_EQ(progress.unplanned_total(), 1);
+
+  // The plan names four sub-rows.
+  auto plans_stub = testing::StubTo<v1::Plans>(plans->address);
+  v1::CreatePlanRequest create;
+  create.set_author(kCore.name);
+  create.set_year(2023);
+  create.set_module(4);
+  v1::SupportDocument plan;
+  s = plans_stub->CreatePlan(As(kCore).get(), create, &plan);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  auto window = [](v1::SubRow* sub, const char* activity, int from, int to) {
+    sub->set_activity(activity);
+    sub->mutable_from()->set_year(2023);
+    sub->mutable_from()->set_month(10);
+    sub->mutable_from()->set_day(from);
+    sub->mutable_to()->set_year(2023);
+    sub->mutable_to()->set_month(10);
+    sub->mutable_to()->set_day(to);
+  };
+  v1::UpdateSupportDocumentRequest update;
+  *update.mutable_content() = plan.content();
+  update.mutable_update_mask()->add_paths("rows");
+  for (v1::Row& row : *update.mutable_content()->mutable_rows()) {
+    if (row.number() == "2.2") window(row.add_sub_rows(), "Nhóm Zalo tổ Toán", 2, 4);
+    if (row.number() == "2.3") {
+      window(row.add_sub_rows(), "Sinh hoạt chuyên môn tổ Toán", 2, 6);
+      window(row.add_sub_rows(), "Dự giờ tiết dạy minh hoạ", 2, 31);
+      window(row.add_sub_rows(), "Sinh hoạt cụm trường", 9, 10);
+    }
+  }
+  s = plans_stub->UpdateDocument(As(kCore).get(), update, &plan);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Zalo on the 11th, a week after its window; an LMS forum the plan does not name.
+  ASSERT_TRUE(Log(v1::SUPPORT_ROW_ONLINE, {kAsker2.name}, 11, &zalo, "Nhóm Zalo").ok());
+  ASSERT_TRUE(Log(v1::SUPPORT_ROW_LMS, {}, 3, &lms).ok());
+
+  s = stub_->GetActivityProgress(As(kCore).get(), req, &progress);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(progress.plan(), "documents/gvcc-thcs-2023-m4-plan");
+  EXPECT_EQ(progress.plan_version(), plan.version());
+  EXPECT_EQ(progress.plan_state(), v1::DRAFT);
+  EXPECT_EQ(progress.today().day(), 12);
+  ASSERT_EQ(progress.sub_rows_size(), 4);
+  const v1::PlannedSubRow& z = progress.sub_rows(0);
+  EXPECT_EQ(z.number(), "2.2");
+  EXPECT_EQ(z.progress(), v1::SUB_ROW_LATE);
+  ASSERT_EQ(z.activities_size(), 1);
+  EXPECT_EQ(z.activities(0).name(), zalo.name());
+  EXPECT_EQ(progress.sub_rows(1).progress(), v1::SUB_ROW_DONE);
+  ASSERT_EQ(progress.sub_rows(1).activities_size(), 1);
+  EXPECT_EQ(progress.sub_rows(1).activities(0).name(), meeting.name());
+  EXPECT_EQ(progress.sub_rows(1).activities(0).participants(), 1);
+  EXPECT_EQ(progress.sub_rows(2).progress(), v1::SUB_ROW_PENDING);   // open until the 31st
+  EXPECT_EQ(progress.sub_rows(3).progress(), v1::SUB_ROW_NOT_DONE);  // closed on the 10th
+  EXPECT_EQ(progress.sub_rows(3).position(), 3);
+  ASSERT_EQ(progress.unplanned_size(), 1);
+  EXPECT_EQ(progress.unplanned(0).name(), lms.name());
+  EXPECT_EQ(progress.done(), 1);
+  EXPECT_EQ(progress.late(), 1);
+  EXPECT_EQ(progress.not_done(), 1);
+  EXPECT_EQ(progress.pending(), 1);
+  // Once the month is over the observation was not done.
+  SetClock("2023-11-01T08:00:00+07:00");
+  ASSERT_TRUE(stub_->GetActivityProgress(As(kCore).get(), req, &progress).ok());
+  EXPECT_EQ(progress.not_done(), 2);
+
+  // Submitted, returned and edited again: the plan is what the approval chain saw, not
+  // the newer draft.
+  v1::SubmitSupportDocumentRequest submit;
+  submit.set_name(plan.content().name());
+  v1::SupportDocument submitted;
+  s = plans_stub->SubmitDocument(As(kCore).get(), submit, &submitted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::ReturnRequest give_back;
+  give_back.set_document(plan.content().name());
+  give_back.set_reason("Bổ sung thời gian dự giờ");
+  v1::Document returned;
+  s = testing::StubTo<v1::Approvals>(approvals_.address)
+          ->Return(As(kLecturer).get(), give_back, &returned);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  *update.mutable_content() = plan.content();
+  for (v1::Row& row : *update.mutable_content()->mutable_rows()) {
+    if (row.number() == "2.1") window(row.add_sub_rows(), "Diễn đàn LMS", 2, 31);
+  }
+  v1::SupportDocument draft;
+  s = plans_stub->UpdateDocument(As(kCore).get(), update, &draft);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(draft.version(), plan.version());
+  ASSERT_TRUE(stub_->GetActivityProgress(As(kCore).get(), req, &progress).ok());
+  EXPECT_EQ(progress.plan_version(), plan.version());
+  EXPECT_EQ(progress.plan_state(), v1::RETURNED);
+  EXPECT_EQ(progress.sub_rows_size(), 4);
+  EXPECT_EQ(progress.unplanned_total(), 1);  // the LMS forum is not in the submitted plan
+
+  // Readers: as the report counts (the lecturer, officers above the core member's unit);
+  // not a colleague, another core member or another district's officer.
+  EXPECT_TRUE(stub_->GetActivityProgress(As(kLecturer).get(), req, &progress).ok());
+  EXPECT_TRUE(stub_->GetActivityProgress(As(kPhong).get(), req, &progress).ok());
+  EXPECT_TRUE(stub_->GetActivityProgress(As(kPrincipal).get(), req, &progress).ok());
+  for (const Who& who : {kAsker, kStranger, kOtherPhong}) {
+    EXPECT_EQ(stub_->GetActivityProgress(As(who).get(), req, &progress).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << who.name;
+  }
+  // Bad input is refused naming the field.
+  v1::GetActivityProgressRequest bad = req;
+  bad.set_year(1999);
+  EXPECT_EQ(stub_->GetActivityProgress(As(kCore).get(), bad, &progress).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad = req;
+  bad.set_core_member("gvcc-thcs");
+  EXPECT_EQ(stub_->GetActivityProgress(As(kCore).get(), bad, &progress).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The Bình Phước letter (seed 001): a module that was not run is reported "Chưa triển
+// khai" dated the reporting day, which may be long after the module's year. Plans' own
+// clock is real (2026 or later), the module's year 2023: it is submitted, not refused.
+TEST_F(SupportE2eTest, ANotDeployedReportDatedOnItsReportingDayIsSubmitted) {
+  ASSERT_NO_FATAL_FAILURE(StartPlans());
+  auto plans = testing::StubTo<v1::Plans>(plans_.address);
+  v1::CreatePlanRequest create;
+  create.set_author(kCore.name);
+  create.set_year(2023);
+  create.set_module(4);
+  v1::SupportDocument plan, report;
+  grpc::Status s = plans->CreatePlan(As(kCore).get(), create, &plan);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::SubmitSupportDocumentRequest submit;
+  submit.set_name(plan.content().name());
+  s = plans->SubmitDocument(As(kCore).get(), submit, &plan);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // A report follows a signed-off plan: the lecturer approves, the principal signs.
+  auto approvals = testing::StubTo<v1::Approvals>(approvals_.address);
+  v1::ApproveRequest approve;
+  approve.set_document(plan.content().name());
+  approve.set_comment("Đạt");
+  v1::Document approval;
+  s = approvals->Approve(As(kLecturer).get(), approve, &approval);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::SignOffRequest sign;
+  sign.set_document(plan.content().name());
+  sign.set_method(v1::ONLINE);
+  const Who principal{"people/ht-thcs", {"PRINCIPAL", "CORE_MANAGER"}, "units/thcs-tanphu"};
+  s = approvals->SignOff(As(principal).get(), sign, &approval);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::CreateReportRequest create_report;
+  create_report.set_author(kCore.name);
+  create_report.set_year(2023);
+  create_report.set_module(4);
+  create_report.set_not_deployed(true);  // report_date: today
+  s = plans->CreateReport(As(kCore).get(), create_report, &report);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const absl::CivilDay today = VietnamDay(absl::Now());
+  EXPECT_EQ(report.content().report_date().year(), today.year());
+  EXPECT_GT(report.content().report_date().year(), 2024);
+  for (const v1::Row& row : report.content().rows()) {
+    EXPECT_EQ(row.result().text(), "Chưa triển khai") << row.number();
+    EXPECT_EQ(row.from().SerializeAsString(), report.content().report_date().SerializeAsString());
+  }
+  submit.set_name(report.content().name());
+  s = plans->SubmitDocument(As(kCore).get(), submit, &report);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(report.approval_state(), v1::SUBMITTED);
 }
 
 }  // namespace

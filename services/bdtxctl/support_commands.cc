@@ -120,6 +120,10 @@ const CommandGroup& SupportCommands() {
         Unary<Support>(
             "support", &Support::Stub::ListActivities,
             FromFlags<bdtx::v1::ListActivitiesRequest>({"core_member=learner", "year", "module"}))},
+       {"progress", "--learner people/CORE --year Y --module M --as ...   (plan vs done)",
+        Unary<Support>("support", &Support::Stub::GetActivityProgress,
+                       FromFlags<bdtx::v1::GetActivityProgressRequest>(
+                           {"core_member=learner", "year", "module"}))},
        {"stats", "--unit units/ID --year Y [--module M --children true] --as ...",
         Unary<Support>("support", &Support::Stub::ListSupportStatistics,
                        FromFlags<bdtx::v1::ListSupportStatisticsRequest>(

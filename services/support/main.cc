@@ -11,7 +11,7 @@
 
 int main(int argc, char** argv) {
   bdtx::server::ServiceRunner runner("support", 7106);
-  bdtx::server::DefineServiceAddressFlags(runner.flags(), {"directory"});
+  bdtx::server::DefineServiceAddressFlags(runner.flags(), {"directory", "plans"});
   runner.flags().Define("clock_file", "",
                         "TESTS ONLY: read the current time from this file (RFC 3339) at every "
                         "use, so an end-to-end test can move the clock; empty: the wall clock");
@@ -33,7 +33,11 @@ int main(int argc, char** argv) {
   auto stub = bdtx::v1::Directory::NewStub(channel);
   bdtx::auth::ServiceToken token("support", *secret, &bdtx::RealClock());
   bdtx::clients::DirectoryClient directory(stub.get(), &token, absl::Seconds(30));
-  bdtx::support::SupportService service(&store, &directory, clock);
+  std::unique_ptr<bdtx::v1::Plans::Stub> plans_stub;
+  if (!runner.flags().Get("plans").empty()) {
+    plans_stub = bdtx::v1::Plans::NewStub(runner.PeerChannel(runner.flags().Get("plans")));
+  }
+  bdtx::support::SupportService service(&store, &directory, clock, plans_stub.get(), &token);
   runner.AddService(&service);
   // Imports change support groups, people and units: drop the 30 s cache at once (ADR 012).
   runner.OnDirectoryChange([&directory] { directory.DropCaches(); });

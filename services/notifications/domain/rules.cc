@@ -326,6 +326,16 @@ SupportOutcome OnSupportEvent(const v1::StoredSupportEvent& event) {
     }
     case v1::SupportEvent::kQuestionFollowedUp: {
       const auto& x = e.question_followed_up();
+      // A follow-up is a question arriving again: whoever must answer it now hears of it
+      // at once, not only from the reminder two days before it falls due.
+      if (!x.recipient().empty()) {
+        out.notifications.push_back(
+            Make(x.recipient(), v1::SUPPORT_QUESTION_ASKED, "Đồng nghiệp hỏi thêm",
+                 absl::StrCat("Người hỏi hỏi thêm về câu hỏi ", x.question(),
+                              x.to_lecturer() ? " (đã chuyển đến giảng viên)" : "",
+                              ". Hạn trả lời: ", VietnamDateText(x.due_time()), "."),
+                 x.question(), source));
+      }
       out.timers.push_back(DueSoonTimer(x.question(), x.due_time(), x.to_lecturer()));
       break;
     }

@@ -503,6 +503,25 @@ TEST(OnSupportEvent, TellsEachPersonInTurnAndRemindsTwoDaysBeforeTheDueDay) {
   EXPECT_EQ(out.notifications[0].recipient(), "people/gv-1");
   EXPECT_TRUE(absl::StrContains(out.notifications[0].body(), "muộn"));
 
+  // A follow-up on an escalated question: the lecturer hears of it at once (and gets a
+  // reminder for the new due time); the follow-up's text is not in the notification.
+  v1::StoredSupportEvent followed;
+  followed.set_position(9);
+  auto* f = followed.mutable_event()->mutable_question_followed_up();
+  f->set_question("questions/q1");
+  f->set_text("hỏi thêm bí mật");
+  f->set_to_lecturer(true);
+  f->set_recipient("people/gvsp-1");
+  f->mutable_due_time()->set_seconds(absl::ToUnixSeconds(due) + 10 * 86400);
+  out = OnSupportEvent(followed);
+  ASSERT_EQ(out.notifications.size(), 1u);
+  EXPECT_EQ(out.notifications[0].recipient(), "people/gvsp-1");
+  EXPECT_EQ(out.notifications[0].kind(), v1::SUPPORT_QUESTION_ASKED);
+  EXPECT_TRUE(absl::StrContains(out.notifications[0].body(), "19/10/2023"));
+  EXPECT_FALSE(absl::StrContains(out.notifications[0].body(), "bí mật"));
+  ASSERT_EQ(out.timers.size(), 1u);
+  EXPECT_NE(out.timers[0].id(), lecturer_timer.id());
+
   // The reminder: to the core member while open with that due time; nothing otherwise.
   v1::Question q;
   q.set_name("questions/q1");

@@ -1,20 +1,27 @@
 #include "services/support/api/support_service.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock/vietnam_calendar.h"
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
+<<<<<<< HEAD
 #include "common/paging/page_token.h"
+=======
+#include "common/names/document_name.h"
+>>>>>>> peer2
 #include "common/server/event_stream.h"
 #include "common/server/unary.h"
 #include "common/status/error_info.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "grpcpp/grpcpp.h"
+#include "services/support/domain/activity_progress.h"
 
 namespace bdtx::support {
 namespace {
@@ -388,6 +395,77 @@ grpc::ServerUnaryReactor* SupportService::GetSupportReportCounts(
     *response = store_->Read([&](const SupportModel& m) {
       return m.ReportCounts(request->core_member(), request->year(), request->module(), colleagues);
     });
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+absl::StatusOr<v1::SupportDocument> SupportService::PlanOf(const std::string& core_member, int year,
+                                                           int module) {
+  if (plans_ == nullptr || token_ == nullptr) {
+    return absl::UnavailableError(
+        "support was started without plans (--plans): the plan cannot be read");
+  }
+  auto token = token_->Get();
+  if (!token.ok()) return token.status();
+  v1::GetSupportDocumentRequest req;
+  req.set_name(DocumentKey{core_member, v1::PLAN, year, module}.Name());
+  v1::SupportDocument latest;
+  if (absl::Status s = clients::InvokeWithToken(plans_, &v1::Plans::StubInterface::GetDocument,
+                                                *token, "plans", req, &latest);
+      !s.ok()) {
+    return s;
+  }
+  // What the approval chain saw, when it was submitted: later drafts are not the plan yet.
+  if (latest.submitted_version() <= 0 || latest.submitted_version() == latest.version()) {
+    return latest;
+  }
+  req.set_version(latest.submitted_version());
+  v1::SupportDocument submitted;
+  if (absl::Status s = clients::InvokeWithToken(plans_, &v1::Plans::StubInterface::GetDocument,
+                                                *token, "plans", req, &submitted);
+      !s.ok()) {
+    return s;
+  }
+  submitted.set_approval_state(latest.approval_state());
+  return submitted;
+}
+
+grpc::ServerUnaryReactor* SupportService::GetActivityProgress(
+    grpc::CallbackServerContext* context, const v1::GetActivityProgressRequest* request,
+    v1::ActivityProgress* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto subject = auth::SubjectFromContext(*context);
+  if (!subject.ok()) return reactor->Finish(ToGrpcStatus(subject.status())), reactor;
+  workers_.Run([this, reactor, request, response, subject = *subject]() {
+    absl::Status s = CheckName(request->core_member(), "people/", "core_member");
+    if (s.ok()) s = CheckYearModule(request->year(), request->module(), false);
+    // Authorize before plans is asked anything.
+    if (s.ok()) {
+      s = MayReadCoreMember(subject, request->core_member(), request->year(), request->module());
+    }
+    if (!s.ok()) return reactor->Finish(ToGrpcStatus(s));
+    auto plan = PlanOf(request->core_member(), request->year(), request->module());
+    if (!plan.ok() && !absl::IsNotFound(plan.status())) {
+      return reactor->Finish(ToGrpcStatus(plan.status()));
+    }
+    bool more = false;
+    const auto activities = store_->Read([&](const SupportModel& m) {
+      return m.Activities(request->core_member(), request->year(), request->module(), 0,
+                          std::numeric_limits<int>::max(), &more);
+    });
+    v1::ActivityProgress out;
+    out.set_core_member(request->core_member());
+    out.set_year(request->year());
+    out.set_module(request->module());
+    if (plan.ok()) {
+      out.set_plan(plan->content().name());
+      out.set_plan_version(plan->version());
+      out.set_plan_state(plan->approval_state());
+    }
+    CompareWithPlan(plan.ok() ? &plan->content() : nullptr, activities, VietnamDay(clock_->Now()),
+                    out);
+    *response = std::move(out);
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;

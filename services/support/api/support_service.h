@@ -6,7 +6,9 @@
 
 #include <string>
 
+#include "bdtx/v1/plans.grpc.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
+#include "common/auth/service_token.h"
 #include "common/auth/subject.h"
 #include "common/clients/directory_client.h"
 #include "common/clock/clock.h"
@@ -17,9 +19,18 @@ namespace bdtx::support {
 
 class SupportService final : public bdtx::v1::Support::CallbackService {
  public:
-  // None is owned; all must outlive the service.
-  SupportService(SupportStore* store, clients::DirectoryClient* directory, const Clock* clock)
-      : store_(store), directory_(directory), clock_(clock), workers_(4) {}
+  // None is owned; all must outlive the service. `plans` (with the `token` support calls
+  // it with) is asked for a core member's plan by GetActivityProgress; without it that
+  // read is UNAVAILABLE.
+  SupportService(SupportStore* store, clients::DirectoryClient* directory, const Clock* clock,
+                 bdtx::v1::Plans::StubInterface* plans = nullptr,
+                 auth::ServiceToken* token = nullptr)
+      : store_(store),
+        directory_(directory),
+        clock_(clock),
+        plans_(plans),
+        token_(token),
+        workers_(4) {}
 
   grpc::ServerUnaryReactor* AskQuestion(grpc::CallbackServerContext* context,
                                         const bdtx::v1::AskQuestionRequest* request,
@@ -51,6 +62,9 @@ class SupportService final : public bdtx::v1::Support::CallbackService {
   grpc::ServerUnaryReactor* GetSupportReportCounts(
       grpc::CallbackServerContext* context, const bdtx::v1::GetSupportReportCountsRequest* request,
       bdtx::v1::SupportReportCounts* response) override;
+  grpc::ServerUnaryReactor* GetActivityProgress(grpc::CallbackServerContext* context,
+                                                const bdtx::v1::GetActivityProgressRequest* request,
+                                                bdtx::v1::ActivityProgress* response) override;
   grpc::ServerUnaryReactor* ListSupportStatistics(
       grpc::CallbackServerContext* context, const bdtx::v1::ListSupportStatisticsRequest* request,
       bdtx::v1::ListSupportStatisticsResponse* response) override;
@@ -69,10 +83,16 @@ class SupportService final : public bdtx::v1::Support::CallbackService {
   // core member, their lecturer, services, and officers above the core member's unit.
   absl::Status MayReadCoreMember(const auth::Subject& subject, const std::string& core_member,
                                  int year, int module);
+  // The plan of `core_member` for year and module as last submitted (else the latest
+  // draft), from plans; NOT_FOUND when there is none.
+  absl::StatusOr<bdtx::v1::SupportDocument> PlanOf(const std::string& core_member, int year,
+                                                   int module);
 
   SupportStore* const store_;
   clients::DirectoryClient* const directory_;
   const Clock* const clock_;
+  bdtx::v1::Plans::StubInterface* const plans_;
+  auth::ServiceToken* const token_;
   server::WorkQueue workers_;
 };
 

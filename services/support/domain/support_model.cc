@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -88,8 +89,32 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
   if (f.file_ref().empty() || f.file_ref().size() > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".file_ref must be 1–1024 bytes"));
   }
+  // A reference is shown to people as a link: printable ASCII without spaces, and no
+  // scheme a browser would run or open elsewhere (javascript:, data:, ...).
+  for (char c : f.file_ref()) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".file_ref must be printable ASCII without spaces (percent-encode the rest)"));
+    }
+  }
+  if (const size_t colon = f.file_ref().find(':'); colon != std::string::npos) {
+    const std::string scheme = absl::AsciiStrToLower(f.file_ref().substr(0, colon));
+    const bool plain_path = f.file_ref().find('/') < colon;
+    if (!plain_path && scheme != "https" && scheme != "lms" && scheme != "s3") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".file_ref may name an https:, lms: or s3: reference or a path, not '",
+          scheme.substr(0, 20), ":'"));
+    }
+  }
   if (f.file_name().size() > 255) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".file_name is over 255 bytes"));
+  }
+  if (text::FirstInvalidUtf8(f.file_name()).has_value() ||
+      std::any_of(f.file_name().begin(), f.file_name().end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '\\';
+      })) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".file_name must be valid UTF-8 without control characters or path separators"));
   }
   bool hex = f.sha256().size() == 64;
   for (char c : f.sha256()) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));

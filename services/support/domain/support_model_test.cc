@@ -287,6 +287,39 @@ TEST(SupportModel, BadInputIsRefusedNamingTheField) {
          r.mutable_attachment()->set_sha256("xyz");
        },
        "attachment.sha256"},
+      // References are shown as links: nothing a browser would run.
+      {"script ref",
+       [](auto& r) {
+         r.mutable_attachment()->set_file_ref("javascript:alert(1)");
+         r.mutable_attachment()->set_sha256(std::string(64, 'a'));
+       },
+       "attachment.file_ref"},
+      {"data ref",
+       [](auto& r) {
+         r.mutable_attachment()->set_file_ref("DATA:text/html,x");
+         r.mutable_attachment()->set_sha256(std::string(64, 'a'));
+       },
+       "attachment.file_ref"},
+      {"ref with a space",
+       [](auto& r) {
+         r.mutable_attachment()->set_file_ref("lms://f/1 onclick=x");
+         r.mutable_attachment()->set_sha256(std::string(64, 'a'));
+       },
+       "attachment.file_ref"},
+      {"name with a path",
+       [](auto& r) {
+         r.mutable_attachment()->set_file_ref("lms://f/1");
+         r.mutable_attachment()->set_sha256(std::string(64, 'a'));
+         r.mutable_attachment()->set_file_name("../../etc/passwd");
+       },
+       "attachment.file_name"},
+      {"name with a control character",
+       [](auto& r) {
+         r.mutable_attachment()->set_file_ref("lms://f/1");
+         r.mutable_attachment()->set_sha256(std::string(64, 'a'));
+         r.mutable_attachment()->set_file_name("a\nb.pdf");
+       },
+       "attachment.file_name"},
   };
   for (const Case& c : cases) {
     v1::AskQuestionRequest r = Ask();
@@ -308,6 +341,21 @@ TEST(SupportModel, BadInputIsRefusedNamingTheField) {
   e.clear_note();
   EXPECT_TRUE(absl::IsInvalidArgument(m.DecideEscalate(kCore, e, kDay0).status()));
   EXPECT_TRUE(absl::IsNotFound(m.DecideAnswer(kCore, AnswerReq("questions/zz"), kDay0).status()));
+}
+
+TEST(SupportModel, AReferencedAttachmentIsKeptWithTheQuestion) {
+  SupportModel m;
+  for (const char* ref : {"lms://forum/12/ke-hoach.pdf", "https://lms.example.vn/f?id=1&v=2",
+                          "uploads/2023/a:b.pdf"}) {
+    v1::AskQuestionRequest r = Ask();
+    r.mutable_attachment()->set_file_ref(ref);
+    r.mutable_attachment()->set_sha256(std::string(64, '0'));
+    r.mutable_attachment()->set_file_name("Kế hoạch bài dạy.pdf");
+    auto d = m.DecideAsk(kAsker, "q", Facts(), r, kDay0);
+    ASSERT_TRUE(d.ok()) << ref << ": " << d.status();
+    EXPECT_EQ(d->event.question_asked().attachment().file_ref(), ref);
+    EXPECT_EQ(d->event.question_asked().attachment().file_name(), "Kế hoạch bài dạy.pdf");
+  }
 }
 
 TEST(SupportModel, TextsAreStoredNfcAndInvalidUtf8IsRefused) {
