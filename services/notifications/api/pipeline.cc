@@ -556,13 +556,13 @@ absl::Status Pipeline::Send(const v1::DeliveryJob& job) {
 
 absl::Status Pipeline::SendEmailNow(const std::string& to, const v1::Notification& n) {
   if (options_.smtp.url.empty()) {
-    return absl::FailedPreconditionError("e-mail is not configured (--smtp)");
+    return absl::FailedPreconditionError("chưa cấu hình gửi e-mail (--smtp)");
   }
   auto message = ComposeEmail(options_.mail_from, to, n, clock_->Now());
   if (!message.ok()) return message.status();
   absl::Status sent = SendSmtp(options_.smtp, options_.mail_from, to, *message);
   if (!sent.ok() && !absl::IsInvalidArgument(sent)) {
-    return absl::UnavailableError(absl::StrCat("the mail relay did not take it: ", sent.message()));
+    return absl::UnavailableError(absl::StrCat("máy chủ thư không nhận thư: ", sent.message()));
   }
   return sent;
 }

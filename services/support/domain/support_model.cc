@@ -87,14 +87,14 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
     return absl::OkStatus();
   }
   if (f.file_ref().empty() || f.file_ref().size() > 1024) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".file_ref must be 1–1024 bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ".file_ref phải dài 1–1024 byte"));
   }
   // A reference is shown to people as a link: printable ASCII without spaces, and no
   // scheme a browser would run or open elsewhere (javascript:, data:, ...).
   for (char c : f.file_ref()) {
     if (c <= ' ' || c > '~') {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".file_ref must be printable ASCII without spaces (percent-encode the rest)"));
+          field, ".file_ref chỉ gồm ký tự ASCII in được, không có dấu cách (mã hoá phần còn lại bằng %)"));
     }
   }
   if (const size_t colon = f.file_ref().find(':'); colon != std::string::npos) {
@@ -102,7 +102,7 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
     const bool plain_path = f.file_ref().find('/') < colon;
     if (!plain_path && scheme != "https" && scheme != "lms" && scheme != "s3") {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".file_ref may name an https:, lms: or s3: reference or a path, not '",
+          field, ".file_ref chỉ được là tham chiếu https:, lms:, s3: hoặc một đường dẫn, không phải '",
           scheme.substr(0, 20), ":'"));
     }
   }
@@ -114,13 +114,13 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
         return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '\\';
       })) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ".file_name must be valid UTF-8 without control characters or path separators"));
+        field, ".file_name phải là UTF-8 hợp lệ, không có ký tự điều khiển hay dấu phân cách đường dẫn"));
   }
   bool hex = f.sha256().size() == 64;
   for (char c : f.sha256()) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
   if (!hex) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".sha256 must be 64 lower-case hex digits"));
+        absl::StrCat(field, ".sha256 phải gồm 64 chữ số hex viết thường"));
   }
   return absl::OkStatus();
 }
