@@ -41,15 +41,21 @@ grpc::ServerWriteReactor<bdtx::v1::StoredEvent>* ApprovalsService::SubscribeEven
   }
   using Stream = server::EventStreamReactor<bdtx::v1::StoredEvent>;
   if (!refused.ok()) return Stream::Refuse(refused);
-  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
-                    [](const eventstore::EventEnvelope& e, bdtx::v1::StoredEvent* message) {
-                      message->set_position(e.position());
-                      message->set_document(e.stream());
-                      message->set_version(e.version());
-                      *message->mutable_time() = e.time();
-                      message->set_actor(e.actor());
-                      return e.payload().UnpackTo(message->mutable_event());
-                    });
+  // Checked again while the stream runs: the token may expire (ADR 012).
+  auto still_allowed = auth::StreamRecheck(*context, [](const auth::Subject& s) {
+    return auth::OnlyServicesAndAdmins(s, "read the event stream");
+  });
+  return new Stream(
+      store_->events(), std::max<int64_t>(1, request->from_position()),
+      [](const eventstore::EventEnvelope& e, bdtx::v1::StoredEvent* message) {
+        message->set_position(e.position());
+        message->set_document(e.stream());
+        message->set_version(e.version());
+        *message->mutable_time() = e.time();
+        message->set_actor(e.actor());
+        return e.payload().UnpackTo(message->mutable_event());
+      },
+      still_allowed);
 }
 
 grpc::ServerUnaryReactor* ApprovalsService::Execute(

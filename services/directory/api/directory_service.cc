@@ -68,8 +68,11 @@ std::string RecordUnit(const ImportPlan& plan, size_t index, const DirectoryView
 // a second as a heartbeat.
 class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> {
  public:
-  WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped)
-      : events_(events), server_stopped_(stopped) {
+  // `still_allowed`: asked before every message (auth::StreamRecheck); a refusal ends
+  // the stream with it.
+  WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped,
+               std::function<absl::Status()> still_allowed)
+      : events_(events), server_stopped_(stopped), still_allowed_(std::move(still_allowed)) {
     // The stream's thread logs under the call's span.
     thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
@@ -94,7 +97,9 @@ class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> 
   void Run() {
     int64_t version = events_->LastPosition();
     bool heartbeat = false;
+    absl::Status status;
     while (!server_stopped_->load()) {
+      if (!(status = still_allowed_()).ok()) break;
       {
         absl::MutexLock lock(&mu_);
         if (stopped_) break;
@@ -110,11 +115,12 @@ class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> 
       heartbeat = next == version;
       version = next;
     }
-    Finish(grpc::Status::OK);
+    Finish(ToGrpcStatus(status));
   }
 
   eventstore::EventStore* const events_;
   const std::atomic<bool>* const server_stopped_;
+  const std::function<absl::Status()> still_allowed_;
   bdtx::v1::DirectoryChange message_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -150,7 +156,10 @@ grpc::ServerWriteReactor<bdtx::v1::DirectoryChange>* DirectoryService::WatchChan
     };
     return new Refused(refused);
   }
-  return new WatchReactor(store_->events(), &watches_stopped_);
+  return new WatchReactor(store_->events(), &watches_stopped_,
+                          auth::StreamRecheck(*context, [](const auth::Subject& s) {
+                            return auth::OnlyServicesAndAdmins(s, "watch the directory");
+                          }));
 }
 
 void DirectoryService::StopWatches() {

@@ -462,15 +462,21 @@ grpc::ServerWriteReactor<v1::StoredSupportEvent>* SupportService::SubscribeEvent
   if (request->from_position() < 0) {
     return Stream::Refuse(absl::InvalidArgumentError("from_position must be >= 0"));
   }
-  return new Stream(store_->events(), std::max<int64_t>(1, request->from_position()),
-                    [](const eventstore::EventEnvelope& e, v1::StoredSupportEvent* message) {
-                      message->set_position(e.position());
-                      message->set_stream(e.stream());
-                      message->set_version(e.version());
-                      *message->mutable_time() = e.time();
-                      message->set_actor(e.actor());
-                      return e.payload().UnpackTo(message->mutable_event());
-                    });
+  // Checked again while the stream runs: the token may expire (ADR 012).
+  auto still_allowed = auth::StreamRecheck(*context, [](const auth::Subject& s) {
+    return auth::OnlyServicesAndAdmins(s, "read the event stream");
+  });
+  return new Stream(
+      store_->events(), std::max<int64_t>(1, request->from_position()),
+      [](const eventstore::EventEnvelope& e, v1::StoredSupportEvent* message) {
+        message->set_position(e.position());
+        message->set_stream(e.stream());
+        message->set_version(e.version());
+        *message->mutable_time() = e.time();
+        message->set_actor(e.actor());
+        return e.payload().UnpackTo(message->mutable_event());
+      },
+      still_allowed);
 }
 
 }  // namespace bdtx::support
