@@ -389,6 +389,66 @@ absl::Status DirectoryService::MayImport(const auth::Subject& subject) {
   return absl::OkStatus();
 }
 
+absl::Status DirectoryService::MaySoImport(const auth::Subject& subject, const ImportPlan& plan) {
+  // A Sở officer imports only inside their own province: every record where it will sit
+  // and, when it exists, where it sits now (a unit, person or class is not theirs to
+  // pull in from another province), and no role above a province (issue 22: a Sở gave
+  // itself SYSTEM_ADMIN by importing its own row).
+  auto inside = [&](absl::string_view unit_id) {
+    auth::ResourceScope scope{UnitAncestry(*store_, unit_id), ""};
+    if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit_id));
+    return auth::Authorize(subject, auth::Action::kManage, scope);
+  };
+  auto beyond_province = [&](const Person& p) -> absl::Status {
+    for (int role : p.roles()) {
+      if (role == bdtx::v1::SYSTEM_ADMIN || role == bdtx::v1::MINISTRY_OFFICER) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            subject.name, " may not import ", p.name(), " with the role ",
+            bdtx::v1::Role_Name(role), " nor change who holds it: only a system admin may"));
+      }
+    }
+    return absl::OkStatus();
+  };
+  const size_t n = plan.units.size() + plan.people.size() + plan.classes.size();
+  for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(inside(RecordUnit(plan, i, *store_)));
+  for (const Unit& u : plan.units) {
+    if (std::optional<Unit> now = store_->FindUnit(BareId(u.name()))) {
+      // Where it hangs now: a root (the ministry) is out of reach.
+      if (now->parent().empty()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(subject.name, " may not change ", u.name(), ": only a system admin may"));
+      }
+      RETURN_IF_ERROR(inside(BareId(now->parent())));
+    }
+  }
+  for (const Person& p : plan.people) {
+    RETURN_IF_ERROR(beyond_province(p));
+    if (std::optional<Person> now = store_->FindPerson(BareId(p.name()))) {
+      RETURN_IF_ERROR(inside(BareId(now->home_unit())));
+      RETURN_IF_ERROR(beyond_province(*now));
+    }
+  }
+  for (const Class& c : plan.classes) {
+    if (std::optional<Class> now = store_->FindClass(BareId(c.name()))) {
+      RETURN_IF_ERROR(inside(BareId(now->unit())));
+    }
+  }
+  auto person_inside = [&](const std::string& id) -> absl::Status {
+    std::optional<Person> person = store_->FindPerson(id);
+    return inside(BareId(person ? person->home_unit() : ""));
+  };
+  for (const auto& a : plan.support) {
+    RETURN_IF_ERROR(person_inside(a.core));
+    RETURN_IF_ERROR(person_inside(a.colleague));
+  }
+  for (const auto& a : plan.lecturers) RETURN_IF_ERROR(person_inside(a.core));
+  for (const auto& m : plan.members) {
+    std::optional<Class> cls = store_->FindClass(m.class_id);
+    RETURN_IF_ERROR(inside(BareId(cls ? cls->unit() : "")));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string_view method,
                                       const bdtx::v1::ImportCsvRequest& request,
                                       bdtx::v1::ImportCsvResponse* response) {
@@ -424,27 +484,7 @@ absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string
   }
   absl::StatusOr<ImportPlan> plan = PlanImport(request.kind(), file, request.content(), *store_);
   if (!plan.ok()) return plan.status();
-  if (!admin) {
-    // A Sở officer imports only inside their own province.
-    const size_t n = plan->units.size() + plan->people.size() + plan->classes.size();
-    for (size_t i = 0; i < n; ++i) {
-      const std::string unit = RecordUnit(*plan, i, *store_);
-      auth::ResourceScope scope{UnitAncestry(*store_, unit), ""};
-      if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit));
-      if (absl::Status s = auth::Authorize(subject, auth::Action::kManage, scope); !s.ok()) {
-        return s;
-      }
-    }
-    if (plan->kind == bdtx::v1::ASSIGNMENTS) {
-      for (const auto& s : plan->support) {
-        std::optional<Person> core = store_->FindPerson(s.core);
-        auth::ResourceScope scope{UnitAncestry(*store_, BareId(core ? core->home_unit() : "")), ""};
-        if (absl::Status st = auth::Authorize(subject, auth::Action::kManage, scope); !st.ok()) {
-          return st;
-        }
-      }
-    }
-  }
+  if (!admin) RETURN_IF_ERROR(MaySoImport(subject, *plan));
   if (request.validate_only()) {
     response->set_rows(plan->rows);
     response->set_sha256(sha);
