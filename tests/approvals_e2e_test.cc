@@ -409,5 +409,46 @@ TEST_F(ApprovalsE2eTest, StrangersSeeNothing) {
   EXPECT_TRUE(stub_->CountDocuments(As(kSoOfficer).get(), creq, &counts).ok());
 }
 
+// ADR 012: the routed lecturer reads the document (and finds it in their inbox) while
+// they hold a lecturer role, as they act on it; being named at submission is not enough.
+// Before, a lecturer demoted to a mass teacher of another school went on reading it.
+TEST_F(ApprovalsE2eTest, RoutedLecturerWhoLostTheRoleNoLongerReadsIt) {
+  const std::string doc = "documents/gvcc-thcs-2023-m4-plan";
+  ASSERT_OK_GRPC(Submit(kTeacher, doc, kHash1));
+  v1::GetDocumentRequest get;
+  get.set_name(doc);
+  v1::Document d;
+  ASSERT_OK_GRPC(stub_->GetDocument(As(kLecturer).get(), get, &d));
+  v1::ListInboxResponse inbox;
+  ASSERT_OK_GRPC(stub_->ListInbox(As(kLecturer).get(), v1::ListInboxRequest(), &inbox));
+  ASSERT_EQ(inbox.documents_size(), 1);
+
+  auto directory = testing::StubTo<v1::Directory>(directory_.address);
+  ASSERT_TRUE(
+      testing::ImportCsvs(*directory, tokens_,
+                          {{v1::PEOPLE,
+                            "id,code,full_name,roles,home_unit_id\n"
+                            "gvsp-1,,GVSP Nguyễn Thị Phương,mass_teacher,thcs-noprincipal\n"}})
+          .ok());
+  const absl::Time demoted = absl::Now();
+  grpc::Status read;
+  do {
+    absl::SleepFor(absl::Milliseconds(100));
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + Token(kLecturer));
+    read = stub_->GetDocument(&ctx, get, &d);
+  } while (read.ok() && absl::Now() < demoted + absl::Seconds(10));
+  EXPECT_EQ(read.error_code(), grpc::StatusCode::PERMISSION_DENIED) << read.error_message();
+  EXPECT_LE(absl::Now() - demoted, absl::Seconds(5));
+  v1::ListHistoryRequest history;
+  history.set_document(doc);
+  v1::ListHistoryResponse entries;
+  EXPECT_EQ(stub_->ListHistory(As(kLecturer).get(), history, &entries).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  inbox.Clear();
+  ASSERT_OK_GRPC(stub_->ListInbox(As(kLecturer).get(), v1::ListInboxRequest(), &inbox));
+  EXPECT_EQ(inbox.documents_size(), 0) << inbox.DebugString();
+}
+
 }  // namespace
 }  // namespace bdtx

@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bdtx/v1/directory.grpc.pb.h"
+#include "bdtx/v1/sessions.grpc.pb.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/sha256.h"
 #include "common/testing/service_process.h"
@@ -287,6 +288,69 @@ TEST_F(DirectoryE2eTest, SoOfficerCannotReachAnotherProvinceThroughAnyImportReco
              assignments + "2023,4,support,gvcc-thcs,gv-2\n" + "2023,4,learner,lop-bp,gv-1\n",
              so_bp)
           .ok());
+}
+
+// A Sở officer's import stays inside their province: where each record sits now as well
+// as where it will sit, and no role above a province. Before, a Sở gave itself
+// SYSTEM_ADMIN and MINISTRY_OFFICER by importing its own row (every service then let it do
+// anything), pulled people, schools and classes in from another province (then managed
+// them, issued their activation codes), made its people graders of another province's
+// class, and took over an admin living in its province by
+// issuing their activation code.
+TEST_F(DirectoryE2eTest, SoImportsNeverReachBeyondItsProvince) {
+  ASSERT_TRUE(Import(v1::PEOPLE, "p.csv",
+                     "id,code,full_name,roles,home_unit_id\n"
+                     "gv-hn,,Giáo viên Hà Nội,mass_teacher,thcs-hn\n"
+                     "qt-bp,,Quản trị ở Bình Phước,system_admin,bp\n")
+                  .ok());
+  ASSERT_TRUE(
+      Import(v1::CLASSES, "c.csv", "id,code,name,year,module,unit_id\nlop-hn,,Lớp HN,2023,3,hn\n")
+          .ok());
+  const std::string so = Token("people/cv-so", {"PROVINCE_OFFICER"}, "units/bp");
+  const std::string header = "id,code,full_name,roles,home_unit_id\n";
+  for (const auto& [kind, csv] : std::vector<std::pair<v1::ImportKind, std::string>>{
+           {v1::PEOPLE, header + "cv-so,,Cán bộ Sở,province_officer;system_admin,bp\n"},
+           {v1::PEOPLE, header + "cv-so,,Cán bộ Sở,ministry_officer,bp\n"},
+           {v1::PEOPLE, header + "gv-hn,,Giáo viên Hà Nội,mass_teacher,thcs-tanphu\n"},
+           {v1::PEOPLE, header + "qt-bp,,Quản trị ở Bình Phước,mass_teacher,bp\n"},
+           {v1::UNITS,
+            "id,code,name,kind,parent_id,level\nthcs-hn,,Trường THCS Hà Nội,school,dx,THCS\n"},
+           {v1::CLASSES, "id,code,name,year,module,unit_id\nlop-hn,,Lớp HN,2023,3,bp\n"},
+           {v1::ASSIGNMENTS, "year,module,kind,from_id,to_id\n2023,3,grader,lop-hn,gvcc-thcs\n"},
+           {v1::ASSIGNMENTS, "year,module,kind,from_id,to_id\n2023,4,support,gvcc-thcs,gv-hn\n"},
+       }) {
+    v1::ImportCsvResponse out;
+    grpc::Status s = Import(kind, "x.csv", csv, so, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << csv << " -> " << s.error_code() << " " << s.error_message() << out.DebugString();
+  }
+  // Nothing changed: the Sở officer holds no new role, the school is still Hà Nội's.
+  v1::GetPersonRequest get;
+  get.set_name("people/cv-so");
+  v1::Person person;
+  ASSERT_TRUE(stub_->GetPerson(Context(so).get(), get, &person).ok());
+  EXPECT_EQ(person.roles_size(), 1) << person.DebugString();
+  v1::GetUnitRequest unit_req;
+  unit_req.set_name("units/thcs-hn");
+  v1::Unit unit;
+  ASSERT_TRUE(stub_->GetUnit(Context(so).get(), unit_req, &unit).ok());
+  EXPECT_EQ(unit.parent(), "units/hn");
+  // What a Sở may still do: its own people, schools and classes.
+  EXPECT_TRUE(
+      Import(v1::PEOPLE, "p.csv", header + "gv-1,,Người Một,core_teacher,thcs-tanphu\n", so).ok());
+  EXPECT_TRUE(Import(v1::UNITS, "u.csv",
+                     "id,code,name,kind,parent_id,level\nthcs-new,,Trường Mới,school,dx,THCS\n", so)
+                  .ok());
+  // An activation code signs in as its person: not for an admin living in the province.
+  auto sessions = v1::Sessions::NewStub(channel_);
+  v1::IssueActivationCodeRequest issue;
+  issue.set_person("people/qt-bp");
+  v1::ActivationCode code;
+  grpc::Status s = sessions->IssueActivationCode(Context(so).get(), issue, &code);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_TRUE(code.code().empty());
+  issue.set_person("people/gv-1");
+  EXPECT_TRUE(sessions->IssueActivationCode(Context(so).get(), issue, &code).ok());
 }
 
 TEST_F(DirectoryE2eTest, ImportErrorsComeBackWithLinesAndNothingIsWritten) {

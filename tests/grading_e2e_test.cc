@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "bdtx/v1/directory.grpc.pb.h"
 #include "bdtx/v1/grading.grpc.pb.h"
@@ -306,6 +307,15 @@ TEST_F(GradingE2eTest, FullModuleRun) {
   grpc::Status denied;
   Stats(kOtherPhong, "units/dx", &denied);
   EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A class's statistics: a stranger gets the refusal a class without a run gets, words
+  // and all (before, "its graders and officers" told them the class had a run).
+  grpc::Status real, ghost;
+  Stats(kNotGrader, "classes/m3-1", &real);
+  Stats(kNotGrader, "classes/ghost-1", &ghost);
+  EXPECT_EQ(real.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ghost.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(absl::StrReplaceAll(real.error_message(), {{"m3-1", "X"}}),
+            absl::StrReplaceAll(ghost.error_message(), {{"ghost-1", "X"}}));
   {
     v1::ListStatisticsRequest req;
     req.set_unit("units/dx");

@@ -423,6 +423,25 @@ TEST_F(PlansE2eTest, PlanAndReportFromCreationToEligibility) {
   EXPECT_EQ(after.approval_state(), v1::SIGNED_OFF);
   ASSERT_TRUE(Download(kPrincipal, kPlan, attachment.sha256(), &downloaded, &meta).ok());
   EXPECT_EQ(downloaded, scan);
+
+  // --- ADR 012: the routed lecturer and signer read it while they hold the role, as
+  // they act on it; a name recorded at submission is not enough. Before, a lecturer
+  // demoted to a mass teacher and a principal moved to another school read it on.
+  ASSERT_TRUE(Get(kLecturer, kPlan, &read).ok());
+  ASSERT_TRUE(testing::ImportCsvs(*StubTo<v1::Directory>(directory_.address), tokens_,
+                                  {{v1::PEOPLE,
+                                    "id,code,full_name,roles,home_unit_id\n"
+                                    "gvsp-1,,GVSP Nguyễn Thị Phương,mass_teacher,thpt-dx\n"
+                                    "ht-thcs,,Trần Thị Bình,principal,thcs-noprincipal\n"}})
+                  .ok());
+  const absl::Time moved = absl::Now();
+  for (const Who& who : {kLecturer, kPrincipal}) {
+    while (Get(who, kPlan, &read).ok() && absl::Now() < moved + absl::Seconds(10)) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(Get(who, kPlan, &read).error_code(), grpc::StatusCode::PERMISSION_DENIED) << who.name;
+    EXPECT_LE(absl::Now() - moved, absl::Seconds(5)) << who.name;
+  }
 }
 
 }  // namespace

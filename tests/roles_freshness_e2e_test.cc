@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,6 +17,7 @@
 #include "bdtx/v1/notifications.grpc.pb.h"
 #include "bdtx/v1/plans.grpc.pb.h"
 #include "bdtx/v1/support.grpc.pb.h"
+#include "common/auth/jwt.h"
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "services/directory/testing/fake_directory.h"
@@ -234,6 +236,103 @@ TEST_F(RolesFreshnessE2eTest, TokenRolesNeverWidenWhatTheDirectorySays) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << service;
     EXPECT_NE(s.error_message().find("không có trong danh bạ"), std::string::npos)
         << service << ": " << s.error_message();
+  }
+}
+
+// When and how a server stream ended.
+struct StreamEnd {
+  absl::Time at = absl::InfiniteFuture();
+  grpc::Status status;
+};
+
+// Opens a server stream as `token` (12 s deadline) in a thread that reads and drops its
+// messages until it ends, then records when and how in `*end`.
+template <typename Message>
+std::thread Follow(
+    const std::string& token,
+    std::function<std::unique_ptr<grpc::ClientReader<Message>>(grpc::ClientContext*)> open,
+    StreamEnd* end) {
+  return std::thread([token, open = std::move(open), end] {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(12));
+    auto reader = open(&ctx);
+    Message m;
+    while (reader->Read(&m)) {
+    }
+    end->status = reader->Finish();
+    end->at = absl::Now();
+  });
+}
+
+// A stream is checked while it runs, not only when it opens (ADR 012: a demoted or
+// removed person, an expired token, is refused within 5 s). Before, an open
+// WatchNotifications went on delivering a demoted officer's unit inbox (or a removed
+// person's own) for as long as it stayed open, and SubscribeEvents and WatchChanges
+// outlived the token that opened them.
+TEST_F(RolesFreshnessE2eTest, OpenStreamsEndWithin5sOfTheirCallerLosingTheRight) {
+  ASSERT_EQ(calls_.size(), 6u);  // every service is up
+  Import(absl::StrCat(kPeopleHeader, "so-cv-5,,Cán bộ Sở 5,province_officer,bp,\n"));
+  const std::string officer = tokens_->For({"people/so-cv-5", {"PROVINCE_OFFICER"}, "units/bp"});
+  // An operator token that stops verifying (30 s of clock leeway included) ~2 s from now.
+  auth::Claims claims;
+  claims.subject = "operators/admin";
+  claims.roles = {"SYSTEM_ADMIN"};
+  claims.issuer = claims.audience = "bdtx";
+  claims.expires_at = absl::Now() - absl::Seconds(28);
+  const std::string expiring = *auth::MintJwt(
+      claims, {auth::JwtAlgorithm::kHs256, *auth::ReadKeyFile(dir_->Sub("auth.key"))});
+  const absl::Time opened = absl::Now();
+  auto notifications = StubTo<v1::Notifications>(notifications_.address);
+  auto approvals = StubTo<v1::Approvals>(approvals_.address);
+  auto grading = StubTo<v1::Grading>(grading_.address);
+  auto support = StubTo<v1::Support>(support_.address);
+  std::map<std::string, StreamEnd> ends;
+  std::vector<std::thread> readers;
+  readers.push_back(Follow<v1::Notification>(
+      officer,
+      [&](grpc::ClientContext* ctx) {
+        v1::WatchNotificationsRequest req;
+        req.set_recipient("units/bp");
+        return notifications->WatchNotifications(ctx, req);
+      },
+      &ends["notifications WatchNotifications (demoted officer)"]));
+  readers.push_back(Follow<v1::DirectoryChange>(
+      expiring,
+      [&](grpc::ClientContext* ctx) {
+        return directory_stub_->WatchChanges(ctx, v1::WatchChangesRequest());
+      },
+      &ends["directory WatchChanges (expired token)"]));
+  readers.push_back(Follow<v1::StoredEvent>(
+      expiring,
+      [&](grpc::ClientContext* ctx) {
+        return approvals->SubscribeEvents(ctx, v1::SubscribeEventsRequest());
+      },
+      &ends["approvals SubscribeEvents (expired token)"]));
+  readers.push_back(Follow<v1::StoredGradingEvent>(
+      expiring,
+      [&](grpc::ClientContext* ctx) {
+        return grading->SubscribeEvents(ctx, v1::SubscribeGradingEventsRequest());
+      },
+      &ends["grading SubscribeEvents (expired token)"]));
+  readers.push_back(Follow<v1::StoredSupportEvent>(
+      expiring,
+      [&](grpc::ClientContext* ctx) {
+        return support->SubscribeEvents(ctx, v1::SubscribeSupportEventsRequest());
+      },
+      &ends["support SubscribeEvents (expired token)"]));
+  absl::SleepFor(absl::Seconds(1));  // the streams are open
+  Import(absl::StrCat(kPeopleHeader, "so-cv-5,,Cán bộ Sở 5,mass_teacher,bp,\n"));
+  const absl::Time demoted = absl::Now();
+  for (std::thread& t : readers) t.join();
+  for (const auto& [what, end] : ends) {
+    std::cout << what << " ended " << absl::FormatDuration(end.at - opened)
+              << " after it opened: " << end.status.error_code() << " "
+              << end.status.error_message() << "\n";
+    EXPECT_TRUE(end.status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                end.status.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+        << what << ": " << end.status.error_code() << " " << end.status.error_message();
+    EXPECT_LE(end.at - demoted, absl::Seconds(5)) << what;
   }
 }
 

@@ -59,7 +59,7 @@ NOT_YET_TRANSLATED = {
     "services/directory/store/directory_store.cc": 1,
     "services/gateway/main.cc": 3,
     "services/gateway/transcoder.cc": 2,
-    "services/grading/api/grading_service.cc": 5,
+    "services/grading/api/grading_service.cc": 4,
     "services/grading/domain/grading_model.cc": 26,
     "services/grading/store/grading_store.cc": 3,
     "services/notifications/api/notifications_service.cc": 2,

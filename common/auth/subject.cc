@@ -1,9 +1,11 @@
 #include "common/auth/subject.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/auth/authenticator.h"
 #include "grpcpp/server_context.h"
 
@@ -15,15 +17,20 @@ bool Subject::HasRole(Role role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context) {
+namespace {
+
+absl::string_view AuthorizationHeader(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    return absl::string_view(it->second.data(), it->second.size());
+  }
+  return {};
+}
+
+absl::StatusOr<Subject> SubjectFromHeader(absl::string_view header) {
   std::shared_ptr<const Authenticator> authenticator = ProcessAuthenticator();
   if (!authenticator) {
     return absl::UnauthenticatedError("máy chủ này chưa được cấu hình kiểm tra token");
-  }
-  absl::string_view header;
-  const auto& metadata = context.client_metadata();
-  if (auto it = metadata.find("authorization"); it != metadata.end()) {
-    header = absl::string_view(it->second.data(), it->second.size());
   }
   absl::StatusOr<Claims> claims = authenticator->Authenticate(header);
   if (!claims.ok()) return claims.status();
@@ -35,6 +42,43 @@ absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& contex
     if (bdtx::v1::Role_Parse(name, &role)) subject.roles.push_back(role);
   }
   return subject;
+}
+
+}  // namespace
+
+absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context) {
+  return SubjectFromHeader(AuthorizationHeader(context));
+}
+
+absl::Status OnlyServicesAndAdmins(const Subject& subject, absl::string_view what) {
+  if (subject.IsService() || subject.HasRole(bdtx::v1::SYSTEM_ADMIN)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(subject.name, " không được ", what,
+                                                  ": chỉ dành cho dịch vụ và quản trị hệ thống"));
+}
+
+std::function<absl::Status()> StreamRecheck(const grpc::ServerContextBase& context,
+                                            std::function<absl::Status(const Subject&)> rule) {
+  struct State {
+    std::string header;  // copied: the call's metadata is not the writer thread's to read
+    std::function<absl::Status(const Subject&)> rule;
+    absl::Time next = absl::InfinitePast();
+    absl::Status last;
+  };
+  auto state = std::make_shared<State>();
+  state->header = std::string(AuthorizationHeader(context));
+  state->rule = std::move(rule);
+  return [state]() -> absl::Status {
+    const absl::Time now = absl::Now();
+    if (now < state->next) return state->last;
+    state->next = now + absl::Seconds(1);
+    absl::StatusOr<Subject> subject = SubjectFromHeader(state->header);
+    if (!subject.ok()) {
+      state->last = subject.status();
+    } else if (state->rule) {
+      state->last = state->rule(*subject);
+    }
+    return state->last;
+  };
 }
 
 absl::Status Authorize(const Subject& subject, Action action, const ResourceScope& scope) {

@@ -3,6 +3,7 @@
 #ifndef BDTX_COMMON_AUTH_SUBJECT_H_
 #define BDTX_COMMON_AUTH_SUBJECT_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,24 @@ struct Subject {
 // authenticator. UNAUTHENTICATED when the call carried no valid token (only possible
 // for exempt methods, since TokenAuthProcessor rejects the rest before the handler).
 absl::StatusOr<Subject> SubjectFromContext(const grpc::ServerContextBase& context);
+
+// For a long-lived call (a server stream): what its writer thread calls before each
+// message and while it waits, to learn whether the caller may still receive. A stream
+// authorized once at its start would otherwise go on serving a person removed or demoted
+// by the directory, or a token that expired, for as long as it stays open (ADR 012
+// promises a refusal within 5 s). The answer is OK while the token that opened the call
+// still verifies (not expired), its person is still in the directory, and `rule` (when
+// given) allows the caller's current roles; else the refusal to end the stream with.
+// Checks again at most once a second; between checks it answers the last result. The
+// returned function is for one thread (the stream's writer).
+// The rule of the whole-store streams (SubscribeEvents, WatchChanges): OK for services
+// and SYSTEM_ADMIN, else PERMISSION_DENIED "<subject> may not <what>: services and admins
+// only".
+absl::Status OnlyServicesAndAdmins(const Subject& subject, absl::string_view what);
+
+std::function<absl::Status()> StreamRecheck(
+    const grpc::ServerContextBase& context,
+    std::function<absl::Status(const Subject&)> rule = nullptr);
 
 enum class Action {
   kRead,    // see the resource

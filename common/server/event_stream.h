@@ -4,7 +4,9 @@
 // A helper thread follows the store (it may block waiting for new events, which a gRPC
 // thread must not) and writes one message at a time; cancellation (client gone, server
 // draining) stops it. `convert` turns a stored envelope into the service's message and
-// returns false to skip an event that is not the service's own.
+// returns false to skip an event that is not the service's own. `still_allowed` (e.g.
+// auth::StreamRecheck) is asked before every message and at least every 500 ms: a
+// refusal (an expired token, a caller no longer allowed) ends the stream with it.
 #ifndef BDTX_COMMON_SERVER_EVENT_STREAM_H_
 #define BDTX_COMMON_SERVER_EVENT_STREAM_H_
 
@@ -28,10 +30,14 @@ template <typename Message>
 class EventStreamReactor : public grpc::ServerWriteReactor<Message> {
  public:
   using Convert = std::function<bool(const eventstore::EventEnvelope&, Message*)>;
+  using StillAllowed = std::function<absl::Status()>;
 
   // REQUIRES: from >= 1.
-  EventStreamReactor(eventstore::EventStore* store, int64_t from, Convert convert)
-      : subscription_(store, from), convert_(std::move(convert)) {
+  EventStreamReactor(eventstore::EventStore* store, int64_t from, Convert convert,
+                     StillAllowed still_allowed = nullptr)
+      : subscription_(store, from),
+        convert_(std::move(convert)),
+        still_allowed_(std::move(still_allowed)) {
     // The stream's thread logs under the call's span.
     thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
@@ -71,6 +77,7 @@ class EventStreamReactor : public grpc::ServerWriteReactor<Message> {
         absl::MutexLock lock(&mu_);
         if (stopped_) break;
       }
+      if (still_allowed_ && !(status = still_allowed_()).ok()) break;
       auto batch = subscription_.Next(absl::Milliseconds(500));
       if (!batch.ok()) {
         if (!absl::IsCancelled(batch.status())) status = batch.status();
@@ -79,6 +86,7 @@ class EventStreamReactor : public grpc::ServerWriteReactor<Message> {
       for (const auto& e : *batch) {
         message_.Clear();
         if (!convert_(e, &message_)) continue;
+        if (still_allowed_ && !(status = still_allowed_()).ok()) break;
         absl::MutexLock lock(&mu_);
         if (stopped_) break;
         writing_ = true;
@@ -94,6 +102,7 @@ class EventStreamReactor : public grpc::ServerWriteReactor<Message> {
 
   eventstore::Subscription subscription_;
   const Convert convert_;
+  const StillAllowed still_allowed_;
   Message message_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -131,7 +140,12 @@ grpc::ServerWriteReactor<Stored>* ServeEventStream(
   if (from_position < 0) {
     return Stream::Refuse(absl::InvalidArgumentError("from_position must be >= 0"));
   }
-  return new Stream(store, std::max<int64_t>(1, from_position), std::move(convert));
+  // Checked again while the stream runs: the token may expire, the roles change (ADR 012).
+  auto still_allowed = auth::StreamRecheck(context, [](const auth::Subject& s) {
+    return auth::OnlyServicesAndAdmins(s, "đọc luồng sự kiện");
+  });
+  return new Stream(store, std::max<int64_t>(1, from_position), std::move(convert),
+                    std::move(still_allowed));
 }
 
 }  // namespace bdtx::server

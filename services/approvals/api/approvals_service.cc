@@ -239,7 +239,10 @@ absl::Status ApprovalsService::MayRead(const auth::Subject& subject, const std::
                                        const std::string& author,
                                        const bdtx::v1::Routing& routing) {
   const Actor actor = ActorOf(subject);
-  if (actor.person == author || actor.person == routing.lecturer() ||
+  // The routed lecturer and signers read while they hold the role now (ADR 012), as
+  // they act: a name recorded at submission alone does not let a demoted or moved
+  // person go on reading.
+  if (actor.person == author || IsRoutedLecturer(routing, actor) ||
       IsRoutedSigner(routing, actor)) {
     return absl::OkStatus();
   }
@@ -334,7 +337,12 @@ grpc::ServerUnaryReactor* ApprovalsService::ListInbox(grpc::CallbackServerContex
     ASSIGN_OR_RETURN(auto subject, auth::SubjectFromContext(*context));
     ASSIGN_OR_RETURN(auto page, store_->Inbox(subject.name, subject.unit, subject.roles,
                                               request->page_size(), request->page_token()));
-    for (auto& d : page.items) *response->add_documents() = std::move(d);
+    for (auto& d : page.items) {
+      // The inbox index names whoever had to act when the document last changed: one who
+      // has since lost the role (or moved) may no longer read it (ADR 012).
+      if (!MayRead(subject, d.name(), d.author(), d.routing()).ok()) continue;
+      *response->add_documents() = std::move(d);
+    }
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   });

@@ -91,11 +91,15 @@ bool IsRoutedSigner(const bdtx::v1::Routing& routing, const Actor& actor) {
   return false;
 }
 
-// The routed lecturer, while they still hold a lecturer role (ADR 012).
-bool IsRoutedLecturer(const Document& d, const Actor& actor) {
-  return d.state != bdtx::v1::DRAFT && actor.person == d.routing.lecturer() &&
+bool IsRoutedLecturer(const bdtx::v1::Routing& routing, const Actor& actor) {
+  return !routing.lecturer().empty() && actor.person == routing.lecturer() &&
          (actor.HasRole(bdtx::v1::PEDAGOGY_LECTURER) ||
           actor.HasRole(bdtx::v1::MANAGEMENT_LECTURER));
+}
+
+// The routed lecturer, while they still hold a lecturer role (ADR 012).
+bool IsRoutedLecturer(const Document& d, const Actor& actor) {
+  return d.state != bdtx::v1::DRAFT && IsRoutedLecturer(d.routing, actor);
 }
 
 absl::StatusOr<std::vector<ApprovalEvent>> Decide(const Document& d, const Command& command,

@@ -97,6 +97,10 @@ Document Apply(Document document, const ApprovalEvent& event);
 // signing unit).
 bool IsRoutedSigner(const bdtx::v1::Routing& routing, const Actor& actor);
 
+// True when `actor` is the routing's lecturer and still holds a lecturer role (ADR 012:
+// being named at submission is not enough).
+bool IsRoutedLecturer(const bdtx::v1::Routing& routing, const Actor& actor);
+
 // Who must act on a document in `state` ("people/..." names; empty when nobody).
 std::vector<std::string> PeopleToAct(const Document& document);
 

@@ -48,57 +48,16 @@ bool MayReadClass(const auth::Subject& subject, const DirectoryView& view, const
       .ok();
 }
 
-// A Sở officer imports only inside their own province: every record the import writes
-// must be inside it both where the file puts it and where it is now (an update must not
-// pull a unit, person or class out of another province), and so must both people of a
-// support assignment (the colleague's "who supports me" is rewritten too), the core
-// member of a lecturer assignment, and the class a learner or grader joins.
-absl::Status MayApplyImport(const auth::Subject& subject, const ImportPlan& plan,
-                            const DirectoryView& view) {
-  auto may = [&](absl::string_view unit_id) -> absl::Status {
-    auth::ResourceScope scope{UnitAncestry(view, unit_id), ""};
-    if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit_id));
-    return auth::Authorize(subject, auth::Action::kManage, scope);
-  };
-  auto may_person = [&](absl::string_view id) -> absl::Status {
-    std::optional<Person> person = view.FindPerson(id);
-    return may(BareId(person ? person->home_unit() : ""));
-  };
-  for (const Unit& unit : plan.units) {
-    RETURN_IF_ERROR(may(BareId(unit.parent().empty() ? unit.name() : unit.parent())));
-    if (view.FindUnit(BareId(unit.name()))) RETURN_IF_ERROR(may(BareId(unit.name())));
-  }
-  for (const Person& person : plan.people) {
-    RETURN_IF_ERROR(may(BareId(person.home_unit())));
-    if (std::optional<Person> old = view.FindPerson(BareId(person.name()))) {
-      RETURN_IF_ERROR(may(BareId(old->home_unit())));
-    }
-  }
-  for (const Class& cls : plan.classes) {
-    RETURN_IF_ERROR(may(BareId(cls.unit())));
-    if (std::optional<Class> old = view.FindClass(BareId(cls.name()))) {
-      RETURN_IF_ERROR(may(BareId(old->unit())));
-    }
-  }
-  for (const SupportAssignment& a : plan.support) {
-    RETURN_IF_ERROR(may_person(a.core));
-    RETURN_IF_ERROR(may_person(a.colleague));
-  }
-  for (const LecturerAssignment& a : plan.lecturers) RETURN_IF_ERROR(may_person(a.core));
-  for (const ClassMember& m : plan.members) {
-    std::optional<Class> cls = view.FindClass(m.class_id);
-    RETURN_IF_ERROR(may(BareId(cls ? cls->unit() : "")));
-  }
-  return absl::OkStatus();
-}
-
 // One WatchChanges stream: a thread waits on the event store (which a gRPC thread must
 // not) and writes the version at once, after every new import event, and at least once
 // a second as a heartbeat.
 class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> {
  public:
-  WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped)
-      : events_(events), server_stopped_(stopped) {
+  // `still_allowed`: asked before every message (auth::StreamRecheck); a refusal ends
+  // the stream with it.
+  WatchReactor(eventstore::EventStore* events, const std::atomic<bool>* stopped,
+               std::function<absl::Status()> still_allowed)
+      : events_(events), server_stopped_(stopped), still_allowed_(std::move(still_allowed)) {
     // The stream's thread logs under the call's span.
     thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
@@ -123,7 +82,9 @@ class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> 
   void Run() {
     int64_t version = events_->LastPosition();
     bool heartbeat = false;
+    absl::Status status;
     while (!server_stopped_->load()) {
+      if (!(status = still_allowed_()).ok()) break;
       {
         absl::MutexLock lock(&mu_);
         if (stopped_) break;
@@ -139,11 +100,12 @@ class WatchReactor : public grpc::ServerWriteReactor<bdtx::v1::DirectoryChange> 
       heartbeat = next == version;
       version = next;
     }
-    Finish(grpc::Status::OK);
+    Finish(ToGrpcStatus(status));
   }
 
   eventstore::EventStore* const events_;
   const std::atomic<bool>* const server_stopped_;
+  const std::function<absl::Status()> still_allowed_;
   bdtx::v1::DirectoryChange message_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -179,7 +141,10 @@ grpc::ServerWriteReactor<bdtx::v1::DirectoryChange>* DirectoryService::WatchChan
     };
     return new Refused(refused);
   }
-  return new WatchReactor(store_->events(), &watches_stopped_);
+  return new WatchReactor(store_->events(), &watches_stopped_,
+                          auth::StreamRecheck(*context, [](const auth::Subject& s) {
+                            return auth::OnlyServicesAndAdmins(s, "theo dõi thay đổi danh bạ");
+                          }));
 }
 
 void DirectoryService::StopWatches() {
@@ -400,6 +365,70 @@ absl::Status DirectoryService::MayImport(const auth::Subject& subject) {
   return absl::OkStatus();
 }
 
+absl::Status DirectoryService::MaySoImport(const auth::Subject& subject, const ImportPlan& plan) {
+  // A Sở officer imports only inside their own province: every record where it will sit
+  // and, when it exists, where it sits now (a unit, person or class is not theirs to
+  // pull in from another province), and no role above a province (issue 22: a Sở gave
+  // itself SYSTEM_ADMIN by importing its own row).
+  auto inside = [&](absl::string_view unit_id) {
+    auth::ResourceScope scope{UnitAncestry(*store_, unit_id), ""};
+    if (scope.unit_ancestry.empty()) scope.unit_ancestry.push_back(UnitName(unit_id));
+    return auth::Authorize(subject, auth::Action::kManage, scope);
+  };
+  auto beyond_province = [&](const Person& p) -> absl::Status {
+    for (int role : p.roles()) {
+      if (role == bdtx::v1::SYSTEM_ADMIN || role == bdtx::v1::MINISTRY_OFFICER) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            subject.name, " không được nhập ", p.name(), " với vai trò ", bdtx::v1::Role_Name(role),
+            " hay đổi người giữ vai trò đó: chỉ quản trị hệ thống"));
+      }
+    }
+    return absl::OkStatus();
+  };
+  // Where each record will sit.
+  for (const Unit& u : plan.units) {
+    RETURN_IF_ERROR(inside(BareId(u.parent().empty() ? u.name() : u.parent())));
+  }
+  for (const Person& p : plan.people) RETURN_IF_ERROR(inside(BareId(p.home_unit())));
+  for (const Class& c : plan.classes) RETURN_IF_ERROR(inside(BareId(c.unit())));
+  for (const Unit& u : plan.units) {
+    if (std::optional<Unit> now = store_->FindUnit(BareId(u.name()))) {
+      // Where it hangs now: a root (the ministry) is out of reach.
+      if (now->parent().empty()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(subject.name, " không được đổi ", u.name(), ": chỉ quản trị hệ thống"));
+      }
+      RETURN_IF_ERROR(inside(BareId(now->parent())));
+    }
+  }
+  for (const Person& p : plan.people) {
+    RETURN_IF_ERROR(beyond_province(p));
+    if (std::optional<Person> now = store_->FindPerson(BareId(p.name()))) {
+      RETURN_IF_ERROR(inside(BareId(now->home_unit())));
+      RETURN_IF_ERROR(beyond_province(*now));
+    }
+  }
+  for (const Class& c : plan.classes) {
+    if (std::optional<Class> now = store_->FindClass(BareId(c.name()))) {
+      RETURN_IF_ERROR(inside(BareId(now->unit())));
+    }
+  }
+  auto person_inside = [&](const std::string& id) -> absl::Status {
+    std::optional<Person> person = store_->FindPerson(id);
+    return inside(BareId(person ? person->home_unit() : ""));
+  };
+  for (const auto& a : plan.support) {
+    RETURN_IF_ERROR(person_inside(a.core));
+    RETURN_IF_ERROR(person_inside(a.colleague));
+  }
+  for (const auto& a : plan.lecturers) RETURN_IF_ERROR(person_inside(a.core));
+  for (const auto& m : plan.members) {
+    std::optional<Class> cls = store_->FindClass(m.class_id);
+    RETURN_IF_ERROR(inside(BareId(cls ? cls->unit() : "")));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string_view method,
                                       const bdtx::v1::ImportCsvRequest& request,
                                       bdtx::v1::ImportCsvResponse* response) {
@@ -433,7 +462,7 @@ absl::Status DirectoryService::Import(const auth::Subject& subject, absl::string
     }
   }
   ASSIGN_OR_RETURN(ImportPlan plan, PlanImport(request.kind(), file, request.content(), *store_));
-  if (!admin) RETURN_IF_ERROR(MayApplyImport(subject, plan, *store_));
+  if (!admin) RETURN_IF_ERROR(MaySoImport(subject, plan));
   if (request.validate_only()) {
     response->set_rows(plan.rows);
     response->set_sha256(sha);

@@ -92,6 +92,8 @@ class DirectoryService final : public bdtx::v1::Directory::CallbackService {
   // PERMISSION_DENIED unless `subject` may import at all (what they import is checked
   // by Import record by record).
   static absl::Status MayImport(const auth::Subject& subject);
+  // What a Sở officer's import may touch (docs/authz.md ImportCsv): OK or PERMISSION_DENIED.
+  absl::Status MaySoImport(const auth::Subject& subject, const ImportPlan& plan);
   // `method` is the full RPC name the request_id is bound to.
   absl::Status Import(const auth::Subject& subject, absl::string_view method,
                       const bdtx::v1::ImportCsvRequest& request,

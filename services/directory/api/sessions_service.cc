@@ -326,6 +326,11 @@ grpc::ServerUnaryReactor* SessionsService::IssueActivationCode(
           UnitAncestry(*directory_, std::string(absl::StripPrefix(person->home_unit(), "units/"))),
           ""};
       if (!auth::Authorize(*subject, auth::Action::kManage, scope).ok()) return refused;
+      // A code signs in as the person: never for someone whose roles reach beyond the
+      // province (a system admin or ministry officer living there).
+      for (int role : person->roles()) {
+        if (role == bdtx::v1::SYSTEM_ADMIN || role == bdtx::v1::MINISTRY_OFFICER) return refused;
+      }
     }
     if (request->send_email()) {
       // Checked before a code exists: the same rules notifications applies (common/mail).

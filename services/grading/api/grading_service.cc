@@ -510,8 +510,8 @@ grpc::ServerUnaryReactor* GradingService::ListStatistics(grpc::CallbackServerCon
         auto run = m.GetRun(unit);
         if (std::find(run->graders().begin(), run->graders().end(), subject->name) ==
             run->graders().end()) {
-          return absl::PermissionDeniedError(absl::StrCat(
-              subject->name, " may not see statistics of ", unit, ": its graders and officers"));
+          // The refusal a class without a run gets: a stranger learns neither.
+          return auth::NotVisible(*subject, unit);
         }
       }
     }

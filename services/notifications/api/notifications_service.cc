@@ -124,8 +124,14 @@ grpc::ServerUnaryReactor* NotificationsService::MarkRead(grpc::CallbackServerCon
 // A helper thread does the waiting (gRPC threads must not block) and writes one at a time.
 class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::Notification> {
  public:
-  WatchReactor(NotificationsStore* store, std::string inbox, int64_t after)
-      : store_(store), inbox_(std::move(inbox)), after_(after) {
+  // `still_allowed`: asked before every message and every wait (auth::StreamRecheck);
+  // a refusal (the person removed or moved, the token expired) ends the stream with it.
+  WatchReactor(NotificationsStore* store, std::string inbox, int64_t after,
+               std::function<absl::Status()> still_allowed)
+      : store_(store),
+        inbox_(std::move(inbox)),
+        after_(after),
+        still_allowed_(std::move(still_allowed)) {
     // The stream's thread logs under the call's span.
     thread_ = std::thread(::bdtx::server::BindTrace([this] { Run(); }));
   }
@@ -148,6 +154,7 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
     eventstore::EventStore* events = store_->events();
     absl::Status status;
     while (true) {
+      if (!(status = still_allowed_()).ok()) break;
       const int64_t seen = events->LastPosition();
       auto batch = store_->Inbox(inbox_, after_, 100);
       if (!batch.ok()) {
@@ -156,6 +163,10 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
       }
       bool stop = false;
       for (v1::Notification& n : *batch) {
+        if (!(status = still_allowed_()).ok()) {
+          stop = true;
+          break;
+        }
         after_ = n.sequence();
         message_ = std::move(n);
         absl::MutexLock lock(&mu_);
@@ -191,6 +202,7 @@ class NotificationsService::WatchReactor : public grpc::ServerWriteReactor<v1::N
   NotificationsStore* const store_;
   const std::string inbox_;
   int64_t after_;
+  const std::function<absl::Status()> still_allowed_;
   v1::Notification message_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -208,7 +220,11 @@ grpc::ServerWriteReactor<v1::Notification>* NotificationsService::WatchNotificat
   if (request->after_sequence() < 0) {
     return Refused::Refuse(absl::InvalidArgumentError("after_sequence phải >= 0"));
   }
-  return new WatchReactor(store_, *inbox, request->after_sequence());
+  // The inbox is checked again while the stream runs: for the caller's current roles.
+  return new WatchReactor(store_, *inbox, request->after_sequence(),
+                          auth::StreamRecheck(*context, [inbox = *inbox](const auth::Subject& s) {
+                            return InboxOf(s, inbox).status();
+                          }));
 }
 
 grpc::ServerUnaryReactor* NotificationsService::GetPreferences(

@@ -10,11 +10,8 @@
 #include "common/clock/vietnam_calendar.h"
 #include "common/crypto/sha256.h"
 #include "common/idempotency/idempotency.h"
-<<<<<<< HEAD
-#include "common/paging/page_token.h"
-=======
 #include "common/names/document_name.h"
->>>>>>> peer2
+#include "common/paging/page_token.h"
 #include "common/server/event_stream.h"
 #include "common/server/unary.h"
 #include "common/status/error_info.h"
