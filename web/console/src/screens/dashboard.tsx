@@ -79,6 +79,15 @@ export function Dashboard() {
     perUnit.set(u, e);
   }
   const late = docs.filter((d) => d.late);
+  // Who is waiting on whom: open documents grouped by the first person who must act now,
+  // the busiest first.
+  const byActor = new Map<string, ApprovalDoc[]>();
+  for (const d of docs) {
+    const who = (d.waitingFor ?? [])[0];
+    if (!who || d.state === 'SIGNED_OFF') continue;
+    byActor.set(who, [...(byActor.get(who) ?? []), d]);
+  }
+  const waiting = [...byActor.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 20);
   const shown = filter === 'late' ? late : filter ? docs.filter((d) => d.state === filter) : [];
   const max = Math.max(1, ...STATES.map((s) => counts?.[s] ?? 0));
 
@@ -178,6 +187,30 @@ export function Dashboard() {
                 ))}
               </tbody>
             </table>
+          </div>
+          <div class="card">
+            <h2>{t('waitingOnWhom')}</h2>
+            {waiting.length === 0 && <p class="muted">{t('nobodyWaiting')}</p>}
+            <ul class="waiting" data-testid="waiting">
+              {waiting.map(([who, list]) => (
+                <li>
+                  <strong>{cachedName(who) ?? '…'}</strong>: {list.length} {t('waitingDocs')}
+                  {list.some((d) => d.late) ? (
+                    <>
+                      {' '}
+                      <LateBadge late />
+                    </>
+                  ) : null}{' '}
+                  <span class="muted">
+                    ({list
+                      .slice(0, 5)
+                      .map((d) => cachedName(d.author) ?? '…')
+                      .join(', ')}
+                    {list.length > 5 ? ', …' : ''})
+                  </span>
+                </li>
+              ))}
+            </ul>
           </div>
           <div class="card">
             <h2>{t('exports')}</h2>
