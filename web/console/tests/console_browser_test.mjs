@@ -627,6 +627,11 @@ try {
     const waiting = await page.$eval('[data-testid=waiting]', (e) => e.innerText);
     assert.match(waiting, /Huỳnh Minh Nga: 1 tài liệu đang chờ\s*Trễ hạn\s*\(Nguyễn Thanh Tâm\)/, waiting);
     const byState = await page.$eval('[data-testid=by-state]', (e) => e.innerText);
+    // Drill-down from the person waited on to their documents.
+    await clickButton(page, 'Huỳnh Minh Nga', '[data-testid=waiting]');
+    await page.waitForSelector('[data-testid=drill]');
+    await waitText(page, 'Danh sách: đang chờ Huỳnh Minh Nga (1)');
+    assert.match(await page.$eval('[data-testid=drill]', (e) => e.innerText), /Nguyễn Thanh Tâm\s+.*Chờ giảng viên duyệt/s);
     assert.match(byState, /Trễ hạn\s*3/, byState); // two plans signed off and a report submitted after the deadline
     await clickButton(page, 'Trễ hạn', '[data-testid=by-state]');
     await page.waitForSelector('[data-testid=drill]');

@@ -88,7 +88,14 @@ export function Dashboard() {
     byActor.set(who, [...(byActor.get(who) ?? []), d]);
   }
   const waiting = [...byActor.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 20);
-  const shown = filter === 'late' ? late : filter ? docs.filter((d) => d.state === filter) : [];
+  const shown =
+    filter === 'late'
+      ? late
+      : filter.startsWith('who:')
+        ? (byActor.get(filter.slice(4)) ?? [])
+        : filter
+          ? docs.filter((d) => d.state === filter)
+          : [];
   const max = Math.max(1, ...STATES.map((s) => counts?.[s] ?? 0));
 
   return (
@@ -194,7 +201,10 @@ export function Dashboard() {
             <ul class="waiting" data-testid="waiting">
               {waiting.map(([who, list]) => (
                 <li>
-                  <strong>{cachedName(who) ?? '…'}</strong>: {list.length} {t('waitingDocs')}
+                  <button type="button" class="link" onClick={() => setFilter(`who:${who}`)} aria-pressed={filter === `who:${who}`}>
+                    <strong>{cachedName(who) ?? '…'}</strong>
+                  </button>
+                  : {list.length} {t('waitingDocs')}
                   {list.some((d) => d.late) ? (
                     <>
                       {' '}
@@ -226,7 +236,13 @@ export function Dashboard() {
       {filter && (
         <div>
           <h2>
-            {t('drillDown')}: {filter === 'late' ? t('lateOnes') : t(`state.${filter}`)} ({shown.length})
+            {t('drillDown')}:{' '}
+            {filter === 'late'
+              ? t('lateOnes')
+              : filter.startsWith('who:')
+                ? `${t('waitingFor')} ${cachedName(filter.slice(4)) ?? ''}`
+                : t(`state.${filter}`)}{' '}
+            ({shown.length})
           </h2>
           <table class="list" data-testid="drill">
             <thead>
