@@ -469,11 +469,12 @@ TEST_F(GatewayE2eTest, TheDocumentsSecurityMatchesWhatEveryRouteDemands) {
         body = content.fields().count("application/json") ? "{}" : "bytes";
         if (body == "bytes") type = "Content-Type: application/octet-stream";
       }
+      // The authenticator's sentence (common/auth/authenticator.cc), in Vietnamese.
       Response r =
-          Http(absl::AsciiStrToUpper(verb), url, {type}, body, 10000, "missing bearer token");
+          Http(absl::AsciiStrToUpper(verb), url, {type}, body, 10000, "thiếu bearer token");
       if (security.values_size() == 0) {
         public_routes.push_back(absl::StrCat(absl::AsciiStrToUpper(verb), " ", path));
-        EXPECT_FALSE(absl::StrContains(r.body, "missing bearer token")) << path << r.body;
+        EXPECT_FALSE(absl::StrContains(r.body, "thiếu bearer token")) << path << r.body;
         continue;
       }
       ++secured;
@@ -484,7 +485,7 @@ TEST_F(GatewayE2eTest, TheDocumentsSecurityMatchesWhatEveryRouteDemands) {
       } else {
         EXPECT_EQ(r.status, 401) << verb << " " << path << ": " << r.body;
       }
-      EXPECT_TRUE(absl::StrContains(r.body, "missing bearer token")) << path << r.body;
+      EXPECT_TRUE(absl::StrContains(r.body, "thiếu bearer token")) << path << r.body;
     }
   }
   EXPECT_GT(secured, 60);
