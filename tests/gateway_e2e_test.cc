@@ -498,6 +498,7 @@ TEST_F(GatewayE2eTest, TheDocumentsSecurityMatchesWhatEveryRouteDemands) {
         body = content.fields().count("application/json") ? "{}" : "bytes";
         if (body == "bytes") type = "Content-Type: application/octet-stream";
       }
+      // The authenticator's sentence (common/auth/authenticator.cc), in Vietnamese.
       Response r =
           Http(absl::AsciiStrToUpper(verb), url, {type}, body, 10000, "thiếu bearer token");
       if (security.values_size() == 0) {

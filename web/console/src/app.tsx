@@ -6,6 +6,7 @@ import { ApiError, api, onSessionExpired } from './api/client';
 import { lang, setLang, t } from './i18n';
 import { Bell } from './screens/bell';
 import { Dashboard } from './screens/dashboard';
+import { EligibilityList, Extensions, Review } from './screens/grading';
 import { DocumentView } from './screens/document';
 import { Inbox } from './screens/inbox';
 import { MyDocuments } from './screens/documents';
@@ -82,13 +83,17 @@ export function App() {
   else if (path.startsWith('/documents/')) screen = <DocumentView id={decodeURIComponent(path.slice(11))} />;
   else if (path === '/inbox') screen = <Inbox />;
   else if (path === '/dashboard') screen = <Dashboard />;
+  else if (path === '/review') screen = <Review />;
+  else if (path === '/extensions') screen = <Extensions />;
+  else if (path === '/eligibility') screen = <EligibilityList />;
   else if (path === '/account') screen = <Account />;
   else screen = <p>404</p>;
 
   const nav: [string, string][] = [];
   if (isAuthor()) nav.push(['/documents', t('myDocuments')]);
   if (isLecturer() || isSigner()) nav.push(['/inbox', t('inbox')]);
-  if (isOfficer()) nav.push(['/dashboard', t('dashboard')]);
+  if (isLecturer()) nav.push(['/review', t('review')]);
+  if (isOfficer()) nav.push(['/dashboard', t('dashboard')], ['/extensions', t('extensions')], ['/eligibility', t('eligibilityList')]);
   nav.push(['/account', t('changePassword')]);
 
   return (

@@ -8,7 +8,7 @@
 // Usage: node console_browser_test.mjs  (env: BDTX_BUILD_DIR, BDTX_CONSOLE_DIR,
 // BDTX_ARTIFACTS_DIR, BDTX_CHROMIUM default /usr/bin/chromium). Exit 0 only if all pass.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -162,6 +162,14 @@ async function shots(page, screen) {
     }
   }
   await axe(page, screen);
+}
+
+// The demo's LMS history (modules 1-3): `demo load --learners N` writes each province's
+// files into a folder of its own.
+function lmsPrior(dir) {
+  const found = readdirSync(dir, { recursive: true }).find((f) => String(f).endsWith('lms-prior.csv'));
+  assert.ok(found, `no lms-prior.csv under ${dir}`);
+  return join(dir, String(found));
 }
 
 function rawGet(path, headers = {}) {
@@ -552,6 +560,128 @@ try {
     await waitText(page, 'Chưa triển khai');
     await page.goto(`${base}/documents`, { waitUntil: 'domcontentloaded' });
     await waitText(page, 'Báo cáo · Mô-đun 5 · Chưa triển khai');
+  });
+
+  await step('campaign deadline and "Trễ hạn": the module-4 report submitted after 31/05/2024', async () => {
+    const page = teacher.page;
+    await page.goto(`${base}/documents/gvcc-001-2023-m4-report`, { waitUntil: 'networkidle2' });
+    await page.waitForSelector('[data-testid=form]');
+    await clickButton(page, 'Gửi duyệt');
+    assert.match(await flash(page), /Đã gửi duyệt\./);
+    await waitText(page, 'Chờ giảng viên duyệt');
+    await waitText(page, '31/05/2024'); // the campaign deadline of 2023 module 4 (harness DEADLINES)
+    await page.goto(`${base}/documents`, { waitUntil: 'networkidle2' });
+    await page.waitForSelector('[data-testid=my-documents]');
+    const list = await page.$eval('[data-testid=my-documents]', (e) => e.innerText);
+    assert.match(list, /Trễ hạn/, list);
+    assert.match(list, /31\/05\/2024/, list);
+    // Module 5's deadline is far ahead: nothing of module 5 is late.
+    await page.select('select', '5');
+    await page.waitForFunction(() => document.body.innerText.includes('Mô-đun 5'));
+    await clearFlash(page);
+  });
+
+  await step('lecturer reviews the grading of a core member of theirs: agree/disagree with a comment', async () => {
+    // The LMS history of modules 1-3, the Sở enrols a class, a learner submits, the core teacher grades (as deploy/run-local.sh).
+    const today = new Date(Date.now() + 7 * 3600e3);
+    const start = new Date(today.getTime() - 3 * 86400e3).toISOString().slice(0, 10);
+    await system.ctl(['grading', 'import-lms', '--as', `people/${OFFICER}`, '--file', lmsPrior(join(system.dir, 'demo'))]);
+    await system.ctl(['grading', 'enroll', '--as', `people/${OFFICER}`, '--class', 'classes/lop-2023-m4-001', '--start', start]);
+    const file = join(system.dir, 'bai-cuoi-khoa.txt');
+    writeFileSync(file, 'bài cuối khoá của học viên\n');
+    await system.ctl(['grading', 'submit', '--as', 'people/hv-00001', '--class', 'classes/lop-2023-m4-001', '--file', file]);
+    await system.ctl(['grading', 'grade', '--as', `people/${TEACHER}`, '--assignment',
+      'classes/lop-2023-m4-001/assignments/hv-00001', '--verdict', 'pass', '--score', '8', '--comment', 'Bài làm tốt']);
+    const page = (await signIn(LECTURER)).page;
+    await page.evaluate(() => [...document.querySelectorAll('nav a')].find((a) => a.textContent === 'Xem lại chấm bài').click());
+    await page.waitForSelector('input[name=classId]');
+    await page.type('input[name=classId]', 'lop-2023-m4-001');
+    await clickButton(page, 'Tải', 'form');
+    await page.waitForSelector('[data-testid=core-member]', { timeout: 20000 });
+    const card = await page.$eval('[data-testid=core-member]', (e) => e.innerText);
+    assert.match(card, /Cốt cán: Nguyễn Thanh Tâm/, card); // gvcc-001's lecturer is gvsp-01; gvcc-002's is not
+    assert.match(card, /Đã nhận xét: 0\/3/, card);
+    assert.match(card, /Đạt · Điểm 8/, card);
+    assert.match(card, /Bài làm tốt/, card);
+    assert.equal(await page.$$eval('[data-testid=core-member]', (c) => c.length), 1);
+    await waitText(page, 'Lớp bồi dưỡng mô đun 4 số 1');
+    assert.ok(!(await text(page)).includes('people/'), 'a raw id is shown');
+    await shots(page, 'grading-review');
+    await page.click('[data-testid=assignment] input[type=radio]:not(:checked)'); // Không đồng ý
+    await page.type('[data-testid=assignment] textarea', 'Cần nhận xét cụ thể hơn về phần vận dụng');
+    await clickButton(page, 'Gửi nhận xét');
+    assert.match(await flash(page), /Đã gửi nhận xét\./);
+    await page.waitForSelector('[data-testid=review-comment]');
+    assert.equal(
+      await page.$eval('[data-testid=review-comment]', (e) => e.innerText),
+      'Không đồng ý: Cần nhận xét cụ thể hơn về phần vận dụng',
+    );
+    await waitText(page, 'Đã nhận xét: 1/3');
+  });
+
+  await step('officer: who is waiting on whom, late ones, grading extension, certificate eligibility', async () => {
+    const officer = await signIn(OFFICER);
+    const page = officer.page;
+    await page.evaluate(() => [...document.querySelectorAll('nav a')].find((a) => a.textContent === 'Tổng hợp').click());
+    await page.waitForSelector('[data-testid=waiting] li', { timeout: 30000 });
+    const waiting = await page.$eval('[data-testid=waiting]', (e) => e.innerText);
+    assert.match(waiting, /Huỳnh Minh Nga: 1 tài liệu đang chờ\s*Trễ hạn\s*\(Nguyễn Thanh Tâm\)/, waiting);
+    const byState = await page.$eval('[data-testid=by-state]', (e) => e.innerText);
+    // Drill-down from the person waited on to their documents.
+    await clickButton(page, 'Huỳnh Minh Nga', '[data-testid=waiting]');
+    await page.waitForSelector('[data-testid=drill]');
+    await waitText(page, 'Danh sách: đang chờ Huỳnh Minh Nga (1)');
+    assert.match(await page.$eval('[data-testid=drill]', (e) => e.innerText), /Nguyễn Thanh Tâm\s+.*Chờ giảng viên duyệt/s);
+    assert.match(byState, /Trễ hạn\s*3/, byState); // two plans signed off and a report submitted after the deadline
+    await clickButton(page, 'Trễ hạn', '[data-testid=by-state]');
+    await page.waitForSelector('[data-testid=drill]');
+    assert.match(await page.$eval('[data-testid=drill]', (e) => e.innerText), /31\/05\/2024/);
+    await shots(page, 'dashboard-waiting');
+
+    await page.evaluate(() => [...document.querySelectorAll('nav a')].find((a) => a.textContent === 'Gia hạn chấm bài').click());
+    await page.waitForSelector('input[name=classId]');
+    // A class not enrolled yet says so; granting there is refused with the service's message.
+    await page.type('input[name=classId]', 'lop-2023-m4-002');
+    await clickButton(page, 'Tải', 'form');
+    await waitText(page, 'Lớp chưa mở đợt chấm.');
+    await page.$eval('input[name=classId]', (e) => (e.value = ''));
+    await page.click('input[name=classId]', { clickCount: 3 });
+    await page.type('input[name=classId]', 'lop-2023-m4-001');
+    await clickButton(page, 'Tải', 'form');
+    await page.waitForSelector('[data-testid=grading-deadline]');
+    const before = await page.$eval('[data-testid=grading-deadline]', (e) => e.innerText);
+    assert.doesNotMatch(before, /đã gia hạn/);
+    const [, dd, mm, yyyy] = before.match(/(\d\d)\/(\d\d)\/(\d{4})/);
+    const typeDay = (d) =>
+      page.$eval('input[name=deadline]', (e, v) => {
+        e.value = v;
+        e.dispatchEvent(new Event('input', { bubbles: true }));
+      }, d.toISOString().slice(0, 10));
+    // A new deadline not after the current one is refused with the service's sentence.
+    await typeDay(new Date(Date.UTC(+yyyy, +mm - 1, +dd - 1)));
+    await page.type('textarea[name=reason]', 'Giáo viên cốt cán ốm, có giấy của bệnh viện');
+    await clickButton(page, 'Gia hạn', 'form:not(.create)');
+    const refused = await flash(page);
+    perf.extensionRefusal = refused;
+    assert.match(refused, /\d\d/, refused);
+    assert.doesNotMatch(refused, /^HTTP \d+$|^[A-Z_]+$/, refused);
+    await clearFlash(page);
+    await typeDay(new Date(Date.UTC(+yyyy, +mm - 1, +dd + 30)));
+    await shots(page, 'extensions');
+    await clickButton(page, 'Gia hạn', 'form:not(.create)');
+    assert.match(await flash(page), /Đã gia hạn chấm bài\./);
+    await waitText(page, '(đã gia hạn)');
+    await clearFlash(page);
+
+    await page.evaluate(() => [...document.querySelectorAll('nav a')].find((a) => a.textContent.startsWith('Danh sách đủ điều kiện')).click());
+    await page.waitForSelector('[data-testid=eligibility] tbody tr', { timeout: 30000 });
+    await waitText(page, 'Sở Giáo dục và Đào tạo Bình Phước');
+    const rows = await page.$$eval('[data-testid=eligibility] tbody tr', (trs) => trs.map((r) => r.innerText));
+    const tam = rows.find((r) => r.includes('Nguyễn Thanh Tâm'));
+    assert.ok(tam, `Nguyễn Thanh Tâm not listed: ${rows.slice(0, 3).join(' | ')}`);
+    assert.match(tam, /đủ điều kiện/i);
+    assert.ok(!(await text(page)).includes('people/'), 'a raw id is shown');
+    await shots(page, 'eligibility');
   });
 
   await step('sign-out clears the session; the console asks to sign in', async () => {

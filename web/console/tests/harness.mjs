@@ -26,6 +26,8 @@ function startProcess(bin, args, name) {
   return { child, port, name, output: () => output };
 }
 
+export const DEADLINES = '2021=2022-02-28T23:59:59+07:00,2023:4=2024-05-31T23:59:59+07:00,2023:5=2099-12-31T23:59:59+07:00';
+
 export async function startSystem({ buildDir, consoleDir, people, password, learners = 600 }) {
   const dir = mkdtempSync(join(tmpdir(), 'bdtx-console-'));
   const key = `--auth_key_file=${join(dir, 'auth.key')}`;
@@ -51,12 +53,15 @@ export async function startSystem({ buildDir, consoleDir, people, password, lear
       '--key-file', join(dir, 'auth.key')], { maxBuffer: 1 << 26 });
     const d = `--directory=${directory}`;
     const grading = await start('grading', [`--data_dir=${join(dir, 'grading')}`, key, d]);
-    const approvals = await start('approvals', [`--data_dir=${join(dir, 'approvals')}`, key, d]);
+    // As deploy/run-local.sh: module 4 of the demo year 2023 is past its deadline, so
+    // its documents are marked late; module 5 of 2023 has a deadline far ahead.
+    const deadlines = `--deadlines=${DEADLINES}`;
+    const approvals = await start('approvals', [`--data_dir=${join(dir, 'approvals')}`, key, d, deadlines]);
     const support = await start('support', [`--data_dir=${join(dir, 'support')}`, key, d]);
     const plans = await start('plans', [`--data_dir=${join(dir, 'plans')}`, key, d, `--approvals=${approvals}`,
       `--grading=${grading}`, `--support=${support}`]);
     const notifications = await start('notifications', [`--data_dir=${join(dir, 'notifications')}`, key, d,
-      `--approvals=${approvals}`, `--grading=${grading}`, `--support=${support}`]);
+      `--approvals=${approvals}`, `--grading=${grading}`, `--support=${support}`, deadlines]);
     const gateway = await start('gateway', [d, `--plans=${plans}`, `--approvals=${approvals}`, `--grading=${grading}`,
       `--notifications=${notifications}`, `--support=${support}`, `--console_dir=${consoleDir}`, '--rate_limit=0']);
     const base = `http://${gateway}`;
@@ -74,7 +79,11 @@ export async function startSystem({ buildDir, consoleDir, people, password, lear
       });
       if (!r.ok) throw new Error(`activate ${person}: ${r.status} ${await r.text()}`);
     }
-    return { base, dir, stop, procs, logs: () => procs.map((p) => [p.name, p.output()]) };
+    // bdtxctl against this system, as an operator (or `--as` someone) would run it.
+    const ctlRun = async (args) =>
+      (await run(ctl, [...args, '--key-file', join(dir, 'auth.key'), '--addr', directory, '--grading', grading]))
+        .stdout;
+    return { base, dir, stop, procs, ctl: ctlRun, logs: () => procs.map((p) => [p.name, p.output()]) };
   } catch (e) {
     await stop();
     throw e;

@@ -79,7 +79,23 @@ export function Dashboard() {
     perUnit.set(u, e);
   }
   const late = docs.filter((d) => d.late);
-  const shown = filter === 'late' ? late : filter ? docs.filter((d) => d.state === filter) : [];
+  // Who is waiting on whom: open documents grouped by the first person who must act now,
+  // the busiest first.
+  const byActor = new Map<string, ApprovalDoc[]>();
+  for (const d of docs) {
+    const who = (d.waitingFor ?? [])[0];
+    if (!who || d.state === 'SIGNED_OFF') continue;
+    byActor.set(who, [...(byActor.get(who) ?? []), d]);
+  }
+  const waiting = [...byActor.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 20);
+  const shown =
+    filter === 'late'
+      ? late
+      : filter.startsWith('who:')
+        ? (byActor.get(filter.slice(4)) ?? [])
+        : filter
+          ? docs.filter((d) => d.state === filter)
+          : [];
   const max = Math.max(1, ...STATES.map((s) => counts?.[s] ?? 0));
 
   return (
@@ -180,6 +196,33 @@ export function Dashboard() {
             </table>
           </div>
           <div class="card">
+            <h2>{t('waitingOnWhom')}</h2>
+            {waiting.length === 0 && <p class="muted">{t('nobodyWaiting')}</p>}
+            <ul class="waiting" data-testid="waiting">
+              {waiting.map(([who, list]) => (
+                <li>
+                  <button type="button" class="link" onClick={() => setFilter(`who:${who}`)} aria-pressed={filter === `who:${who}`}>
+                    <strong>{cachedName(who) ?? '…'}</strong>
+                  </button>
+                  : {list.length} {t('waitingDocs')}
+                  {list.some((d) => d.late) ? (
+                    <>
+                      {' '}
+                      <LateBadge late />
+                    </>
+                  ) : null}{' '}
+                  <span class="muted">
+                    ({list
+                      .slice(0, 5)
+                      .map((d) => cachedName(d.author) ?? '…')
+                      .join(', ')}
+                    {list.length > 5 ? ', …' : ''})
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </div>
+          <div class="card">
             <h2>{t('exports')}</h2>
             <button type="button" onClick={() => exportCsv('RECOGNITION')}>
               {t('exportRecognition')}
@@ -193,7 +236,13 @@ export function Dashboard() {
       {filter && (
         <div>
           <h2>
-            {t('drillDown')}: {filter === 'late' ? t('lateOnes') : t(`state.${filter}`)} ({shown.length})
+            {t('drillDown')}:{' '}
+            {filter === 'late'
+              ? t('lateOnes')
+              : filter.startsWith('who:')
+                ? `${t('waitingFor')} ${cachedName(filter.slice(4)) ?? ''}`
+                : t(`state.${filter}`)}{' '}
+            ({shown.length})
           </h2>
           <table class="list" data-testid="drill">
             <thead>
