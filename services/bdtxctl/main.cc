@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
+#include "grpc/grpc.h"
 #include "services/bdtxctl/cli.h"
 
 namespace {
@@ -118,5 +119,10 @@ int main(int argc, char** argv) {
     if (!ca.ok()) return bdtx::ctl::Fail(ca.status());
     bdtx::ctl::TlsCa() = *std::move(ca);
   }
-  return command->run(flags);
+  // gRPC releases channels (and their TLS contexts) on its own threads after the last
+  // stub goes; wait for that before exiting, or LeakSanitizer may see them mid-release.
+  grpc_init();
+  const int rc = command->run(flags);
+  grpc_shutdown_blocking();
+  return rc;
 }
