@@ -94,7 +94,8 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
   for (char c : f.file_ref()) {
     if (c <= ' ' || c > '~') {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".file_ref chỉ gồm ký tự ASCII in được, không có dấu cách (mã hoá phần còn lại bằng %)"));
+          field,
+          ".file_ref chỉ gồm ký tự ASCII in được, không có dấu cách (mã hoá phần còn lại bằng %)"));
     }
   }
   if (const size_t colon = f.file_ref().find(':'); colon != std::string::npos) {
@@ -102,7 +103,8 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
     const bool plain_path = f.file_ref().find('/') < colon;
     if (!plain_path && scheme != "https" && scheme != "lms" && scheme != "s3") {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".file_ref chỉ được là tham chiếu https:, lms:, s3: hoặc một đường dẫn, không phải '",
+          field,
+          ".file_ref chỉ được là tham chiếu https:, lms:, s3: hoặc một đường dẫn, không phải '",
           scheme.substr(0, 20), ":'"));
     }
   }
@@ -114,7 +116,8 @@ absl::Status CheckFile(const v1::SupportFile& f, absl::string_view field) {
         return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '\\';
       })) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ".file_name phải là UTF-8 hợp lệ, không có ký tự điều khiển hay dấu phân cách đường dẫn"));
+        field,
+        ".file_name phải là UTF-8 hợp lệ, không có ký tự điều khiển hay dấu phân cách đường dẫn"));
   }
   bool hex = f.sha256().size() == 64;
   for (char c : f.sha256()) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
