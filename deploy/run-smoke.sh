@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Release build of the
-# binaries, demo data, gateway and console on the fixed ports), then the console page,
+# It starts deploy/run-local.sh as a newcomer would (Release build of the binaries, demo
+# data, gateway and console on the fixed ports), then checks the console page,
 # readiness and a sign-in with the demo password over HTTP. Catches what only an
 # optimised build or the script itself breaks. Skipped when 8080 is taken (a local run
 # is up), when BDTX_SKIP_RUN_SMOKE=1, or when the steps before took over 30 minutes (the
