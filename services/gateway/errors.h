@@ -13,7 +13,7 @@
 namespace bdtx::gateway {
 
 int HttpStatusForCode(int grpc_code);
-absl::string_view CodeName(int grpc_code);  // "NOT_FOUND"
+std::string CodeName(int grpc_code);  // "NOT_FOUND"
 
 struct HttpError {
   int http_status;

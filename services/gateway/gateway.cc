@@ -877,10 +877,9 @@ class Session : public std::enable_shared_from_this<Session> {
                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       // The transport's text names internal addresses: logged, not shown.
       server::ScopedTrace scope(trace_);
-      server::LogWarning("backend call failed",
-                         {{"route", route_label_},
-                          {"code", std::string(CodeName(status.error_code()))},
-                          {"error", status.error_message()}});
+      server::LogWarning("backend call failed", {{"route", route_label_},
+                                                 {"code", CodeName(status.error_code())},
+                                                 {"error", status.error_message()}});
       effective = grpc::Status(status.error_code(),
                                status.error_code() == grpc::StatusCode::UNAVAILABLE
                                    ? "dịch vụ tạm thời không sẵn sàng, vui lòng thử lại sau"
